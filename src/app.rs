@@ -1,0 +1,1 @@
+//! Wires listener, TLS, proxy, audit and admin together; owns reload and shutdown.

@@ -1,0 +1,1 @@
+//! Typed audit records, the hash-chained JSON Lines sink and `audit verify`.

@@ -1,0 +1,1 @@
+//! YAML configuration: load, validate and report every error with file:line:col and a key path.

@@ -1,0 +1,6 @@
+//! The inspection engine: bytes in, findings out, fed chunk by chunk. Pure: no
+//! tokio, no hyper, no sockets, so the proxy, `scan`, `replay` and the benches share it.
+
+pub mod findings;
+
+pub use findings::{Category, Class, Findings, Incomplete, IncompleteReason};

@@ -1,0 +1,1 @@
+//! The accept loop, client ACL, CONNECT and absolute-form detection, and byte tunnels.

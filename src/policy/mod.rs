@@ -1,0 +1,1 @@
+//! PURE: regions and jurisdictions, compiled rules, and `evaluate(meta, findings) -> Verdict`.

@@ -1,0 +1,1 @@
+//! The per-request HTTP service: request metadata, the hold, the upstream client, synthetic responses.

@@ -1,0 +1,1 @@
+//! HAR loading, offline evaluation of captured traffic, and live replay through a proxy.
