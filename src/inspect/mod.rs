@@ -2,5 +2,7 @@
 //! tokio, no hyper, no sockets, so the proxy, `scan`, `replay` and the benches share it.
 
 pub mod findings;
+pub mod sink;
 
 pub use findings::{Category, Class, Findings, Incomplete, IncompleteReason};
+pub use sink::TextSink;
