@@ -1,1 +1,236 @@
 //! Wires listener, TLS, proxy, audit and admin together; owns reload and shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::net::idle::{Activity, Tracked};
+use crate::net::{Acl, Dialer, HostPattern, HostSet, ProxyAuth};
+use crate::proxy::forward::ConnCtx;
+use crate::proxy::respond::raw_refusal;
+use crate::proxy::upstream::{Connector, Upstream};
+use crate::proxy::{front, intercept, Shared};
+use crate::tls::{Alpn, CaOptions, CertAuthority, LeafCache, TlsError, UpstreamTls};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// A running proxy: its address, its CA, and the handle that stops it.
+pub struct Running {
+    addr: SocketAddr,
+    pub ca_cert: PathBuf,
+    pub ca_created: bool,
+    begin_shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish up to the grace period,
+    /// then ends whatever is left.
+    pub async fn shutdown(self) {
+        let _ = self.begin_shutdown.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn until_signal(self) -> std::io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        }
+        self.shutdown().await;
+        Ok(())
+    }
+}
+
+/// CA options from the config: constrained to the intercepted domains unless
+/// the operator turned that off.
+pub fn ca_options(cfg: &Config) -> CaOptions {
+    let mut opts = CaOptions::default();
+    if cfg.tls.name_constraints {
+        for p in &cfg.intercept.hosts {
+            if let Ok(p) = HostPattern::parse(p) {
+                match p.domain().parse::<std::net::IpAddr>() {
+                    Ok(ip) => opts.ip_constraints.push(ip.into()),
+                    Err(_) => opts.name_constraints.push(p.domain().to_string()),
+                }
+            }
+        }
+    }
+    opts
+}
+
+/// Builds everything from a validated config, binds the listener and starts serving.
+pub async fn start(cfg: &Config) -> Result<Running, StartError> {
+    let (ca, ca_created) = CertAuthority::load_or_init(&cfg.tls.ca_dir, &ca_options(cfg))?;
+    let ca_cert = cfg.tls.ca_dir.join("sluice-ca.pem");
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: cfg.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: cfg.listen,
+        source,
+    })?;
+
+    let upstream_tls = UpstreamTls::new(&cfg.tls.upstream_ca, cfg.tls.web_roots)?;
+    let dialer = Dialer::new(
+        &cfg.resolve,
+        cfg.intercept.refuse_internal,
+        vec![addr],
+        cfg.limits.connect_timeout.get(),
+    );
+    let connector = Connector::new(
+        dialer,
+        upstream_tls.client_config(Alpn::H2Http1),
+        upstream_tls.client_config(Alpn::Http1Only),
+    );
+    let (hard_tx, hard_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        limits: cfg.limits.clone(),
+        intercept: HostSet::new(cfg.intercept.hosts.iter().map(String::as_str))
+            .map_err(StartError::Config)?,
+        bypass: HostSet::new(cfg.intercept.bypass.iter().map(String::as_str))
+            .map_err(StartError::Config)?,
+        auth: cfg.auth.as_ref().map(ProxyAuth::new),
+        upstream: Upstream::new(connector, cfg.limits.idle_timeout.get()),
+        leaves: LeafCache::new(Arc::new(ca), cfg.tls.leaf_cache),
+        hard_stop: hard_rx,
+    });
+    let acl = Acl::new(&cfg.clients.allow);
+    let (begin_tx, begin_rx) = watch::channel(false);
+    let grace = cfg.limits.shutdown_grace.get();
+    let permits = Arc::new(Semaphore::new(cfg.limits.max_connections));
+    let task = tokio::spawn(accept_loop(
+        listener, acl, permits, shared, begin_rx, hard_tx, grace,
+    ));
+    Ok(Running {
+        addr,
+        ca_cert,
+        ca_created,
+        begin_shutdown: begin_tx,
+        task,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acl: Acl,
+    permits: Arc<Semaphore>,
+    shared: Arc<Shared>,
+    mut begin: watch::Receiver<bool>,
+    hard_stop: watch::Sender<bool>,
+    grace: std::time::Duration,
+) {
+    // Every connection task holds a clone of `drain`: it tells them to finish, and
+    // `drain_tx.closed()` completes once the last of them has.
+    let (drain_tx, drain) = watch::channel(false);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // EMFILE and friends: back off rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = async { let _ = begin.wait_for(|b| *b).await; } => break,
+        };
+        if !acl.permits(peer.ip()) {
+            tracing::info!(client.addr = %peer, "client not allowed by ACL");
+            tokio::spawn(refuse(
+                tcp,
+                http::StatusCode::FORBIDDEN,
+                "your address may not use this proxy",
+            ));
+            continue;
+        }
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(client.addr = %peer, "connection limit reached");
+            tokio::spawn(refuse(
+                tcp,
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "the proxy is at its connection limit",
+            ));
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let shared = shared.clone();
+        let drain = drain.clone();
+        tokio::spawn(async move {
+            serve_client(shared, tcp, peer, drain).await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    drop(drain);
+    let _ = drain_tx.send(true);
+    tokio::select! {
+        _ = drain_tx.closed() => tracing::debug!("all connections finished"),
+        _ = tokio::time::sleep(grace) => tracing::info!("shutdown grace period over; closing remaining connections"),
+    }
+    let _ = hard_stop.send(true);
+}
+
+async fn serve_client(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    drain: watch::Receiver<bool>,
+) {
+    let activity = Activity::default();
+    let io = TokioIo::new(Tracked::new(tcp, activity.clone()));
+    let ctx = Arc::new(ConnCtx {
+        client: peer,
+        tls_host: None,
+    });
+    let svc = {
+        let shared = shared.clone();
+        let drain = drain.clone();
+        service_fn(move |req| front::serve(shared.clone(), ctx.clone(), drain.clone(), req))
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.limits.header_read_timeout.get())
+        .max_buf_size(intercept::max_buf(&shared))
+        .serve_connection(io, svc)
+        .with_upgrades();
+    crate::proxy::drive(conn, &shared, drain, activity, peer).await;
+}
+
+async fn refuse(mut tcp: TcpStream, status: http::StatusCode, detail: &str) {
+    use tokio::io::AsyncWriteExt;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let _ = tcp.write_all(&raw_refusal(status, detail)).await;
+        let _ = tcp.shutdown().await;
+    })
+    .await;
+}

@@ -1,6 +1,110 @@
 //! The `sluice` command line: parse, initialise tracing, call into the library.
 //! The only place that turns results into exit codes.
 
-fn main() {
-    println!("sluice: work in progress");
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use sluice::cmd;
+use sluice::config::{Overrides, ResolveRule};
+
+#[derive(Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "A data-residency proxy for uploads to DingTalk and other SaaS"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the proxy (the embedded default config when --config is not given).
+    Run {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Listen address, e.g. 127.0.0.1:3128.
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Where the CA lives (created there on first start).
+        #[arg(long)]
+        ca_dir: Option<PathBuf>,
+        /// The audit log (JSON Lines, hash-chained).
+        #[arg(long)]
+        audit_log: Option<PathBuf>,
+        /// HOST:PORT:IP:PORT2 — connect to IP:PORT2 for requests to HOST:PORT (repeatable).
+        #[arg(long, value_name = "HOST:PORT:IP:PORT2")]
+        resolve: Vec<ResolveRule>,
+        /// Extra PEM roots for upstream servers (repeatable).
+        #[arg(long, value_name = "FILE")]
+        upstream_ca: Vec<PathBuf>,
+    },
+    /// Manage the local CA.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
+    /// Validate a config and print what it compiles to (exit 1 on any error).
+    Check {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Create the CA: DIR/sluice-ca.pem and DIR/sluice-ca.key (mode 0600).
+    Init {
+        #[arg(long, default_value = "certs")]
+        dir: PathBuf,
+        /// Replace an existing CA (every trust store must then be updated).
+        #[arg(long)]
+        overwrite: bool,
+        /// Config whose intercepted domains constrain the CA.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cmd::init_tracing();
+    let result = match cli.command {
+        Command::Run {
+            config,
+            listen,
+            ca_dir,
+            audit_log,
+            resolve,
+            upstream_ca,
+        } => cmd::run::run(
+            config.as_deref(),
+            &Overrides {
+                listen,
+                ca_dir,
+                audit_log,
+                resolve,
+                upstream_ca,
+            },
+        ),
+        Command::Ca {
+            command:
+                CaCommand::Init {
+                    dir,
+                    overwrite,
+                    config,
+                },
+        } => cmd::ca::init(&dir, overwrite, config.as_deref()),
+        Command::Check { config } => cmd::check::check(config.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sluice: {e}");
+            ExitCode::from(1)
+        }
+    }
 }

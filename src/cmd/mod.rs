@@ -1,1 +1,18 @@
 //! The bodies of the subcommands; `main.rs` only parses arguments and maps results to exit codes.
+
+pub mod ca;
+pub mod check;
+pub mod run;
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// What a subcommand failed with, for `main` to print.
+pub type CmdResult = Result<std::process::ExitCode, Box<dyn std::error::Error>>;

@@ -1,1 +1,119 @@
-//! The per-request HTTP service: request metadata, the hold, the upstream client, synthetic responses.
+//! The per-request HTTP service: request metadata, the hold, the upstream client,
+//! synthetic responses.
+//!
+//! - [`front`]: the proxy listener's service: proxy auth, CONNECT (tunnel or
+//!   intercept) and absolute-form plain HTTP.
+//! - [`intercept`]: a CONNECT that is decrypted: TLS accept with a minted leaf,
+//!   then HTTP/1.1 or HTTP/2 served by [`forward`].
+//! - [`forward`]: one request to its upstream target.
+//! - [`upstream`]: connections, TLS verification and the pooled client.
+//! - [`respond`]: every response the proxy writes itself.
+
+pub mod body;
+pub mod forward;
+pub mod front;
+pub mod headers;
+pub mod intercept;
+pub mod respond;
+pub mod upstream;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+
+use tokio::sync::watch;
+
+use crate::config::LimitsConfig;
+use crate::net::{HostSet, ProxyAuth};
+use crate::tls::LeafCache;
+
+/// What every connection of one running proxy shares.
+pub struct Shared {
+    pub limits: LimitsConfig,
+    /// CONNECT hosts to decrypt…
+    pub intercept: HostSet,
+    /// …except these.
+    pub bypass: HostSet,
+    pub auth: Option<ProxyAuth>,
+    pub upstream: upstream::Upstream,
+    pub leaves: LeafCache,
+    /// Turns true when the shutdown grace period is over: long-lived tunnels end.
+    pub hard_stop: watch::Receiver<bool>,
+}
+
+impl Shared {
+    /// Whether a CONNECT to `host` is decrypted and inspected.
+    pub fn intercepts(&self, host: &str) -> bool {
+        self.intercept.matches(host) && !self.bypass.matches(host)
+    }
+}
+
+/// A served connection that can be asked to finish its in-flight requests and close.
+pub trait GracefulConn: Future {
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S, B> GracefulConn for hyper::server::conn::http1::UpgradeableConnection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    B: http_body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
+        hyper::server::conn::http1::UpgradeableConnection::graceful_shutdown(self)
+    }
+}
+
+impl<I, S, E, B> GracefulConn for hyper_util::server::conn::auto::UpgradeableConnection<'_, I, S, E>
+where
+    S: hyper::service::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>,
+    S::Future: 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn graceful_shutdown(self: std::pin::Pin<&mut Self>) {
+        hyper_util::server::conn::auto::UpgradeableConnection::graceful_shutdown(self)
+    }
+}
+
+/// Runs a served connection to its end: closes it when idle, finishes it
+/// gracefully when shutdown begins, and drops it when the grace period is over.
+pub async fn drive<C, E>(
+    conn: C,
+    shared: &Shared,
+    mut drain: watch::Receiver<bool>,
+    activity: crate::net::idle::Activity,
+    peer: SocketAddr,
+) where
+    C: GracefulConn<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut conn = pin!(conn);
+    let mut hard = shared.hard_stop.clone();
+    let idle = shared.limits.idle_timeout.get();
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(client.addr = %peer, error = %e, "connection ended");
+                }
+                return;
+            }
+            _ = activity.idle(idle) => {
+                return tracing::debug!(client.addr = %peer, "connection idle; closing");
+            }
+            _ = async { let _ = drain.wait_for(|d| *d).await; }, if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = async { let _ = hard.wait_for(|s| *s).await; } => return,
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! `sluice run`: load the config, start the proxy, serve until SIGINT/SIGTERM.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::CmdResult;
+use crate::config::{self, Overrides};
+
+pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> CmdResult {
+    let mut cfg = match config::load(config_path) {
+        Ok(c) => c,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    cfg.apply(overrides);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let running = crate::app::start(&cfg).await?;
+        if running.ca_created {
+            eprintln!(
+                "sluice: created a new CA at {} — install it in your trust store (see README)",
+                running.ca_cert.display()
+            );
+        } else {
+            eprintln!("sluice: using the CA at {}", running.ca_cert.display());
+        }
+        eprintln!(
+            "sluice: listening on {} (config: {})",
+            running.local_addr(),
+            cfg.source
+        );
+        running.until_signal().await?;
+        Ok::<_, Box<dyn std::error::Error>>(ExitCode::SUCCESS)
+    })
+}
