@@ -221,6 +221,7 @@ async fn serve_client(
         .timer(TokioTimer::new())
         .header_read_timeout(shared.limits.header_read_timeout.get())
         .max_buf_size(intercept::max_buf(&shared))
+        .max_header_size(shared.limits.max_header_bytes.get() as usize)
         .serve_connection(io, svc)
         .with_upgrades();
     crate::proxy::drive(conn, &shared, drain, activity, peer).await;

@@ -1,0 +1,36 @@
+//! Fixtures for the integration tests, built like sentences: a test PKI made by
+//! rcgen at test time, HTTPS/HTTP origins on 127.0.0.1:0 that report what they
+//! received, `spawn_proxy(config)`, and clients that speak through the proxy.
+#![allow(dead_code)]
+
+pub mod client;
+pub mod origin;
+pub mod pki;
+pub mod proxy;
+
+pub use client::*;
+pub use origin::*;
+pub use pki::*;
+pub use proxy::*;
+
+/// Deterministic bytes that do not compress to nothing (xorshift).
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,63 @@
+//! `spawn_proxy(config)`: a real sluice on 127.0.0.1:0 with its CA in a temp dir.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use sluice::app::Running;
+use sluice::config::{self, Config};
+
+pub struct TestProxy {
+    pub addr: SocketAddr,
+    /// sluice's own CA certificate (what clients must trust).
+    pub ca_pem_path: PathBuf,
+    pub ca_dir: PathBuf,
+    running: Option<Running>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestProxy {
+    pub fn ca_pem(&self) -> String {
+        std::fs::read_to_string(&self.ca_pem_path).unwrap()
+    }
+
+    /// Graceful shutdown, as SIGTERM would do.
+    pub async fn shutdown(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await;
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A config for tests: the embedded defaults, listening on 127.0.0.1:0, with
+/// upstream roots and `--resolve` mappings given by the test.
+pub fn test_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, SocketAddr)]) -> Config {
+    let mut cfg = config::load(None).expect("embedded config");
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.tls.upstream_ca.extend(upstream_ca);
+    // Tunnels cannot be closed gracefully; do not let them hold a test for 10s.
+    cfg.limits.shutdown_grace = sluice::config::units::Dur::secs(1);
+    for (host, port, to) in resolve {
+        cfg.resolve
+            .push(format!("{host}:{port}:{to}").parse().expect("resolve rule"));
+    }
+    cfg
+}
+
+/// Starts a proxy on `cfg` with a fresh CA directory and an audit log in a temp dir.
+pub async fn spawn_proxy(mut cfg: Config) -> TestProxy {
+    let dir = tempfile::tempdir().unwrap();
+    cfg.tls.ca_dir = dir.path().join("certs");
+    cfg.audit.path = dir.path().join("audit.jsonl");
+    let running = sluice::app::start(&cfg).await.expect("proxy starts");
+    TestProxy {
+        addr: running.local_addr(),
+        ca_pem_path: running.ca_cert.clone(),
+        ca_dir: cfg.tls.ca_dir.clone(),
+        running: Some(running),
+        _dir: dir,
+    }
+}
