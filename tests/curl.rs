@@ -27,7 +27,11 @@ async fn curl(args: Vec<String>) -> (bool, String, String) {
 async fn curl_uploads_through_the_proxy_h1_and_h2() {
     let pki = Pki::new("test origin CA");
     let origin = Origin::https(pki.issue(&[HOST])).await;
-    let proxy = spawn_proxy(test_config(Some(pki.ca_file()), &[(HOST, 443, origin.addr)])).await;
+    let proxy = spawn_proxy(test_config(
+        Some(pki.ca_file()),
+        &[(HOST, 443, origin.addr)],
+    ))
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("upload.bin");
     let data = pseudo_random(3 << 20, 42);
@@ -53,7 +57,11 @@ async fn curl_uploads_through_the_proxy_h1_and_h2() {
         assert!(ok, "curl {flag} failed: {err}");
         let (json, seen_version) = out.rsplit_once('\n').unwrap();
         let j: serde_json::Value = serde_json::from_str(json).unwrap();
-        assert_eq!(j["sha256"].as_str(), Some(sha256_hex(&data).as_str()), "{flag}");
+        assert_eq!(
+            j["sha256"].as_str(),
+            Some(sha256_hex(&data).as_str()),
+            "{flag}"
+        );
         assert_eq!(j["len"].as_u64(), Some(data.len() as u64));
         assert_eq!(j["path"].as_str(), Some("/media/upload?type=file"));
         // curl negotiated the protocol it asked for with sluice (ALPN on the minted leaf).
@@ -83,7 +91,10 @@ async fn curl_sees_502_for_an_untrusted_upstream() {
     ])
     .await;
     assert!(!ok);
-    assert!(err.contains("502"), "curl reports the CONNECT refusal: {err}");
+    assert!(
+        err.contains("502"),
+        "curl reports the CONNECT refusal: {err}"
+    );
     assert!(origin.requests().is_empty());
     proxy.shutdown().await;
 }
@@ -91,7 +102,11 @@ async fn curl_sees_502_for_an_untrusted_upstream() {
 #[tokio::test]
 async fn curl_plain_http_through_the_proxy() {
     let origin = Origin::http().await;
-    let proxy = spawn_proxy(test_config(None, &[("plain.dingtalk.com", 80, origin.addr)])).await;
+    let proxy = spawn_proxy(test_config(
+        None,
+        &[("plain.dingtalk.com", 80, origin.addr)],
+    ))
+    .await;
     let (ok, out, err) = curl(vec![
         "-sS".into(),
         "--max-time".into(),

@@ -23,7 +23,11 @@ async fn world() -> World {
     let origin = Origin::https(pki.issue(&[HOST])).await;
     let cfg = test_config(Some(pki.ca_file()), &[(HOST, 443, origin.addr)]);
     let proxy = spawn_proxy(cfg).await;
-    World { _pki: pki, origin, proxy }
+    World {
+        _pki: pki,
+        origin,
+        proxy,
+    }
 }
 
 impl World {
@@ -41,8 +45,17 @@ impl World {
             .await
             .expect("TLS with the minted leaf");
         let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
-        assert_eq!(negotiated.as_deref(), Some(alpn[0]), "ALPN offered by sluice");
-        send(tls, h2, request("POST", &format!("https://{HOST}/media/upload"), body)).await
+        assert_eq!(
+            negotiated.as_deref(),
+            Some(alpn[0]),
+            "ALPN offered by sluice"
+        );
+        send(
+            tls,
+            h2,
+            request("POST", &format!("https://{HOST}/media/upload"), body),
+        )
+        .await
     }
 }
 
@@ -69,7 +82,9 @@ async fn intercepted_uploads_arrive_byte_exact_h1_and_h2() {
     }
     let reqs = w.origin.requests();
     assert_eq!(reqs.len(), 8);
-    assert!(reqs.iter().all(|r| r.path == "/media/upload" && r.method == "POST"));
+    assert!(reqs
+        .iter()
+        .all(|r| r.path == "/media/upload" && r.method == "POST"));
     w.proxy.shutdown().await;
 }
 
@@ -83,7 +98,11 @@ async fn plain_http_absolute_form() {
     let a = send(
         tcp,
         false,
-        request("PUT", "http://plain.dingtalk.com/files/a.bin?x=1", full_body(data.clone())),
+        request(
+            "PUT",
+            "http://plain.dingtalk.com/files/a.bin?x=1",
+            full_body(data.clone()),
+        ),
     )
     .await;
     assert_received(&a, &data);
@@ -92,7 +111,12 @@ async fn plain_http_absolute_form() {
     assert_eq!(r.host.as_deref(), Some("plain.dingtalk.com"));
     // Keep-alive: a second request on a new connection and the same pool works too.
     let tcp = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let a = send(tcp, false, request("GET", "http://plain.dingtalk.com/", full_body(""))).await;
+    let a = send(
+        tcp,
+        false,
+        request("GET", "http://plain.dingtalk.com/", full_body("")),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK);
     proxy.shutdown().await;
 }
@@ -101,17 +125,25 @@ async fn plain_http_absolute_form() {
 async fn http1_keep_alive_on_the_proxy_listener() {
     let origin = Origin::http().await;
     let proxy = spawn_proxy(test_config(None, &[("ka.dingtalk.com", 80, origin.addr)])).await;
-    let io = hyper_util::rt::TokioIo::new(tokio::net::TcpStream::connect(proxy.addr).await.unwrap());
+    let io =
+        hyper_util::rt::TokioIo::new(tokio::net::TcpStream::connect(proxy.addr).await.unwrap());
     let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
     tokio::spawn(conn);
     for i in 0..5u64 {
         let data = pseudo_random(1000 + i as usize, i);
         let resp = sender
-            .send_request(request("POST", "http://ka.dingtalk.com/x", full_body(data.clone())))
+            .send_request(request(
+                "POST",
+                "http://ka.dingtalk.com/x",
+                full_body(data.clone()),
+            ))
             .await
             .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
-        let body = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
         let j: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(j["sha256"].as_str(), Some(sha256_hex(&data).as_str()));
     }
@@ -123,17 +155,31 @@ async fn http1_keep_alive_on_the_proxy_listener() {
 async fn hosts_not_intercepted_are_tunnelled() {
     let pki = Pki::new("test origin CA");
     let origin = Origin::https(pki.issue(&["www.example.org"])).await;
-    let cfg = test_config(Some(pki.ca_file()), &[("www.example.org", 443, origin.addr)]);
+    let cfg = test_config(
+        Some(pki.ca_file()),
+        &[("www.example.org", 443, origin.addr)],
+    );
     let proxy = spawn_proxy(cfg).await;
-    let tcp = connect_via(proxy.addr, "www.example.org:443", "").await.expect("CONNECT");
+    let tcp = connect_via(proxy.addr, "www.example.org:443", "")
+        .await
+        .expect("CONNECT");
     // The client trusts only the origin's own CA: a minted leaf would fail here.
     let tls = tls_over(tcp, "www.example.org", pki.roots(), &[b"http/1.1"])
         .await
         .expect("the origin's own certificate, end to end");
     let chain = peer_chain(&tls);
-    assert_eq!(chain.last(), Some(&pki.ca_der), "chain ends at the origin's CA");
+    assert_eq!(
+        chain.last(),
+        Some(&pki.ca_der),
+        "chain ends at the origin's CA"
+    );
     let data = pseudo_random(5000, 1);
-    let a = send(tls, false, request("POST", "https://www.example.org/x", full_body(data.clone()))).await;
+    let a = send(
+        tls,
+        false,
+        request("POST", "https://www.example.org/x", full_body(data.clone())),
+    )
+    .await;
     assert_received(&a, &data);
     proxy.shutdown().await;
 }
@@ -142,10 +188,15 @@ async fn hosts_not_intercepted_are_tunnelled() {
 async fn bypass_list_exempts_pinned_hosts() {
     let pki = Pki::new("test origin CA");
     let origin = Origin::https(pki.issue(&["pinned.dingtalk.com"])).await;
-    let mut cfg = test_config(Some(pki.ca_file()), &[("pinned.dingtalk.com", 443, origin.addr)]);
+    let mut cfg = test_config(
+        Some(pki.ca_file()),
+        &[("pinned.dingtalk.com", 443, origin.addr)],
+    );
     cfg.intercept.bypass.push("pinned.dingtalk.com".into());
     let proxy = spawn_proxy(cfg).await;
-    let tcp = connect_via(proxy.addr, "pinned.dingtalk.com:443", "").await.expect("CONNECT");
+    let tcp = connect_via(proxy.addr, "pinned.dingtalk.com:443", "")
+        .await
+        .expect("CONNECT");
     let tls = tls_over(tcp, "pinned.dingtalk.com", pki.roots(), &[b"http/1.1"]).await;
     assert!(tls.is_ok(), "bypassed host sees its own certificate");
     proxy.shutdown().await;
@@ -161,7 +212,11 @@ async fn untrusted_upstream_gives_502_and_no_minted_certificate() {
         .await
         .expect_err("CONNECT must be refused");
     assert_eq!(err.status, StatusCode::BAD_GATEWAY);
-    assert!(err.body.contains("not trusted") || err.body.contains("UnknownIssuer"), "{}", err.body);
+    assert!(
+        err.body.contains("not trusted") || err.body.contains("UnknownIssuer"),
+        "{}",
+        err.body
+    );
     assert!(origin.requests().is_empty());
     proxy.shutdown().await;
 }
@@ -170,12 +225,20 @@ async fn untrusted_upstream_gives_502_and_no_minted_certificate() {
 async fn wrong_name_upstream_gives_502() {
     let pki = Pki::new("test origin CA");
     let origin = Origin::https(pki.issue(&["someone-else.example"])).await;
-    let proxy = spawn_proxy(test_config(Some(pki.ca_file()), &[(HOST, 443, origin.addr)])).await;
+    let proxy = spawn_proxy(test_config(
+        Some(pki.ca_file()),
+        &[(HOST, 443, origin.addr)],
+    ))
+    .await;
     let err = connect_via(proxy.addr, &format!("{HOST}:443"), "")
         .await
         .expect_err("CONNECT must be refused");
     assert_eq!(err.status, StatusCode::BAD_GATEWAY);
-    assert!(err.body.contains("name") || err.body.contains("NotValidForName"), "{}", err.body);
+    assert!(
+        err.body.contains("name") || err.body.contains("NotValidForName"),
+        "{}",
+        err.body
+    );
     proxy.shutdown().await;
 }
 
@@ -185,7 +248,11 @@ async fn acl_refuses_clients_outside_the_ranges() {
     cfg.clients.allow = vec!["10.99.0.0/16".parse().unwrap()];
     let proxy = spawn_proxy(cfg).await;
     let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let r = raw_exchange(&mut s, b"GET http://a.dingtalk.com/ HTTP/1.1\r\nHost: a.dingtalk.com\r\n\r\n").await;
+    let r = raw_exchange(
+        &mut s,
+        b"GET http://a.dingtalk.com/ HTTP/1.1\r\nHost: a.dingtalk.com\r\n\r\n",
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("may not use this proxy"));
     proxy.shutdown().await;
@@ -208,21 +275,32 @@ async fn proxy_authentication() {
     };
     use base64::Engine as _;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    for header in ["".to_string(), format!("Proxy-Authorization: Basic {}\r\n", b64("alice:nope"))] {
+    for header in [
+        "".to_string(),
+        format!("Proxy-Authorization: Basic {}\r\n", b64("alice:nope")),
+    ] {
         let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
         let r = raw_exchange(&mut s, ask(&header).as_bytes()).await;
         assert_eq!(r.status, StatusCode::PROXY_AUTHENTICATION_REQUIRED);
         assert!(r.head.contains("Basic realm=\"office\""), "{}", r.head);
     }
     // CONNECT is refused the same way.
-    let err = connect_via(proxy.addr, "x.dingtalk.com:443", "").await.expect_err("407");
+    let err = connect_via(proxy.addr, "x.dingtalk.com:443", "")
+        .await
+        .expect_err("407");
     assert_eq!(err.status, StatusCode::PROXY_AUTHENTICATION_REQUIRED);
     let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
     let ok = format!("Proxy-Authorization: Basic {}\r\n", b64("alice:pa55"));
     let r = raw_exchange(&mut s, ask(&ok).as_bytes()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(origin.requests().len(), 1);
-    assert!(origin.requests()[0].headers.get("proxy-authorization").is_none(), "credentials are not forwarded");
+    assert!(
+        origin.requests()[0]
+            .headers
+            .get("proxy-authorization")
+            .is_none(),
+        "credentials are not forwarded"
+    );
     proxy.shutdown().await;
 }
 
@@ -237,12 +315,17 @@ async fn connect_to_internal_addresses_is_refused() {
         // The proxy itself.
         proxy.addr.to_string(),
     ] {
-        let err = connect_via(proxy.addr, &target, "").await.expect_err("refused");
+        let err = connect_via(proxy.addr, &target, "")
+            .await
+            .expect_err("refused");
         assert_eq!(err.status, StatusCode::FORBIDDEN, "{target}: {}", err.body);
     }
     // Absolute-form requests meet the same rule.
     let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let req = format!("GET http://127.0.0.1:{}/ HTTP/1.1\r\nHost: x\r\n\r\n", origin.port());
+    let req = format!(
+        "GET http://127.0.0.1:{}/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        origin.port()
+    );
     let r = raw_exchange(&mut s, req.as_bytes()).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(origin.requests().is_empty());
@@ -270,10 +353,20 @@ async fn malformed_and_oversized_requests_then_keeps_serving() {
     for (raw, want) in cases {
         let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
         let r = raw_exchange(&mut s, &raw).await;
-        assert_eq!(r.status, want, "{:?}", String::from_utf8_lossy(&raw[..raw.len().min(60)]));
+        assert_eq!(
+            r.status,
+            want,
+            "{:?}",
+            String::from_utf8_lossy(&raw[..raw.len().min(60)])
+        );
     }
     let tcp = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let a = send(tcp, false, request("GET", "http://ok.dingtalk.com/still", full_body(""))).await;
+    let a = send(
+        tcp,
+        false,
+        request("GET", "http://ok.dingtalk.com/still", full_body("")),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK);
     proxy.shutdown().await;
 }
@@ -286,11 +379,16 @@ async fn ca_key_is_private_leaf_keys_are_their_own_and_ca_is_constrained() {
     let mode = std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "CA key mode");
 
-    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "").await.unwrap();
-    let tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"]).await.unwrap();
+    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "")
+        .await
+        .unwrap();
+    let tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"])
+        .await
+        .unwrap();
     let chain = peer_chain(&tls);
     let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).unwrap();
-    let ca_der = rustls::pki_types::CertificateDer::from_pem_slice(w.proxy.ca_pem().as_bytes()).unwrap();
+    let ca_der =
+        rustls::pki_types::CertificateDer::from_pem_slice(w.proxy.ca_pem().as_bytes()).unwrap();
     let (_, ca) = x509_parser::parse_x509_certificate(&ca_der).unwrap();
     assert_ne!(
         leaf.public_key().raw,
@@ -311,7 +409,10 @@ async fn ca_key_is_private_leaf_keys_are_their_own_and_ca_is_constrained() {
         .map(|s| format!("{:?}", s.base))
         .collect();
     for d in ["dingtalk.com", "dingtalk.io", "aliyuncs.com"] {
-        assert!(permitted.iter().any(|p| p.contains(d)), "{d} in {permitted:?}");
+        assert!(
+            permitted.iter().any(|p| p.contains(d)),
+            "{d} in {permitted:?}"
+        );
     }
     assert!(!permitted.iter().any(|p| p.contains("example")));
     w.proxy.shutdown().await;
@@ -323,8 +424,12 @@ use rustls::pki_types::pem::PemObject as _;
 async fn websocket_upgrade_passes_through_interception() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let w = world().await;
-    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "").await.unwrap();
-    let mut tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"]).await.unwrap();
+    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "")
+        .await
+        .unwrap();
+    let mut tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"])
+        .await
+        .unwrap();
     let req = format!(
         "GET /ws HTTP/1.1\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
@@ -340,9 +445,18 @@ async fn websocket_upgrade_passes_through_interception() {
 #[tokio::test]
 async fn misdirected_host_inside_an_intercepted_session_is_refused() {
     let w = world().await;
-    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "").await.unwrap();
-    let tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"]).await.unwrap();
-    let a = send(tls, false, request("POST", "https://api.dingtalk.io/x", full_body("x"))).await;
+    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "")
+        .await
+        .unwrap();
+    let tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"])
+        .await
+        .unwrap();
+    let a = send(
+        tls,
+        false,
+        request("POST", "https://api.dingtalk.io/x", full_body("x")),
+    )
+    .await;
     assert_eq!(a.status, StatusCode::MISDIRECTED_REQUEST);
     assert!(w.origin.requests().is_empty());
     w.proxy.shutdown().await;
@@ -363,8 +477,16 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
     tokio::task::yield_now().await;
     // …and new connections are no longer accepted once the listener is gone.
     let r = raw_exchange(&mut s, b"world").await;
-    assert_eq!(r.status, StatusCode::OK, "in-flight request finished: {}", r.body);
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "in-flight request finished: {}",
+        r.body
+    );
     stopping.await.unwrap();
     assert_eq!(origin.requests()[0].body.as_ref(), b"helloworld");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "listener closed");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "listener closed"
+    );
 }

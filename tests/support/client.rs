@@ -19,7 +19,9 @@ use super::pki::client_config;
 pub type ReqBody = BoxBody<Bytes, std::io::Error>;
 
 pub fn full_body(data: impl Into<Bytes>) -> ReqBody {
-    Full::new(data.into()).map_err(|never| match never {}).boxed()
+    Full::new(data.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 /// A body of `data` sent in `chunk`-sized frames with no length announced:
@@ -58,10 +60,7 @@ pub struct Refused {
 }
 
 /// Sends raw bytes and reads one HTTP/1.1 response head (and a Content-Length body).
-pub async fn raw_exchange<S: AsyncRead + AsyncWrite + Unpin>(
-    s: &mut S,
-    request: &[u8],
-) -> Refused {
+pub async fn raw_exchange<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, request: &[u8]) -> Refused {
     s.write_all(request).await.unwrap();
     read_response(s).await
 }
@@ -127,7 +126,9 @@ pub async fn tls_over<IO: AsyncRead + AsyncWrite + Unpin>(
 ) -> std::io::Result<TlsStream<IO>> {
     let cfg = client_config(roots, alpn);
     let name = ServerName::try_from(host.to_string()).unwrap();
-    tokio_rustls::TlsConnector::from(cfg).connect(name, io).await
+    tokio_rustls::TlsConnector::from(cfg)
+        .connect(name, io)
+        .await
 }
 
 /// The certificate chain the server presented.
@@ -149,12 +150,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {:?}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()

@@ -1,7 +1,7 @@
 //! Fixtures for the integration tests, built like sentences: a test PKI made by
 //! rcgen at test time, HTTPS/HTTP origins on 127.0.0.1:0 that report what they
 //! received, `spawn_proxy(config)`, and clients that speak through the proxy.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod client;
 pub mod origin;

@@ -1,0 +1,256 @@
+//! End-to-end throughput: uploads through an intercepting sluice next to the same
+//! uploads straight to the origin ("with proxy" beside "without", as hudsucker does).
+//! Client, proxy and origin share this machine's cores, like the reference figures.
+
+#[path = "../tests/support/pki.rs"]
+#[allow(dead_code)]
+mod pki;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const HOST: &str = "oapi.dingtalk.com";
+const BIG: u64 = 256 << 20;
+const FRAME: usize = 1 << 20;
+const SMALL: usize = 2048;
+const CONNS: usize = 32;
+
+/// An origin that drains bodies and answers with their length: the bench measures
+/// the path, not the origin.
+async fn origin(id: pki::Identity) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(pki::server_config(id));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let svc = service_fn(|req: Request<Incoming>| async move {
+                    let mut body = req.into_body();
+                    let mut n = 0u64;
+                    while let Some(f) = body.frame().await {
+                        if let Ok(d) = f.map(|f| f.into_data()) {
+                            n += d.map(|d| d.len() as u64).unwrap_or(0);
+                        } else {
+                            break;
+                        }
+                    }
+                    Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(
+                        n.to_string(),
+                    ))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<
+    http_body_util::combinators::BoxBody<Bytes, std::io::Error>,
+>;
+
+/// An HTTP/1.1 connection to HOST, through the proxy when given.
+async fn connection(
+    proxy: Option<SocketAddr>,
+    origin: SocketAddr,
+    roots: Arc<rustls::RootCertStore>,
+) -> Sender {
+    let tcp = match proxy {
+        Some(p) => {
+            let mut s = TcpStream::connect(p).await.unwrap();
+            s.write_all(
+                format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes(),
+            )
+            .await
+            .unwrap();
+            let mut head = Vec::new();
+            let mut b = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                s.read_exact(&mut b).await.unwrap();
+                head.push(b[0]);
+            }
+            assert!(
+                head.starts_with(b"HTTP/1.1 200"),
+                "{}",
+                String::from_utf8_lossy(&head)
+            );
+            s
+        }
+        None => TcpStream::connect(origin).await.unwrap(),
+    };
+    tcp.set_nodelay(true).unwrap();
+    let cfg = pki::client_config(roots, &[b"http/1.1"]);
+    let name = rustls::pki_types::ServerName::try_from(HOST).unwrap();
+    let tls = tokio_rustls::TlsConnector::from(cfg)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender
+}
+
+fn upload_body(
+    total: u64,
+    frame: &Bytes,
+) -> http_body_util::combinators::BoxBody<Bytes, std::io::Error> {
+    let n = (total as usize).div_ceil(frame.len());
+    let frames: Vec<Result<http_body::Frame<Bytes>, std::io::Error>> = (0..n)
+        .map(|_| Ok(http_body::Frame::data(frame.clone())))
+        .collect();
+    http_body_util::StreamBody::new(tokio_stream_iter(frames)).boxed()
+}
+
+fn tokio_stream_iter<T: Unpin>(items: Vec<T>) -> impl futures_core::Stream<Item = T> {
+    struct It<T>(std::vec::IntoIter<T>);
+    impl<T: Unpin> futures_core::Stream for It<T> {
+        type Item = T;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<T>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    It(items.into_iter())
+}
+
+async fn post(
+    sender: &mut Sender,
+    body: http_body_util::combinators::BoxBody<Bytes, std::io::Error>,
+    len: u64,
+) {
+    sender.ready().await.unwrap();
+    let req = Request::post(format!("https://{HOST}/media/upload"))
+        .header("host", HOST)
+        .header("content-length", len)
+        .body(body)
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let got = resp.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(got, len.to_string().as_bytes());
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pki = pki::Pki::new("bench origin CA");
+    let (origin_addr, proxy_addr, sluice_roots, _guard) = rt.block_on(async {
+        let origin_addr = origin(pki.issue(&[HOST])).await;
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = sluice::config::load(None).unwrap();
+        cfg.listen = "127.0.0.1:0".parse().unwrap();
+        cfg.tls.ca_dir = dir.path().join("certs");
+        cfg.audit.path = dir.path().join("audit.jsonl");
+        cfg.tls.upstream_ca.push(pki.ca_file());
+        cfg.resolve
+            .push(format!("{HOST}:443:{origin_addr}").parse().unwrap());
+        let running = sluice::app::start(&cfg).await.unwrap();
+        let roots = pki::roots_from_pem(&std::fs::read_to_string(&running.ca_cert).unwrap());
+        (origin_addr, running.local_addr(), roots, (running, dir))
+    });
+    let frame = Bytes::from(vec![0x5au8; FRAME]);
+
+    let mut g = c.benchmark_group("proxy/upload_256MiB");
+    g.throughput(Throughput::Bytes(BIG));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(20))
+        .warm_up_time(Duration::from_secs(2));
+    for (name, proxy, roots) in [
+        ("direct", None, pki.roots()),
+        ("through_sluice", Some(proxy_addr), sluice_roots.clone()),
+    ] {
+        let mut sender = rt.block_on(connection(proxy, origin_addr, roots));
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        post(&mut sender, upload_body(BIG, &frame), BIG).await;
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+    }
+    g.finish();
+
+    let small = Bytes::from(vec![b'x'; SMALL]);
+    let mut g = c.benchmark_group("proxy/post_2KiB_32conns");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(10))
+        .warm_up_time(Duration::from_secs(2));
+    for (name, proxy, roots) in [
+        ("direct", None, pki.roots()),
+        ("through_sluice", Some(proxy_addr), sluice_roots.clone()),
+    ] {
+        let senders: Vec<Sender> = rt.block_on(async {
+            let mut v = Vec::new();
+            for _ in 0..CONNS {
+                v.push(connection(proxy, origin_addr, roots.clone()).await);
+            }
+            v
+        });
+        let senders = Arc::new(tokio::sync::Mutex::new(senders));
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let senders = senders.clone();
+                let small = small.clone();
+                rt.block_on(async move {
+                    let mut all = senders.lock().await;
+                    let per = iters.div_ceil(CONNS as u64);
+                    let t = Instant::now();
+                    let mut tasks = Vec::new();
+                    for mut s in all.drain(..) {
+                        let small = small.clone();
+                        tasks.push(tokio::spawn(async move {
+                            for _ in 0..per {
+                                post(
+                                    &mut s,
+                                    Full::new(small.clone()).map_err(|n| match n {}).boxed(),
+                                    SMALL as u64,
+                                )
+                                .await;
+                            }
+                            s
+                        }));
+                    }
+                    for t in tasks {
+                        all.push(t.await.unwrap());
+                    }
+                    // Report per request actually sent.
+                    t.elapsed()
+                        .mul_f64(iters as f64 / (per * CONNS as u64) as f64)
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
