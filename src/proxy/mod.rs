@@ -13,6 +13,7 @@ pub mod body;
 pub mod forward;
 pub mod front;
 pub mod headers;
+pub mod hold;
 pub mod intercept;
 pub mod respond;
 pub mod upstream;
