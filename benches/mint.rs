@@ -30,7 +30,8 @@ fn mint(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let cache = LeafCache::new(Arc::clone(&ca), 1024);
-    rt.block_on(cache.get("warm.dingtalk.com")).expect("warm up");
+    rt.block_on(cache.get("warm.dingtalk.com"))
+        .expect("warm up");
     group.bench_function("mint_cached", |b| {
         b.iter(|| rt.block_on(cache.get("warm.dingtalk.com")).expect("get"))
     });
