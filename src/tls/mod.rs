@@ -111,7 +111,7 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
 pub(crate) fn truncate_for_message(s: &str) -> String {
     const MAX: usize = 80;
     match s.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &s[..cut]),
+        Some((cut, _)) => format!("{}…", s.get(..cut).unwrap_or_default()),
         None => s.to_owned(),
     }
 }
