@@ -92,3 +92,194 @@ pub fn raw_refusal(status: StatusCode, detail: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// The DingTalk `errcode` sluice answers a blocked oapi-style call with. Not 0,
+/// and not one the old SDKs treat as "refresh the token and retry" (88, 33001,
+/// 40001, 40014, 42001).
+pub const BLOCK_ERRCODE: i64 = 451;
+
+/// What a block response may say: the rule, the destination, the classes found
+/// (ids, never values) and the ticket that matches the audit record.
+#[derive(Debug)]
+pub struct Blocked<'a> {
+    pub ticket: &'a str,
+    pub rule: &'a str,
+    pub host: &'a str,
+    pub jurisdiction: &'a str,
+    pub classes: Vec<&'static str>,
+    /// The client's `Accept` header, to recognise browsers.
+    pub accept: Option<&'a str>,
+}
+
+impl Blocked<'_> {
+    fn message(&self) -> String {
+        let what = if self.classes.is_empty() {
+            "this upload".to_string()
+        } else {
+            format!("this upload ({})", self.classes.join(", "))
+        };
+        format!(
+            "sluice blocked {what} to {} ({}) under data-residency rule \"{}\"; ticket {}",
+            self.host, self.jurisdiction, self.rule, self.ticket
+        )
+    }
+
+    /// The response in the shape the client's SDK understands, so it shows the
+    /// reason instead of retrying (DESIGN.md, "Block responses").
+    pub fn into_response(self) -> Response<Body> {
+        let msg = self.message();
+        let first = self.host.split('.').next().unwrap_or("");
+        let dingtalk = self.host.contains(".dingtalk.");
+        let (status, ctype, body) = if dingtalk && first == "oapi" {
+            let j = serde_json::json!({
+                "errcode": BLOCK_ERRCODE,
+                "errmsg": msg,
+                "sluice_ticket": self.ticket,
+            });
+            (
+                StatusCode::OK,
+                "application/json;charset=utf-8",
+                j.to_string(),
+            )
+        } else if dingtalk && first == "api" {
+            let j = serde_json::json!({
+                "code": "Forbidden.AccessDenied.DataResidency",
+                "message": msg,
+                "requestid": self.ticket,
+            });
+            (
+                StatusCode::FORBIDDEN,
+                "application/json;charset=utf-8",
+                j.to_string(),
+            )
+        } else if self.accept.is_some_and(|a| a.contains("text/html")) {
+            (
+                StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+                "text/html; charset=utf-8",
+                self.html(),
+            )
+        } else {
+            let j = serde_json::json!({
+                "error": "blocked by data-residency policy",
+                "rule": self.rule,
+                "ticket": self.ticket,
+                "message": msg,
+            });
+            (
+                StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+                "application/json",
+                j.to_string(),
+            )
+        };
+        let mut resp = Response::new(full(body));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Ok(v) = HeaderValue::from_str(self.ticket) {
+            h.insert("x-sluice-ticket", v.clone());
+            if status == StatusCode::FORBIDDEN {
+                h.insert("x-acs-request-id", v);
+            }
+        }
+        resp
+    }
+
+    fn html(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+        };
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Upload blocked</title></head>\n<body>\n<h1>Upload blocked by your company's data-residency policy</h1>\n<p>This upload to <b>{host}</b> ({jur}) contains data that may not be transferred there{classes}.</p>\n<p>Rule: <code>{rule}</code></p>\n<p>Ticket: <code>{ticket}</code> — quote it to your IT or data-protection officer.</p>\n<p lang=\"zh-Hant\">根據公司的資料存放政策，此上載已被阻止。</p>\n<p lang=\"pt\">Este carregamento foi bloqueado pela política de residência de dados da empresa.</p>\n</body></html>\n",
+            host = esc(self.host),
+            jur = esc(self.jurisdiction),
+            classes = if self.classes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", esc(&self.classes.join(", ")))
+            },
+            rule = esc(self.rule),
+            ticket = esc(self.ticket),
+        )
+    }
+}
+
+/// Requests that need a decision fail closed when their audit record cannot be written.
+pub fn audit_unavailable(ticket: &str) -> Response<Body> {
+    let mut r = Refusal::Unavailable(format!(
+        "sluice cannot write its audit log, so uploads that need a decision are refused (ticket {ticket})"
+    ))
+    .into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    fn blocked<'a>(host: &'a str, accept: Option<&'a str>) -> Blocked<'a> {
+        Blocked {
+            ticket: "slc-0123456789abcdef",
+            rule: "sensitive-to-mainland",
+            host,
+            jurisdiction: "mainland-china",
+            classes: vec!["hk_id"],
+            accept,
+        }
+    }
+
+    async fn body_of(r: Response<Body>) -> (StatusCode, String) {
+        let status = r.status();
+        let b = r.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&b).into_owned())
+    }
+
+    #[tokio::test]
+    async fn shapes_per_client() {
+        let (s, b) = body_of(blocked("oapi.dingtalk.com", None).into_response()).await;
+        assert_eq!(s, StatusCode::OK);
+        let j: serde_json::Value = serde_json::from_str(&b).unwrap();
+        let code = j["errcode"].as_i64().unwrap();
+        assert!(code != 0 && ![88, 33001, 40001, 40014, 42001].contains(&code));
+        assert!(j["errmsg"]
+            .as_str()
+            .unwrap()
+            .contains("slc-0123456789abcdef"));
+
+        let (s, b) = body_of(blocked("api.dingtalk.com", None).into_response()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let j: serde_json::Value = serde_json::from_str(&b).unwrap();
+        assert_eq!(j["code"], "Forbidden.AccessDenied.DataResidency");
+        assert_eq!(j["requestid"], "slc-0123456789abcdef");
+
+        let (s, b) = body_of(
+            blocked("zjk-dualstack.trans.dingtalk.com", Some("text/html,*/*")).into_response(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
+        assert!(b.contains("<h1>") && b.contains("slc-0123456789abcdef"));
+
+        let (s, b) =
+            body_of(blocked("bucket.oss-cn-shanghai.aliyuncs.com", None).into_response()).await;
+        assert_eq!(s, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
+        let j: serde_json::Value = serde_json::from_str(&b).unwrap();
+        assert_eq!(j["rule"], "sensitive-to-mainland");
+        assert_eq!(j["ticket"], "slc-0123456789abcdef");
+    }
+
+    #[tokio::test]
+    async fn html_is_escaped() {
+        let b = Blocked {
+            rule: "<script>x</script>",
+            ..blocked("a.example", Some("text/html"))
+        };
+        let (_, body) = body_of(b.into_response()).await;
+        assert!(!body.contains("<script>"));
+    }
+}
