@@ -1,6 +1,8 @@
 //! Tests of the whole policy module against compiled configurations; helpers shared
 //! by the test files below.
 
+mod learning;
+mod props;
 mod rejections;
 mod rules;
 mod shipped;
