@@ -28,11 +28,14 @@ pub enum BodyPlan {
 }
 
 impl Rule {
-    pub(crate) fn meta_matches(&self, meta: &RequestMeta, dest: &Destination) -> bool {
-        let dest_ok = (self.jurisdictions.is_empty() && self.regions.is_empty())
+    fn dest_matches(&self, dest: &Destination) -> bool {
+        (self.jurisdictions.is_empty() && self.regions.is_empty())
             || self.jurisdictions.contains(&dest.jurisdiction)
-            || self.regions.contains(&dest.region);
-        dest_ok
+            || self.regions.contains(&dest.region)
+    }
+
+    pub(crate) fn meta_matches(&self, meta: &RequestMeta, dest: &Destination) -> bool {
+        self.dest_matches(dest)
             && (self.methods.is_empty()
                 || self
                     .methods
@@ -151,6 +154,17 @@ impl Policy {
         } else {
             BodyPlan::Decided(self.default_verdict(shadow))
         }
+    }
+
+    /// At connection time (host known, no request yet): could any rule, enforced or
+    /// shadow, apply to some request to this host? `false` (and an `allow` default)
+    /// lets the proxy tunnel without intercepting. Method and path are ignored.
+    pub fn concerns(&self, host: &str, dest: &Destination) -> bool {
+        self.default != Action::Allow
+            || self.rules.iter().any(|r| {
+                r.dest_matches(dest)
+                    && (r.hosts.is_empty() || r.hosts.iter().any(|h| h.matches(host).is_some()))
+            })
     }
 
     /// Can an enforced rule still fire on the body? `false`: stream it straight through.

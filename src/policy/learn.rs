@@ -341,6 +341,18 @@ impl LearnedRegions {
         (e.expires > now).then(|| (e.region.clone(), e.jurisdiction.clone()))
     }
 
+    /// Whether some unexpired URL on `host` was announced: the proxy must intercept
+    /// it even if the host table does not know it.
+    pub fn knows_host(&self, host: &str, now: SystemTime) -> bool {
+        let s = match self.store.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        s.by_host
+            .get(host)
+            .is_some_and(|m| m.values().any(|e| e.expires > now))
+    }
+
     pub fn len(&self) -> usize {
         match self.store.lock() {
             Ok(g) => g.len,

@@ -32,10 +32,16 @@ fn learns_region_from_upload_info_answer() {
     let learned = LearnedRegions::new(p.learn_capacity());
     let meta = upload_info_meta();
     assert!(p.is_upload_info(&meta));
+    assert!(!learned.knows_host("cdn-upload.example-cdn.com", t0()));
     assert_eq!(
         learned.observe_response(&p, &meta, 200, UPLOAD_INFO_ANSWER.as_bytes(), t0()),
         2
     );
+    assert!(learned.knows_host("cdn-upload.example-cdn.com", t0()));
+    assert!(!learned.knows_host(
+        "cdn-upload.example-cdn.com",
+        t0() + Duration::from_secs(601)
+    ));
 
     let put = RequestMeta::new(
         "PUT",

@@ -464,3 +464,19 @@ fn default_policy_upstream_lookup() {
     ));
     assert!(p.upstream("nope").is_none());
 }
+
+#[test]
+fn connection_time_interception() {
+    let p = default_policy();
+    let cases = [
+        ("mainland api", "oapi.dingtalk.com", true),
+        ("mainland trans", "zjk-dualstack.trans.dingtalk.com", true),
+        ("international", "api.dingtalk.io", true),
+        ("hong kong oss", "oss-cn-hongkong.aliyuncs.com", false),
+        ("unknown", "www.example.com", false),
+    ];
+    for (name, host, want) in cases {
+        let meta = RequestMeta::new("CONNECT", host, "/");
+        assert_eq!(p.concerns(host, &dest_of(&p, &meta)), want, "case {name}");
+    }
+}
