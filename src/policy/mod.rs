@@ -89,7 +89,12 @@ impl Policy {
         if let Some(p) = host_place.filter(|p| p.jurisdiction != 0) {
             return self.dest(p, DestinationSource::Host);
         }
-        if let Some(p) = meta.resolved.and_then(|a| self.regions.lookup_addr(a)) {
+        // A bare IP host is its own resolved address.
+        let addr = meta.resolved.or_else(|| {
+            let h = meta.host.trim_start_matches('[').trim_end_matches(']');
+            h.parse::<std::net::IpAddr>().ok()
+        });
+        if let Some(p) = addr.and_then(|a| self.regions.lookup_addr(a)) {
             return self.dest(p, DestinationSource::Cidr);
         }
         let source = if host_place.is_some() {

@@ -236,6 +236,14 @@ fn cidr_fallback_with_resolved_address() {
             DestinationSource::Cidr,
         ),
     ];
+    for ip_host in ["47.93.10.1", "[2408:4001::1]"] {
+        let d = dest_of(&p, &RequestMeta::new("PUT", ip_host, "/"));
+        assert_eq!(
+            (d.jurisdiction.as_str(), d.source),
+            ("mainland-china", DestinationSource::Cidr),
+            "{ip_host}"
+        );
+    }
     for &(host, ip, region, jurisdiction, source) in cases {
         let mut m = RequestMeta::new("PUT", host, "/");
         m.resolved = Some(ip.parse::<IpAddr>().unwrap_or_else(|e| panic!("{ip}: {e}")));
