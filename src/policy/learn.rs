@@ -299,7 +299,8 @@ impl LearnedRegions {
         let entry = Entry {
             region: lesson.region,
             jurisdiction: lesson.jurisdiction,
-            expires: now + lesson.ttl,
+            // An absurd TTL must not overflow the clock: such an entry is simply not kept.
+            expires: now.checked_add(lesson.ttl).unwrap_or(now),
             seq,
         };
         let replaced = s

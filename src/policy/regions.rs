@@ -386,8 +386,8 @@ impl RegionTable {
     /// Counts for `sluice check`: (regions, jurisdictions, host patterns, CIDR ranges, announced names).
     pub fn sizes(&self) -> (usize, usize, usize, usize, usize) {
         (
-            self.regions.len() - 1,
-            self.jurisdictions.len() - 1,
+            self.regions.len().saturating_sub(1),
+            self.jurisdictions.len().saturating_sub(1),
             self.host_count,
             self.cidrs.len(),
             self.announced.len(),

@@ -222,3 +222,19 @@ fn learned_regions_are_bounded() {
     }
     assert!(learned.len() <= 3);
 }
+
+#[test]
+fn absurd_ttl_does_not_panic() {
+    let learned = LearnedRegions::new(2);
+    learned.insert(
+        Lesson {
+            host: "up.example".into(),
+            path: "/".into(),
+            region: "cn-shanghai".into(),
+            jurisdiction: "mainland-china".into(),
+            ttl: Duration::MAX,
+        },
+        t0(),
+    );
+    assert!(learned.lookup("up.example", "/", t0()).is_none());
+}
