@@ -1,0 +1,57 @@
+//! What the policy knows about a request before its body: the proxy fills it in,
+//! `replay` builds it from a HAR entry, tests build it by hand.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub client: IpAddr,
+    /// Upper case as sent (`POST`); compared case-insensitively.
+    pub method: String,
+    pub scheme: String,
+    /// Lower case, no port, no trailing dot.
+    pub host: String,
+    pub port: u16,
+    /// Without the query string.
+    pub path: String,
+    pub query: Option<String>,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_length: Option<u64>,
+    pub accept: Option<String>,
+    /// The upstream address, when the proxy already resolved it.
+    pub resolved: Option<IpAddr>,
+}
+
+impl RequestMeta {
+    /// A request to `https://host/path` from localhost; the rest empty. Handy for
+    /// tests, benches and `replay`.
+    pub fn new(method: &str, host: &str, path: &str) -> RequestMeta {
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+            None => (path.to_owned(), None),
+        };
+        RequestMeta {
+            client: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            method: method.to_owned(),
+            scheme: "https".to_owned(),
+            host: host.to_ascii_lowercase(),
+            port: 443,
+            path,
+            query,
+            content_type: None,
+            content_encoding: None,
+            content_length: None,
+            accept: None,
+            resolved: None,
+        }
+    }
+
+    /// `path?query`, as a reroute target needs it.
+    pub fn path_and_query(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
