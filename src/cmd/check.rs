@@ -64,5 +64,7 @@ pub fn check(config_path: Option<&Path>) -> CmdResult {
         cfg.hold.memory, cfg.hold.max
     );
     println!("audit:      {}", cfg.audit.path.display());
+    println!();
+    print!("{}", cfg.policy.summary());
     Ok(ExitCode::SUCCESS)
 }

@@ -183,38 +183,7 @@ fn expected_fields(msg: &str) -> Vec<String> {
         .collect()
 }
 
-/// The candidate closest to `word` by edit distance, if it is close enough to be
-/// a likely typo.
-pub fn did_you_mean<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len().max(word.len()))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
+pub use crate::policy::did_you_mean;
 
 const SECTIONS: &[&str] = &[
     "listen",
@@ -226,6 +195,8 @@ const SECTIONS: &[&str] = &[
     "resolve",
     "audit",
     "hold",
+    "policy",
+    "regions",
 ];
 
 /// Parses and validates a whole document, reporting every error at once.
@@ -320,6 +291,16 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
                     cfg.hold = s;
                 }
             }
+            "policy" => {
+                if let Some(s) = c.section("policy", v) {
+                    cfg.policy_config = s;
+                }
+            }
+            "regions" => {
+                if let Some(s) = c.section("regions", v) {
+                    cfg.regions_config = s;
+                }
+            }
             other => {
                 let msg = match did_you_mean(other, SECTIONS.iter().copied()) {
                     Some(s) => format!("unknown key \"{other}\" (did you mean \"{s}\"?)"),
@@ -333,6 +314,22 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
         }
     }
     validate(&cfg, &mut c);
+    // Compile only a policy whose sections parsed: a section that failed is
+    // already reported, and its defaults would only add noise.
+    if c.errors.is_empty() {
+        match crate::policy::compile(&cfg.policy_config, &cfg.regions_config) {
+            Ok(p) => cfg.policy = std::sync::Arc::new(p),
+            Err(issues) => {
+                for i in issues {
+                    let section = match i.origin {
+                        crate::policy::Origin::Policy => "policy",
+                        crate::policy::Origin::Regions => "regions",
+                    };
+                    c.error(join_path(section, &i.path), i.message);
+                }
+            }
+        }
+    }
     c.finish()?;
     Ok(cfg)
 }

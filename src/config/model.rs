@@ -3,11 +3,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::units::{Bytes, Dur};
+use crate::policy::{Policy, PolicyConfig, RegionsConfig};
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 3128))
@@ -191,7 +193,8 @@ impl Default for HoldConfig {
     }
 }
 
-/// The raw top-level document, one field per section.
+/// The top-level document, one field per section, plus the policy compiled from
+/// its `policy` and `regions` sections (a config that loaded has a policy that compiled).
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Where the config came from (`<embedded>` or a path): used in messages.
@@ -205,10 +208,23 @@ pub struct Config {
     pub resolve: Vec<ResolveRule>,
     pub audit: AuditConfig,
     pub hold: HoldConfig,
+    pub policy_config: PolicyConfig,
+    pub regions_config: RegionsConfig,
+    pub policy: Arc<Policy>,
+}
+
+/// The shipped regions table (`config/regions.yaml`).
+pub fn default_regions() -> RegionsConfig {
+    serde_yaml::from_str(crate::policy::DEFAULT_REGIONS_YAML).expect("shipped regions.yaml parses")
 }
 
 impl Config {
     pub(crate) fn with_defaults(source: String) -> Config {
+        let policy_config = PolicyConfig::default();
+        let regions_config = default_regions();
+        let policy = crate::policy::compile(&policy_config, &regions_config)
+            .map(Arc::new)
+            .expect("an empty policy over the shipped regions compiles");
         Config {
             source,
             listen: default_listen(),
@@ -220,6 +236,9 @@ impl Config {
             resolve: Vec::new(),
             audit: AuditConfig::default(),
             hold: HoldConfig::default(),
+            policy_config,
+            regions_config,
+            policy,
         }
     }
 }

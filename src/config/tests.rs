@@ -154,3 +154,32 @@ fn overrides_win() {
     assert_eq!(c.resolve.len(), 1);
     assert_eq!(c.resolve[0].to.port(), 2);
 }
+
+#[test]
+fn policy_errors_point_at_the_rule() {
+    let text = "policy:\n  rules:\n    - name: ok\n      when: { jurisdiction: mainland-china }\n      action: block\n    - name: pii\n      when:\n        classes: { hkid: 1 }\n      action: block\n";
+    let e = errs(text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "policy.rules[1].when.classes.hkid");
+    assert!(e[0].message.contains("pii"), "{}", e[0].message);
+    assert!(
+        e[0].message.contains("did you mean \"hk_id\""),
+        "{}",
+        e[0].message
+    );
+    assert_eq!(e[0].pos.map(|p| p.line), Some(8));
+}
+
+#[test]
+fn policy_shape_errors_are_located() {
+    let e = errs("policy:\n  rules:\n    - name: x\n      action: explode\n");
+    assert_eq!(e[0].path, "policy.rules[0].action");
+    assert_eq!(e[0].pos.map(|p| p.line), Some(4));
+}
+
+#[test]
+fn the_embedded_policy_compiles_with_rules() {
+    let c = load(None).unwrap();
+    assert!(c.policy_config.rules.len() >= 4);
+    assert_eq!(c.policy.hash().len(), 64);
+}

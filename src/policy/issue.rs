@@ -63,7 +63,7 @@ pub(crate) fn unknown<'a>(
 }
 
 /// The closest candidate within a small edit distance, ignoring case, `_` and `-`.
-pub(crate) fn did_you_mean<'a>(
+pub fn did_you_mean<'a>(
     got: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {

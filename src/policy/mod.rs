@@ -26,7 +26,7 @@ use std::time::SystemTime;
 
 pub use compile::compile;
 pub use eval::BodyPlan;
-pub use issue::{ConfigIssue, Origin};
+pub use issue::{did_you_mean, ConfigIssue, Origin};
 pub use learn::{LearnedRegions, Lesson};
 pub use meta::RequestMeta;
 pub use pattern::PatternError;
@@ -41,8 +41,9 @@ pub use verdict::{Action, CountHit, ShadowHit, Subject, Verdict, VerdictReason};
 
 /// The shipped regions document (a `RegionsConfig`).
 pub const DEFAULT_REGIONS_YAML: &str = include_str!("../../config/regions.yaml");
-/// The shipped default policy, under a top-level `policy:` key (a `PolicyConfig`).
-pub const DEFAULT_POLICY_YAML: &str = include_str!("../../config/policy.yaml");
+/// The embedded `config/sluice.yaml`, whose top-level `policy:` key is the shipped
+/// default policy (a `PolicyConfig`).
+pub const DEFAULT_POLICY_YAML: &str = crate::config::EMBEDDED;
 
 /// A compiled policy: immutable, shared behind an `Arc` and swapped whole on reload,
 /// so a request keeps the policy it started with.
