@@ -185,6 +185,28 @@ fn tampering_is_caught_at_the_right_line() {
 }
 
 #[test]
+fn every_truncation_point_is_caught_or_ends_on_a_record() {
+    let (_, lines) = chain_of(3);
+    let log = lines.concat();
+    let ends: Vec<usize> = lines
+        .iter()
+        .scan(0, |end, l| {
+            *end += l.len();
+            Some(*end)
+        })
+        .collect();
+    for cut in 0..log.len() {
+        let result = verify(Cursor::new(&log.as_bytes()[..cut]));
+        if cut == 0 || ends.contains(&cut) {
+            assert!(result.is_ok(), "cut at {cut}");
+        } else {
+            let err = result.expect_err("cut inside a record");
+            assert_eq!(err.reason, BreakReason::Unterminated, "cut at {cut}");
+        }
+    }
+}
+
+#[test]
 fn break_names_the_record_id() {
     let (_, mut lines) = chain_of(3);
     let rec: AuditRecord = serde_json::from_str(lines[1].trim_end()).unwrap();

@@ -1,13 +1,15 @@
 //! HAR 1.1/1.2 loading as real exporters write them (Chrome, Firefox, Safari,
 //! Charles, Insomnia, mitmproxy), and the HAR 1.2 writer for `sluice run --record`.
 //!
-//! The document is parsed into a `serde_json::Value` and walked by hand, so every
-//! error names the entry and the field (`entries[3].request.url`), and exporter
-//! quirks (header pairs, params-only bodies, a byte-order mark) are handled in one
-//! place. Fields sluice does not use (timings, cookies, `_`-prefixed extensions)
-//! are ignored. Evaluating or replaying the entries belongs to the rest of `replay`.
+//! The document is parsed into a skeleton (`raw.rs`) whose entries hold
+//! `serde_json::Value`s, walked by hand so every error names the entry and the
+//! field (`entries[3].request.url`) and exporter quirks (header pairs, params-only
+//! bodies, a byte-order mark) are handled in one place. Fields sluice does not use
+//! (timings, cookies, `_`-prefixed extensions) are ignored. Evaluating or
+//! replaying the entries belongs to the rest of `replay`.
 
 mod body;
+mod raw;
 mod write;
 
 #[cfg(test)]
@@ -16,6 +18,8 @@ mod tests;
 use std::path::Path;
 
 use serde_json::{Map, Value};
+
+use raw::{Array, Object, RawDoc, RawEntry};
 
 pub use write::write;
 
@@ -128,19 +132,24 @@ pub fn load(bytes: &[u8]) -> Result<Har, HarError> {
     if bytes.len() as u64 > MAX_HAR_BYTES {
         return Err(too_large(bytes.len() as u64));
     }
-    let root = parse_json(bytes)?;
     let top = At {
         entry: None,
         path: "",
     };
-    let root = as_object(&root, top, "")?;
-    let log = as_object(required(root, top, "log")?, top, "log")?;
+    let Object::Is(root) = parse_json(bytes)? else {
+        return Err(top.err("", "expected a JSON object with a `log`"));
+    };
+    let log = match root.log {
+        None => return Err(top.err("log", "missing")),
+        Some(Object::Not) => return Err(top.err("log", "expected an object")),
+        Some(Object::Is(log)) => log,
+    };
     let at_log = At {
         entry: None,
         path: "log",
     };
-    let version = opt_string(log, at_log, "version")?.unwrap_or_default();
-    let creator = match log.get("creator") {
+    let version = opt_str(log.version.as_ref(), at_log, "version")?.unwrap_or_default();
+    let creator = match &log.creator {
         Some(Value::Object(c)) => {
             let at = At {
                 entry: None,
@@ -154,20 +163,13 @@ pub fn load(bytes: &[u8]) -> Result<Har, HarError> {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
     };
-    let Value::Array(raw_entries) = required(log, at_log, "entries")? else {
-        return Err(at_log.err("entries", "expected an array"));
+    let raw_entries = match log.entries {
+        None => return Err(at_log.err("entries", "missing")),
+        Some(Array::Not) => return Err(at_log.err("entries", "expected an array")),
+        Some(Array::Is(entries)) => entries,
     };
-    if raw_entries.len() > MAX_ENTRIES {
-        return Err(at_log.err(
-            "entries",
-            format!(
-                "{} entries, more than the limit of {MAX_ENTRIES}",
-                raw_entries.len()
-            ),
-        ));
-    }
     let entries = raw_entries
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, raw)| entry(index, raw))
         .collect::<Result<Vec<_>, _>>()?;
@@ -187,8 +189,8 @@ fn too_large(len: u64) -> HarError {
 }
 
 /// JSON after an optional byte-order mark; UTF-16 (with a BOM) is transcoded.
-fn parse_json(bytes: &[u8]) -> Result<Value, HarError> {
-    let not_json = |message: String| HarError {
+fn parse_json(bytes: &[u8]) -> Result<Object<RawDoc>, HarError> {
+    let doc_err = |message: String| HarError {
         entry: None,
         field: String::new(),
         message,
@@ -196,13 +198,16 @@ fn parse_json(bytes: &[u8]) -> Result<Value, HarError> {
     let parsed = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         serde_json::from_slice(rest)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        serde_json::from_str(&utf16(rest, u16::from_le_bytes).map_err(not_json)?)
+        serde_json::from_str(&utf16(rest, u16::from_le_bytes).map_err(doc_err)?)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        serde_json::from_str(&utf16(rest, u16::from_be_bytes).map_err(not_json)?)
+        serde_json::from_str(&utf16(rest, u16::from_be_bytes).map_err(doc_err)?)
     } else {
         serde_json::from_slice(bytes)
     };
-    parsed.map_err(|e| not_json(format!("not JSON: {e}")))
+    parsed.map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => doc_err(format!("invalid HAR: {e}")),
+        _ => doc_err(format!("not JSON: {e}")),
+    })
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
@@ -220,25 +225,27 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
         .map_err(|e| format!("not JSON: invalid UTF-16: {e}"))
 }
 
-fn entry(index: usize, raw: &Value) -> Result<HarEntry, HarError> {
+fn entry(index: usize, raw: Object<RawEntry>) -> Result<HarEntry, HarError> {
     let path = format!("entries[{index}]");
     let at = At {
         entry: Some(index),
         path: &path,
     };
-    let obj = as_object(raw, at, "")?;
-    let started = opt_string(obj, at, "startedDateTime")?;
+    let Object::Is(raw) = raw else {
+        return Err(at.err("", "expected an object"));
+    };
+    let started = opt_str(raw.started.as_ref(), at, "startedDateTime")?;
     let req_path = join(&path, "request");
     let req_at = At {
         entry: Some(index),
         path: &req_path,
     };
-    let request = request(
-        as_object(required(obj, at, "request")?, at, "request")?,
-        req_at,
-    )?;
-    let response = match obj.get("response") {
-        None | Some(Value::Null) => None,
+    let Some(raw_request) = &raw.request else {
+        return Err(at.err("request", "missing"));
+    };
+    let request = request(as_object(raw_request, at, "request")?, req_at)?;
+    let response = match &raw.response {
+        None => None,
         Some(v) => {
             let resp_path = join(&path, "response");
             let resp_at = At {
@@ -412,7 +419,11 @@ pub(crate) fn opt_string(
     at: At<'_>,
     key: &str,
 ) -> Result<Option<String>, HarError> {
-    match obj.get(key) {
+    opt_str(obj.get(key), at, key)
+}
+
+fn opt_str(v: Option<&Value>, at: At<'_>, key: &str) -> Result<Option<String>, HarError> {
+    match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(at.err(key, "expected a string")),

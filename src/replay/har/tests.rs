@@ -431,6 +431,30 @@ fn deeply_nested_json_is_an_error_not_a_crash() {
     assert!(load(deep.as_bytes()).is_err());
 }
 
+#[test]
+fn too_many_entries_is_refused_while_parsing() {
+    let entries = vec!["1"; MAX_ENTRIES + 1].join(",");
+    let err = load(format!(r#"{{"log":{{"entries":[{entries}]}}}}"#).as_bytes()).unwrap_err();
+    assert!(err.message.contains("entries"), "{err}");
+}
+
+#[test]
+fn duplicate_fields_are_an_error() {
+    let err = load(br#"{"log":{"entries":[],"entries":[]}}"#).unwrap_err();
+    assert!(err.message.contains("duplicate"), "{err}");
+}
+
+#[test]
+fn truncated_or_corrupted_real_files_never_panic() {
+    let bytes = std::fs::read(real!("postdata.har")).unwrap();
+    for cut in (0..bytes.len()).step_by(7) {
+        assert!(load(&bytes[..cut]).is_err(), "cut at {cut}");
+        let mut flipped = bytes.clone();
+        flipped[cut] ^= 0x20;
+        let _ = load(&flipped);
+    }
+}
+
 // ---- writer ----
 
 fn sample_entries() -> Vec<HarEntry> {
