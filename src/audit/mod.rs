@@ -1,1 +1,22 @@
 //! Typed audit records, the hash-chained JSON Lines sink and `audit verify`.
+//!
+//! The proxy builds one [`AuditRecord`] per decided request or tunnel, hands it to
+//! [`AuditSink::append`] and releases the response only after that returns `Ok`
+//! (an `Err` means fail closed). The chain format is described in `chain.rs`;
+//! redaction of secrets and personal data in `redact.rs`. Policy, classification
+//! and the wording of block responses belong to other modules.
+
+mod chain;
+mod record;
+mod redact;
+mod sink;
+mod verify;
+
+pub use chain::{sha256_hex, GENESIS};
+pub use record::{new_ticket_id, now_ts, AuditRecord, RecordKind, ShadowHit};
+pub use redact::{mask_sample, redact_path, REDACTED};
+pub use sink::{AuditError, AuditSink, Fsync, MAX_LINE};
+pub use verify::{verify, verify_file, BreakReason, VerifyError, VerifyReport};
+
+#[cfg(test)]
+mod tests;

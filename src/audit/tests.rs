@@ -1,0 +1,343 @@
+//! The sink and the verifier together: chains that verify, tampering that is caught
+//! at the right line, restarts, concurrency and write failures.
+
+use std::io::Cursor;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::*;
+
+fn record(n: u64) -> AuditRecord {
+    let mut rec = AuditRecord::new(
+        RecordKind::Request,
+        "10.1.2.3:50000",
+        "oapi.dingtalk.com",
+        443,
+    )
+    .with_request("POST", "/robot/send?access_token=t0ps3cret&sign=xyz");
+    rec.region = String::from("cn-hangzhou");
+    rec.jurisdiction = String::from("mainland-china");
+    rec.bytes = n;
+    rec.action = String::from(if n % 2 == 0 { "allow" } else { "block" });
+    rec.policy = sha256_hex(b"policy");
+    rec
+}
+
+fn chain_of(n: u64) -> (AuditSink, Vec<String>) {
+    let sink = AuditSink::memory();
+    for i in 0..n {
+        sink.append(record(i)).unwrap();
+    }
+    let lines = sink.lines();
+    (sink, lines)
+}
+
+fn verify_lines(lines: &[String]) -> Result<VerifyReport, VerifyError> {
+    verify(Cursor::new(lines.concat()))
+}
+
+#[test]
+fn chain_of_several_records_verifies() {
+    let (sink, lines) = chain_of(5);
+    assert_eq!(lines.len(), 5);
+    let report = verify_lines(&lines).unwrap();
+    assert_eq!(report.records, 5);
+    assert_eq!(report.last_hash, sink.last_hash());
+    assert!(report.first_ts.is_some() && report.last_ts.is_some());
+    assert!(lines[0].contains(&format!("\"prev\":\"{GENESIS}\"")));
+    // Never a raw query secret in the log.
+    assert!(lines.iter().all(|l| !l.contains("t0ps3cret")));
+}
+
+#[test]
+fn append_returns_the_chained_record() {
+    let sink = AuditSink::memory();
+    let a = sink.append(record(1)).unwrap();
+    let b = sink.append(record(2)).unwrap();
+    assert_eq!(a.prev, GENESIS);
+    assert_eq!(b.prev, a.hash);
+    assert_eq!(a.hash.len(), 64);
+    let parsed: AuditRecord = serde_json::from_str(sink.lines()[1].trim_end()).unwrap();
+    assert_eq!(parsed, b);
+}
+
+#[test]
+fn empty_log_verifies() {
+    let report = verify(Cursor::new("")).unwrap();
+    assert_eq!(report.records, 0);
+    assert_eq!(report.last_hash, GENESIS);
+}
+
+struct Tamper {
+    name: &'static str,
+    edit: fn(&mut Vec<String>),
+    line: usize,
+    reason: BreakReason,
+}
+
+fn replace_field(line: &str, from: &str, to: &str) -> String {
+    assert!(line.contains(from), "fixture: {from} not in {line}");
+    line.replacen(from, to, 1)
+}
+
+const TAMPERS: &[Tamper] = &[
+    Tamper {
+        name: "modified middle line",
+        edit: |l| l[2] = replace_field(&l[2], "\"bytes\":2", "\"bytes\":3"),
+        line: 3,
+        reason: BreakReason::HashMismatch,
+    },
+    Tamper {
+        name: "modified last line",
+        edit: |l| l[4] = replace_field(&l[4], "\"action\":\"allow\"", "\"action\":\"block\""),
+        line: 5,
+        reason: BreakReason::HashMismatch,
+    },
+    Tamper {
+        name: "modified first line",
+        edit: |l| l[0] = replace_field(&l[0], "cn-hangzhou", "cn-hongkong"),
+        line: 1,
+        reason: BreakReason::HashMismatch,
+    },
+    Tamper {
+        name: "deleted line",
+        edit: |l| {
+            l.remove(1);
+        },
+        line: 2,
+        reason: BreakReason::PrevMismatch,
+    },
+    Tamper {
+        name: "deleted first line",
+        edit: |l| {
+            l.remove(0);
+        },
+        line: 1,
+        reason: BreakReason::PrevMismatch,
+    },
+    Tamper {
+        name: "reordered lines",
+        edit: |l| l.swap(2, 3),
+        line: 3,
+        reason: BreakReason::PrevMismatch,
+    },
+    Tamper {
+        name: "inserted copy of a record",
+        edit: |l| {
+            let copy = l[1].clone();
+            l.insert(3, copy);
+        },
+        line: 4,
+        reason: BreakReason::PrevMismatch,
+    },
+    Tamper {
+        name: "truncated last line",
+        edit: |l| {
+            let last = l[4].clone();
+            l[4] = last[..last.len() / 2].to_owned();
+        },
+        line: 5,
+        reason: BreakReason::Unterminated,
+    },
+    Tamper {
+        name: "non-JSON line",
+        edit: |l| l[1] = String::from("hello world\n"),
+        line: 2,
+        reason: BreakReason::NotARecord(String::new()),
+    },
+    Tamper {
+        name: "hash field removed",
+        edit: |l| {
+            let cut = l[2].find(",\"hash\"").unwrap();
+            l[2] = format!("{}}}\n", &l[2][..cut]);
+        },
+        line: 3,
+        reason: BreakReason::NoHash,
+    },
+    Tamper {
+        name: "blank line inserted",
+        edit: |l| l.insert(2, String::from("\n")),
+        line: 3,
+        reason: BreakReason::Empty,
+    },
+    Tamper {
+        name: "reformatted whitespace",
+        edit: |l| l[1] = l[1].replacen(",", ", ", 1),
+        line: 2,
+        reason: BreakReason::HashMismatch,
+    },
+];
+
+#[test]
+fn tampering_is_caught_at_the_right_line() {
+    let (_, original) = chain_of(5);
+    for case in TAMPERS {
+        let mut lines = original.clone();
+        (case.edit)(&mut lines);
+        let err = verify_lines(&lines).expect_err(case.name);
+        assert_eq!(err.line, case.line, "case: {}: {err}", case.name);
+        match (&err.reason, &case.reason) {
+            (BreakReason::NotARecord(_), BreakReason::NotARecord(_)) => {}
+            (got, want) => assert_eq!(got, want, "case: {}", case.name),
+        }
+    }
+}
+
+#[test]
+fn every_truncation_point_is_caught_or_ends_on_a_record() {
+    let (_, lines) = chain_of(3);
+    let log = lines.concat();
+    let ends: Vec<usize> = lines
+        .iter()
+        .scan(0, |end, l| {
+            *end += l.len();
+            Some(*end)
+        })
+        .collect();
+    for cut in 0..log.len() {
+        let result = verify(Cursor::new(&log.as_bytes()[..cut]));
+        if cut == 0 || ends.contains(&cut) {
+            assert!(result.is_ok(), "cut at {cut}");
+        } else {
+            let err = result.expect_err("cut inside a record");
+            assert_eq!(err.reason, BreakReason::Unterminated, "cut at {cut}");
+        }
+    }
+}
+
+#[test]
+fn break_names_the_record_id() {
+    let (_, mut lines) = chain_of(3);
+    let rec: AuditRecord = serde_json::from_str(lines[1].trim_end()).unwrap();
+    lines[1] = lines[1].replacen("\"bytes\":1", "\"bytes\":9", 1);
+    let err = verify_lines(&lines).unwrap_err();
+    assert_eq!(err.id.as_deref(), Some(rec.id.as_str()));
+    assert!(err
+        .to_string()
+        .starts_with(&format!("line 2 (id {})", rec.id)));
+}
+
+#[test]
+fn edited_line_with_recomputed_hash_is_caught_at_the_next_line() {
+    let (_, mut lines) = chain_of(4);
+    let mut rec: AuditRecord = serde_json::from_str(lines[1].trim_end()).unwrap();
+    rec.action = String::from("allow");
+    rec.rule = None;
+    let prev = rec.prev.clone();
+    let forged = chain::seal(&mut rec, &prev).unwrap();
+    lines[1] = forged;
+    let err = verify_lines(&lines).unwrap_err();
+    assert_eq!((err.line, err.reason), (3, BreakReason::PrevMismatch));
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn file_sink_restart_continues_the_chain_and_file_is_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let first_hash = {
+        let sink = AuditSink::open(&path).unwrap();
+        sink.append(record(0)).unwrap();
+        sink.append(record(1)).unwrap().hash
+    };
+    assert_eq!(mode_of(&path), 0o600);
+    let sink = AuditSink::open_with(&path, Fsync::Always).unwrap();
+    assert_eq!(sink.last_hash(), first_hash);
+    let third = sink.append(record(2)).unwrap();
+    assert_eq!(third.prev, first_hash);
+    drop(sink);
+    let report = verify_file(&path).unwrap();
+    assert_eq!(report.records, 3);
+    assert_eq!(report.last_hash, third.hash);
+}
+
+#[test]
+fn existing_world_readable_log_is_tightened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::fs::write(&path, "").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _sink = AuditSink::open(&path).unwrap();
+    assert_eq!(mode_of(&path), 0o600);
+}
+
+#[test]
+fn torn_last_line_is_cut_on_open_and_the_chain_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let (_, lines) = chain_of(3);
+    let torn = &lines[2][..lines[2].len() / 2];
+    std::fs::write(&path, format!("{}{}{torn}", lines[0], lines[1])).unwrap();
+    let sink = AuditSink::open(&path).unwrap();
+    let rec1: AuditRecord = serde_json::from_str(lines[1].trim_end()).unwrap();
+    assert_eq!(sink.last_hash(), rec1.hash);
+    sink.append(record(7)).unwrap();
+    drop(sink);
+    assert_eq!(verify_file(&path).unwrap().records, 3);
+}
+
+#[test]
+fn torn_only_line_restarts_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::fs::write(&path, "{\"ts\":\"2026").unwrap();
+    let sink = AuditSink::open(&path).unwrap();
+    assert_eq!(sink.last_hash(), GENESIS);
+    sink.append(record(0)).unwrap();
+    drop(sink);
+    assert_eq!(verify_file(&path).unwrap().records, 1);
+}
+
+#[test]
+fn garbage_last_line_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::fs::write(&path, "not a record\n").unwrap();
+    let err = AuditSink::open(&path).unwrap_err();
+    assert!(matches!(err, AuditError::Recover { .. }), "{err}");
+}
+
+#[test]
+fn concurrent_appends_keep_the_chain_linear() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let sink = Arc::new(AuditSink::open(&path).unwrap());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let sink = Arc::clone(&sink);
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    sink.append(record(t * 1000 + i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let report = verify_file(&path).unwrap();
+    assert_eq!(report.records, 400);
+    assert_eq!(report.last_hash, sink.last_hash());
+}
+
+#[test]
+fn write_failure_is_an_error_and_does_not_advance_the_chain() {
+    let path = Path::new("/dev/full");
+    if !path.exists() {
+        return;
+    }
+    let sink = AuditSink::open(path).unwrap();
+    let err = sink.append(record(0)).unwrap_err();
+    assert!(matches!(err, AuditError::Write { .. }), "{err}");
+    assert_eq!(sink.last_hash(), GENESIS);
+}
+
+#[test]
+fn open_failure_names_the_path() {
+    let err = AuditSink::open(Path::new("/nonexistent-dir/audit.jsonl")).unwrap_err();
+    assert!(err.to_string().contains("/nonexistent-dir/audit.jsonl"));
+}

@@ -1,0 +1,152 @@
+//! `sluice audit verify`: walks a log, recomputes every record's hash from the
+//! bytes written and checks every `prev`, naming the first record that breaks.
+//!
+//! What it catches: an edited line (its hash no longer matches, including the last
+//! line), a deleted, inserted or reordered line (the next `prev` no longer matches),
+//! a torn or non-JSON line. An edited line whose hash was recomputed shows up at the
+//! following line's `prev`. What a keyless chain cannot catch on its own: cutting
+//! whole records off the end, or rewriting the whole file; compare `last_hash`
+//! against a copy kept elsewhere (an anchor) for that.
+
+use std::io::{BufRead, Read};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::chain::{recompute, GENESIS};
+use super::redact::bound;
+use super::sink::MAX_LINE;
+
+/// What a log that verifies contains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub records: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    /// The hash to anchor elsewhere; 64 zeros for an empty log.
+    pub last_hash: String,
+}
+
+/// The first record that breaks the chain: 1-based line number and, when it could
+/// be read, the record's ticket id.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("line {line}{}: {reason}", id.as_deref().map(|id| format!(" (id {id})")).unwrap_or_default())]
+pub struct VerifyError {
+    pub line: usize,
+    pub id: Option<String>,
+    pub reason: BreakReason,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum BreakReason {
+    #[error("cannot read the log: {0}")]
+    Io(String),
+    #[error("line longer than {MAX_LINE} bytes")]
+    TooLong,
+    #[error("line is not terminated (a torn write, or the file was truncated)")]
+    Unterminated,
+    #[error("empty line")]
+    Empty,
+    #[error("not an audit record: {0}")]
+    NotARecord(String),
+    #[error("no well-formed `hash` at the end of the line")]
+    NoHash,
+    #[error("content does not match its hash (the record was modified)")]
+    HashMismatch,
+    #[error("`prev` does not match the previous record's hash (a record before it was deleted, inserted, reordered or modified)")]
+    PrevMismatch,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Option<String>,
+}
+
+/// The fields the chain needs. Verification reads only these (the hash covers the
+/// rest byte for byte), so logs written by older or newer record schemas verify.
+#[derive(Deserialize)]
+struct ChainFields {
+    ts: String,
+    id: String,
+    prev: String,
+    /// Defaulted so a line without one reports `NoHash`, not a parse error.
+    #[serde(default)]
+    hash: String,
+}
+
+/// Verifies a whole log read from `reader`.
+pub fn verify(mut reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
+    let mut report = VerifyReport {
+        records: 0,
+        first_ts: None,
+        last_ts: None,
+        last_hash: String::from(GENESIS),
+    };
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        line_no += 1;
+        let fail = |id: Option<String>, reason| VerifyError {
+            line: line_no,
+            id,
+            reason,
+        };
+        let read = (&mut reader)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| fail(None, BreakReason::Io(e.to_string())))?;
+        if read == 0 {
+            return Ok(report);
+        }
+        let Some(line) = buf.strip_suffix(b"\n") else {
+            let reason = if buf.len() > MAX_LINE {
+                BreakReason::TooLong
+            } else {
+                BreakReason::Unterminated
+            };
+            return Err(fail(lenient_id(&buf), reason));
+        };
+        if line.is_empty() {
+            return Err(fail(None, BreakReason::Empty));
+        }
+        let rec: ChainFields = serde_json::from_slice(line).map_err(|e| {
+            let reason = BreakReason::NotARecord(bound(&e.to_string(), 200));
+            fail(lenient_id(line), reason)
+        })?;
+        let id = Some(rec.id.clone());
+        let Some(computed) = recompute(line) else {
+            return Err(fail(id, BreakReason::NoHash));
+        };
+        if computed != rec.hash {
+            return Err(fail(id, BreakReason::HashMismatch));
+        }
+        if rec.prev != report.last_hash {
+            return Err(fail(id, BreakReason::PrevMismatch));
+        }
+        report.records += 1;
+        if report.first_ts.is_none() {
+            report.first_ts = Some(rec.ts.clone());
+        }
+        report.last_ts = Some(rec.ts);
+        report.last_hash = rec.hash;
+    }
+}
+
+/// Verifies the log at `path`.
+pub fn verify_file(path: &Path) -> Result<VerifyReport, VerifyError> {
+    let file = std::fs::File::open(path).map_err(|e| VerifyError {
+        line: 0,
+        id: None,
+        reason: BreakReason::Io(format!("{}: {e}", path.display())),
+    })?;
+    verify(std::io::BufReader::new(file))
+}
+
+/// The ticket id of a line that is not a full record, if it still reads as JSON.
+fn lenient_id(line: &[u8]) -> Option<String> {
+    serde_json::from_slice::<IdOnly>(line)
+        .ok()
+        .and_then(|r| r.id)
+        .map(|id| bound(&id, 64))
+}

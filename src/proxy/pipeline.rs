@@ -1,0 +1,295 @@
+//! The data flow of DESIGN.md for one request: metadata, destination, the plan
+//! (stream or hold), inspection, the verdict, the audit record, then the action.
+//! No byte of a held body is sent anywhere before its record is written.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{header, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::body::{self, Body};
+use super::forward::{self, ConnCtx, Target};
+use super::hold::{Hold, HoldError};
+use super::respond::{audit_unavailable, Blocked, Refusal};
+use super::{Runtime, Shared};
+use crate::audit::{AuditRecord, RecordKind, ShadowHit};
+use crate::inspect::{ContentHint, Findings, Incomplete, IncompleteReason};
+use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict};
+
+/// Largest upload-info answer read to learn where the next upload goes.
+const LEARN_MAX: usize = 1 << 20;
+
+/// The hyper service behind every intercepted or plain-HTTP request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    ctx: Arc<ConnCtx>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let (parts, incoming) = req.into_parts();
+    let target = match forward::target_of(&ctx, &parts) {
+        Ok(t) => t,
+        Err(r) => return Ok(r.into_response()),
+    };
+    // The policy in force when the request started decides it, whatever a reload does meanwhile.
+    let rt = shared.runtime();
+    let meta = request_meta(&ctx, &parts, &target);
+    let dest = rt
+        .policy
+        .destination(&meta, &shared.learned, SystemTime::now());
+    let learn = rt.policy.is_upload_info(&meta);
+    let resp = match rt.policy.plan(&meta, &dest) {
+        BodyPlan::Decided(v) => decided(&shared, &rt, &meta, &dest, &target, parts, incoming, v).await,
+        // Shadow rules that read the body get it held too: simpler than a tee, and
+        // the enforced outcome is the same.
+        BodyPlan::Hold | BodyPlan::Observe => held(&shared, &rt, &meta, &dest, &target, parts, incoming).await,
+    };
+    if learn {
+        return Ok(learn_from(&shared, &rt, &meta, resp).await);
+    }
+    Ok(resp)
+}
+
+/// What the policy sees of a request before its body.
+fn request_meta(ctx: &ConnCtx, parts: &Parts, target: &Target) -> RequestMeta {
+    let h = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    RequestMeta {
+        client: ctx.client.ip(),
+        method: parts.method.as_str().to_string(),
+        scheme: if target.https { "https" } else { "http" }.to_string(),
+        host: target.host.clone(),
+        port: target.port,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().map(str::to_string),
+        content_type: h(header::CONTENT_TYPE),
+        content_encoding: h(header::CONTENT_ENCODING),
+        content_length: h(header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
+        accept: h(header::ACCEPT),
+        resolved: None,
+    }
+}
+
+/// A verdict reached on metadata alone: the body streams (or is refused) unread.
+#[allow(clippy::too_many_arguments)]
+async fn decided(
+    shared: &Shared,
+    rt: &Runtime,
+    meta: &RequestMeta,
+    dest: &Destination,
+    target: &Target,
+    parts: Parts,
+    incoming: Incoming,
+    verdict: Verdict,
+) -> Response<Body> {
+    let req = Request::from_parts(parts, body::boxed(incoming));
+    if verdict.action == Action::Allow && verdict.shadow.is_empty() {
+        // Nothing to decide and nothing to record: the common case, kept cheap.
+        return forward::send(shared, target, req).await;
+    }
+    let mut rec = record(shared, rt, meta, dest, &verdict);
+    rec.bytes = meta.content_length.unwrap_or(0);
+    act(shared, meta, dest, target, req, verdict, rec).await
+}
+
+/// Holds the body while the engine reads it, then decides.
+async fn held(
+    shared: &Shared,
+    rt: &Runtime,
+    meta: &RequestMeta,
+    dest: &Destination,
+    target: &Target,
+    parts: Parts,
+    mut incoming: Incoming,
+) -> Response<Body> {
+    let hint = ContentHint {
+        content_type: meta.content_type.clone(),
+        content_encoding: meta.content_encoding.clone(),
+        file_name: None,
+    };
+    let mut scanner = rt.engine.scanner(hint);
+    let mut hold = Hold::new(rt.hold.memory.get(), rt.hold.max.get(), rt.hold.spool_dir.clone());
+    // The first chunk that did not fit, when the body outgrew the hold.
+    let mut overflow: Option<Bytes> = None;
+    while let Some(frame) = incoming.frame().await {
+        let data = match frame {
+            Ok(f) => match f.into_data() {
+                Ok(d) => d,
+                Err(_) => continue, // trailers: nothing to inspect
+            },
+            Err(e) => {
+                tracing::debug!(client.addr = %meta.client, error = %e, "client body ended early; nothing was forwarded");
+                return Refusal::BadRequest("the request body ended early".into()).into_response();
+            }
+        };
+        match hold.push(data.clone()) {
+            Ok(()) => scanner.feed(&data),
+            Err(HoldError::TooLarge { .. }) => {
+                overflow = Some(data);
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot hold a request body");
+                overflow = Some(data);
+                break;
+            }
+        }
+    }
+    let mut findings: Findings = scanner.finish();
+    findings.bytes = hold.len();
+    if overflow.is_some() {
+        findings.incomplete = Some(Incomplete {
+            reason: IncompleteReason::HoldLimit,
+            detail: format!("body larger than the hold limit of {}", rt.hold.max),
+        });
+    }
+    let verdict = rt.policy.evaluate(meta, dest, &findings);
+    let held = match hold.finish() {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot replay a held body");
+            return Refusal::Unavailable("sluice could not hold the request body".into()).into_response();
+        }
+    };
+    let mut rec = record(shared, rt, meta, dest, &verdict).with_findings(&findings);
+    if overflow.is_none() {
+        rec.body_sha256 = Some(held.sha256.clone());
+    }
+    // The held part, then (past the hold limit, if the verdict lets it go) the rest
+    // of the client's body as it arrives.
+    let body = match overflow {
+        None => held.into_body(),
+        Some(first) => {
+            let rest = body::boxed(incoming);
+            body::chain(held.into_body(), body::full(first), rest)
+        }
+    };
+    let req = Request::from_parts(parts, body);
+    act(shared, meta, dest, target, req, verdict, rec).await
+}
+
+/// An audit record with what every decided request carries.
+fn record(shared: &Shared, rt: &Runtime, meta: &RequestMeta, dest: &Destination, v: &Verdict) -> AuditRecord {
+    let _ = shared;
+    let mut rec = AuditRecord::new(RecordKind::Request, &meta.client.to_string(), &meta.host, meta.port)
+        .with_request(&meta.method, &meta.path_and_query());
+    rec.region = dest.region.clone();
+    rec.jurisdiction = dest.jurisdiction.clone();
+    rec.rule = v.rule.clone();
+    rec.action = v.action.id().to_string();
+    rec.shadow = v
+        .shadow
+        .iter()
+        .map(|s| ShadowHit {
+            rule: s.rule.clone(),
+            action: s.action.id().to_string(),
+        })
+        .collect();
+    rec.policy = rt.policy.hash().to_string();
+    rec
+}
+
+/// Writes the record, then carries out the verdict. The record goes first so that
+/// nothing leaves (and no answer is released) without it.
+async fn act(
+    shared: &Shared,
+    meta: &RequestMeta,
+    dest: &Destination,
+    target: &Target,
+    mut req: Request<Body>,
+    verdict: Verdict,
+    mut rec: AuditRecord,
+) -> Response<Body> {
+    let ticket = rec.id.clone();
+    match verdict.action {
+        Action::Block => {
+            let classes = rec.classes.keys().map(|c| c.id()).collect();
+            let resp = Blocked {
+                ticket: &ticket,
+                rule: verdict.rule.as_deref().unwrap_or("default"),
+                host: &meta.host,
+                jurisdiction: &dest.jurisdiction,
+                classes,
+                accept: meta.accept.as_deref(),
+            }
+            .into_response();
+            rec.status = Some(resp.status().as_u16());
+            if let Err(e) = shared.audit.append(rec) {
+                tracing::error!(error = %e, "audit log write failed; failing closed");
+                return audit_unavailable(&ticket);
+            }
+            tracing::info!(policy.rule = ?verdict.rule, policy.verdict = "block", ticket = %ticket, http.host = %meta.host, "upload blocked");
+            resp
+        }
+        Action::Reroute => {
+            let to = verdict.reroute.as_ref().and_then(|u| {
+                u.target
+                    .apply(&meta.scheme, &meta.host, meta.port, &meta.path_and_query())
+                    .map(|r| (u.name.clone(), r))
+            });
+            let Some((name, to)) = to else {
+                // compile() checks reroutes; a host map that does not cover this host
+                // must not fall through to the original destination.
+                rec.action = "error".into();
+                let _ = shared.audit.append(rec);
+                return Refusal::BadGateway("the reroute target does not apply to this host".into()).into_response();
+            };
+            rec.target = Some(format!("{name}: {}://{}:{}{}", to.scheme, to.host, to.port, crate::audit::redact_path(&to.path_and_query)));
+            if let Err(e) = shared.audit.append(rec) {
+                tracing::error!(error = %e, "audit log write failed; failing closed");
+                return audit_unavailable(&ticket);
+            }
+            if let Ok(pq) = to.path_and_query.parse::<http::uri::PathAndQuery>() {
+                let mut uri = req.uri().clone().into_parts();
+                uri.path_and_query = Some(pq);
+                if let Ok(u) = http::Uri::from_parts(uri) {
+                    *req.uri_mut() = u;
+                }
+            }
+            let new_target = Target {
+                https: to.scheme == "https",
+                host: to.host,
+                port: to.port,
+            };
+            tracing::info!(policy.rule = ?verdict.rule, policy.verdict = "reroute", ticket = %ticket, to = %new_target.host, "upload rerouted");
+            forward::send(shared, &new_target, req).await
+        }
+        Action::Allow | Action::Audit => {
+            if let Err(e) = shared.audit.append(rec) {
+                tracing::error!(error = %e, "audit log write failed; failing closed");
+                return audit_unavailable(&ticket);
+            }
+            forward::send(shared, target, req).await
+        }
+    }
+}
+
+/// Reads an upload-info answer (bounded) to learn where the upload it announces
+/// will go, then releases it unchanged.
+async fn learn_from(shared: &Shared, rt: &Runtime, meta: &RequestMeta, resp: Response<Body>) -> Response<Body> {
+    if !resp.status().is_success() {
+        return resp;
+    }
+    let (parts, b) = resp.into_parts();
+    let limited = http_body_util::Limited::new(b, LEARN_MAX);
+    match limited.collect().await {
+        Ok(c) => {
+            let bytes = c.to_bytes();
+            let n = shared.learned.observe_response(&rt.policy, meta, parts.status.as_u16(), &bytes, SystemTime::now());
+            tracing::debug!(learned = n, http.host = %meta.host, "upload-info answer read");
+            Response::from_parts(parts, body::full(bytes))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "upload-info answer not learned from");
+            Refusal::BadGateway("the upstream answer could not be read".into()).into_response()
+        }
+    }
+}
