@@ -82,7 +82,8 @@ pub struct LimitsConfig {
     pub connect_timeout: Dur,
     /// How long in-flight requests may run on after SIGINT/SIGTERM.
     pub shutdown_grace: Dur,
-    /// Largest request head accepted (431 beyond it).
+    /// Largest request head accepted on the proxy listener (431 beyond it).
+    /// Intercepted connections bound heads by hyper's read buffer, at least 256 KiB.
     pub max_header_bytes: Bytes,
 }
 

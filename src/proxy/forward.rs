@@ -138,10 +138,11 @@ pub async fn send(shared: &Shared, target: &Target, mut req: Request<Body>) -> R
             Err(e) => upstream_failure(e),
         };
     }
+    let h2 = req.version() == http::Version::HTTP_2;
     if let Err(r) = prepare(target, &mut req, true) {
         return r.into_response();
     }
-    match shared.upstream.send(req).await {
+    match shared.upstream.send(req, h2).await {
         Ok(resp) => relay(resp),
         Err(e) => upstream_failure(e),
     }

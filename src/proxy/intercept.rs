@@ -90,12 +90,16 @@ pub async fn serve<IO>(
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(256)
+        .adaptive_window(true)
+        .max_frame_size(64 * 1024)
         .max_header_list_size(shared.limits.max_header_bytes.get().min(u32::MAX as u64) as u32);
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(tls), svc);
     super::drive(conn, &shared, drain, activity, client).await;
 }
 
-/// hyper's read buffer bounds a request head; it must be at least 8 KiB.
+/// hyper's read buffer: it bounds a request head on intercepted connections (the
+/// auto builder has no separate head limit) and sets the largest body read, so it
+/// is never below 256 KiB, which large uploads need to move in few reads.
 pub fn max_buf(shared: &Shared) -> usize {
-    (shared.limits.max_header_bytes.get() as usize).max(8192)
+    (shared.limits.max_header_bytes.get() as usize).max(256 * 1024)
 }

@@ -140,10 +140,12 @@ impl AsyncWrite for UpStream {
 #[derive(Clone)]
 pub struct Connector {
     dialer: Dialer,
-    /// ALPN h2 + http/1.1: the pooled client.
+    /// ALPN h2 + http/1.1.
     tls: TlsConnector,
-    /// ALPN http/1.1 only: connections that will be upgraded (WebSocket).
+    /// ALPN http/1.1 only: HTTP/1.1 clients and upgrades (WebSocket).
     tls_h1: TlsConnector,
+    /// Which of the two the pooled client built on this connector offers.
+    h1_only: bool,
 }
 
 impl Connector {
@@ -156,6 +158,14 @@ impl Connector {
             dialer,
             tls: TlsConnector::from(tls),
             tls_h1: TlsConnector::from(tls_h1),
+            h1_only: false,
+        }
+    }
+
+    fn h1_only(&self) -> Connector {
+        Connector {
+            h1_only: true,
+            ..self.clone()
         }
     }
 
@@ -212,7 +222,7 @@ impl tower_service::Service<Uri> for Connector {
                 .trim_end_matches(']')
                 .to_string();
             let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-            let s = this.connect(https, &host, port, false).await?;
+            let s = this.connect(https, &host, port, this.h1_only).await?;
             Ok(TokioIo::new(s))
         })
     }
@@ -223,23 +233,35 @@ impl tower_service::Service<Uri> for Connector {
 const VERIFIED_TTL: Duration = Duration::from_secs(60);
 const VERIFIED_MAX: usize = 4096;
 
-/// The pooled upstream client plus the CONNECT-time verification cache.
+/// The pooled upstream clients plus the CONNECT-time verification cache.
+///
+/// A request goes upstream in the HTTP version its client used where the origin
+/// allows it: HTTP/1.1 clients get an HTTP/1.1 pool (no HTTP/2 flow-control windows
+/// between a streaming upload and the origin), HTTP/2 clients an h2-first pool.
 pub struct Upstream {
     client: Client<Connector, Body>,
+    client_h1: Client<Connector, Body>,
     connector: Connector,
     verified: Mutex<HashMap<(String, u16), Instant>>,
 }
 
 impl Upstream {
     pub fn new(connector: Connector, idle: Duration) -> Upstream {
-        let client = Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(idle)
-            .pool_max_idle_per_host(64)
-            .build(connector.clone());
+        let build = |c: Connector| {
+            Client::builder(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .pool_timer(TokioTimer::new())
+                .pool_idle_timeout(idle)
+                .pool_max_idle_per_host(64)
+                // Uploads are large: let the window follow the connection's
+                // bandwidth-delay product instead of h2's 64 KiB default.
+                .http2_adaptive_window(true)
+                .http2_max_frame_size(64 * 1024)
+                .build(c)
+        };
         Upstream {
-            client,
+            client: build(connector.clone()),
+            client_h1: build(connector.h1_only()),
             connector,
             verified: Mutex::new(HashMap::new()),
         }
@@ -272,9 +294,15 @@ impl Upstream {
         Ok(())
     }
 
-    /// Sends a request whose URI is absolute (`https://host:port/path`).
-    pub async fn send(&self, req: Request<Body>) -> Result<Response<Incoming>, UpstreamError> {
-        self.client.request(req).await.map_err(|e| {
+    /// Sends a request whose URI is absolute (`https://host:port/path`), over
+    /// HTTP/2 only when `h2` (the client's own version) and the origin agrees.
+    pub async fn send(
+        &self,
+        req: Request<Body>,
+        h2: bool,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        let client = if h2 { &self.client } else { &self.client_h1 };
+        client.request(req).await.map_err(|e| {
             // The connector's own error, if that is where it failed, says it best.
             let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
             while let Some(s) = src {
