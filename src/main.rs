@@ -52,6 +52,17 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit 1 and name the first broken record.
+    Verify { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +110,9 @@ fn main() -> ExitCode {
                 },
         } => cmd::ca::init(&dir, overwrite, config.as_deref()),
         Command::Check { config } => cmd::check::check(config.as_deref()),
+        Command::Audit {
+            command: AuditCommand::Verify { file },
+        } => cmd::audit::verify(&file),
     };
     match result {
         Ok(code) => code,

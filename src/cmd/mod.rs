@@ -1,5 +1,6 @@
 //! The bodies of the subcommands; `main.rs` only parses arguments and maps results to exit codes.
 
+pub mod audit;
 pub mod ca;
 pub mod check;
 pub mod run;
