@@ -87,7 +87,7 @@ impl JsonNode {
             match self.state {
                 State::Raw => {
                     cx.sink.text(data.get(i..).unwrap_or(&[]));
-                    break;
+                    return;
                 }
                 State::InKey | State::InValue => i = self.string(data, i, cx),
                 State::Number => {
@@ -126,9 +126,10 @@ impl JsonNode {
                     if self.structural(c, cx) {
                         i += 1;
                     } else {
+                        self.offset += i as u64;
                         self.fail(cx, "invalid JSON");
                         cx.sink.text(data.get(i..).unwrap_or(&[]));
-                        break;
+                        return;
                     }
                 }
             }

@@ -23,7 +23,7 @@ mod text;
 mod value;
 
 pub use limits::Limits;
-pub use sniff::{media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
+pub use sniff::{conclusive, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
 
 use cx::Cx;
 
@@ -160,7 +160,7 @@ impl SniffNode {
         let take = (SNIFF_LEN - self.head.len().min(SNIFF_LEN)).min(data.len());
         let (now, rest) = data.split_at(take);
         self.head.extend_from_slice(now);
-        if self.head.len() >= SNIFF_LEN {
+        if conclusive(&self.head, &self.hint) {
             let inner = self.decide(cx);
             inner.feed(rest, cx);
         }
@@ -231,3 +231,6 @@ pub(crate) fn compress_chain<S: TextSink>(mut hint: ContentHint, cx: &mut Cx<S>)
     }
     node
 }
+
+#[cfg(test)]
+mod tests;

@@ -112,6 +112,34 @@ pub fn sniff(head: &[u8], hint: &ContentHint) -> Kind {
     Kind::Text
 }
 
+/// Bytes that settle every magic-number check (the longest needs 12).
+const MAGIC_LEN: usize = 16;
+
+/// Whether `head` already settles what `sniff` would say of any longer head:
+/// the decoder can then start without holding more bytes.
+pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
+    if head.len() >= SNIFF_LEN {
+        return true;
+    }
+    if head.len() < MAGIC_LEN {
+        return false;
+    }
+    if by_magic(head).is_some() || hint.content_type.as_deref().and_then(by_content_type).is_some() {
+        return true;
+    }
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if head.starts_with(b"--") {
+        return memchr(b'\n', head).is_some();
+    }
+    let trimmed = trim_start(head);
+    match trimmed.first() {
+        Some(b'{' | b'[') => !trim_start(trimmed.get(1..).unwrap_or(&[])).is_empty(),
+        None => false,
+        // Anything a form encoder would have escaped settles "not a form".
+        Some(_) => head.iter().any(|c| !c.is_ascii_graphic() || b"\"<>\\{}".contains(c)),
+    }
+}
+
 fn by_magic(head: &[u8]) -> Option<Kind> {
     if head.starts_with(b"\x1f\x8b") {
         return Some(Kind::Gzip);
