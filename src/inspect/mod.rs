@@ -6,7 +6,7 @@ pub mod findings;
 pub mod scanner;
 pub mod sink;
 
-pub use findings::{Category, Class, Findings, Incomplete, IncompleteReason};
 pub use decode::{sniff, ContentHint, Kind, Limits};
+pub use findings::{Category, Class, Findings, Incomplete, IncompleteReason};
 pub use scanner::{ScanReport, Scanner};
 pub use sink::TextSink;

@@ -70,7 +70,12 @@ impl<S: TextSink> Scanner<S> {
         let report = ScanReport {
             bytes: self.bytes,
             formats: self.cx.formats.iter().map(|s| (*s).to_owned()).collect(),
-            skipped_media: self.cx.skipped_media.iter().map(|s| (*s).to_owned()).collect(),
+            skipped_media: self
+                .cx
+                .skipped_media
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
             incomplete: self.cx.incomplete.take(),
         };
         (self.cx.sink, report)

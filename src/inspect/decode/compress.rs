@@ -80,7 +80,9 @@ impl DecompressNode {
                         return None;
                     }
                 };
-                if d.set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX)).is_err() {
+                if d.set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
+                    .is_err()
+                {
                     cx.incomplete(IncompleteReason::Unsupported, "zstd decoder unavailable");
                     return None;
                 }
@@ -110,7 +112,10 @@ impl DecompressNode {
             let step = match self.step(data) {
                 Ok(s) => s,
                 Err(what) => {
-                    cx.incomplete(IncompleteReason::Malformed, format!("{}: {what}", self.name));
+                    cx.incomplete(
+                        IncompleteReason::Malformed,
+                        format!("{}: {what}", self.name),
+                    );
                     self.failed = true;
                     return;
                 }
@@ -132,7 +137,8 @@ impl DecompressNode {
                     self.failed = true;
                     return;
                 }
-                self.inner.feed(self.out.get(..step.made).unwrap_or(&[]), cx);
+                self.inner
+                    .feed(self.out.get(..step.made).unwrap_or(&[]), cx);
             }
             self.ended = step.ended;
             let full = step.made == self.out.len();
@@ -151,7 +157,11 @@ impl DecompressNode {
                     let take = (2 - first.len().min(2)).min(data.len());
                     first.extend_from_slice(data.get(..take).unwrap_or(&[]));
                     if first.len() < 2 {
-                        return Ok(Step { used: take, made: 0, ended: false });
+                        return Ok(Step {
+                            used: take,
+                            made: 0,
+                            ended: false,
+                        });
                     }
                     let zlib = match first.as_slice() {
                         [a, b] => a & 0x0f == 8 && (u16::from(*a) << 8 | u16::from(*b)) % 31 == 0,
@@ -162,7 +172,11 @@ impl DecompressNode {
                     let s = inflate(&mut dec, &head, out)?;
                     *d = Some(dec);
                     // The two bytes are in the decompressor now, whatever it made of them.
-                    return Ok(Step { used: take, made: s.made, ended: s.ended });
+                    return Ok(Step {
+                        used: take,
+                        made: s.made,
+                        ended: s.ended,
+                    });
                 };
                 inflate(d, data, out)
             }
@@ -191,12 +205,18 @@ impl DecompressNode {
             Codec::Zstd(d, frame_done) => {
                 let mut input = InBuffer::around(data);
                 let mut output = OutBuffer::around(out);
-                let hint = d.run(&mut input, &mut output).map_err(|_| "corrupt zstd stream")?;
+                let hint = d
+                    .run(&mut input, &mut output)
+                    .map_err(|_| "corrupt zstd stream")?;
                 let (used, made) = (input.pos(), output.pos());
                 if used > 0 || made > 0 {
                     *frame_done = hint == 0;
                 }
-                Ok(Step { used, made, ended: false })
+                Ok(Step {
+                    used,
+                    made,
+                    ended: false,
+                })
             }
         }
     }
@@ -233,7 +253,13 @@ fn inflate(d: &mut Decompress, data: &[u8], out: &mut [u8]) -> Result<Step, &'st
 }
 
 fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static str> {
-    let none = |used| Ok(Step { used, made: 0, ended: false });
+    let none = |used| {
+        Ok(Step {
+            used,
+            made: 0,
+            ended: false,
+        })
+    };
     match g {
         Gzip::Between => match data.first() {
             None => none(0),
@@ -242,7 +268,11 @@ fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static
                 none(0)
             }
             // Padding after the last member is not content.
-            Some(_) => Ok(Step { used: data.len(), made: 0, ended: true }),
+            Some(_) => Ok(Step {
+                used: data.len(),
+                made: 0,
+                ended: true,
+            }),
         },
         Gzip::Header(buf) => {
             let held = buf.len();
@@ -298,7 +328,7 @@ fn gzip_header_len(b: &[u8]) -> Result<Option<usize>, &'static str> {
         return Ok(None);
     }
     if flags & 0x04 != 0 {
-        let Some(&[lo, hi]) = b.get(at..at + 2).map(|s| <&[u8; 2]>::try_from(s).ok()).flatten() else {
+        let Some(&[lo, hi]) = b.get(at..at + 2).and_then(|s| <&[u8; 2]>::try_from(s).ok()) else {
             return Ok(None);
         };
         at += 2 + usize::from(u16::from_le_bytes([lo, hi]));

@@ -54,7 +54,8 @@ impl CsvNode {
         let take = end.map_or(data.len(), |i| i + 1);
         let room = MAX_FIRST_LINE.saturating_sub(self.first.len());
         let take = take.min(room);
-        self.first.extend_from_slice(data.get(..take).unwrap_or(&[]));
+        self.first
+            .extend_from_slice(data.get(..take).unwrap_or(&[]));
         if end.is_some_and(|i| i < take) || self.first.len() >= MAX_FIRST_LINE {
             self.start(cx);
             self.cells(data.get(take..).unwrap_or(&[]), cx);

@@ -94,7 +94,9 @@ impl<S: TextSink> Cx<S> {
 
     /// Decompressed bytes the body may still produce.
     pub fn expand_room(&self) -> u64 {
-        self.limits.max_decompressed_bytes.saturating_sub(self.expanded)
+        self.limits
+            .max_decompressed_bytes
+            .saturating_sub(self.expanded)
     }
 
     /// Work done, for the time budget.

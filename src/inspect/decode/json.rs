@@ -398,7 +398,10 @@ impl JsonNode {
         }
         if self.top {
             let at = self.offset;
-            cx.incomplete(IncompleteReason::Malformed, format!("{what} near byte {at}"));
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                format!("{what} near byte {at}"),
+            );
         }
         self.state = State::Raw;
     }

@@ -87,7 +87,9 @@ impl Node {
                     None => Node::Skip,
                 }
             }
-            Kind::Zip | Kind::Pdf => Node::Buffer(Box::new(container::BufferNode::new(kind, depth))),
+            Kind::Zip | Kind::Pdf => {
+                Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
+            }
             Kind::Media(mime) => {
                 cx.media(mime);
                 Node::Media

@@ -20,7 +20,9 @@ enum State {
     /// Part content (or the preamble when there is no part yet).
     Body,
     /// Just after a delimiter: `--` ends the body, a line break starts headers.
-    AfterDelim { dash: bool },
+    AfterDelim {
+        dash: bool,
+    },
     Headers,
     Epilogue,
     /// Gave up (malformed); the rest is ignored and the report says so.
@@ -77,7 +79,8 @@ impl MultipartNode {
             let held = self.carry.len();
             let need = self.delim.len() - 1;
             let take = need.min(data.len());
-            self.carry.extend_from_slice(data.get(..take).unwrap_or(&[]));
+            self.carry
+                .extend_from_slice(data.get(..take).unwrap_or(&[]));
             if let Some(p) = self.finder.find(&self.carry) {
                 let carry = std::mem::take(&mut self.carry);
                 self.deliver(carry.get(..p).unwrap_or(&[]), cx);
@@ -113,7 +116,8 @@ impl MultipartNode {
                 let keep = self.keep_len(data);
                 let emit = data.len() - keep;
                 self.deliver(data.get(..emit).unwrap_or(&[]), cx);
-                self.carry.extend_from_slice(data.get(emit..).unwrap_or(&[]));
+                self.carry
+                    .extend_from_slice(data.get(emit..).unwrap_or(&[]));
                 &[]
             }
         }
@@ -143,7 +147,12 @@ impl MultipartNode {
         self.state = State::AfterDelim { dash: false };
     }
 
-    fn after_delim<'d, S: TextSink>(&mut self, data: &'d [u8], dash: bool, cx: &mut Cx<S>) -> &'d [u8] {
+    fn after_delim<'d, S: TextSink>(
+        &mut self,
+        data: &'d [u8],
+        dash: bool,
+        cx: &mut Cx<S>,
+    ) -> &'d [u8] {
         let Some((&c, rest)) = data.split_first() else {
             return data;
         };
@@ -165,7 +174,8 @@ impl MultipartNode {
         let held = self.headers.len();
         let room = MAX_HEADERS.saturating_sub(held);
         let take = room.min(data.len());
-        self.headers.extend_from_slice(data.get(..take).unwrap_or(&[]));
+        self.headers
+            .extend_from_slice(data.get(..take).unwrap_or(&[]));
         // Search only where a new `\r\n\r\n` can be.
         let from = held.saturating_sub(3);
         let found = memchr::memmem::find(self.headers.get(from..).unwrap_or(&[]), b"\r\n\r\n");

@@ -54,7 +54,9 @@ impl<R: Read> Read for Capped<R> {
             self.hit = true;
             return Ok(0);
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(buf.get_mut(..want).unwrap_or(&mut []))?;
         self.left -= n as u64;
         self.read += n as u64;
@@ -120,9 +122,16 @@ fn role(flavor: Flavor, name: &str) -> Role {
         Flavor::Zip => Role::Nested,
         Flavor::Docx
             if name.starts_with("word/")
-                && ["document", "header", "footer", "footnotes", "endnotes", "comments"]
-                    .iter()
-                    .any(|p| name.get(5..).is_some_and(|n| n.starts_with(p))) =>
+                && [
+                    "document",
+                    "header",
+                    "footer",
+                    "footnotes",
+                    "endnotes",
+                    "comments",
+                ]
+                .iter()
+                .any(|p| name.get(5..).is_some_and(|n| n.starts_with(p))) =>
         {
             Role::Runs
         }
@@ -154,7 +163,10 @@ fn with_entry<S: TextSink, R: Read + Seek2>(
             return;
         }
         Err(ZipError::UnsupportedArchive(_)) => {
-            cx.incomplete(IncompleteReason::Unsupported, "zip entry compression not supported");
+            cx.incomplete(
+                IncompleteReason::Unsupported,
+                "zip entry compression not supported",
+            );
             return;
         }
         Err(_) => {
@@ -229,7 +241,10 @@ fn unescaped(raw: &[u8], out: &mut Vec<u8>) {
 }
 
 fn xml_error<S: TextSink>(cx: &mut Cx<S>) {
-    cx.incomplete(IncompleteReason::Malformed, "malformed XML in an Office document");
+    cx.incomplete(
+        IncompleteReason::Malformed,
+        "malformed XML in an Office document",
+    );
 }
 
 fn runs<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
@@ -311,7 +326,9 @@ fn column(reference: &[u8]) -> Option<usize> {
     let mut col = 0usize;
     let mut any = false;
     for &c in reference.iter().take_while(|c| c.is_ascii_alphabetic()) {
-        col = col.checked_mul(26)?.checked_add(usize::from(c.to_ascii_uppercase() - b'A') + 1)?;
+        col = col
+            .checked_mul(26)?
+            .checked_add(usize::from(c.to_ascii_uppercase() - b'A') + 1)?;
         any = true;
     }
     any.then(|| col - 1)
@@ -377,7 +394,13 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], cx: &mut Cx<S>) {
     }
 }
 
-fn cell<S: TextSink>(text: &[u8], col: usize, first_row: bool, headers: &mut Vec<Vec<u8>>, cx: &mut Cx<S>) {
+fn cell<S: TextSink>(
+    text: &[u8],
+    col: usize,
+    first_row: bool,
+    headers: &mut Vec<Vec<u8>>,
+    cx: &mut Cx<S>,
+) {
     if text.is_empty() {
         return;
     }

@@ -106,12 +106,16 @@ fn filter(dict: &[u8]) -> Filter {
     if !has(b"/Filter") {
         return Filter::None;
     }
-    let known_only = [b"/FlateDecode".as_slice(), b"/Fl "]
+    let known_only = [b"/FlateDecode".as_slice(), b"/Fl "].iter().any(|f| has(f))
+        && ![
+            b"/LZWDecode".as_slice(),
+            b"/ASCII85Decode",
+            b"/ASCIIHexDecode",
+            b"/RunLengthDecode",
+            b"/Crypt",
+        ]
         .iter()
-        .any(|f| has(f))
-        && ![b"/LZWDecode".as_slice(), b"/ASCII85Decode", b"/ASCIIHexDecode", b"/RunLengthDecode", b"/Crypt"]
-            .iter()
-            .any(|f| has(f));
+        .any(|f| has(f));
     if known_only {
         Filter::Flate
     } else {
@@ -191,17 +195,19 @@ fn show_text<S: TextSink>(content: &[u8], cx: &mut Cx<S>) -> usize {
             c if c.is_ascii_whitespace() => i += 1,
             _ => {
                 let start = i;
-                while content.get(i).is_some_and(|c| {
-                    !c.is_ascii_whitespace() && !b"()<>[]{}/%".contains(c)
-                }) {
+                while content
+                    .get(i)
+                    .is_some_and(|c| !c.is_ascii_whitespace() && !b"()<>[]{}/%".contains(c))
+                {
                     i += 1;
                 }
                 if i == start {
                     // A name: `/F1`.
                     i += 1;
-                    while content.get(i).is_some_and(|c| {
-                        !c.is_ascii_whitespace() && !b"()<>[]{}/%".contains(c)
-                    }) {
+                    while content
+                        .get(i)
+                        .is_some_and(|c| !c.is_ascii_whitespace() && !b"()<>[]{}/%".contains(c))
+                    {
                         i += 1;
                     }
                     continue;
@@ -234,9 +240,12 @@ fn show_text<S: TextSink>(content: &[u8], cx: &mut Cx<S>) -> usize {
 /// PDF strings starting with a UTF-16BE mark are decoded; others pass as bytes.
 fn deliver<S: TextSink>(s: &[u8], cx: &mut Cx<S>) -> usize {
     if let Some(rest) = s.strip_prefix(b"\xfe\xff") {
-        let units = rest
-            .chunks_exact(2)
-            .map(|p| u16::from_be_bytes([p.first().copied().unwrap_or(0), p.get(1).copied().unwrap_or(0)]));
+        let units = rest.chunks_exact(2).map(|p| {
+            u16::from_be_bytes([
+                p.first().copied().unwrap_or(0),
+                p.get(1).copied().unwrap_or(0),
+            ])
+        });
         let text: String = char::decode_utf16(units)
             .map(|r| r.unwrap_or('\u{fffd}'))
             .collect();

@@ -124,7 +124,13 @@ pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
     if head.len() < MAGIC_LEN {
         return false;
     }
-    if by_magic(head).is_some() || hint.content_type.as_deref().and_then(by_content_type).is_some() {
+    if by_magic(head).is_some()
+        || hint
+            .content_type
+            .as_deref()
+            .and_then(by_content_type)
+            .is_some()
+    {
         return true;
     }
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
@@ -136,7 +142,9 @@ pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
         Some(b'{' | b'[') => !trim_start(trimmed.get(1..).unwrap_or(&[])).is_empty(),
         None => false,
         // Anything a form encoder would have escaped settles "not a form".
-        Some(_) => head.iter().any(|c| !c.is_ascii_graphic() || b"\"<>\\{}".contains(c)),
+        Some(_) => head
+            .iter()
+            .any(|c| !c.is_ascii_graphic() || b"\"<>\\{}".contains(c)),
     }
 }
 
@@ -201,9 +209,7 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
             _ => {}
         },
         [b'[', rest @ ..] => match trim_start(rest).first() {
-            Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9') | None => {
-                return Some(Kind::Json)
-            }
+            Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9') | None => return Some(Kind::Json),
             _ => {}
         },
         _ => {}
@@ -276,28 +282,142 @@ mod tests {
     #[test]
     fn sniff_table() {
         let cases = [
-            Case { name: "gzip magic beats json content-type", head: b"\x1f\x8b\x08\x00", hint: (Some("application/json"), None), want: Kind::Gzip },
-            Case { name: "zip magic", head: b"PK\x03\x04rest", hint: (None, None), want: Kind::Zip },
-            Case { name: "pdf magic", head: b"%PDF-1.7\n", hint: (None, None), want: Kind::Pdf },
-            Case { name: "png labelled octet-stream", head: b"\x89PNG\r\n\x1a\n\0\0", hint: (Some("application/octet-stream"), None), want: Kind::Media("image/png") },
-            Case { name: "mp4 ftyp", head: b"\0\0\0\x18ftypisom\0\0", hint: (None, None), want: Kind::Media("video/mp4") },
-            Case { name: "heic ftyp", head: b"\0\0\0\x18ftypheic\0\0", hint: (None, None), want: Kind::Media("image/heic") },
-            Case { name: "webp riff", head: b"RIFF\x10\0\0\0WEBPVP8 ", hint: (None, None), want: Kind::Media("image/webp") },
-            Case { name: "jpeg", head: b"\xff\xd8\xff\xe0\0\x10JFIF", hint: (None, None), want: Kind::Media("image/jpeg") },
-            Case { name: "utf16le bom", head: b"\xff\xfeA\0", hint: (None, None), want: Kind::Utf16Le },
-            Case { name: "multipart content-type", head: b"--x\r\n", hint: (Some("multipart/form-data; boundary=\"abc\""), None), want: Kind::Multipart { boundary: b"abc".to_vec() } },
-            Case { name: "multipart shape", head: b"--WebKitFormBoundary7MA4\r\nContent-Disposition", hint: (None, None), want: Kind::Multipart { boundary: b"WebKitFormBoundary7MA4".to_vec() } },
-            Case { name: "json object shape", head: b"  {\"msgtype\": 1}", hint: (None, None), want: Kind::Json },
-            Case { name: "json array shape", head: b"[{\"a\":1}]", hint: (None, None), want: Kind::Json },
-            Case { name: "log line is not json", head: b"[INFO] started", hint: (None, None), want: Kind::Text },
-            Case { name: "form shape", head: b"access_token=abc&type=file", hint: (None, None), want: Kind::Form },
-            Case { name: "prose with equals is text", head: b"a = b and more", hint: (None, None), want: Kind::Text },
-            Case { name: "csv by extension", head: b"name,id\nx,y\n", hint: (None, Some("list.CSV")), want: Kind::Csv },
-            Case { name: "csv by content-type", head: b"name,id\n", hint: (Some("text/csv; charset=utf-8"), None), want: Kind::Csv },
-            Case { name: "form content-type", head: b"a=1", hint: (Some("application/x-www-form-urlencoded"), None), want: Kind::Form },
-            Case { name: "vendor json", head: b"x", hint: (Some("application/vnd.api+json"), None), want: Kind::Json },
-            Case { name: "plain text", head: "你好 A123456(7)".as_bytes(), hint: (None, None), want: Kind::Text },
-            Case { name: "empty", head: b"", hint: (None, None), want: Kind::Text },
+            Case {
+                name: "gzip magic beats json content-type",
+                head: b"\x1f\x8b\x08\x00",
+                hint: (Some("application/json"), None),
+                want: Kind::Gzip,
+            },
+            Case {
+                name: "zip magic",
+                head: b"PK\x03\x04rest",
+                hint: (None, None),
+                want: Kind::Zip,
+            },
+            Case {
+                name: "pdf magic",
+                head: b"%PDF-1.7\n",
+                hint: (None, None),
+                want: Kind::Pdf,
+            },
+            Case {
+                name: "png labelled octet-stream",
+                head: b"\x89PNG\r\n\x1a\n\0\0",
+                hint: (Some("application/octet-stream"), None),
+                want: Kind::Media("image/png"),
+            },
+            Case {
+                name: "mp4 ftyp",
+                head: b"\0\0\0\x18ftypisom\0\0",
+                hint: (None, None),
+                want: Kind::Media("video/mp4"),
+            },
+            Case {
+                name: "heic ftyp",
+                head: b"\0\0\0\x18ftypheic\0\0",
+                hint: (None, None),
+                want: Kind::Media("image/heic"),
+            },
+            Case {
+                name: "webp riff",
+                head: b"RIFF\x10\0\0\0WEBPVP8 ",
+                hint: (None, None),
+                want: Kind::Media("image/webp"),
+            },
+            Case {
+                name: "jpeg",
+                head: b"\xff\xd8\xff\xe0\0\x10JFIF",
+                hint: (None, None),
+                want: Kind::Media("image/jpeg"),
+            },
+            Case {
+                name: "utf16le bom",
+                head: b"\xff\xfeA\0",
+                hint: (None, None),
+                want: Kind::Utf16Le,
+            },
+            Case {
+                name: "multipart content-type",
+                head: b"--x\r\n",
+                hint: (Some("multipart/form-data; boundary=\"abc\""), None),
+                want: Kind::Multipart {
+                    boundary: b"abc".to_vec(),
+                },
+            },
+            Case {
+                name: "multipart shape",
+                head: b"--WebKitFormBoundary7MA4\r\nContent-Disposition",
+                hint: (None, None),
+                want: Kind::Multipart {
+                    boundary: b"WebKitFormBoundary7MA4".to_vec(),
+                },
+            },
+            Case {
+                name: "json object shape",
+                head: b"  {\"msgtype\": 1}",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "json array shape",
+                head: b"[{\"a\":1}]",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "log line is not json",
+                head: b"[INFO] started",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "form shape",
+                head: b"access_token=abc&type=file",
+                hint: (None, None),
+                want: Kind::Form,
+            },
+            Case {
+                name: "prose with equals is text",
+                head: b"a = b and more",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "csv by extension",
+                head: b"name,id\nx,y\n",
+                hint: (None, Some("list.CSV")),
+                want: Kind::Csv,
+            },
+            Case {
+                name: "csv by content-type",
+                head: b"name,id\n",
+                hint: (Some("text/csv; charset=utf-8"), None),
+                want: Kind::Csv,
+            },
+            Case {
+                name: "form content-type",
+                head: b"a=1",
+                hint: (Some("application/x-www-form-urlencoded"), None),
+                want: Kind::Form,
+            },
+            Case {
+                name: "vendor json",
+                head: b"x",
+                hint: (Some("application/vnd.api+json"), None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "plain text",
+                head: "你好 A123456(7)".as_bytes(),
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "empty",
+                head: b"",
+                hint: (None, None),
+                want: Kind::Text,
+            },
         ];
         for c in cases {
             let hint = ContentHint {

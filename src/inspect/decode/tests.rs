@@ -11,7 +11,12 @@ use crate::inspect::findings::IncompleteReason;
 use crate::inspect::scanner::{ScanReport, Scanner};
 use crate::inspect::sink::{RecordingSink, SinkEvent};
 
-fn scan_chunks(input: &[u8], hint: &ContentHint, limits: &Limits, cuts: &[usize]) -> (RecordingSink, ScanReport) {
+fn scan_chunks(
+    input: &[u8],
+    hint: &ContentHint,
+    limits: &Limits,
+    cuts: &[usize],
+) -> (RecordingSink, ScanReport) {
     let mut s = Scanner::new(RecordingSink::default(), limits, hint.clone());
     let mut at = 0;
     for &c in cuts {
@@ -24,7 +29,12 @@ fn scan_chunks(input: &[u8], hint: &ContentHint, limits: &Limits, cuts: &[usize]
 }
 
 /// Scans whole, at every single split point, and byte by byte; all must agree.
-fn scan_all_ways(name: &str, input: &[u8], hint: &ContentHint, limits: &Limits) -> (RecordingSink, ScanReport) {
+fn scan_all_ways(
+    name: &str,
+    input: &[u8],
+    hint: &ContentHint,
+    limits: &Limits,
+) -> (RecordingSink, ScanReport) {
     let whole = scan_chunks(input, hint, limits, &[]);
     for i in 0..=input.len() {
         let split = scan_chunks(input, hint, limits, &[i]);
@@ -73,7 +83,8 @@ fn zstd(data: &[u8]) -> Vec<u8> {
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in entries {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
@@ -84,10 +95,15 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 const CT_TYPES: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
 
 fn docx(paragraphs: &[&str]) -> Vec<u8> {
-    let mut body = String::from(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#);
+    let mut body = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
+    );
     for p in paragraphs {
         // Split each paragraph into two runs, as Word does.
-        let mid = p.char_indices().nth(p.chars().count() / 2).map_or(0, |(i, _)| i);
+        let mid = p
+            .char_indices()
+            .nth(p.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
         body.push_str(&format!(
             r#"<w:p><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{}</w:t></w:r><w:r><w:t>{}</w:t></w:r></w:p>"#,
             &p[..mid],
@@ -136,7 +152,10 @@ fn pdf(content: &[u8], filter: &str) -> Vec<u8> {
     out
 }
 
-fn multipart(boundary: &str, parts: &[(&str, Option<(&str, &str)>, &[u8])]) -> Vec<u8> {
+/// A part: its name, its (file name, content type) if a file, its content.
+type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
+
+fn multipart(boundary: &str, parts: &[Part<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, file, data) in parts {
         out.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
@@ -174,6 +193,7 @@ fn values_of(sink: &RecordingSink, name: &str) -> Vec<String> {
     out
 }
 
+#[derive(Default)]
 struct Case {
     name: &'static str,
     input: Vec<u8>,
@@ -189,22 +209,6 @@ struct Case {
     incomplete: Option<IncompleteReason>,
 }
 
-impl Default for Case {
-    fn default() -> Self {
-        Case {
-            name: "",
-            input: Vec::new(),
-            hint: ContentHint::default(),
-            events: None,
-            pairs: Vec::new(),
-            contains: Vec::new(),
-            formats: Vec::new(),
-            media: Vec::new(),
-            incomplete: None,
-        }
-    }
-}
-
 fn chat_json() -> Vec<u8> {
     br#"{"robotCode":"ding123","msgKey":"sampleText","msgParam":"{\"content\":\"\u8eab\u4efd\u8b49 A123456(7) \ud83d\ude00\"}","to":["85261234567",85291234567],"n":{"deep":{"x":true,"y":null,"z":-1.5e3}}}"#.to_vec()
 }
@@ -216,9 +220,24 @@ fn cases() -> Vec<Case> {
         "----sluiceB0undary",
         &[
             ("type", None, b"file"),
-            ("media", Some(("scan.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")), &docx_file),
-            ("file", Some(("notes.txt", "text/plain")), "電話 +853 6612 3456\r\nline two".as_bytes()),
-            ("photo", Some(("a.png", "image/png")), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRxxxxxxxx"),
+            (
+                "media",
+                Some((
+                    "scan.docx",
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                )),
+                &docx_file,
+            ),
+            (
+                "file",
+                Some(("notes.txt", "text/plain")),
+                "電話 +853 6612 3456\r\nline two".as_bytes(),
+            ),
+            (
+                "photo",
+                Some(("a.png", "image/png")),
+                b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRxxxxxxxx",
+            ),
         ],
     );
     let b64_doc = {
@@ -227,8 +246,9 @@ fn cases() -> Vec<Case> {
     };
     let b64_text = {
         use base64::Engine;
-        base64::engine::general_purpose::STANDARD
-            .encode("Patient record: diagnosis diabetes, HKID A123456(7), more text to pass the probe")
+        base64::engine::general_purpose::STANDARD.encode(
+            "Patient record: diagnosis diabetes, HKID A123456(7), more text to pass the probe",
+        )
     };
     let csv = b"Name;HKID;Note\r\n\"Chan, Tai Man\";A123456(7);\"said \"\"hi\"\"\r\nthen left\"\r\nLee;B765432(1);\r\n".to_vec();
     vec![
@@ -489,7 +509,11 @@ fn every_case_at_every_split_point() {
         }
         let joined = sink.joined_text();
         for want in &c.contains {
-            assert!(joined.contains(want), "{}: missing {want:?} in {joined:?}", c.name);
+            assert!(
+                joined.contains(want),
+                "{}: missing {want:?} in {joined:?}",
+                c.name
+            );
         }
         for (field, value) in &c.pairs {
             assert!(
@@ -501,7 +525,13 @@ fn every_case_at_every_split_point() {
         }
         assert_eq!(report.formats, c.formats, "{}: formats", c.name);
         assert_eq!(report.skipped_media, c.media, "{}: media", c.name);
-        assert_eq!(report.incomplete.as_ref().map(|i| i.reason), c.incomplete, "{}: incomplete {:?}", c.name, report.incomplete);
+        assert_eq!(
+            report.incomplete.as_ref().map(|i| i.reason),
+            c.incomplete,
+            "{}: incomplete {:?}",
+            c.name,
+            report.incomplete
+        );
         assert_eq!(report.bytes, c.input.len() as u64, "{}: bytes", c.name);
     }
 }
@@ -552,7 +582,8 @@ fn gzip_zeros(mib: usize) -> Vec<u8> {
         out.extend_from_slice(&repeat);
     }
     let mut fin = Vec::with_capacity(64);
-    c.compress_vec(&[], &mut fin, FlushCompress::Finish).unwrap();
+    c.compress_vec(&[], &mut fin, FlushCompress::Finish)
+        .unwrap();
     out.extend_from_slice(&fin);
     // The trailer is never reached: the limits stop the scan first.
     out.extend_from_slice(&[0; 8]);
@@ -562,11 +593,22 @@ fn gzip_zeros(mib: usize) -> Vec<u8> {
 #[test]
 fn gzip_of_a_gibibyte_of_zeros_hits_the_ratio_limit() {
     let bomb = gzip_zeros(1024);
-    assert!(bomb.len() < 2 << 20, "the bomb itself stays small: {}", bomb.len());
+    assert!(
+        bomb.len() < 2 << 20,
+        "the bomb itself stays small: {}",
+        bomb.len()
+    );
     let limits = Limits::default();
     let (sink, report) = scan_counting(&bomb, &hint(None, Some("gzip"), None), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::RatioLimit));
-    assert!(sink.text <= limits.ratio_grace_bytes + (64 << 10), "stopped early: {}", sink.text);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+    assert!(
+        sink.text <= limits.ratio_grace_bytes + (64 << 10),
+        "stopped early: {}",
+        sink.text
+    );
 }
 
 #[test]
@@ -578,8 +620,15 @@ fn gzip_bomb_without_ratio_limit_hits_the_size_limit() {
         ..Limits::default()
     };
     let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::SizeLimit));
-    assert!(sink.text <= 16 << 20, "stopped at the budget: {}", sink.text);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::SizeLimit)
+    );
+    assert!(
+        sink.text <= 16 << 20,
+        "stopped at the budget: {}",
+        sink.text
+    );
     assert_eq!(report.formats, vec!["gzip"]);
 }
 
@@ -587,7 +636,10 @@ fn gzip_bomb_without_ratio_limit_hits_the_size_limit() {
 fn zstd_bomb_hits_the_ratio_limit() {
     let bomb = zstd(&vec![0u8; 16 << 20]);
     let (_, report) = scan_counting(&bomb, &hint(None, Some("zstd"), None), &Limits::default());
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::RatioLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
 }
 
 #[test]
@@ -595,8 +647,15 @@ fn zip_entry_bomb_hits_the_ratio_limit() {
     let zeros = vec![0u8; 8 << 20];
     let bomb = zip_of(&[("zeros.txt", &zeros)]);
     let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::RatioLimit));
-    assert!(sink.text <= (1 << 20) + 1, "entry read stopped at the cap: {}", sink.text);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+    assert!(
+        sink.text <= (1 << 20) + 1,
+        "entry read stopped at the cap: {}",
+        sink.text
+    );
 }
 
 #[test]
@@ -606,7 +665,10 @@ fn nested_zips_hit_the_depth_limit() {
         z = zip_of(&[(&format!("layer{i}.zip"), &z)]);
     }
     let (sink, report) = scan_counting(&z, &ContentHint::default(), &Limits::default());
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::DepthLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::DepthLimit)
+    );
     assert_eq!(sink.text, 0, "the innermost text is never reached");
 }
 
@@ -614,27 +676,45 @@ fn nested_zips_hit_the_depth_limit() {
 fn too_many_zip_entries_hit_the_entry_limit() {
     let names: Vec<String> = (0..50).map(|i| format!("f{i}.txt")).collect();
     let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
-    let limits = Limits { max_entries: 10, ..Limits::default() };
+    let limits = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
     let (sink, report) = scan_counting(&zip_of(&entries), &ContentHint::default(), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::EntryLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::EntryLimit)
+    );
     assert_eq!(sink.text, 10);
 }
 
 #[test]
 fn too_many_multipart_parts_hit_the_entry_limit() {
-    let parts: Vec<(&str, Option<(&str, &str)>, &[u8])> = (0..20).map(|_| ("f", None, &b"v"[..])).collect();
+    let parts: Vec<Part<'_>> = (0..20).map(|_| ("f", None, &b"v"[..])).collect();
     let body = multipart("bnd", &parts);
-    let limits = Limits { max_entries: 5, ..Limits::default() };
+    let limits = Limits {
+        max_entries: 5,
+        ..Limits::default()
+    };
     let (_, report) = scan_counting(&body, &ContentHint::default(), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::EntryLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::EntryLimit)
+    );
 }
 
 #[test]
 fn body_past_the_size_limit_is_cut_and_reported() {
     let body = vec![b'a'; 1000];
-    let limits = Limits { max_body_bytes: 100, ..Limits::default() };
+    let limits = Limits {
+        max_body_bytes: 100,
+        ..Limits::default()
+    };
     let (sink, report) = scan_all_ways("size", &body, &ContentHint::default(), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::SizeLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::SizeLimit)
+    );
     assert_eq!(report.bytes, 1000);
     assert_eq!(sink.joined_text().trim_end().len(), 100);
 }
@@ -642,9 +722,15 @@ fn body_past_the_size_limit_is_cut_and_reported() {
 #[test]
 fn zip_past_the_hold_limit_is_reported() {
     let z = zip_of(&[("a.txt", &[7u8; 4096][..])]);
-    let limits = Limits { max_buffer_bytes: 100, ..Limits::default() };
+    let limits = Limits {
+        max_buffer_bytes: 100,
+        ..Limits::default()
+    };
     let (_, report) = scan_counting(&z, &ContentHint::default(), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::SizeLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::SizeLimit)
+    );
 }
 
 #[test]
@@ -652,16 +738,25 @@ fn deep_json_hits_the_nesting_limit_without_recursion() {
     let mut body = vec![b'['; 100_000];
     body.extend_from_slice(b"\"A123456(7)\"");
     let (sink, report) = scan_counting(&body, &ContentHint::default(), &Limits::default());
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::DepthLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::DepthLimit)
+    );
     assert!(sink.text > 0, "the rest is still scanned as text");
 }
 
 #[test]
 fn scan_past_its_time_budget_is_reported() {
     let body = vec![b'a'; 3 << 20];
-    let limits = Limits { max_scan_millis: 0, ..Limits::default() };
+    let limits = Limits {
+        max_scan_millis: 0,
+        ..Limits::default()
+    };
     let (_, report) = scan_counting(&body, &ContentHint::default(), &limits);
-    assert_eq!(report.incomplete.map(|i| i.reason), Some(IncompleteReason::TimeLimit));
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::TimeLimit)
+    );
 }
 
 #[test]
@@ -675,7 +770,10 @@ fn garbage_never_panics() {
             for b in bad.iter_mut().step_by(n) {
                 *b = b.wrapping_mul(31).wrapping_add(7);
             }
-            for h in [ContentHint::default(), hint(Some("multipart/form-data; boundary=x"), Some("gzip"), None)] {
+            for h in [
+                ContentHint::default(),
+                hint(Some("multipart/form-data; boundary=x"), Some("gzip"), None),
+            ] {
                 scan_counting(&bad, &h, &Limits::default());
                 scan_counting(&bad[..bad.len() / 2], &h, &Limits::default());
             }

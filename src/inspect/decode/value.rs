@@ -64,7 +64,7 @@ impl ValueNode {
                 continue;
             }
             if !is_b64(c) {
-                self.to_text(cx);
+                self.become_text(cx);
                 continue;
             }
             // Copy the whole base64 run at once, up to the probe size.
@@ -73,7 +73,9 @@ impl ValueNode {
                 .take(B64_PROBE - self.len)
                 .take_while(|c| is_b64(**c))
                 .count();
-            if let (Some(dst), Some(src)) = (self.head.get_mut(self.len..self.len + run), data.get(..run)) {
+            if let (Some(dst), Some(src)) =
+                (self.head.get_mut(self.len..self.len + run), data.get(..run))
+            {
                 dst.copy_from_slice(src);
             }
             self.len += run;
@@ -89,10 +91,12 @@ impl ValueNode {
             return Mode::Text;
         }
         cx.format("json");
-        Mode::Nested(Box::new(Node::Json(Box::new(JsonNode::new(self.depth, false)))))
+        Mode::Nested(Box::new(Node::Json(Box::new(JsonNode::new(
+            self.depth, false,
+        )))))
     }
 
-    fn to_text<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+    fn become_text<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         cx.sink.text(self.head.get(..self.len).unwrap_or(&[]));
         self.mode = Mode::Text;
     }
@@ -104,10 +108,13 @@ impl ValueNode {
         let n = b64.decode_into(self.head.get(..self.len).unwrap_or(&[]), &mut decoded);
         let out = decoded.get(..n).unwrap_or(&[]);
         let known = media_magic(out).is_some()
-            || !matches!(sniff(out, &ContentHint::default()), Kind::Text | Kind::Json | Kind::Form)
+            || !matches!(
+                sniff(out, &ContentHint::default()),
+                Kind::Text | Kind::Json | Kind::Form
+            )
             || looks_like_text(out);
         if !known || self.depth > cx.limits.max_depth {
-            self.to_text(cx);
+            self.become_text(cx);
             return;
         }
         cx.format("base64");
@@ -118,7 +125,7 @@ impl ValueNode {
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         match &mut self.mode {
-            Mode::Deciding => self.to_text(cx),
+            Mode::Deciding => self.become_text(cx),
             Mode::Text => {}
             Mode::Nested(node) => node.finish(cx),
         }
