@@ -31,3 +31,53 @@ where
 {
     body.map_err(Into::into).boxed()
 }
+
+/// Bodies played one after another (a held prefix, then the rest of a stream).
+pub fn chain(a: Body, b: Body, c: Body) -> Body {
+    Chain {
+        parts: [a, b, c].into_iter().collect(),
+    }
+    .boxed()
+}
+
+struct Chain {
+    parts: std::collections::VecDeque<Body>,
+}
+
+impl http_body::Body for Chain {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        use std::task::Poll;
+        loop {
+            let Some(front) = self.parts.front_mut() else {
+                return Poll::Ready(None);
+            };
+            match std::pin::Pin::new(front).poll_frame(cx) {
+                Poll::Ready(None) => {
+                    self.parts.pop_front();
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.iter().all(|p| p.is_end_stream())
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let mut total = 0u64;
+        for p in &self.parts {
+            match p.size_hint().exact() {
+                Some(n) => total += n,
+                None => return http_body::SizeHint::default(),
+            }
+        }
+        http_body::SizeHint::with_exact(total)
+    }
+}

@@ -1,0 +1,107 @@
+//! Decoder throughput with a sink that does nothing: the ceiling the detectors
+//! work under. JSON chat, dense Chinese text, CSV, multipart and media paths.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sluice::inspect::{ContentHint, Limits, Scanner, TextSink};
+
+#[derive(Default)]
+struct NullSink {
+    bytes: u64,
+}
+
+impl TextSink for NullSink {
+    fn field(&mut self, name: &[u8]) {
+        self.bytes += name.len() as u64;
+    }
+    fn text(&mut self, bytes: &[u8]) {
+        self.bytes += bytes.len() as u64;
+    }
+    fn boundary(&mut self) {}
+}
+
+fn chat_message(i: usize) -> String {
+    format!(
+        r#"{{"robotCode":"dingabc{i}","openConversationId":"cid{i}==","msgKey":"sampleText","msgParam":"{{\"content\":\"Hi team, the meeting with 客戶 about the 季度報告 moves to 3pm, room {i}. 請準備好資料,謝謝!\"}}"}}"#
+    )
+}
+
+fn scan(body: &[u8], hint: &ContentHint, limits: &Limits, chunk: usize) -> u64 {
+    let mut s = Scanner::new(NullSink::default(), limits, hint.clone());
+    for c in body.chunks(chunk) {
+        s.feed(c);
+    }
+    let (sink, report) = s.finish();
+    sink.bytes + report.bytes
+}
+
+fn benches(c: &mut Criterion) {
+    let limits = Limits::default();
+    let mut g = c.benchmark_group("decode");
+
+    let json_body = {
+        let msgs: Vec<String> = (0..4000).map(chat_message).collect();
+        format!("[{}]", msgs.join(",")).into_bytes()
+    };
+    let json_hint = ContentHint::content_type("application/json");
+    g.throughput(Throughput::Bytes(json_body.len() as u64));
+    g.bench_function("json_chat_1body", |b| {
+        b.iter(|| black_box(scan(&json_body, &json_hint, &limits, 16 << 10)))
+    });
+
+    let small: Vec<Vec<u8>> = (0..1000).map(|i| chat_message(i).into_bytes()).collect();
+    let small_total: usize = small.iter().map(Vec::len).sum();
+    g.throughput(Throughput::Bytes(small_total as u64));
+    g.bench_function("json_chat_small_bodies", |b| {
+        b.iter(|| {
+            small
+                .iter()
+                .map(|m| scan(m, &json_hint, &limits, 16 << 10))
+                .sum::<u64>()
+        })
+    });
+
+    let chinese = "根據個人資料保護法,本公司員工的健康紀錄與身份證明文件不得傳送至境外伺服器。".repeat(12_000);
+    g.throughput(Throughput::Bytes(chinese.len() as u64));
+    g.bench_function("dense_chinese_text", |b| {
+        b.iter(|| black_box(scan(chinese.as_bytes(), &ContentHint::default(), &limits, 16 << 10)))
+    });
+
+    let csv = {
+        let mut s = String::from("name,hkid,phone,note\r\n");
+        for i in 0..20_000 {
+            s.push_str(&format!("\"Chan, Tai Man {i}\",A{i:06}(7),+853 6612 {i:04},住院 {i}\r\n"));
+        }
+        s.into_bytes()
+    };
+    let csv_hint = ContentHint::content_type("text/csv");
+    g.throughput(Throughput::Bytes(csv.len() as u64));
+    g.bench_function("csv", |b| b.iter(|| black_box(scan(&csv, &csv_hint, &limits, 16 << 10))));
+
+    let multipart = {
+        let mut m = b"--bnd\r\nContent-Disposition: form-data; name=\"media\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+        m.extend_from_slice("Meeting notes 會議紀錄 with the client.\r\n".repeat(25_000).as_bytes());
+        m.extend_from_slice(b"\r\n--bnd--\r\n");
+        m
+    };
+    let mp_hint = ContentHint::content_type("multipart/form-data; boundary=bnd");
+    g.throughput(Throughput::Bytes(multipart.len() as u64));
+    g.bench_function("multipart_text_file", |b| {
+        b.iter(|| black_box(scan(&multipart, &mp_hint, &limits, 16 << 10)))
+    });
+
+    let media = {
+        let mut m = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        m.resize(8 << 20, 0xa5);
+        m
+    };
+    g.throughput(Throughput::Bytes(media.len() as u64));
+    g.bench_function("media_png", |b| {
+        b.iter(|| black_box(scan(&media, &ContentHint::default(), &limits, 64 << 10)))
+    });
+    g.finish();
+}
+
+criterion_group!(decode, benches);
+criterion_main!(decode);

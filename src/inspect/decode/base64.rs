@@ -1,0 +1,92 @@
+//! Base64 (standard and URL-safe alphabets, line breaks allowed), decoded
+//! streaming and handed to a sniffing node: documents and text carried inside
+//! JSON or form values.
+
+use super::cx::Cx;
+use super::{ContentHint, Node};
+use crate::inspect::sink::TextSink;
+
+pub(crate) fn is_b64(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=')
+}
+
+fn sextet(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    }
+}
+
+pub(crate) struct Base64Node {
+    acc: u32,
+    bits: u8,
+    /// Padding or a stray character ends the data; the rest is ignored.
+    ended: bool,
+    inner: Option<Node>,
+}
+
+impl Base64Node {
+    pub fn new(depth: u32) -> Self {
+        Base64Node {
+            acc: 0,
+            bits: 0,
+            ended: false,
+            inner: Some(Node::sniffing(ContentHint::default(), depth)),
+        }
+    }
+
+    /// A bare decoder, for probing a value's first bytes.
+    pub fn decoder() -> Self {
+        Base64Node {
+            acc: 0,
+            bits: 0,
+            ended: false,
+            inner: None,
+        }
+    }
+
+    /// Decodes what it can of `data` into `out`, returning the bytes written.
+    pub fn decode_into(&mut self, data: &[u8], out: &mut [u8]) -> usize {
+        let mut n = 0;
+        for &c in data {
+            if self.ended {
+                break;
+            }
+            let Some(v) = sextet(c) else {
+                if !matches!(c, b'\n' | b'\r' | b' ' | b'\t') {
+                    self.ended = true;
+                }
+                continue;
+            };
+            self.acc = (self.acc << 6) | u32::from(v);
+            self.bits += 6;
+            if self.bits >= 8 {
+                self.bits -= 8;
+                let Some(slot) = out.get_mut(n) else { break };
+                *slot = (self.acc >> self.bits) as u8;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        let mut out = [0u8; 3072];
+        for chunk in data.chunks(4096) {
+            let n = self.decode_into(chunk, &mut out);
+            if let Some(inner) = &mut self.inner {
+                inner.feed(out.get(..n).unwrap_or(&[]), cx);
+            }
+        }
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if let Some(inner) = &mut self.inner {
+            inner.finish(cx);
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! Decompression (gzip, zlib/raw deflate, brotli, zstd), streaming into a fixed
+//! output buffer so a bomb never inflates into memory: output is handed on
+//! 32 KiB at a time, counted against the body's budget, and the ratio of
+//! output to input is checked past a grace size.
+
+use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, HeapAlloc, HuffmanCode};
+use flate2::{Crc, Decompress, FlushDecompress, Status};
+use zstd::stream::raw::{DParameter, Decoder as ZstdDecoder, InBuffer, Operation, OutBuffer};
+
+use super::cx::Cx;
+use super::{ContentHint, Kind, Node};
+use crate::inspect::findings::IncompleteReason;
+use crate::inspect::sink::TextSink;
+
+const OUT: usize = 32 << 10;
+/// A gzip header longer than this (huge name or extra field) is not believed.
+const MAX_GZIP_HEADER: usize = 16 << 10;
+/// zstd frames may ask for a window this large and no larger (8 MiB).
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+enum Gzip {
+    Header(Vec<u8>),
+    Body(Decompress, Crc),
+    Trailer(Vec<u8>, Crc),
+    /// Between members: another one may follow.
+    Between,
+}
+
+enum Codec {
+    Gzip(Gzip),
+    /// HTTP `deflate`: zlib, or raw deflate from servers that got it wrong;
+    /// which one is known from the first two bytes.
+    Deflate(Option<Decompress>, Vec<u8>),
+    Brotli(Box<BrotliState<HeapAlloc<u8>, HeapAlloc<u32>, HeapAlloc<HuffmanCode>>>),
+    Zstd(Box<ZstdDecoder<'static>>, bool),
+}
+
+pub(crate) struct DecompressNode {
+    name: &'static str,
+    codec: Codec,
+    out: Vec<u8>,
+    inner: Node,
+    consumed: u64,
+    produced: u64,
+    ended: bool,
+    failed: bool,
+}
+
+/// What one step of a codec did.
+struct Step {
+    used: usize,
+    made: usize,
+    ended: bool,
+}
+
+impl DecompressNode {
+    /// A decompressor whose output is sniffed afresh.
+    pub fn new<S: TextSink>(kind: &Kind, depth: u32, cx: &mut Cx<S>) -> Option<Self> {
+        Self::with_inner(kind, Node::sniffing(ContentHint::default(), depth + 1), cx)
+    }
+
+    /// A decompressor feeding `inner` (the scanner's Content-Encoding chain).
+    pub fn with_inner<S: TextSink>(kind: &Kind, inner: Node, cx: &mut Cx<S>) -> Option<Self> {
+        let (name, codec) = match kind {
+            Kind::Gzip => ("gzip", Codec::Gzip(Gzip::Header(Vec::new()))),
+            Kind::Zlib => ("deflate", Codec::Deflate(None, Vec::new())),
+            Kind::Brotli => (
+                "br",
+                Codec::Brotli(Box::new(BrotliState::new(
+                    HeapAlloc::default(),
+                    HeapAlloc::default(),
+                    HeapAlloc::default(),
+                ))),
+            ),
+            Kind::Zstd => {
+                let mut d = match ZstdDecoder::new() {
+                    Ok(d) => d,
+                    Err(_) => {
+                        cx.incomplete(IncompleteReason::Unsupported, "zstd decoder unavailable");
+                        return None;
+                    }
+                };
+                if d.set_parameter(DParameter::WindowLogMax(ZSTD_WINDOW_LOG_MAX))
+                    .is_err()
+                {
+                    cx.incomplete(IncompleteReason::Unsupported, "zstd decoder unavailable");
+                    return None;
+                }
+                ("zstd", Codec::Zstd(Box::new(d), true))
+            }
+            _ => return None,
+        };
+        cx.format(name);
+        Some(DecompressNode {
+            name,
+            codec,
+            out: vec![0; OUT],
+            inner,
+            consumed: 0,
+            produced: 0,
+            ended: false,
+            failed: false,
+        })
+    }
+
+    pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
+        while !self.failed && !cx.stopped {
+            if self.ended {
+                // Trailing bytes after the stream are not content.
+                return;
+            }
+            let step = match self.step(data) {
+                Ok(s) => s,
+                Err(what) => {
+                    cx.incomplete(
+                        IncompleteReason::Malformed,
+                        format!("{}: {what}", self.name),
+                    );
+                    self.failed = true;
+                    return;
+                }
+            };
+            data = data.get(step.used..).unwrap_or(&[]);
+            self.consumed += step.used as u64;
+            if step.made > 0 {
+                self.produced += step.made as u64;
+                if !cx.expand(step.made) {
+                    return;
+                }
+                if self.produced > cx.limits.ratio_grace_bytes
+                    && self.produced > self.consumed.saturating_mul(cx.limits.max_ratio)
+                {
+                    cx.incomplete(
+                        IncompleteReason::RatioLimit,
+                        format!("{} expands more than {}:1", self.name, cx.limits.max_ratio),
+                    );
+                    self.failed = true;
+                    return;
+                }
+                self.inner
+                    .feed(self.out.get(..step.made).unwrap_or(&[]), cx);
+            }
+            self.ended = step.ended;
+            let full = step.made == self.out.len();
+            if (data.is_empty() && !full) || (step.used == 0 && step.made == 0) {
+                return;
+            }
+        }
+    }
+
+    fn step(&mut self, data: &[u8]) -> Result<Step, &'static str> {
+        let out = &mut self.out[..];
+        match &mut self.codec {
+            Codec::Gzip(g) => gzip_step(g, data, out),
+            Codec::Deflate(d, first) => {
+                let Some(d) = d else {
+                    let take = (2 - first.len().min(2)).min(data.len());
+                    first.extend_from_slice(data.get(..take).unwrap_or(&[]));
+                    if first.len() < 2 {
+                        return Ok(Step {
+                            used: take,
+                            made: 0,
+                            ended: false,
+                        });
+                    }
+                    let zlib = match first.as_slice() {
+                        [a, b] => a & 0x0f == 8 && (u16::from(*a) << 8 | u16::from(*b)) % 31 == 0,
+                        _ => false,
+                    };
+                    let mut dec = Decompress::new(zlib);
+                    let head = std::mem::take(first);
+                    let s = inflate(&mut dec, &head, out)?;
+                    *d = Some(dec);
+                    // The two bytes are in the decompressor now, whatever it made of them.
+                    return Ok(Step {
+                        used: take,
+                        made: s.made,
+                        ended: s.ended,
+                    });
+                };
+                inflate(d, data, out)
+            }
+            Codec::Brotli(state) => {
+                let (mut avail_in, mut in_off) = (data.len(), 0);
+                let (mut avail_out, mut out_off, mut total) = (out.len(), 0, 0);
+                let r = BrotliDecompressStream(
+                    &mut avail_in,
+                    &mut in_off,
+                    data,
+                    &mut avail_out,
+                    &mut out_off,
+                    out,
+                    &mut total,
+                    state,
+                );
+                match r {
+                    BrotliResult::ResultFailure => Err("corrupt brotli stream"),
+                    r => Ok(Step {
+                        used: in_off,
+                        made: out_off,
+                        ended: matches!(r, BrotliResult::ResultSuccess),
+                    }),
+                }
+            }
+            Codec::Zstd(d, frame_done) => {
+                let mut input = InBuffer::around(data);
+                let mut output = OutBuffer::around(out);
+                let hint = d
+                    .run(&mut input, &mut output)
+                    .map_err(|_| "corrupt zstd stream")?;
+                let (used, made) = (input.pos(), output.pos());
+                if used > 0 || made > 0 {
+                    *frame_done = hint == 0;
+                }
+                Ok(Step {
+                    used,
+                    made,
+                    ended: false,
+                })
+            }
+        }
+    }
+
+    fn complete(&self) -> bool {
+        match &self.codec {
+            Codec::Gzip(g) => matches!(g, Gzip::Between),
+            Codec::Zstd(_, frame_done) => *frame_done,
+            Codec::Deflate(..) | Codec::Brotli(_) => self.ended,
+        }
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if !self.failed && !self.complete() && self.consumed > 0 {
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                format!("truncated {} stream", self.name),
+            );
+        }
+        self.inner.finish(cx);
+    }
+}
+
+fn inflate(d: &mut Decompress, data: &[u8], out: &mut [u8]) -> Result<Step, &'static str> {
+    let (in0, out0) = (d.total_in(), d.total_out());
+    let status = d
+        .decompress(data, out, FlushDecompress::None)
+        .map_err(|_| "corrupt deflate stream")?;
+    Ok(Step {
+        used: (d.total_in() - in0) as usize,
+        made: (d.total_out() - out0) as usize,
+        ended: status == Status::StreamEnd,
+    })
+}
+
+fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static str> {
+    let none = |used| {
+        Ok(Step {
+            used,
+            made: 0,
+            ended: false,
+        })
+    };
+    match g {
+        Gzip::Between => match data.first() {
+            None => none(0),
+            Some(0x1f) => {
+                *g = Gzip::Header(Vec::new());
+                none(0)
+            }
+            // Padding after the last member is not content.
+            Some(_) => Ok(Step {
+                used: data.len(),
+                made: 0,
+                ended: true,
+            }),
+        },
+        Gzip::Header(buf) => {
+            let held = buf.len();
+            let take = (MAX_GZIP_HEADER - held.min(MAX_GZIP_HEADER)).min(data.len());
+            buf.extend_from_slice(data.get(..take).unwrap_or(&[]));
+            match gzip_header_len(buf)? {
+                Some(len) => {
+                    *g = Gzip::Body(Decompress::new(false), Crc::new());
+                    none(len - held)
+                }
+                None if buf.len() >= MAX_GZIP_HEADER => Err("gzip header too long"),
+                None => none(take),
+            }
+        }
+        Gzip::Body(d, crc) => {
+            let s = inflate(d, data, out)?;
+            crc.update(out.get(..s.made).unwrap_or(&[]));
+            if s.ended {
+                let crc = std::mem::replace(crc, Crc::new());
+                *g = Gzip::Trailer(Vec::with_capacity(8), crc);
+            }
+            Ok(Step { ended: false, ..s })
+        }
+        Gzip::Trailer(buf, crc) => {
+            let take = (8 - buf.len()).min(data.len());
+            buf.extend_from_slice(data.get(..take).unwrap_or(&[]));
+            if let [a, b, c, d, e, f, h, i] = buf[..] {
+                if u32::from_le_bytes([a, b, c, d]) != crc.sum()
+                    || u32::from_le_bytes([e, f, h, i]) != crc.amount()
+                {
+                    return Err("gzip checksum mismatch");
+                }
+                *g = Gzip::Between;
+            }
+            none(take)
+        }
+    }
+}
+
+/// The length of a complete gzip member header in `b`, if `b` holds one yet.
+fn gzip_header_len(b: &[u8]) -> Result<Option<usize>, &'static str> {
+    let [0x1f, 0x8b, cm, flags, ..] = *b else {
+        if b.len() >= 2 && !b.starts_with(b"\x1f\x8b") {
+            return Err("not a gzip stream");
+        }
+        return Ok(None);
+    };
+    if cm != 8 {
+        return Err("unknown gzip method");
+    }
+    let mut at = 10;
+    if b.len() < at {
+        return Ok(None);
+    }
+    if flags & 0x04 != 0 {
+        let Some(&[lo, hi]) = b.get(at..at + 2).and_then(|s| <&[u8; 2]>::try_from(s).ok()) else {
+            return Ok(None);
+        };
+        at += 2 + usize::from(u16::from_le_bytes([lo, hi]));
+    }
+    for flag in [0x08, 0x10] {
+        if flags & flag != 0 {
+            match b.get(at..).and_then(|rest| memchr::memchr(0, rest)) {
+                Some(nul) => at += nul + 1,
+                None => return Ok(None),
+            }
+        }
+    }
+    if flags & 0x02 != 0 {
+        at += 2;
+    }
+    Ok((b.len() >= at).then_some(at))
+}

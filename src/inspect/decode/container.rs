@@ -1,0 +1,68 @@
+//! Formats that can only be read whole (zip's central directory is at the end;
+//! PDF's objects point anywhere): held in memory up to the body's hold budget,
+//! then read at `finish`. Past the budget the scan says `size_limit`.
+
+use super::cx::Cx;
+use super::{ooxml, pdf, Kind};
+use crate::inspect::findings::IncompleteReason;
+use crate::inspect::sink::TextSink;
+
+pub(crate) struct BufferNode {
+    kind: Kind,
+    depth: u32,
+    buf: Vec<u8>,
+    overflow: bool,
+}
+
+impl BufferNode {
+    pub fn new(kind: Kind, depth: u32) -> Self {
+        BufferNode {
+            kind,
+            depth,
+            buf: Vec::new(),
+            overflow: false,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        if self.kind == Kind::Pdf {
+            "pdf"
+        } else {
+            "zip"
+        }
+    }
+
+    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        if self.overflow {
+            return;
+        }
+        if !cx.reserve(data.len()) {
+            cx.incomplete(
+                IncompleteReason::SizeLimit,
+                format!(
+                    "{} larger than the {}-byte hold limit",
+                    self.name(),
+                    cx.limits.max_buffer_bytes
+                ),
+            );
+            self.overflow = true;
+            cx.release(self.buf.len());
+            self.buf = Vec::new();
+            return;
+        }
+        self.buf.extend_from_slice(data);
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.overflow {
+            return;
+        }
+        let buf = std::mem::take(&mut self.buf);
+        if self.kind == Kind::Pdf {
+            pdf::scan(&buf, self.depth, cx);
+        } else {
+            ooxml::scan(&buf, self.depth, cx);
+        }
+        cx.release(buf.len());
+    }
+}

@@ -1,0 +1,193 @@
+//! CSV (and `;`, tab or `|` separated): the first row names the columns; every
+//! later cell is delivered as `field(column name)`, its text, and a boundary.
+//! Quoted cells (with `""` and line breaks inside) and CRLF are handled. The
+//! separator is the most frequent candidate on the first line.
+
+use memchr::{memchr, memchr3};
+
+use super::cx::Cx;
+use crate::inspect::sink::TextSink;
+
+/// The first line is held to choose the separator, up to this many bytes.
+const MAX_FIRST_LINE: usize = 64 << 10;
+const MAX_COLUMNS: usize = 1024;
+const MAX_HEADER: usize = 256;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    CellStart,
+    Unquoted,
+    Quoted,
+    /// A `"` inside a quoted cell: either `""` or the closing quote.
+    QuoteInQuoted,
+}
+
+pub(crate) struct CsvNode {
+    sep: Option<u8>,
+    first: Vec<u8>,
+    state: State,
+    row: u64,
+    col: usize,
+    headers: Vec<Vec<u8>>,
+    live: bool,
+}
+
+impl CsvNode {
+    pub fn new() -> Self {
+        CsvNode {
+            sep: None,
+            first: Vec::new(),
+            state: State::CellStart,
+            row: 0,
+            col: 0,
+            headers: Vec::new(),
+            live: false,
+        }
+    }
+
+    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        if self.sep.is_some() {
+            self.cells(data, cx);
+            return;
+        }
+        let end = memchr(b'\n', data);
+        let take = end.map_or(data.len(), |i| i + 1);
+        let room = MAX_FIRST_LINE.saturating_sub(self.first.len());
+        let take = take.min(room);
+        self.first
+            .extend_from_slice(data.get(..take).unwrap_or(&[]));
+        if end.is_some_and(|i| i < take) || self.first.len() >= MAX_FIRST_LINE {
+            self.start(cx);
+            self.cells(data.get(take..).unwrap_or(&[]), cx);
+        }
+    }
+
+    fn start<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        let mut counts = [0usize; 4];
+        let cands = [b',', b';', b'\t', b'|'];
+        let mut quoted = false;
+        for &c in &self.first {
+            if c == b'"' {
+                quoted = !quoted;
+            } else if !quoted {
+                if let Some(k) = cands.iter().position(|&s| s == c) {
+                    if let Some(n) = counts.get_mut(k) {
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let mut best = 0;
+        for k in 1..cands.len() {
+            if counts.get(k) > counts.get(best) {
+                best = k;
+            }
+        }
+        self.sep = cands.get(best).copied();
+        let first = std::mem::take(&mut self.first);
+        self.cells(&first, cx);
+    }
+
+    fn cells<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
+        let sep = self.sep.unwrap_or(b',');
+        while let Some(&c) = data.first() {
+            match self.state {
+                State::CellStart => {
+                    data = data.get(1..).unwrap_or(&[]);
+                    match c {
+                        b'"' => self.state = State::Quoted,
+                        b'\r' => {}
+                        b'\n' => self.end_row(cx),
+                        c if c == sep => self.end_cell(cx),
+                        _ => {
+                            self.state = State::Unquoted;
+                            self.text(&[c], cx);
+                        }
+                    }
+                }
+                State::Unquoted => match memchr3(sep, b'\n', b'\r', data) {
+                    None => {
+                        self.text(data, cx);
+                        return;
+                    }
+                    Some(i) => {
+                        self.text(data.get(..i).unwrap_or(&[]), cx);
+                        let stop = data.get(i).copied();
+                        data = data.get(i + 1..).unwrap_or(&[]);
+                        match stop {
+                            Some(b'\n') => self.end_row(cx),
+                            Some(b'\r') => {}
+                            _ => self.end_cell(cx),
+                        }
+                    }
+                },
+                State::Quoted => match memchr(b'"', data) {
+                    None => {
+                        self.text(data, cx);
+                        return;
+                    }
+                    Some(i) => {
+                        self.text(data.get(..i).unwrap_or(&[]), cx);
+                        data = data.get(i + 1..).unwrap_or(&[]);
+                        self.state = State::QuoteInQuoted;
+                    }
+                },
+                State::QuoteInQuoted => {
+                    if c == b'"' {
+                        self.text(b"\"", cx);
+                        self.state = State::Quoted;
+                        data = data.get(1..).unwrap_or(&[]);
+                    } else {
+                        // Closing quote: whatever follows is read unquoted.
+                        self.state = State::Unquoted;
+                    }
+                }
+            }
+        }
+    }
+
+    fn text<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.row == 0 {
+            if self.col < MAX_COLUMNS {
+                if self.headers.len() <= self.col {
+                    self.headers.resize(self.col + 1, Vec::new());
+                }
+                if let Some(h) = self.headers.get_mut(self.col) {
+                    let room = MAX_HEADER.saturating_sub(h.len()).min(bytes.len());
+                    h.extend_from_slice(bytes.get(..room).unwrap_or(&[]));
+                }
+            }
+        } else if !self.live {
+            if let Some(h) = self.headers.get(self.col).filter(|h| !h.is_empty()) {
+                cx.sink.field(h);
+            }
+        }
+        self.live = true;
+        cx.sink.text(bytes);
+    }
+
+    fn end_cell<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.live {
+            cx.sink.boundary();
+            self.live = false;
+        }
+        self.col += 1;
+        self.state = State::CellStart;
+    }
+
+    fn end_row<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        self.end_cell(cx);
+        self.col = 0;
+        self.row += 1;
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.sep.is_none() {
+            self.start(cx);
+        }
+        self.end_cell(cx);
+    }
+}

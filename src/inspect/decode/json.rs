@@ -1,0 +1,417 @@
+//! JSON, streaming: keys become `field`, string and number values become text
+//! (after `\uXXXX` and the other escapes are undone), and a string value that is
+//! itself JSON or base64 is opened again through a `ValueNode`.
+//!
+//! The parser is a byte-level state machine with a bounded bracket stack; string
+//! contents are skipped with `memchr2` and handed on in long slices. Input that
+//! is not JSON falls back to plain text from the first bad byte on, and the
+//! top-level document reports `malformed`.
+
+use memchr::memchr2;
+
+use super::cx::Cx;
+use super::value::ValueNode;
+use crate::inspect::findings::IncompleteReason;
+use crate::inspect::sink::TextSink;
+
+/// Keys longer than this are cut: a key is context, not content.
+const MAX_KEY: usize = 256;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    /// Expecting a value (or, right after `[`, the end of the array).
+    Value,
+    /// After `{` or `,` in an object: a key (or, right after `{`, `}`).
+    Key,
+    Colon,
+    AfterValue,
+    InKey,
+    InValue,
+    Number,
+    Literal,
+    /// Not JSON (any more): everything is plain text.
+    Raw,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Esc {
+    None,
+    Backslash,
+    Hex(u8, u16),
+}
+
+struct Frame {
+    object: bool,
+    /// The object's latest key, or for an array the key that named it: each
+    /// array element is delivered under that name.
+    key: Vec<u8>,
+}
+
+pub(crate) struct JsonNode {
+    top: bool,
+    state: State,
+    frames: Vec<Frame>,
+    depth_used: usize,
+    key: Vec<u8>,
+    esc: Esc,
+    high: Option<u16>,
+    value: ValueNode,
+    field_live: bool,
+    offset: u64,
+    /// Just after `[` or `{`: a closing bracket is allowed.
+    may_close: bool,
+}
+
+impl JsonNode {
+    /// `top` is a body or part that claims to be JSON (errors are reported);
+    /// otherwise it is JSON found inside a string (errors just fall back to text).
+    pub fn new(depth: u32, top: bool) -> Self {
+        JsonNode {
+            top,
+            state: State::Value,
+            frames: Vec::new(),
+            depth_used: 0,
+            key: Vec::new(),
+            esc: Esc::None,
+            high: None,
+            value: ValueNode::new(depth + 1),
+            field_live: false,
+            offset: 0,
+            may_close: false,
+        }
+    }
+
+    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        let mut i = 0;
+        while i < data.len() {
+            match self.state {
+                State::Raw => {
+                    cx.sink.text(data.get(i..).unwrap_or(&[]));
+                    return;
+                }
+                State::InKey | State::InValue => i = self.string(data, i, cx),
+                State::Number => {
+                    let run = data
+                        .get(i..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .take_while(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                        .count();
+                    if run > 0 {
+                        cx.sink.text(data.get(i..i + run).unwrap_or(&[]));
+                        i += run;
+                    }
+                    if i < data.len() {
+                        self.end_scalar(cx);
+                    }
+                }
+                State::Literal => {
+                    let run = data
+                        .get(i..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .take_while(|c| c.is_ascii_lowercase())
+                        .count();
+                    i += run;
+                    if i < data.len() {
+                        self.value_done();
+                    }
+                }
+                _ => {
+                    let c = data.get(i).copied().unwrap_or(b' ');
+                    if c.is_ascii_whitespace() {
+                        i += 1;
+                        continue;
+                    }
+                    if self.structural(c, cx) {
+                        i += 1;
+                    } else {
+                        self.offset += i as u64;
+                        self.fail(cx, "invalid JSON");
+                        cx.sink.text(data.get(i..).unwrap_or(&[]));
+                        return;
+                    }
+                }
+            }
+        }
+        self.offset += data.len() as u64;
+    }
+
+    /// One structural byte; false if it cannot be JSON here.
+    fn structural<S: TextSink>(&mut self, c: u8, cx: &mut Cx<S>) -> bool {
+        let may_close = std::mem::replace(&mut self.may_close, false);
+        match (self.state, c) {
+            (State::Value, b'{') => self.push(true, cx),
+            (State::Value, b'[') => self.push(false, cx),
+            (State::Value, b'"') => {
+                self.scalar_field(cx);
+                self.state = State::InValue;
+                self.value.reset();
+                true
+            }
+            (State::Value, b'-' | b'0'..=b'9') => {
+                self.scalar_field(cx);
+                cx.sink.text(&[c]);
+                self.state = State::Number;
+                true
+            }
+            (State::Value, b't' | b'f' | b'n') => {
+                self.state = State::Literal;
+                true
+            }
+            (State::Value, b']') if may_close => self.pop(false),
+            (State::Key, b'"') => {
+                self.key.clear();
+                self.state = State::InKey;
+                true
+            }
+            (State::Key, b'}') if may_close => self.pop(true),
+            (State::Colon, b':') => {
+                self.state = State::Value;
+                true
+            }
+            (State::AfterValue, b',') => {
+                self.state = match self.frames.get(self.depth_used.wrapping_sub(1)) {
+                    Some(f) if f.object => State::Key,
+                    _ => State::Value,
+                };
+                true
+            }
+            (State::AfterValue, b'}') => self.pop(true),
+            (State::AfterValue, b']') => self.pop(false),
+            _ => false,
+        }
+    }
+
+    /// In an array, a scalar is delivered under the array's name.
+    fn scalar_field<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.field_live {
+            return;
+        }
+        if let Some(f) = self.frames.get(self.depth_used.wrapping_sub(1)) {
+            if !f.object && !f.key.is_empty() {
+                cx.sink.field(&f.key);
+                self.field_live = true;
+            }
+        }
+    }
+
+    fn push<S: TextSink>(&mut self, object: bool, cx: &mut Cx<S>) -> bool {
+        if self.depth_used >= cx.limits.max_json_nesting as usize {
+            cx.incomplete(
+                IncompleteReason::DepthLimit,
+                format!("JSON nested deeper than {}", cx.limits.max_json_nesting),
+            );
+            self.state = State::Raw;
+            return true;
+        }
+        let mut key = match self.frames.get_mut(self.depth_used) {
+            Some(f) => std::mem::take(&mut f.key),
+            None => Vec::new(),
+        };
+        key.clear();
+        if !object {
+            if let Some(parent) = self.frames.get(self.depth_used.wrapping_sub(1)) {
+                key.extend_from_slice(&parent.key);
+            }
+        }
+        let frame = Frame { object, key };
+        match self.frames.get_mut(self.depth_used) {
+            Some(slot) => *slot = frame,
+            None => self.frames.push(frame),
+        }
+        self.depth_used += 1;
+        self.state = if object { State::Key } else { State::Value };
+        self.may_close = true;
+        true
+    }
+
+    fn pop(&mut self, object: bool) -> bool {
+        match self.frames.get(self.depth_used.wrapping_sub(1)) {
+            Some(f) if f.object == object => {
+                self.depth_used -= 1;
+                self.field_live = false;
+                self.value_done();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn value_done(&mut self) {
+        self.state = if self.depth_used == 0 {
+            State::Value
+        } else {
+            State::AfterValue
+        };
+    }
+
+    fn end_scalar<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        cx.sink.boundary();
+        self.field_live = false;
+        self.value_done();
+    }
+
+    /// Inside a key or string value from `data[i]`; returns where it stopped.
+    fn string<S: TextSink>(&mut self, data: &[u8], mut i: usize, cx: &mut Cx<S>) -> usize {
+        while i < data.len() {
+            let Some(&c) = data.get(i) else { break };
+            match self.esc {
+                Esc::Backslash => {
+                    i += 1;
+                    let decoded: &[u8] = match c {
+                        b'n' => b"\n",
+                        b't' => b"\t",
+                        b'r' => b"\r",
+                        b'b' | b'f' => b" ",
+                        b'u' => {
+                            self.esc = Esc::Hex(0, 0);
+                            continue;
+                        }
+                        b'"' => b"\"",
+                        b'/' => b"/",
+                        _ => b"\\",
+                    };
+                    self.esc = Esc::None;
+                    self.emit(decoded, cx);
+                }
+                Esc::Hex(n, acc) => {
+                    let Some(d) = (c as char).to_digit(16) else {
+                        // `\u` without four hex digits: keep what it said.
+                        self.esc = Esc::None;
+                        self.emit(b"\\u", cx);
+                        continue;
+                    };
+                    i += 1;
+                    let acc = acc << 4 | d as u16;
+                    if n < 3 {
+                        self.esc = Esc::Hex(n + 1, acc);
+                    } else {
+                        self.esc = Esc::None;
+                        self.unit(acc, cx);
+                    }
+                }
+                Esc::None => {
+                    let rest = data.get(i..).unwrap_or(&[]);
+                    match memchr2(b'"', b'\\', rest) {
+                        None => {
+                            self.emit(rest, cx);
+                            return data.len();
+                        }
+                        Some(j) => {
+                            self.emit(rest.get(..j).unwrap_or(&[]), cx);
+                            i += j + 1;
+                            if rest.get(j) == Some(&b'\\') {
+                                self.esc = Esc::Backslash;
+                            } else {
+                                self.close_string(cx);
+                                return i;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        i
+    }
+
+    /// A decoded UTF-16 code unit from `\uXXXX`; pairs surrogates.
+    fn unit<S: TextSink>(&mut self, u: u16, cx: &mut Cx<S>) {
+        let c = match (self.high.take(), u) {
+            (Some(h), 0xdc00..=0xdfff) => {
+                let cp = 0x10000 + ((u32::from(h) - 0xd800) << 10) + (u32::from(u) - 0xdc00);
+                char::from_u32(cp).unwrap_or('\u{fffd}')
+            }
+            (high, 0xd800..=0xdbff) => {
+                if high.is_some() {
+                    self.emit_decoded("\u{fffd}".as_bytes(), cx);
+                }
+                self.high = Some(u);
+                return;
+            }
+            (high, _) => {
+                if high.is_some() {
+                    self.emit_decoded("\u{fffd}".as_bytes(), cx);
+                }
+                char::from_u32(u32::from(u)).unwrap_or('\u{fffd}')
+            }
+        };
+        let mut buf = [0u8; 4];
+        self.emit_decoded(c.encode_utf8(&mut buf).as_bytes(), cx);
+    }
+
+    /// String content other than a `\u` escape: a pending lone high surrogate
+    /// becomes U+FFFD first.
+    fn emit<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.high.take().is_some() {
+            self.emit_decoded("\u{fffd}".as_bytes(), cx);
+        }
+        self.emit_decoded(bytes, cx);
+    }
+
+    fn emit_decoded<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
+        if self.state == State::InKey {
+            let room = MAX_KEY.saturating_sub(self.key.len());
+            self.key
+                .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or(&[]));
+        } else {
+            self.value.feed(bytes, cx);
+        }
+    }
+
+    fn close_string<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.high.take().is_some() {
+            self.emit_decoded("\u{fffd}".as_bytes(), cx);
+        }
+        if self.state == State::InKey {
+            cx.sink.field(&self.key);
+            self.field_live = true;
+            if let Some(f) = self.frames.get_mut(self.depth_used.wrapping_sub(1)) {
+                f.key.clear();
+                f.key.extend_from_slice(&self.key);
+            }
+            self.state = State::Colon;
+        } else {
+            self.value.finish(cx);
+            cx.sink.boundary();
+            self.field_live = false;
+            self.value_done();
+        }
+    }
+
+    /// Gives up on JSON: what was inside an open string is still delivered.
+    fn fail<S: TextSink>(&mut self, cx: &mut Cx<S>, what: &str) {
+        match self.state {
+            State::InKey => {
+                cx.sink.text(&self.key);
+                cx.sink.boundary();
+            }
+            State::InValue => {
+                self.value.finish(cx);
+                cx.sink.boundary();
+            }
+            State::Number => cx.sink.boundary(),
+            _ => {}
+        }
+        if self.top {
+            let at = self.offset;
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                format!("{what} near byte {at}"),
+            );
+        }
+        self.state = State::Raw;
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        match self.state {
+            State::Raw => cx.sink.boundary(),
+            State::Number => self.end_scalar(cx),
+            State::Value | State::Literal if self.depth_used == 0 => {}
+            _ => self.fail(cx, "truncated JSON"),
+        }
+    }
+}

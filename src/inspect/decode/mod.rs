@@ -1,0 +1,238 @@
+//! Decoders: recognise what a body is, peel encodings and containers off it, and
+//! push its text and structure into a `TextSink`. Detection is the sink's job.
+//!
+//! Every decoder is a push-based node (`feed` any chunk, then `finish`) so that
+//! a body split anywhere gives the same sink events. Nodes nest: a gzip node
+//! feeds a multipart node whose parts feed sniffing nodes, and so on; the
+//! depth of that nesting is limited. Formats that need the whole thing (zip,
+//! PDF) buffer up to a limit and are read at `finish`.
+
+mod base64;
+mod compress;
+mod container;
+mod csv;
+pub(crate) mod cx;
+mod form;
+mod json;
+pub mod limits;
+mod multipart;
+mod ooxml;
+mod pdf;
+pub mod sniff;
+mod text;
+mod value;
+
+pub use limits::Limits;
+pub use sniff::{conclusive, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
+
+use cx::Cx;
+
+use crate::inspect::findings::IncompleteReason;
+use crate::inspect::sink::TextSink;
+
+/// One decoder in the tree of decoders a body goes through.
+pub(crate) enum Node {
+    /// Holds the first bytes until it knows what they are.
+    Sniff(Box<SniffNode>),
+    Text,
+    Utf16(text::Utf16Node),
+    Json(Box<json::JsonNode>),
+    Base64(Box<base64::Base64Node>),
+    Form(Box<form::FormNode>),
+    Multipart(Box<multipart::MultipartNode>),
+    Csv(Box<csv::CsvNode>),
+    Decompress(Box<compress::DecompressNode>),
+    Buffer(Box<container::BufferNode>),
+    /// Recognised media: bytes are counted by the scanner, never looked at.
+    Media,
+    /// Deliberately not looked at (a limit said so; the report already says why).
+    Skip,
+}
+
+impl Node {
+    /// The decoder for `kind` at nesting `depth`, noting the format it opens.
+    pub fn of<S: TextSink>(kind: Kind, depth: u32, cx: &mut Cx<S>) -> Node {
+        if depth > cx.limits.max_depth {
+            cx.incomplete(
+                IncompleteReason::DepthLimit,
+                format!("containers nested deeper than {}", cx.limits.max_depth),
+            );
+            return Node::Skip;
+        }
+        match kind {
+            Kind::Text => Node::Text,
+            Kind::Utf16Le | Kind::Utf16Be => {
+                cx.format("utf-16");
+                Node::Utf16(text::Utf16Node::new(kind == Kind::Utf16Be))
+            }
+            Kind::Json => {
+                cx.format("json");
+                Node::Json(Box::new(json::JsonNode::new(depth, true)))
+            }
+            Kind::Form => {
+                cx.format("form");
+                Node::Form(Box::new(form::FormNode::new(depth)))
+            }
+            Kind::Multipart { boundary } => {
+                cx.format("multipart");
+                Node::Multipart(Box::new(multipart::MultipartNode::new(&boundary, depth)))
+            }
+            Kind::Csv => {
+                cx.format("csv");
+                Node::Csv(Box::new(csv::CsvNode::new()))
+            }
+            Kind::Gzip | Kind::Zlib | Kind::Brotli | Kind::Zstd => {
+                match compress::DecompressNode::new(&kind, depth, cx) {
+                    Some(n) => Node::Decompress(Box::new(n)),
+                    None => Node::Skip,
+                }
+            }
+            Kind::Zip | Kind::Pdf => {
+                Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
+            }
+            Kind::Media(mime) => {
+                cx.media(mime);
+                Node::Media
+            }
+        }
+    }
+
+    /// A node that sniffs its content first (a part, an entry, a decompressed stream).
+    pub fn sniffing(hint: ContentHint, depth: u32) -> Node {
+        Node::Sniff(Box::new(SniffNode {
+            head: Vec::new(),
+            hint,
+            depth,
+            inner: None,
+        }))
+    }
+
+    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        if cx.stopped || data.is_empty() {
+            return;
+        }
+        match self {
+            Node::Sniff(n) => n.feed(data, cx),
+            Node::Text => cx.sink.text(data),
+            Node::Utf16(n) => n.feed(data, cx),
+            Node::Json(n) => n.feed(data, cx),
+            Node::Base64(n) => n.feed(data, cx),
+            Node::Form(n) => n.feed(data, cx),
+            Node::Multipart(n) => n.feed(data, cx),
+            Node::Csv(n) => n.feed(data, cx),
+            Node::Decompress(n) => n.feed(data, cx),
+            Node::Buffer(n) => n.feed(data, cx),
+            Node::Media | Node::Skip => {}
+        }
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if cx.stopped {
+            return;
+        }
+        match self {
+            Node::Sniff(n) => n.finish(cx),
+            Node::Text => cx.sink.boundary(),
+            Node::Utf16(n) => n.finish(cx),
+            Node::Json(n) => n.finish(cx),
+            Node::Base64(n) => n.finish(cx),
+            Node::Form(n) => n.finish(cx),
+            Node::Multipart(n) => n.finish(cx),
+            Node::Csv(n) => n.finish(cx),
+            Node::Decompress(n) => n.finish(cx),
+            Node::Buffer(n) => n.finish(cx),
+            Node::Media | Node::Skip => {}
+        }
+    }
+}
+
+pub(crate) struct SniffNode {
+    head: Vec<u8>,
+    hint: ContentHint,
+    depth: u32,
+    inner: Option<Node>,
+}
+
+impl SniffNode {
+    fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        if let Some(inner) = &mut self.inner {
+            inner.feed(data, cx);
+            return;
+        }
+        let take = (SNIFF_LEN - self.head.len().min(SNIFF_LEN)).min(data.len());
+        let (now, rest) = data.split_at(take);
+        self.head.extend_from_slice(now);
+        if conclusive(&self.head, &self.hint) {
+            let inner = self.decide(cx);
+            inner.feed(rest, cx);
+        }
+    }
+
+    /// Picks the decoder from the head and hands it the head.
+    fn decide<S: TextSink>(&mut self, cx: &mut Cx<S>) -> &mut Node {
+        let kind = sniff(&self.head, &self.hint);
+        let head = std::mem::take(&mut self.head);
+        let inner = self.inner.insert(Node::of(kind, self.depth, cx));
+        inner.feed(&head, cx);
+        inner
+    }
+
+    fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.inner.is_none() {
+            if self.head.is_empty() {
+                return;
+            }
+            self.decide(cx);
+        }
+        if let Some(inner) = &mut self.inner {
+            inner.finish(cx);
+        }
+    }
+}
+
+/// The decoder tree for a body: its Content-Encoding chain (last applied,
+/// first undone) around a node that sniffs what is left.
+pub(crate) fn compress_chain<S: TextSink>(mut hint: ContentHint, cx: &mut Cx<S>) -> Node {
+    let mut kinds = Vec::new();
+    if let Some(enc) = hint.content_encoding.take() {
+        for e in enc.split(',').map(|e| e.trim().to_ascii_lowercase()) {
+            match e.as_str() {
+                "" | "identity" => {}
+                "gzip" | "x-gzip" => kinds.push(Kind::Gzip),
+                "deflate" => kinds.push(Kind::Zlib),
+                "br" => kinds.push(Kind::Brotli),
+                "zstd" => kinds.push(Kind::Zstd),
+                _ => {
+                    // Unknown coding: scanned as it is, and the report says so.
+                    cx.incomplete(IncompleteReason::Unsupported, "unknown Content-Encoding");
+                    kinds.clear();
+                    break;
+                }
+            }
+        }
+    }
+    let depth = u32::try_from(kinds.len()).unwrap_or(u32::MAX);
+    if depth > cx.limits.max_depth {
+        cx.incomplete(IncompleteReason::DepthLimit, "too many Content-Encodings");
+        return Node::Skip;
+    }
+    for k in kinds.iter().rev() {
+        cx.format(match k {
+            Kind::Gzip => "gzip",
+            Kind::Zlib => "deflate",
+            Kind::Brotli => "br",
+            _ => "zstd",
+        });
+    }
+    let mut node = Node::sniffing(hint, depth);
+    for k in &kinds {
+        node = match compress::DecompressNode::with_inner(k, node, cx) {
+            Some(d) => Node::Decompress(Box::new(d)),
+            None => return Node::Skip,
+        };
+    }
+    node
+}
+
+#[cfg(test)]
+mod tests;

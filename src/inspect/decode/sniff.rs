@@ -1,0 +1,431 @@
+//! Deciding what a body is: magic bytes first (they cannot be relabelled), then
+//! the declared Content-Type, then the body's shape, then the file extension.
+
+use memchr::memchr;
+
+/// What the transport says about a body. All optional: `sluice scan` has none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContentHint {
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+    pub file_name: Option<String>,
+}
+
+impl ContentHint {
+    pub fn content_type(ct: &str) -> Self {
+        ContentHint {
+            content_type: Some(ct.to_owned()),
+            ..ContentHint::default()
+        }
+    }
+}
+
+/// What a body (or a part of one) is, and so which decoder reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Utf16Le,
+    Utf16Be,
+    Json,
+    Form,
+    Multipart { boundary: Vec<u8> },
+    Csv,
+    Gzip,
+    Zlib,
+    Brotli,
+    Zstd,
+    Zip,
+    Pdf,
+    Media(&'static str),
+}
+
+/// How many leading bytes `sniff` wants; fewer is fine at the end of a body.
+pub const SNIFF_LEN: usize = 512;
+
+/// Media magic numbers: skipped without looking (counted and reported).
+pub fn media_magic(head: &[u8]) -> Option<&'static str> {
+    const TABLE: &[(&[u8], &str)] = &[
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+        (b"II*\x00", "image/tiff"),
+        (b"MM\x00*", "image/tiff"),
+        (b"\x00\x00\x01\x00", "image/x-icon"),
+        (b"OggS", "audio/ogg"),
+        (b"fLaC", "audio/flac"),
+        (b"ID3", "audio/mpeg"),
+        (b"#!AMR", "audio/amr"),
+        (b"\x1aE\xdf\xa3", "video/webm"),
+        (b"FLV\x01", "video/x-flv"),
+        (b"\x00\x00\x01\xba", "video/mpeg"),
+    ];
+    for (magic, mime) in TABLE {
+        if head.starts_with(magic) {
+            return Some(mime);
+        }
+    }
+    if head.len() >= 12 && head.starts_with(b"RIFF") {
+        return match head.get(8..12) {
+            Some(b"WEBP") => Some("image/webp"),
+            Some(b"WAVE") => Some("audio/wav"),
+            Some(b"AVI ") => Some("video/x-msvideo"),
+            _ => None,
+        };
+    }
+    if head.get(4..8) == Some(b"ftyp") {
+        return Some(match head.get(8..12) {
+            Some(b"heic") | Some(b"heix") | Some(b"mif1") | Some(b"msf1") => "image/heic",
+            Some(b"avif") => "image/avif",
+            Some(b"qt  ") => "video/quicktime",
+            Some(b"M4A ") => "audio/mp4",
+            _ => "video/mp4",
+        });
+    }
+    // MPEG audio frame sync without an ID3 tag: 11 set bits, a valid layer.
+    if let [0xff, b1, ..] = head {
+        if b1 & 0xe0 == 0xe0 && b1 & 0x06 != 0 {
+            return Some("audio/mpeg");
+        }
+    }
+    if head.starts_with(b"BM") && head.len() >= 14 && head.get(6..10) == Some(&[0, 0, 0, 0]) {
+        return Some("image/bmp");
+    }
+    None
+}
+
+/// Decides what `head` (the first `SNIFF_LEN` bytes, or all of a shorter body) is.
+/// Content-Encoding is not considered here: the scanner peels it off first.
+pub fn sniff(head: &[u8], hint: &ContentHint) -> Kind {
+    if let Some(kind) = by_magic(head) {
+        return kind;
+    }
+    if let Some(kind) = hint.content_type.as_deref().and_then(by_content_type) {
+        return kind;
+    }
+    if let Some(kind) = by_shape(head) {
+        return kind;
+    }
+    if let Some(kind) = hint.file_name.as_deref().and_then(by_extension) {
+        return kind;
+    }
+    Kind::Text
+}
+
+/// Bytes that settle every magic-number check (the longest needs 12).
+const MAGIC_LEN: usize = 16;
+
+/// Whether `head` already settles what `sniff` would say of any longer head:
+/// the decoder can then start without holding more bytes.
+pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
+    if head.len() >= SNIFF_LEN {
+        return true;
+    }
+    if head.len() < MAGIC_LEN {
+        return false;
+    }
+    if by_magic(head).is_some()
+        || hint
+            .content_type
+            .as_deref()
+            .and_then(by_content_type)
+            .is_some()
+    {
+        return true;
+    }
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if head.starts_with(b"--") {
+        return memchr(b'\n', head).is_some();
+    }
+    let trimmed = trim_start(head);
+    match trimmed.first() {
+        Some(b'{' | b'[') => !trim_start(trimmed.get(1..).unwrap_or(&[])).is_empty(),
+        None => false,
+        // Anything a form encoder would have escaped settles "not a form".
+        Some(_) => head
+            .iter()
+            .any(|c| !c.is_ascii_graphic() || b"\"<>\\{}".contains(c)),
+    }
+}
+
+fn by_magic(head: &[u8]) -> Option<Kind> {
+    if head.starts_with(b"\x1f\x8b") {
+        return Some(Kind::Gzip);
+    }
+    if head.starts_with(b"\x28\xb5\x2f\xfd") {
+        return Some(Kind::Zstd);
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Some(Kind::Zip);
+    }
+    if head.starts_with(b"%PDF-") {
+        return Some(Kind::Pdf);
+    }
+    if head.starts_with(b"\xff\xfe") {
+        return Some(Kind::Utf16Le);
+    }
+    if head.starts_with(b"\xfe\xff") {
+        return Some(Kind::Utf16Be);
+    }
+    media_magic(head).map(Kind::Media)
+}
+
+fn by_content_type(ct: &str) -> Option<Kind> {
+    let mut parts = ct.split(';');
+    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    match mime.as_str() {
+        "multipart/form-data" | "multipart/mixed" | "multipart/related" => {
+            let boundary = parts.find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("boundary")
+                    .then(|| v.trim().trim_matches('"').as_bytes().to_vec())
+            })?;
+            (!boundary.is_empty() && boundary.len() <= 200).then_some(Kind::Multipart { boundary })
+        }
+        "application/x-www-form-urlencoded" => Some(Kind::Form),
+        "text/csv" | "text/tab-separated-values" | "application/csv" => Some(Kind::Csv),
+        "application/pdf" => Some(Kind::Pdf),
+        "application/gzip" | "application/x-gzip" => Some(Kind::Gzip),
+        "application/zstd" => Some(Kind::Zstd),
+        "application/zip" => Some(Kind::Zip),
+        m if m.starts_with("application/vnd.openxmlformats-officedocument.") => Some(Kind::Zip),
+        m if m == "application/json" || m == "text/json" || m.ends_with("+json") => {
+            Some(Kind::Json)
+        }
+        _ => None,
+    }
+}
+
+fn by_shape(head: &[u8]) -> Option<Kind> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    if let Some(boundary) = multipart_boundary(head) {
+        return Some(Kind::Multipart { boundary });
+    }
+    let trimmed = trim_start(head);
+    match trimmed {
+        [b'{', rest @ ..] => match trim_start(rest).first() {
+            Some(b'"') | Some(b'}') | None => return Some(Kind::Json),
+            _ => {}
+        },
+        [b'[', rest @ ..] => match trim_start(rest).first() {
+            Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9') | None => return Some(Kind::Json),
+            _ => {}
+        },
+        _ => {}
+    }
+    if looks_like_form(head) {
+        return Some(Kind::Form);
+    }
+    None
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    b.get(n..).unwrap_or(&[])
+}
+
+/// A body that opens with `--token` alone on its first line is multipart.
+fn multipart_boundary(head: &[u8]) -> Option<Vec<u8>> {
+    let rest = head.strip_prefix(b"--")?;
+    let end = memchr(b'\n', rest)?;
+    let line = rest.get(..end)?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let ok = !line.is_empty()
+        && line.len() <= 200
+        && line
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"'()+_,-./:=?".contains(c));
+    ok.then(|| line.to_vec())
+}
+
+/// `name=value&…` with nothing a form encoder would have escaped.
+fn looks_like_form(head: &[u8]) -> bool {
+    let Some(eq) = memchr(b'=', head) else {
+        return false;
+    };
+    let name = head.get(..eq).unwrap_or(&[]);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"_.-[]%*".contains(c))
+        && head
+            .iter()
+            .all(|c| c.is_ascii_graphic() && !b"\"<>\\{}".contains(c))
+}
+
+fn by_extension(name: &str) -> Option<Kind> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    match ext.as_str() {
+        "json" => Some(Kind::Json),
+        "csv" | "tsv" => Some(Kind::Csv),
+        "pdf" => Some(Kind::Pdf),
+        "gz" => Some(Kind::Gzip),
+        "zst" => Some(Kind::Zstd),
+        "br" => Some(Kind::Brotli),
+        "docx" | "xlsx" | "pptx" | "zip" => Some(Kind::Zip),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Case {
+        name: &'static str,
+        head: &'static [u8],
+        hint: (Option<&'static str>, Option<&'static str>),
+        want: Kind,
+    }
+
+    #[test]
+    fn sniff_table() {
+        let cases = [
+            Case {
+                name: "gzip magic beats json content-type",
+                head: b"\x1f\x8b\x08\x00",
+                hint: (Some("application/json"), None),
+                want: Kind::Gzip,
+            },
+            Case {
+                name: "zip magic",
+                head: b"PK\x03\x04rest",
+                hint: (None, None),
+                want: Kind::Zip,
+            },
+            Case {
+                name: "pdf magic",
+                head: b"%PDF-1.7\n",
+                hint: (None, None),
+                want: Kind::Pdf,
+            },
+            Case {
+                name: "png labelled octet-stream",
+                head: b"\x89PNG\r\n\x1a\n\0\0",
+                hint: (Some("application/octet-stream"), None),
+                want: Kind::Media("image/png"),
+            },
+            Case {
+                name: "mp4 ftyp",
+                head: b"\0\0\0\x18ftypisom\0\0",
+                hint: (None, None),
+                want: Kind::Media("video/mp4"),
+            },
+            Case {
+                name: "heic ftyp",
+                head: b"\0\0\0\x18ftypheic\0\0",
+                hint: (None, None),
+                want: Kind::Media("image/heic"),
+            },
+            Case {
+                name: "webp riff",
+                head: b"RIFF\x10\0\0\0WEBPVP8 ",
+                hint: (None, None),
+                want: Kind::Media("image/webp"),
+            },
+            Case {
+                name: "jpeg",
+                head: b"\xff\xd8\xff\xe0\0\x10JFIF",
+                hint: (None, None),
+                want: Kind::Media("image/jpeg"),
+            },
+            Case {
+                name: "utf16le bom",
+                head: b"\xff\xfeA\0",
+                hint: (None, None),
+                want: Kind::Utf16Le,
+            },
+            Case {
+                name: "multipart content-type",
+                head: b"--x\r\n",
+                hint: (Some("multipart/form-data; boundary=\"abc\""), None),
+                want: Kind::Multipart {
+                    boundary: b"abc".to_vec(),
+                },
+            },
+            Case {
+                name: "multipart shape",
+                head: b"--WebKitFormBoundary7MA4\r\nContent-Disposition",
+                hint: (None, None),
+                want: Kind::Multipart {
+                    boundary: b"WebKitFormBoundary7MA4".to_vec(),
+                },
+            },
+            Case {
+                name: "json object shape",
+                head: b"  {\"msgtype\": 1}",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "json array shape",
+                head: b"[{\"a\":1}]",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "log line is not json",
+                head: b"[INFO] started",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "form shape",
+                head: b"access_token=abc&type=file",
+                hint: (None, None),
+                want: Kind::Form,
+            },
+            Case {
+                name: "prose with equals is text",
+                head: b"a = b and more",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "csv by extension",
+                head: b"name,id\nx,y\n",
+                hint: (None, Some("list.CSV")),
+                want: Kind::Csv,
+            },
+            Case {
+                name: "csv by content-type",
+                head: b"name,id\n",
+                hint: (Some("text/csv; charset=utf-8"), None),
+                want: Kind::Csv,
+            },
+            Case {
+                name: "form content-type",
+                head: b"a=1",
+                hint: (Some("application/x-www-form-urlencoded"), None),
+                want: Kind::Form,
+            },
+            Case {
+                name: "vendor json",
+                head: b"x",
+                hint: (Some("application/vnd.api+json"), None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "plain text",
+                head: "你好 A123456(7)".as_bytes(),
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "empty",
+                head: b"",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+        ];
+        for c in cases {
+            let hint = ContentHint {
+                content_type: c.hint.0.map(str::to_owned),
+                content_encoding: None,
+                file_name: c.hint.1.map(str::to_owned),
+            };
+            assert_eq!(sniff(c.head, &hint), c.want, "case {}", c.name);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! One string value (a JSON string, a form value): plain text most of the time,
+//! but JSON inside a string (DingTalk's `msgParam`, `formDataJson`) is parsed
+//! again, and a long base64 run that decodes to a document or text is decoded
+//! and scanned. The choice is made from the value's first bytes, so it does not
+//! depend on how the value was split.
+
+use super::base64::{is_b64, Base64Node};
+use super::cx::Cx;
+use super::json::JsonNode;
+use super::sniff::{media_magic, sniff, ContentHint, Kind};
+use super::Node;
+use crate::inspect::sink::TextSink;
+
+/// Base64 characters needed before deciding that a value is base64: shorter
+/// runs are tokens and identifiers, and stay text.
+const B64_PROBE: usize = 64;
+
+enum Mode {
+    Deciding,
+    Text,
+    Nested(Box<Node>),
+}
+
+pub(crate) struct ValueNode {
+    depth: u32,
+    mode: Mode,
+    head: [u8; B64_PROBE],
+    len: usize,
+}
+
+impl ValueNode {
+    pub fn new(depth: u32) -> Self {
+        ValueNode {
+            depth,
+            mode: Mode::Deciding,
+            head: [0; B64_PROBE],
+            len: 0,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.mode = Mode::Deciding;
+        self.len = 0;
+    }
+
+    pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
+        loop {
+            match &mut self.mode {
+                Mode::Text => {
+                    cx.sink.text(data);
+                    return;
+                }
+                Mode::Nested(node) => {
+                    node.feed(data, cx);
+                    return;
+                }
+                Mode::Deciding => {}
+            }
+            let Some(&c) = data.first() else {
+                return;
+            };
+            if self.len == 0 && (c == b'{' || c == b'[') {
+                self.mode = self.nested_json(cx);
+                continue;
+            }
+            if !is_b64(c) {
+                self.become_text(cx);
+                continue;
+            }
+            // Copy the whole base64 run at once, up to the probe size.
+            let run = data
+                .iter()
+                .take(B64_PROBE - self.len)
+                .take_while(|c| is_b64(**c))
+                .count();
+            if let (Some(dst), Some(src)) =
+                (self.head.get_mut(self.len..self.len + run), data.get(..run))
+            {
+                dst.copy_from_slice(src);
+            }
+            self.len += run;
+            data = data.get(run..).unwrap_or(&[]);
+            if self.len == B64_PROBE {
+                self.probe(cx);
+            }
+        }
+    }
+
+    fn nested_json<S: TextSink>(&mut self, cx: &mut Cx<S>) -> Mode {
+        if self.depth > cx.limits.max_depth {
+            return Mode::Text;
+        }
+        cx.format("json");
+        Mode::Nested(Box::new(Node::Json(Box::new(JsonNode::new(
+            self.depth, false,
+        )))))
+    }
+
+    fn become_text<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        cx.sink.text(self.head.get(..self.len).unwrap_or(&[]));
+        self.mode = Mode::Text;
+    }
+
+    /// Decodes the probe: a document, media or readable text means base64.
+    fn probe<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        let mut decoded = [0u8; B64_PROBE];
+        let mut b64 = Base64Node::decoder();
+        let n = b64.decode_into(self.head.get(..self.len).unwrap_or(&[]), &mut decoded);
+        let out = decoded.get(..n).unwrap_or(&[]);
+        let known = media_magic(out).is_some()
+            || !matches!(
+                sniff(out, &ContentHint::default()),
+                Kind::Text | Kind::Json | Kind::Form
+            )
+            || looks_like_text(out);
+        if !known || self.depth > cx.limits.max_depth {
+            self.become_text(cx);
+            return;
+        }
+        cx.format("base64");
+        let mut node = Box::new(Node::Base64(Box::new(Base64Node::new(self.depth))));
+        node.feed(self.head.get(..self.len).unwrap_or(&[]), cx);
+        self.mode = Mode::Nested(node);
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        match &mut self.mode {
+            Mode::Deciding => self.become_text(cx),
+            Mode::Text => {}
+            Mode::Nested(node) => node.finish(cx),
+        }
+        self.mode = Mode::Deciding;
+        self.len = 0;
+    }
+}
+
+/// Valid UTF-8 (a character cut at the end is fine) without control characters.
+fn looks_like_text(b: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(b) {
+        Ok(_) => b.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => return false,
+    };
+    b.get(..valid)
+        .unwrap_or(&[])
+        .iter()
+        .all(|&c| c >= 0x20 || c == b'\n' || c == b'\r' || c == b'\t')
+}
