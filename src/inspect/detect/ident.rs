@@ -90,6 +90,12 @@ pub(crate) struct Custom {
     pub needs_context: bool,
 }
 
+/// `slice::contains` calls out to memchr, far too slow for slices this short.
+#[inline]
+pub(crate) fn has(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&c| c == b)
+}
+
 fn is_sep(b: u8) -> bool {
     matches!(b, b' ' | b'-' | b'/' | b'.' | b'(' | b')' | b'+')
 }
@@ -114,8 +120,8 @@ fn compact(s: &[u8], out: &mut [u8; 64]) -> usize {
 
 /// Separators used, as a set of distinct bytes (for "grouped by spaces or dashes").
 fn separators(s: &[u8]) -> (bool, bool, bool) {
-    let space = s.contains(&b' ');
-    let dash = s.contains(&b'-');
+    let space = has(s, b' ');
+    let dash = has(s, b'-');
     let other = s.iter().any(|&b| is_sep(b) && b != b' ' && b != b'-');
     (space, dash, other)
 }
@@ -136,14 +142,20 @@ fn card_groups(s: &[u8]) -> bool {
     if !grouped_digits(s) {
         return false;
     }
-    let lens: Vec<usize> = s
-        .split(|&b| b == b' ' || b == b'-')
-        .map(<[u8]>::len)
-        .collect();
+    let mut lens = [0usize; 8];
+    let mut k = 0;
+    for g in s.split(|&b| b == b' ' || b == b'-') {
+        match lens.get_mut(k) {
+            Some(slot) => *slot = g.len(),
+            None => return false,
+        }
+        k += 1;
+    }
+    let lens = lens.get(..k).unwrap_or(&[]);
     let fours = lens
         .split_last()
         .is_some_and(|(last, rest)| (1..=4).contains(last) && rest.iter().all(|&l| l == 4));
-    fours || matches!(lens.as_slice(), [4, 6, 5] | [4, 6, 4])
+    fours || matches!(lens, [4, 6, 5] | [4, 6, 4])
 }
 
 fn hkid_layout(s: &[u8]) -> Option<Value> {
@@ -289,6 +301,63 @@ fn shape_matches(shape: &[u8], s: &[u8]) -> bool {
         })
 }
 
+/// Shapes that support evidence rather than identify: ICD-10 codes (a letter
+/// but U, two digits, optional `.d{1,4}`) and amounts (`d{1,9}.dd`). One token.
+fn support_shapes(s: &[u8], out: &mut Readings) {
+    let icd = match s {
+        [l, d1, d2] => Some((l, d1, d2, true)),
+        [l, d1, d2, b'.', tail @ ..] => Some((
+            l,
+            d1,
+            d2,
+            (1..=4).contains(&tail.len()) && digits_only(tail),
+        )),
+        _ => None,
+    };
+    if let Some((l, d1, d2, tail_ok)) = icd {
+        if l.is_ascii_uppercase()
+            && *l != b'U'
+            && d1.is_ascii_digit()
+            && d2.is_ascii_digit()
+            && tail_ok
+        {
+            out.push(Meaning::Support(Class::Health));
+            return;
+        }
+    }
+    if let Some(dot) = s.iter().position(|&b| b == b'.') {
+        let (int, frac) = s.split_at(dot);
+        if (1..=9).contains(&int.len())
+            && digits_only(int)
+            && frac.len() == 3
+            && digits_only(frac.get(1..).unwrap_or(&[]))
+        {
+            out.push(Meaning::Support(Class::FinancialRecord));
+        }
+    }
+}
+
+/// Unix time in seconds (10 digits) or milliseconds (13) from 2001 to 2033:
+/// everywhere in API traffic, never an account number.
+fn epoch_like(c: &[u8]) -> bool {
+    matches!(c.len(), 10 | 13) && c.first() == Some(&b'1') && matches!(c.get(1), Some(b'0'..=b'9'))
+}
+
+/// Cheap test on one token (alphanumerics `alnum`, letters `letters`) before it
+/// is queued: false when no reading can use it, alone or in a chain.
+pub(crate) fn plausible(
+    alnum: usize,
+    letters: usize,
+    iban_head: bool,
+    has_lt: bool,
+    custom: bool,
+) -> bool {
+    if has_lt {
+        return true;
+    }
+    alnum <= 34 && (letters <= 3 || iban_head || custom)
+}
+
 /// Every reading of `s` (tokens joined by single spaces). `today` bounds birth dates.
 pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     let mut out = Readings::default();
@@ -298,20 +367,45 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     if n == 0 {
         return out;
     }
-    let tight = !s.contains(&b' ');
+    let tight = !has(s, b' ');
+    let letters = c.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let iban_head =
+        c.iter().take(2).all(u8::is_ascii_uppercase) && c.get(2..4).is_some_and(digits_only);
+    if n > 34 && !(tight && s.len() == 44)
+        || letters > 3 && !iban_head && custom.is_empty() && !has(s, b'<')
+    {
+        return out;
+    }
+    // Most tokens in office text are short numbers and timestamps: below 7
+    // alphanumerics only an ICD-10 code or an amount can match, and a Unix time
+    // matches nothing.
+    let short = n < 7 && custom.iter().all(|p| p.shape.len() != s.len());
+    if short || tight && epoch_like(c) && custom.is_empty() {
+        if short && tight {
+            support_shapes(s, &mut out);
+        }
+        return out;
+    }
 
-    if tight && s.len() == 44 && s.contains(&b'<') {
+    if tight && s.len() == 44 && has(s, b'<') {
         if let Some(doc) = validate::mrz_td3_line2(s) {
-            let doc: Vec<u8> = doc.iter().copied().filter(|&b| b != b'<').collect();
+            let mut v = [0u8; 9];
+            let mut k = 0;
+            for &b in doc.iter().filter(|&&b| b != b'<') {
+                if let Some(slot) = v.get_mut(k) {
+                    *slot = b;
+                    k += 1;
+                }
+            }
             out.push(Meaning::Id {
                 class: Class::Passport,
-                value: Value::new(&doc),
+                value: Value::new(v.get(..k).unwrap_or(&[])),
                 needs_context: false,
             });
         }
         return out;
     }
-    if s.contains(&b'<') {
+    if has(s, b'<') {
         return out;
     }
     for p in custom {
@@ -333,11 +427,18 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     }
     // IBAN: one token, or groups of four separated by spaces.
     if c.first().is_some_and(u8::is_ascii_uppercase) {
-        let grouped = s.split(|&b| b == b' ').collect::<Vec<_>>();
+        let mut groups = s.split(|&b| b == b' ').peekable();
+        let mut fours = true;
+        while let Some(g) = groups.next() {
+            let last = groups.peek().is_none();
+            fours &= if last {
+                (1..=4).contains(&g.len())
+            } else {
+                g.len() == 4
+            };
+        }
         let layout_ok = tight && s.iter().all(u8::is_ascii_alphanumeric)
-            || grouped.iter().rev().skip(1).all(|g| g.len() == 4)
-                && grouped.last().is_some_and(|g| (1..=4).contains(&g.len()))
-                && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ');
+            || fours && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ');
         if layout_ok && validate::iban(c) {
             out.push(Meaning::Id {
                 class: Class::Iban,
@@ -414,32 +515,18 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             return out;
         }
     }
-    // ICD-10: a letter (not U), two digits, optional .d{1,4}.
-    let icd = match s {
-        [l, d1, d2] => Some((l, d1, d2, true)),
-        [l, d1, d2, b'.', tail @ ..] => Some((
-            l,
-            d1,
-            d2,
-            (1..=4).contains(&tail.len()) && digits_only(tail),
-        )),
-        _ => None,
-    };
-    if let (true, Some((l, d1, d2, tail_ok))) = (tight, icd) {
-        if l.is_ascii_uppercase()
-            && *l != b'U'
-            && d1.is_ascii_digit()
-            && d2.is_ascii_digit()
-            && tail_ok
-        {
-            out.push(Meaning::Support(Class::Health));
+    if tight {
+        support_shapes(s, &mut out);
+        if !out.is_empty() {
             return out;
         }
     }
     // Hong Kong bank accounts: 3-3-n.
     if tight {
-        let parts: Vec<&[u8]> = s.split(|&b| b == b'-').collect();
-        if let [a, b, rest] = parts.as_slice() {
+        let mut parts = s.split(|&b| b == b'-');
+        if let (Some(a), Some(b), Some(rest), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
             if a.len() == 3 && b.len() == 3 && (6..=9).contains(&rest.len()) && digits_only(c) {
                 out.push(Meaning::Id {
                     class: Class::BankAccount,
@@ -453,25 +540,17 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     phone(s, &mut out);
     // Account numbers by context: one token (digits, maybe dashed). Spaced
     // groups would swallow lists of phone numbers.
-    if tight && digits_only(c) && (8..=20).contains(&n) && (digits_only(s) || grouped_digits(s)) {
+    if tight
+        && digits_only(c)
+        && (8..=20).contains(&n)
+        && (digits_only(s) || grouped_digits(s))
+        && !epoch_like(c)
+    {
         out.push(Meaning::Id {
             class: Class::BankAccount,
             value: Value::new(c),
             needs_context: true,
         });
-    }
-    // Amounts: d{1,9}.dd as one token.
-    if out.is_empty() && tight {
-        if let Some(dot) = s.iter().position(|&b| b == b'.') {
-            let (int, frac) = s.split_at(dot);
-            if (1..=9).contains(&int.len())
-                && digits_only(int)
-                && frac.len() == 3
-                && digits_only(frac.get(1..).unwrap_or(&[]))
-            {
-                out.push(Meaning::Support(Class::FinancialRecord));
-            }
-        }
     }
     out
 }

@@ -32,6 +32,20 @@ pub(crate) fn bit(c: Class) -> u16 {
 struct Term {
     text: Box<[u8]>,
     roles: Roles,
+    /// First 8 bytes with 0x20 or-ed in, and the mask of their length: equal
+    /// case-folded text is equal here too, so one compare rejects most filter hits.
+    head: u64,
+    head_mask: u64,
+}
+
+fn head_of(text: &[u8]) -> (u64, u64) {
+    let len = text.len().min(8);
+    let mask = if len == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (len * 8)) - 1
+    };
+    ((load8(text, 0) | 0x2020_2020_2020_2020) & mask, mask)
 }
 
 /// Filter bits, then the terms of each slot (compressed rows: `offsets[slot]..offsets[slot + 1]`).
@@ -182,9 +196,12 @@ impl Dictionary {
                 t.roles.health = t.roles.health.max(e.roles.health);
                 t.roles.fin = t.roles.fin.max(e.roles.fin);
             } else {
+                let (head, head_mask) = head_of(bytes);
                 terms.push(Term {
                     text: bytes.into(),
                     roles: e.roles,
+                    head,
+                    head_mask,
                 });
             }
         }
@@ -256,10 +273,14 @@ impl Dictionary {
     /// The longest ASCII term at word start `i` (the caller checked the start).
     pub(crate) fn verify_ascii(&self, slot: usize, text: &[u8], i: usize) -> Option<(u16, usize)> {
         let mut best: Option<(u16, usize)> = None;
+        let w = load8(text, i) | 0x2020_2020_2020_2020;
         for &id in self.ascii.terms(slot) {
             let Some(t) = self.terms.get(usize::from(id)) else {
                 continue;
             };
+            if w & t.head_mask != t.head {
+                continue;
+            }
             let Some(window) = text.get(i..i + t.text.len()) else {
                 continue;
             };
@@ -293,10 +314,14 @@ impl Dictionary {
     /// The longest CJK term at `i`.
     pub(crate) fn verify_cjk(&self, slot: usize, text: &[u8], i: usize) -> Option<(u16, usize)> {
         let mut best: Option<(u16, usize)> = None;
+        let w = load8(text, i) | 0x2020_2020_2020_2020;
         for &id in self.cjk.terms(slot) {
             let Some(t) = self.terms.get(usize::from(id)) else {
                 continue;
             };
+            if w & t.head_mask != t.head {
+                continue;
+            }
             if text.get(i..i + t.text.len()) == Some(&t.text[..])
                 && best.is_none_or(|(_, l)| t.text.len() > l)
             {

@@ -36,7 +36,13 @@ struct Tok {
     end: u64,
     norm: [u8; MAX_TOKEN],
     len: u8,
+    alnum: u8,
 }
+
+/// Tokens longer than this stand alone: no chained reading uses them.
+const CHAIN_PIECE: u8 = 8;
+/// Longest chained reading, in alphanumerics (an IBAN).
+const CHAIN_ALNUM: usize = 34;
 
 impl Tok {
     fn text(&self) -> &[u8] {
@@ -74,6 +80,7 @@ struct State {
     field_mask: u16,
     field_terms: Vec<u16>,
     field_waiting: bool,
+    joined: Vec<u8>,
     tally: super::tally::Tally,
 }
 
@@ -231,6 +238,7 @@ impl TextScan {
                 field_mask: 0,
                 field_terms: Vec::new(),
                 field_waiting: false,
+                joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
                 tally: super::tally::Tally::new(),
             },
         };
@@ -478,27 +486,30 @@ impl State {
 
     /// Classifies the longest readable prefix of the chain (or drops its first token).
     fn classify_front(&mut self) {
-        let mut joined = [0u8; MAX_CHAIN * (MAX_TOKEN + 1)];
-        for j in (1..=self.chain.len()).rev() {
-            let mut n = 0;
+        let Some(first) = self.chain.first() else {
+            return;
+        };
+        // Only short pieces combine, and never past the longest chained id.
+        let mut j_max = 1;
+        let mut total = usize::from(first.alnum);
+        if first.alnum <= CHAIN_PIECE {
+            for t in self.chain.iter().skip(1) {
+                total += usize::from(t.alnum);
+                if t.alnum > CHAIN_PIECE || total > CHAIN_ALNUM {
+                    break;
+                }
+                j_max += 1;
+            }
+        }
+        for j in (1..=j_max).rev() {
+            self.joined.clear();
             for (k, t) in self.chain.iter().take(j).enumerate() {
                 if k > 0 {
-                    if let Some(s) = joined.get_mut(n) {
-                        *s = b' ';
-                    }
-                    n += 1;
+                    self.joined.push(b' ');
                 }
-                let text = t.text();
-                if let Some(dst) = joined.get_mut(n..n + text.len()) {
-                    dst.copy_from_slice(text);
-                }
-                n += text.len();
+                self.joined.extend_from_slice(t.text());
             }
-            let readings = ident::classify(
-                joined.get(..n).unwrap_or(&[]),
-                self.det.today,
-                &self.det.custom,
-            );
+            let readings = ident::classify(&self.joined, self.det.today, &self.det.custom);
             if !readings.is_empty() {
                 let (start, end) = match (self.chain.first(), self.chain.get(j - 1)) {
                     (Some(a), Some(b)) => (a.start, b.end),
@@ -509,9 +520,7 @@ impl State {
                 return;
             }
         }
-        if !self.chain.is_empty() {
-            self.chain.remove(0);
-        }
+        self.chain.remove(0);
     }
 
     fn flush_chain(&mut self, _buf: &[u8]) {
@@ -534,8 +543,12 @@ impl State {
                 self.flush_chain(buf);
             }
         }
+        let alone = tok.alnum > CHAIN_PIECE;
+        if alone {
+            self.flush_chain(buf);
+        }
         self.chain.push(tok);
-        if self.chain.len() >= MAX_CHAIN {
+        if alone || self.chain.len() >= MAX_CHAIN {
             self.classify_front();
         }
     }
@@ -562,17 +575,14 @@ impl State {
             }
         }
         let (before, _) = fold_before(buf, s);
-        let mut glued =
-            letters > 4 || before.is_ascii_alphanumeric() || b"_@.#$%&=\\-".contains(&before);
-        let mut tok = Tok {
-            start: self.base + s as u64,
-            end: 0,
-            norm: [0; MAX_TOKEN],
-            len: 0,
-        };
-        let mut n = 0usize;
-        let mut overlong = false;
-        let (stop, prev, complete) = extend(buf, s, 0, &mut tok.norm, &mut n, &mut overlong, last);
+        let mut glued = letters > 4
+            || before.is_ascii_alphanumeric()
+            || matches!(
+                before,
+                b'_' | b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
+            );
+        let mut walk = Walk::new();
+        let (stop, prev, complete) = extend(buf, s, 0, &mut walk, last);
         if !complete {
             // The token runs past the data we have: it is longer than any
             // identifier. Swallow the rest of it when more text arrives.
@@ -587,12 +597,35 @@ impl State {
         self.skip_tok = self.base + stop as u64;
         let (after, _) = fold_at(buf, stop);
         glued |= matches!(after, b'@' | b'_');
-        if glued || overlong || n == 0 {
+        if glued || walk.overlong || walk.n == 0 {
             self.flush_chain(buf);
             return;
         }
-        tok.end = self.base + stop as u64;
-        tok.len = n as u8;
+        let mut tok = Tok {
+            start: self.base + s as u64,
+            end: self.base + stop as u64,
+            norm: walk.norm,
+            len: walk.n as u8,
+            alnum: 0,
+        };
+        let (alnum, letters) = (walk.alnum, walk.letters);
+        let text = tok.text();
+        let iban_head = text.iter().take(2).all(u8::is_ascii_uppercase)
+            && text
+                .get(2..4)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        let has_lt = ident::has(text, b'<');
+        if !ident::plausible(
+            alnum,
+            letters,
+            iban_head,
+            has_lt,
+            !self.det.custom.is_empty(),
+        ) {
+            self.flush_chain(buf);
+            return;
+        }
+        tok.alnum = alnum.min(usize::from(u8::MAX)) as u8;
         if let Some(end) = grouped_iban(buf, tok.text(), stop) {
             self.flush_chain(buf);
             self.skip_tok = self.base + end as u64;
@@ -618,10 +651,10 @@ impl State {
     }
 
     fn finish_overlong(&mut self, buf: &[u8], at: usize, prev: u8, last: bool) {
-        let mut norm = [0; MAX_TOKEN];
-        let mut n = MAX_TOKEN;
-        let mut overlong = true;
-        let (stop, prev, complete) = extend(buf, at, prev, &mut norm, &mut n, &mut overlong, last);
+        let mut walk = Walk::new();
+        walk.n = MAX_TOKEN;
+        walk.overlong = true;
+        let (stop, prev, complete) = extend(buf, at, prev, &mut walk, last);
         if complete {
             self.skip_tok = self.base + stop as u64;
         } else {
@@ -738,18 +771,59 @@ fn grouped_iban(buf: &[u8], first: &[u8], stop: usize) -> Option<usize> {
     best
 }
 
+/// What `extend` accumulates: the normalised token and its counts.
+struct Walk {
+    norm: [u8; MAX_TOKEN],
+    n: usize,
+    overlong: bool,
+    alnum: usize,
+    letters: usize,
+}
+
+impl Walk {
+    fn new() -> Walk {
+        Walk {
+            norm: [0; MAX_TOKEN],
+            n: 0,
+            overlong: false,
+            alnum: 0,
+            letters: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, c: u8) {
+        if let Some(slot) = self.norm.get_mut(self.n) {
+            *slot = c;
+            self.n += 1;
+        } else {
+            self.overlong = true;
+        }
+    }
+}
+
 /// Walks a token forward from `i`. Returns where it stopped, the last accepted
 /// character, and whether the stop is final (false: the data ran out first).
 fn extend(
     buf: &[u8],
     mut i: usize,
     mut prev: u8,
-    norm: &mut [u8; MAX_TOKEN],
-    n: &mut usize,
-    overlong: &mut bool,
+    walk: &mut Walk,
     last: bool,
 ) -> (usize, u8, bool) {
     loop {
+        // Fast path: a run of ASCII alphanumerics.
+        while let Some(&b) = buf.get(i) {
+            if !b.is_ascii_alphanumeric() {
+                break;
+            }
+            let c = b.to_ascii_uppercase();
+            walk.alnum += 1;
+            walk.letters += usize::from(c.is_ascii_uppercase());
+            walk.push(c);
+            prev = c;
+            i += 1;
+        }
         let (c, w) = fold_at(buf, i);
         if w == 0 {
             return (i, prev, last);
@@ -773,12 +847,11 @@ fn extend(
             return (i, prev, true);
         }
         let c = c.to_ascii_uppercase();
-        if let Some(slot) = norm.get_mut(*n) {
-            *slot = c;
-            *n += 1;
-        } else {
-            *overlong = true;
+        if c.is_ascii_alphanumeric() {
+            walk.alnum += 1;
+            walk.letters += usize::from(c.is_ascii_uppercase());
         }
+        walk.push(c);
         prev = c;
         i += w;
     }

@@ -132,6 +132,7 @@ fn cases() -> Vec<Case> {
         case("bank english context", "account no. 123456789012", &[(BankAccount, 1)]),
         case("bank hk layout", "012-345-678901", &[(BankAccount, 1)]),
         case("bank without context", "ref 12345678901", &[]),
+        case("bank context ms timestamp", "帳號 ts 1764384000997 1764384000", &[]),
         // phone
         case("phone macau cc", "+853 6123 4567", &[(Phone, 1)]),
         case("phone macau tight", "+85361234567", &[(Phone, 1)]),
