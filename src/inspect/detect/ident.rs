@@ -90,8 +90,10 @@ pub(crate) struct Custom {
     pub needs_context: bool,
 }
 
-/// `slice::contains` calls out to memchr, far too slow for slices this short.
+/// `slice::contains` calls out to memchr, far too slow for slices this short
+/// (measured: it was a fifth of the token path).
 #[inline]
+#[allow(clippy::manual_contains)]
 pub(crate) fn has(s: &[u8], b: u8) -> bool {
     s.iter().any(|&c| c == b)
 }
