@@ -428,7 +428,9 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         }
     }
     // IBAN: one token, or groups of four separated by spaces.
-    if c.first().is_some_and(u8::is_ascii_uppercase) {
+    // Each reading below is guarded by the counts it needs, so a candidate only
+    // meets the validators its shape allows.
+    if iban_head && n >= 15 {
         let mut groups = s.split(|&b| b == b' ').peekable();
         let mut fours = true;
         while let Some(g) = groups.next() {
@@ -450,7 +452,11 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             return out;
         }
     }
-    if digits_only(c) && (tight && digits_only(s) || card_groups(s)) && validate::payment_card(c) {
+    if letters == 0
+        && (13..=19).contains(&n)
+        && (tight && digits_only(s) || card_groups(s))
+        && validate::payment_card(c)
+    {
         out.push(Meaning::Id {
             class: Class::PaymentCard,
             value: Value::new(c),
@@ -468,7 +474,10 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         });
         return out;
     }
-    if let Some(v) = hkid_layout(s) {
+    if let Some(v) = (letters >= 1 && (8..=9).contains(&n))
+        .then(|| hkid_layout(s))
+        .flatten()
+    {
         out.push(Meaning::Id {
             class: Class::HkId,
             value: v,
@@ -476,7 +485,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         });
         return out;
     }
-    if let Some(v) = macau_layout(s) {
+    if let Some(v) = (letters == 0 && n == 8).then(|| macau_layout(s)).flatten() {
         out.push(Meaning::Id {
             class: Class::MacauId,
             value: v,
@@ -484,7 +493,11 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         });
         return out;
     }
-    if tight && s.iter().all(u8::is_ascii_alphanumeric) {
+    if tight
+        && (1..=2).contains(&letters)
+        && (9..=11).contains(&n)
+        && s.iter().all(u8::is_ascii_alphanumeric)
+    {
         let rest = c.get(1..).unwrap_or(&[]);
         let passport = match c.first() {
             Some(b'G') => rest.len() == 8 && digits_only(rest),
@@ -517,14 +530,14 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             return out;
         }
     }
-    if tight {
+    if tight && n <= 11 {
         support_shapes(s, &mut out);
         if !out.is_empty() {
             return out;
         }
     }
     // Hong Kong bank accounts: 3-3-n.
-    if tight {
+    if tight && letters == 0 && has(s, b'-') {
         let mut parts = s.split(|&b| b == b'-');
         if let (Some(a), Some(b), Some(rest), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -539,7 +552,9 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             }
         }
     }
-    phone(s, &mut out);
+    if letters == 0 && (8..=16).contains(&n) {
+        phone(s, &mut out);
+    }
     // Account numbers by context: one token (digits, maybe dashed). Spaced
     // groups would swallow lists of phone numbers.
     if tight
