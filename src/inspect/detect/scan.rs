@@ -58,6 +58,14 @@ struct Pending {
     readings: Readings,
 }
 
+const FIELD_CACHE: usize = 32;
+
+struct FieldMatch {
+    name: Vec<u8>,
+    mask: u16,
+    terms: Vec<u16>,
+}
+
 /// An overlong or half-read token whose end is still ahead.
 #[derive(Clone, Copy)]
 struct Resume {
@@ -80,6 +88,10 @@ struct State {
     field_mask: u16,
     field_terms: Vec<u16>,
     field_waiting: bool,
+    /// Field names seen and what they matched: a CSV repeats its headers for
+    /// every cell. Bounded; replaced round-robin.
+    field_cache: Vec<FieldMatch>,
+    field_cache_next: usize,
     joined: Vec<u8>,
     tally: super::tally::Tally,
 }
@@ -147,6 +159,12 @@ fn fold_at(buf: &[u8], i: usize) -> (u8, usize) {
 /// Width of the character ending just before `i`, if it folds to ASCII.
 #[inline]
 fn fold_before(buf: &[u8], i: usize) -> (u8, usize) {
+    // A full-width character ends in a continuation byte; ASCII needs no folding.
+    if let Some(&b) = i.checked_sub(1).and_then(|j| buf.get(j)) {
+        if b < 0x80 {
+            return (b, 1);
+        }
+    }
     if i >= 3 {
         if let (c, 3) = fold_at(buf, i - 3) {
             if c != 0xFF {
@@ -238,6 +256,8 @@ impl TextScan {
                 field_mask: 0,
                 field_terms: Vec::new(),
                 field_waiting: false,
+                field_cache: Vec::new(),
+                field_cache_next: 0,
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
                 tally: super::tally::Tally::new(),
             },
@@ -264,6 +284,8 @@ impl TextScan {
         st.field_mask = 0;
         st.field_terms.clear();
         st.field_waiting = false;
+        st.field_cache.clear();
+        st.field_cache_next = 0;
         st.tally.reset();
     }
 
@@ -862,15 +884,40 @@ impl TextSink for TextScan {
         self.end_value();
         let det = Arc::clone(&self.st.det);
         let st = &mut self.st;
-        st.field_mask = 0;
-        st.field_terms.clear();
-        det.dict.find_all(name, |id| {
-            let roles = det.dict.roles(id);
-            st.field_mask |= roles.context;
-            if (roles.health > 0 || roles.fin > 0) && st.field_terms.len() < 8 {
-                st.field_terms.push(id);
+        let slot = match st.field_cache.iter().position(|f| f.name == name) {
+            Some(k) => k,
+            None => {
+                let mut m = FieldMatch {
+                    name: name.to_vec(),
+                    mask: 0,
+                    terms: Vec::new(),
+                };
+                det.dict.find_all(name, |id| {
+                    let roles = det.dict.roles(id);
+                    m.mask |= roles.context;
+                    if (roles.health > 0 || roles.fin > 0) && m.terms.len() < 8 {
+                        m.terms.push(id);
+                    }
+                });
+                if st.field_cache.len() < FIELD_CACHE {
+                    st.field_cache.push(m);
+                    st.field_cache.len() - 1
+                } else {
+                    let k = st.field_cache_next % FIELD_CACHE;
+                    st.field_cache_next = st.field_cache_next.wrapping_add(1);
+                    if let Some(old) = st.field_cache.get_mut(k) {
+                        *old = m;
+                    }
+                    k
+                }
             }
-        });
+        };
+        st.field_terms.clear();
+        st.field_mask = 0;
+        if let Some(f) = st.field_cache.get(slot) {
+            st.field_mask = f.mask;
+            st.field_terms.extend_from_slice(&f.terms);
+        }
         st.field_waiting = !st.field_terms.is_empty();
     }
 
