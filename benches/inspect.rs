@@ -1,0 +1,231 @@
+//! Inspection throughput on corpora generated here (deterministic, no files):
+//! JSON chat messages (English + Chinese), dense Chinese text, a CSV customer
+//! list (as raw text and cell by cell), binary-ish bytes, and the validators'
+//! worst cases (all digits; digit groups that chain). Today this drives the
+//! detectors (`TextScan`) directly; once the decoders' `Scanner` is merged the
+//! same corpora can be fed through it.
+//!
+//! `cargo bench --bench inspect -- --warm-up-time 1 --measurement-time 3`
+
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sluice::inspect::{Detectors, Findings, TextScan, TextSink};
+
+const SIZE: usize = 4 << 20;
+const CHUNK: usize = 64 << 10;
+
+/// xorshift64*: reproducible corpora without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+}
+
+const EN: &[&str] = &[
+    "Please review the quarterly report before Friday.",
+    "The meeting has moved to room 12 at 3pm, bring the slides.",
+    "Can you check whether the deployment finished? The health check is green.",
+    "Thanks, I will update the spreadsheet and send it to the team.",
+    "Customer asked about delivery; order shipped on 2026-11-20, tracking pending.",
+    "please be patient, the build takes about 20 minutes",
+    "Lunch at 12:30? The new place near the office has good reviews.",
+    "I've attached the draft contract, comments welcome by Monday.",
+];
+const ZH: &[&str] = &[
+    "請大家在週五前審閱季度報告，謝謝。",
+    "会议改到下午三点，请带上演示文稿。",
+    "客戶查詢送貨時間，已經安排明天出貨。",
+    "我已经更新了表格并发送给团队，请查收。",
+    "今天天氣很好，我們中午一起去吃飯吧。",
+    "这个项目的进度需要再确认一下，麻烦跟进。",
+    "附件是合同草稿，歡迎在星期一前提出意見。",
+    "系统升级将在周末进行，期间服务可能中断。",
+];
+const RARE: &[&str] = &[
+    " 電話 6123 4567",
+    " my HKID is A123456(3)",
+    " card 4111 1111 1111 1111",
+    " 附上醫生紙，請批准病假",
+    " mail chan.tai.man@example.com",
+    " 帳號 012-345-678901",
+];
+
+fn mixed_json(rng: &mut Rng) -> Vec<u8> {
+    let mut out = String::with_capacity(SIZE + 1024);
+    let mut n = 0u64;
+    while out.len() < SIZE {
+        n += 1;
+        let mut content = String::new();
+        for _ in 0..1 + rng.below(3) {
+            content.push_str(if rng.below(3) == 0 {
+                rng.pick(ZH)
+            } else {
+                rng.pick(EN)
+            });
+            content.push(' ');
+        }
+        if rng.below(20) == 0 {
+            content.push_str(rng.pick(RARE));
+        }
+        out.push_str(&format!(
+            "{{\"msgtype\":\"text\",\"text\":{{\"content\":\"{content}\"}},\"sender\":\"user{}\",\"conversationId\":\"cid{:016x}\",\"ts\":{}}}\n",
+            rng.below(500),
+            rng.next(),
+            1_764_384_000_000u64 + n * 997
+        ));
+    }
+    out.into_bytes()
+}
+
+fn chinese(rng: &mut Rng) -> Vec<u8> {
+    let mut out = String::with_capacity(SIZE + 1024);
+    while out.len() < SIZE {
+        out.push_str(rng.pick(ZH));
+        if rng.below(40) == 0 {
+            out.push_str(rng.pick(RARE));
+        }
+        if rng.below(8) == 0 {
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+const NAMES: &[&str] = &[
+    "陳大文",
+    "Wong Siu Ming",
+    "李小红",
+    "Maria Santos",
+    "黃美玲",
+    "João Costa",
+];
+const CITIES: &[&str] = &["澳門", "氹仔", "Hong Kong", "珠海", "Lisboa"];
+
+fn csv_rows(rng: &mut Rng) -> Vec<Vec<String>> {
+    let mut rows = vec![vec![
+        "姓名".into(),
+        "電話".into(),
+        "email".into(),
+        "城市".into(),
+        "金額".into(),
+    ]];
+    let mut size = 0;
+    while size < SIZE {
+        let row = vec![
+            rng.pick(NAMES).to_string(),
+            format!("6{:03} {:04}", rng.below(1000), rng.below(10_000)),
+            format!("user{}@example.com", rng.below(100_000)),
+            rng.pick(CITIES).to_string(),
+            format!("{}.{:02}", rng.below(100_000), rng.below(100)),
+        ];
+        size += row.iter().map(|c| c.len() + 1).sum::<usize>();
+        rows.push(row);
+    }
+    rows
+}
+
+fn binary(rng: &mut Rng) -> Vec<u8> {
+    (0..SIZE / 8)
+        .flat_map(|_| rng.next().to_le_bytes())
+        .collect()
+}
+
+fn digits(rng: &mut Rng) -> Vec<u8> {
+    (0..SIZE).map(|_| b'0' + rng.below(10) as u8).collect()
+}
+
+/// Digit groups of identifier-like lengths, single-spaced so they chain: every
+/// group is validated in several combinations.
+fn digit_groups(rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::with_capacity(SIZE + 32);
+    while out.len() < SIZE {
+        for _ in 0..[4, 8, 11, 16, 18][rng.below(5)] {
+            out.push(b'0' + rng.below(10) as u8);
+        }
+        out.push(if rng.below(10) == 0 { b'\n' } else { b' ' });
+    }
+    out
+}
+
+fn scan_text(scan: &mut TextScan, data: &[u8]) -> Findings {
+    scan.reset();
+    for c in data.chunks(CHUNK) {
+        scan.text(c);
+    }
+    let mut f = Findings::default();
+    scan.finish_into(&mut f);
+    f
+}
+
+fn bench(c: &mut Criterion) {
+    let det = Arc::new(Detectors::shipped());
+    let mut scan = TextScan::new(Arc::clone(&det));
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let rows = csv_rows(&mut rng);
+    let csv_text: Vec<u8> = rows
+        .iter()
+        .flat_map(|r| {
+            let mut line = r.join(",").into_bytes();
+            line.push(b'\n');
+            line
+        })
+        .collect();
+    let corpora: Vec<(&str, Vec<u8>)> = vec![
+        ("mixed_json", mixed_json(&mut rng)),
+        ("chinese", chinese(&mut rng)),
+        ("csv", csv_text.clone()),
+        ("binary", binary(&mut rng)),
+        ("digits", digits(&mut rng)),
+        ("digit_groups", digit_groups(&mut rng)),
+    ];
+    for (name, data) in &corpora {
+        let f = scan_text(&mut scan, data);
+        eprintln!(
+            "inspect/{name}: {} bytes, classes {:?}",
+            data.len(),
+            f.classes
+        );
+        let mut g = c.benchmark_group("inspect");
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.sample_size(10);
+        g.bench_function(*name, |b| b.iter(|| scan_text(&mut scan, data)));
+        g.finish();
+    }
+    // The CSV as a decoder would deliver it: a field (its column header) and a
+    // boundary per cell.
+    let header = rows.first().cloned().unwrap_or_default();
+    let mut g = c.benchmark_group("inspect");
+    g.throughput(Throughput::Bytes(csv_text.len() as u64));
+    g.sample_size(10);
+    g.bench_function("csv_cells", |b| {
+        b.iter(|| {
+            scan.reset();
+            for row in rows.iter().skip(1) {
+                for (h, cell) in header.iter().zip(row) {
+                    scan.field(h.as_bytes());
+                    scan.text(cell.as_bytes());
+                    scan.boundary();
+                }
+            }
+            let mut f = Findings::default();
+            scan.finish_into(&mut f);
+            f
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

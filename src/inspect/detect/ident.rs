@@ -1,0 +1,616 @@
+//! Candidate shapes → identifier classes. Input is a chain of tokens (ASCII,
+//! full-width folded, letters upper-cased, inner separators kept) joined by single
+//! spaces; output is what the chain could be, with whether it needs context.
+//! Check digits live in `validate`; context and counting live in `scan`/`tally`.
+
+use std::fmt;
+
+use super::settings::CheckKind;
+use super::validate::{self, Day};
+use crate::inspect::Class;
+
+/// Longest token kept (a TD3 MRZ line is 44).
+pub(crate) const MAX_TOKEN: usize = 48;
+/// Most tokens a single identifier spans (an IBAN in groups of four).
+pub(crate) const MAX_CHAIN: usize = 9;
+
+/// A normalised identifier value. Debug never shows it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Value {
+    bytes: [u8; MAX_TOKEN],
+    len: u8,
+}
+
+impl Value {
+    pub(crate) fn new(s: &[u8]) -> Value {
+        let mut bytes = [0u8; MAX_TOKEN];
+        let len = s.len().min(MAX_TOKEN);
+        if let (Some(dst), Some(src)) = (bytes.get_mut(..len), s.get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        Value {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Value(<{} bytes redacted>)", self.len)
+    }
+}
+
+/// What a matched chain means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Meaning {
+    /// An identifier of `class`; with `needs_context`, only if a keyword of
+    /// `class` is near (or a column header says so).
+    Id {
+        class: Class,
+        value: Value,
+        needs_context: bool,
+    },
+    /// Supporting evidence (ICD-10 code, amount) for an evidence class; always
+    /// needs a term of that class near.
+    Support(Class),
+}
+
+/// Up to three readings of one chain, best first; the first whose context is
+/// present wins.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Readings {
+    pub items: [Option<Meaning>; 3],
+}
+
+impl Readings {
+    fn push(&mut self, m: Meaning) {
+        if let Some(slot) = self.items.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(m);
+        }
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items[0].is_none()
+    }
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Meaning> {
+        self.items.iter().flatten()
+    }
+}
+
+/// An operator shape, compiled.
+#[derive(Clone, Debug)]
+pub(crate) struct Custom {
+    pub class: Class,
+    pub shape: Vec<u8>,
+    pub check: CheckKind,
+    pub needs_context: bool,
+}
+
+/// `slice::contains` calls out to memchr, far too slow for slices this short
+/// (measured: it was a fifth of the token path).
+#[inline]
+#[allow(clippy::manual_contains)]
+pub(crate) fn has(s: &[u8], b: u8) -> bool {
+    s.iter().any(|&c| c == b)
+}
+
+fn is_sep(b: u8) -> bool {
+    matches!(b, b' ' | b'-' | b'/' | b'.' | b'(' | b')' | b'+')
+}
+
+fn digits_only(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+/// Alphanumerics of `s` into `out`; returns the count.
+fn compact(s: &[u8], out: &mut [u8; 64]) -> usize {
+    let mut n = 0;
+    for &b in s.iter().filter(|b| b.is_ascii_alphanumeric()) {
+        if let Some(slot) = out.get_mut(n) {
+            *slot = b;
+            n += 1;
+        } else {
+            return 0;
+        }
+    }
+    n
+}
+
+/// Separators used, as a set of distinct bytes (for "grouped by spaces or dashes").
+fn separators(s: &[u8]) -> (bool, bool, bool) {
+    let space = has(s, b' ');
+    let dash = has(s, b'-');
+    let other = s.iter().any(|&b| is_sep(b) && b != b' ' && b != b'-');
+    (space, dash, other)
+}
+
+/// Digits grouped only by spaces or only by dashes, each group ≥ 2 long.
+fn grouped_digits(s: &[u8]) -> bool {
+    let (space, dash, other) = separators(s);
+    if other || (space && dash) {
+        return false;
+    }
+    s.split(|&b| b == b' ' || b == b'-')
+        .all(|g| g.len() >= 2 && digits_only(g))
+}
+
+/// How issuers print cards: groups of four (the last may be shorter), or the
+/// Amex/Diners 4-6-5 / 4-6-4, separated by spaces or by dashes.
+fn card_groups(s: &[u8]) -> bool {
+    if !grouped_digits(s) {
+        return false;
+    }
+    let mut lens = [0usize; 8];
+    let mut k = 0;
+    for g in s.split(|&b| b == b' ' || b == b'-') {
+        match lens.get_mut(k) {
+            Some(slot) => *slot = g.len(),
+            None => return false,
+        }
+        k += 1;
+    }
+    let lens = lens.get(..k).unwrap_or(&[]);
+    let fours = lens
+        .split_last()
+        .is_some_and(|(last, rest)| (1..=4).contains(last) && rest.iter().all(|&l| l == 4));
+    fours || matches!(lens, [4, 6, 5] | [4, 6, 4])
+}
+
+fn hkid_layout(s: &[u8]) -> Option<Value> {
+    let letters = s.iter().take_while(|b| b.is_ascii_uppercase()).count();
+    if !(1..=2).contains(&letters) {
+        return None;
+    }
+    let body = s.get(..letters + 6)?;
+    if !digits_only(body.get(letters..)?) {
+        return None;
+    }
+    let check = match s.get(letters + 6..)? {
+        [c] | [b'(', c, b')'] | [b' ', b'(', c, b')'] | [b' ', c] => *c,
+        _ => return None,
+    };
+    let mut v = [0u8; 9];
+    let n = letters + 7;
+    v.get_mut(..letters + 6)?.copy_from_slice(body);
+    *v.get_mut(letters + 6)? = check;
+    let v = v.get(..n)?;
+    validate::hkid(v).then(|| Value::new(v))
+}
+
+fn macau_layout(s: &[u8]) -> Option<Value> {
+    let (first, body, check) = match s {
+        [f, rest @ ..] if rest.len() >= 9 => match rest {
+            [b'/', mid @ .., b'/', c] if mid.len() == 6 => (*f, mid, *c),
+            _ => {
+                let (mid, tail) = rest.split_at(6);
+                match tail {
+                    [b'(', c, b')'] | [b' ', b'(', c, b')'] => (*f, mid, *c),
+                    _ => return None,
+                }
+            }
+        },
+        _ => return None,
+    };
+    if !matches!(first, b'1' | b'5' | b'7' | b'8') || !digits_only(body) || !check.is_ascii_digit()
+    {
+        return None;
+    }
+    let mut v = [0u8; 8];
+    v[0] = first;
+    v.get_mut(1..7)?.copy_from_slice(body);
+    v[7] = check;
+    Some(Value::new(&v))
+}
+
+/// Country-code forms: `+853`, `(853)`, `(+853)`, `00853`, then the number.
+fn split_country_code(s: &[u8]) -> Option<(&'static [u8], &[u8])> {
+    for (cc, digits) in [
+        (b"+853".as_slice(), b"853".as_slice()),
+        (b"+852", b"852"),
+        (b"+86", b"86"),
+    ] {
+        let rest = s
+            .strip_prefix(b"+")
+            .and_then(|r| r.strip_prefix(digits))
+            .or_else(|| {
+                s.strip_prefix(b"(+")
+                    .and_then(|r| r.strip_prefix(digits))
+                    .and_then(|r| r.strip_prefix(b")"))
+            })
+            .or_else(|| {
+                s.strip_prefix(b"(")
+                    .and_then(|r| r.strip_prefix(digits))
+                    .and_then(|r| r.strip_prefix(b")"))
+            })
+            .or_else(|| s.strip_prefix(b"00").and_then(|r| r.strip_prefix(digits)));
+        if let Some(rest) = rest {
+            let rest = rest
+                .strip_prefix(b" ")
+                .or_else(|| rest.strip_prefix(b"-"))
+                .unwrap_or(rest);
+            return Some((cc, rest));
+        }
+    }
+    None
+}
+
+fn local_phone_ok(cc: &[u8], d: &[u8]) -> bool {
+    match cc {
+        b"+853" => d.len() == 8 && (d.starts_with(b"6") || d.starts_with(b"28")),
+        b"+852" => {
+            d.len() == 8 && matches!(d.first(), Some(b'2' | b'3' | b'5' | b'6' | b'7' | b'9'))
+        }
+        b"+86" => {
+            d.len() == 11 && d.first() == Some(&b'1') && matches!(d.get(1), Some(b'3'..=b'9'))
+        }
+        _ => false,
+    }
+}
+
+fn phone(s: &[u8], out: &mut Readings) {
+    if let Some((cc, rest)) = split_country_code(s) {
+        if grouped_digits(rest) {
+            let mut d = [0u8; 64];
+            let n = compact(rest, &mut d);
+            let digits = d.get(..n).unwrap_or(&[]);
+            if local_phone_ok(cc, digits) {
+                let mut v = [0u8; 16];
+                let total = cc.len() + n;
+                if let Some(dst) = v.get_mut(..cc.len()) {
+                    dst.copy_from_slice(cc);
+                }
+                if let Some(dst) = v.get_mut(cc.len()..total) {
+                    dst.copy_from_slice(digits);
+                }
+                out.push(Meaning::Id {
+                    class: Class::Phone,
+                    value: Value::new(v.get(..total).unwrap_or(&[])),
+                    needs_context: false,
+                });
+            }
+        }
+        return;
+    }
+    if !grouped_digits(s) {
+        return;
+    }
+    let mut d = [0u8; 64];
+    let n = compact(s, &mut d);
+    let digits = d.get(..n).unwrap_or(&[]);
+    if local_phone_ok(b"+853", digits)
+        || local_phone_ok(b"+852", digits)
+        || local_phone_ok(b"+86", digits)
+    {
+        out.push(Meaning::Id {
+            class: Class::Phone,
+            value: Value::new(digits),
+            needs_context: true,
+        });
+    }
+}
+
+fn shape_matches(shape: &[u8], s: &[u8]) -> bool {
+    shape.len() == s.len()
+        && shape.iter().zip(s).all(|(&p, &b)| match p {
+            b'9' => b.is_ascii_digit(),
+            b'A' => b.is_ascii_uppercase(),
+            b'X' => b.is_ascii_alphanumeric(),
+            other => other == b,
+        })
+}
+
+/// Shapes that support evidence rather than identify: ICD-10 codes (a letter
+/// but U, two digits, optional `.d{1,4}`) and amounts (`d{1,9}.dd`). One token.
+fn support_shapes(s: &[u8], out: &mut Readings) {
+    let icd = match s {
+        [l, d1, d2] => Some((l, d1, d2, true)),
+        [l, d1, d2, b'.', tail @ ..] => Some((
+            l,
+            d1,
+            d2,
+            (1..=4).contains(&tail.len()) && digits_only(tail),
+        )),
+        _ => None,
+    };
+    if let Some((l, d1, d2, tail_ok)) = icd {
+        if l.is_ascii_uppercase()
+            && *l != b'U'
+            && d1.is_ascii_digit()
+            && d2.is_ascii_digit()
+            && tail_ok
+        {
+            out.push(Meaning::Support(Class::Health));
+            return;
+        }
+    }
+    if let Some(dot) = s.iter().position(|&b| b == b'.') {
+        let (int, frac) = s.split_at(dot);
+        if (1..=9).contains(&int.len())
+            && digits_only(int)
+            && frac.len() == 3
+            && digits_only(frac.get(1..).unwrap_or(&[]))
+        {
+            out.push(Meaning::Support(Class::FinancialRecord));
+        }
+    }
+}
+
+/// Unix time in seconds (10 digits) or milliseconds (13) from 2001 to 2033:
+/// everywhere in API traffic, never an account number.
+fn epoch_like(c: &[u8]) -> bool {
+    matches!(c.len(), 10 | 13) && c.first() == Some(&b'1') && matches!(c.get(1), Some(b'0'..=b'9'))
+}
+
+/// Cheap test on one token (alphanumerics `alnum`, letters `letters`) before it
+/// is queued: false when no reading can use it, alone or in a chain.
+pub(crate) fn plausible(
+    alnum: usize,
+    letters: usize,
+    iban_head: bool,
+    has_lt: bool,
+    custom: bool,
+) -> bool {
+    if has_lt {
+        return true;
+    }
+    alnum <= 34 && (letters <= 3 || iban_head || custom)
+}
+
+/// Every reading of `s` (tokens joined by single spaces). `today` bounds birth dates.
+pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
+    let mut out = Readings::default();
+    let mut buf = [0u8; 64];
+    let n = compact(s, &mut buf);
+    let c = buf.get(..n).unwrap_or(&[]);
+    if n == 0 {
+        return out;
+    }
+    let tight = !has(s, b' ');
+    let letters = c.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let iban_head =
+        c.iter().take(2).all(u8::is_ascii_uppercase) && c.get(2..4).is_some_and(digits_only);
+    if n > 34 && !(tight && s.len() == 44)
+        || letters > 3 && !iban_head && custom.is_empty() && !has(s, b'<')
+    {
+        return out;
+    }
+    // Most tokens in office text are short numbers and timestamps: below 7
+    // alphanumerics only an ICD-10 code or an amount can match, and a Unix time
+    // matches nothing.
+    let short = n < 7 && custom.iter().all(|p| p.shape.len() != s.len());
+    if short || tight && epoch_like(c) && custom.is_empty() {
+        if short && tight {
+            support_shapes(s, &mut out);
+        }
+        return out;
+    }
+
+    if tight && s.len() == 44 && has(s, b'<') {
+        if let Some(doc) = validate::mrz_td3_line2(s) {
+            let mut v = [0u8; 9];
+            let mut k = 0;
+            for &b in doc.iter().filter(|&&b| b != b'<') {
+                if let Some(slot) = v.get_mut(k) {
+                    *slot = b;
+                    k += 1;
+                }
+            }
+            out.push(Meaning::Id {
+                class: Class::Passport,
+                value: Value::new(v.get(..k).unwrap_or(&[])),
+                needs_context: false,
+            });
+        }
+        return out;
+    }
+    if has(s, b'<') {
+        return out;
+    }
+    for p in custom {
+        if shape_matches(&p.shape, s) {
+            let ok = match p.check {
+                CheckKind::None => true,
+                CheckKind::Luhn => validate::luhn(c),
+                CheckKind::Mod97 => validate::iban(c),
+            };
+            if ok {
+                out.push(Meaning::Id {
+                    class: p.class,
+                    value: Value::new(c),
+                    needs_context: p.needs_context,
+                });
+                return out;
+            }
+        }
+    }
+    // IBAN: one token, or groups of four separated by spaces.
+    // Each reading below is guarded by the counts it needs, so a candidate only
+    // meets the validators its shape allows.
+    if iban_head && n >= 15 {
+        let mut groups = s.split(|&b| b == b' ').peekable();
+        let mut fours = true;
+        while let Some(g) = groups.next() {
+            let last = groups.peek().is_none();
+            fours &= if last {
+                (1..=4).contains(&g.len())
+            } else {
+                g.len() == 4
+            };
+        }
+        let layout_ok = tight && s.iter().all(u8::is_ascii_alphanumeric)
+            || fours && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ');
+        if layout_ok && validate::iban(c) {
+            out.push(Meaning::Id {
+                class: Class::Iban,
+                value: Value::new(c),
+                needs_context: false,
+            });
+            return out;
+        }
+    }
+    if letters == 0
+        && (13..=19).contains(&n)
+        && (tight && digits_only(s) || card_groups(s))
+        && validate::payment_card(c)
+    {
+        out.push(Meaning::Id {
+            class: Class::PaymentCard,
+            value: Value::new(c),
+            needs_context: false,
+        });
+        return out;
+    }
+    let prc_layout = tight && s.iter().all(u8::is_ascii_alphanumeric)
+        || s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ');
+    if n == 18 && prc_layout && validate::prc_id(c, today) {
+        out.push(Meaning::Id {
+            class: Class::PrcId,
+            value: Value::new(c),
+            needs_context: false,
+        });
+        return out;
+    }
+    if let Some(v) = (letters >= 1 && (8..=9).contains(&n))
+        .then(|| hkid_layout(s))
+        .flatten()
+    {
+        out.push(Meaning::Id {
+            class: Class::HkId,
+            value: v,
+            needs_context: false,
+        });
+        return out;
+    }
+    if let Some(v) = (letters == 0 && n == 8).then(|| macau_layout(s)).flatten() {
+        out.push(Meaning::Id {
+            class: Class::MacauId,
+            value: v,
+            needs_context: true,
+        });
+        return out;
+    }
+    if tight
+        && (1..=2).contains(&letters)
+        && (9..=11).contains(&n)
+        && s.iter().all(u8::is_ascii_alphanumeric)
+    {
+        let rest = c.get(1..).unwrap_or(&[]);
+        let passport = match c.first() {
+            Some(b'G') => rest.len() == 8 && digits_only(rest),
+            Some(b'E') => {
+                rest.len() == 8
+                    && rest
+                        .first()
+                        .is_some_and(|b| b.is_ascii_alphanumeric() && !matches!(b, b'I' | b'O'))
+                    && digits_only(rest.get(1..).unwrap_or(&[]))
+            }
+            _ => false,
+        };
+        if passport {
+            out.push(Meaning::Id {
+                class: Class::Passport,
+                value: Value::new(c),
+                needs_context: true,
+            });
+            return out;
+        }
+        if matches!(c.first(), Some(b'H' | b'M'))
+            && matches!(rest.len(), 8 | 10)
+            && digits_only(rest)
+        {
+            out.push(Meaning::Id {
+                class: Class::TravelPermit,
+                value: Value::new(c),
+                needs_context: true,
+            });
+            return out;
+        }
+    }
+    if tight && n <= 11 {
+        support_shapes(s, &mut out);
+        if !out.is_empty() {
+            return out;
+        }
+    }
+    // Hong Kong bank accounts: 3-3-n.
+    if tight && letters == 0 && has(s, b'-') {
+        let mut parts = s.split(|&b| b == b'-');
+        if let (Some(a), Some(b), Some(rest), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            if a.len() == 3 && b.len() == 3 && (6..=9).contains(&rest.len()) && digits_only(c) {
+                out.push(Meaning::Id {
+                    class: Class::BankAccount,
+                    value: Value::new(c),
+                    needs_context: false,
+                });
+                return out;
+            }
+        }
+    }
+    if letters == 0 && (8..=16).contains(&n) {
+        phone(s, &mut out);
+    }
+    // Account numbers by context: one token (digits, maybe dashed). Spaced
+    // groups would swallow lists of phone numbers.
+    if tight
+        && digits_only(c)
+        && (8..=20).contains(&n)
+        && (digits_only(s) || grouped_digits(s))
+        && !epoch_like(c)
+    {
+        out.push(Meaning::Id {
+            class: Class::BankAccount,
+            value: Value::new(c),
+            needs_context: true,
+        });
+    }
+    out
+}
+
+/// The audit form of a value: enough to recognise, never enough to use.
+pub(crate) fn mask(class: Class, v: &[u8]) -> String {
+    let s = String::from_utf8_lossy(v);
+    let n = s.chars().count();
+    let head = |k: usize| s.chars().take(k).collect::<String>();
+    let tail = |k: usize| s.chars().skip(n.saturating_sub(k)).collect::<String>();
+    let stars = |k: usize| "*".repeat(k);
+    match class {
+        Class::HkId if n >= 8 => {
+            let letters = v.iter().take_while(|b| b.is_ascii_uppercase()).count();
+            format!("{}****({})", head(letters + 2), tail(1))
+        }
+        Class::MacauId if n == 8 => format!("{}****({})", head(3), tail(1)),
+        Class::PaymentCard | Class::Iban if n > 8 => {
+            format!("{}{}{}", head(4), stars(n - 8), tail(4))
+        }
+        Class::Phone => {
+            let (cc, d) = ["+853", "+852", "+86"]
+                .iter()
+                .find_map(|cc| s.strip_prefix(cc).map(|d| (*cc, d)))
+                .unwrap_or(("", &s));
+            let part = |r: std::ops::Range<usize>| d.get(r).unwrap_or("");
+            let body = match d.len() {
+                8 => format!("{}*** **{}", part(0..1), part(6..8)),
+                11 => format!("{} **** **{}", part(0..3), part(9..11)),
+                k => stars(k),
+            };
+            if cc.is_empty() {
+                body
+            } else {
+                format!("{cc} {body}")
+            }
+        }
+        Class::Email => match s.split_once('@') {
+            Some((_, domain)) => format!("****@{domain}"),
+            None => stars(n),
+        },
+        Class::PrcId if n == 18 => format!("{}{}{}", head(4), stars(12), tail(2)),
+        _ if n > 6 => format!("{}{}{}", head(2), stars(n - 4), tail(2)),
+        _ => stars(n),
+    }
+}

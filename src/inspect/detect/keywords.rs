@@ -1,0 +1,362 @@
+//! Keyword dictionaries compiled for the hot path: a sparse bit filter on the
+//! first 4 bytes (ASCII terms, case-folded) or first 6 bytes (two CJK characters)
+//! of every term, so a text position costs one multiply and one bit test; only a
+//! filter hit looks at the terms themselves.
+
+use super::settings::SettingsError;
+use crate::inspect::Class;
+
+/// Longest term in bytes: bounds how far the scanner must look ahead.
+pub(crate) const MAX_TERM: usize = 64;
+const SLOT_BITS: u32 = 16;
+
+pub(crate) const WEAK: u8 = 1;
+pub(crate) const STRONG: u8 = 2;
+
+/// What a term is evidence or context for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Roles {
+    /// Bit `Class as u16` set: the term is context for that class. For the
+    /// evidence classes the bit means "a term of that class" (context for ICD-10
+    /// codes and amounts).
+    pub context: u16,
+    pub health: u8,
+    pub fin: u8,
+}
+
+pub(crate) fn bit(c: Class) -> u16 {
+    1 << (c as u16)
+}
+
+#[derive(Debug)]
+struct Term {
+    text: Box<[u8]>,
+    roles: Roles,
+    /// First 8 bytes with 0x20 or-ed in, and the mask of their length: equal
+    /// case-folded text is equal here too, so one compare rejects most filter hits.
+    head: u64,
+    head_mask: u64,
+}
+
+fn head_of(text: &[u8]) -> (u64, u64) {
+    let len = text.len().min(8);
+    let mask = if len == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (len * 8)) - 1
+    };
+    ((load8(text, 0) | 0x2020_2020_2020_2020) & mask, mask)
+}
+
+/// Filter bits, then the terms of each slot (compressed rows: `offsets[slot]..offsets[slot + 1]`).
+#[derive(Debug)]
+struct Index {
+    bits: Box<[u64]>,
+    offsets: Box<[u32]>,
+    entries: Box<[u16]>,
+}
+
+#[inline(always)]
+fn slot(key: u64) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
+}
+
+impl Index {
+    fn build(pairs: &mut [(u64, u16)]) -> Index {
+        let size = 1usize << SLOT_BITS;
+        let mut bits = vec![0u64; size / 64].into_boxed_slice();
+        let mut counts = vec![0u32; size + 1];
+        pairs.sort_unstable_by_key(|&(k, t)| (slot(k), t));
+        let mut entries = Vec::with_capacity(pairs.len());
+        let mut last: Option<(usize, u16)> = None;
+        for &(k, t) in pairs.iter() {
+            let s = slot(k);
+            if last == Some((s, t)) {
+                continue;
+            }
+            last = Some((s, t));
+            if let Some(w) = bits.get_mut(s / 64) {
+                *w |= 1 << (s % 64);
+            }
+            if let Some(c) = counts.get_mut(s + 1) {
+                *c += 1;
+            }
+            entries.push(t);
+        }
+        for i in 1..counts.len() {
+            let prev = counts.get(i - 1).copied().unwrap_or(0);
+            if let Some(c) = counts.get_mut(i) {
+                *c += prev;
+            }
+        }
+        Index {
+            bits,
+            offsets: counts.into_boxed_slice(),
+            entries: entries.into_boxed_slice(),
+        }
+    }
+
+    #[inline(always)]
+    fn maybe(&self, key: u64) -> Option<usize> {
+        let s = slot(key);
+        let w = self.bits.get(s / 64).copied().unwrap_or(0);
+        (w >> (s % 64) & 1 == 1).then_some(s)
+    }
+
+    fn terms(&self, s: usize) -> &[u16] {
+        let a = self.offsets.get(s).copied().unwrap_or(0) as usize;
+        let b = self.offsets.get(s + 1).copied().unwrap_or(0) as usize;
+        self.entries.get(a..b).unwrap_or(&[])
+    }
+}
+
+/// Little-endian load of up to 8 bytes at `i`, zero past the end.
+#[inline(always)]
+pub(crate) fn load8(text: &[u8], i: usize) -> u64 {
+    match text.get(i..i + 8) {
+        Some(s) => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(s);
+            u64::from_le_bytes(a)
+        }
+        None => {
+            let mut a = [0u8; 8];
+            for (d, s) in a.iter_mut().zip(text.get(i..).unwrap_or(&[])) {
+                *d = *s;
+            }
+            u64::from_le_bytes(a)
+        }
+    }
+}
+
+#[inline(always)]
+pub(crate) fn ascii_key(w: u64) -> u64 {
+    (w & 0xFFFF_FFFF) | 0x2020_2020
+}
+
+#[inline(always)]
+pub(crate) fn cjk_key(w: u64) -> u64 {
+    w & 0xFFFF_FFFF_FFFF
+}
+
+pub(crate) fn is_cjk_lead(b: u8) -> bool {
+    (0xE0..=0xEF).contains(&b)
+}
+
+/// Case-folded byte for comparison: ASCII and Latin-1 upper-case accented
+/// letters (`É` is C3 89, `é` is C3 A9).
+#[inline]
+fn fold(prev: u8, b: u8) -> u8 {
+    if prev == 0xC3 && (0x80..=0x9E).contains(&b) && b != 0x97 {
+        b + 0x20
+    } else {
+        b.to_ascii_lowercase()
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Dictionary {
+    terms: Vec<Term>,
+    ascii: Index,
+    cjk: Index,
+}
+
+/// One term as configured, with where it came from (for errors).
+pub(crate) struct Entry {
+    pub text: String,
+    pub roles: Roles,
+    pub path: String,
+}
+
+impl Dictionary {
+    pub(crate) fn build(entries: Vec<Entry>) -> Result<Dictionary, Vec<SettingsError>> {
+        let mut errors = Vec::new();
+        let mut terms: Vec<Term> = Vec::new();
+        for e in entries {
+            let norm = e.text.trim().to_lowercase();
+            let bytes = norm.as_bytes();
+            let first = bytes.first().copied().unwrap_or(0);
+            let problem = if bytes.is_empty() {
+                Some("empty term")
+            } else if bytes.len() > MAX_TERM {
+                Some("term longer than 64 bytes")
+            } else if first.is_ascii_alphabetic() {
+                (bytes.len() < 3).then_some("ASCII terms need at least 3 characters")
+            } else if is_cjk_lead(first) {
+                (bytes.len() < 6).then_some("CJK terms need at least 2 characters")
+            } else {
+                Some("a term must start with an ASCII letter or a CJK character")
+            };
+            if let Some(p) = problem {
+                errors.push(SettingsError::new(e.path, p));
+                continue;
+            }
+            if let Some(t) = terms.iter_mut().find(|t| *t.text == *bytes) {
+                t.roles.context |= e.roles.context;
+                t.roles.health = t.roles.health.max(e.roles.health);
+                t.roles.fin = t.roles.fin.max(e.roles.fin);
+            } else {
+                let (head, head_mask) = head_of(bytes);
+                terms.push(Term {
+                    text: bytes.into(),
+                    roles: e.roles,
+                    head,
+                    head_mask,
+                });
+            }
+        }
+        if terms.len() > usize::from(u16::MAX) {
+            errors.push(SettingsError::new("", "more than 65535 terms"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Dictionary::compile(terms))
+    }
+
+    pub(crate) fn empty() -> Dictionary {
+        Dictionary::compile(Vec::new())
+    }
+
+    fn compile(terms: Vec<Term>) -> Dictionary {
+        let mut ascii = Vec::new();
+        let mut cjk = Vec::new();
+        for (id, t) in terms.iter().enumerate() {
+            let id = id as u16;
+            let w = load8(&t.text, 0);
+            if is_cjk_lead(t.text.first().copied().unwrap_or(0)) {
+                cjk.push((cjk_key(w), id));
+            } else if t.text.len() >= 4 {
+                ascii.push((ascii_key(w), id));
+            } else {
+                // A 3-letter term matches whatever non-letter follows it.
+                for b in (0u8..=255).filter(|b| !b.is_ascii_alphabetic()) {
+                    ascii.push((ascii_key(w | u64::from(b) << 24), id));
+                }
+            }
+        }
+        Dictionary {
+            ascii: Index::build(&mut ascii),
+            cjk: Index::build(&mut cjk),
+            terms,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    pub(crate) fn roles(&self, id: u16) -> Roles {
+        self.terms
+            .get(usize::from(id))
+            .map(|t| t.roles)
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn text(&self, id: u16) -> &str {
+        self.terms
+            .get(usize::from(id))
+            .and_then(|t| std::str::from_utf8(&t.text).ok())
+            .unwrap_or("")
+    }
+
+    #[inline(always)]
+    pub(crate) fn ascii_slot(&self, w: u64) -> Option<usize> {
+        self.ascii.maybe(ascii_key(w))
+    }
+
+    #[inline(always)]
+    pub(crate) fn cjk_slot(&self, w: u64) -> Option<usize> {
+        self.cjk.maybe(cjk_key(w))
+    }
+
+    /// The longest ASCII term at word start `i` (the caller checked the start).
+    pub(crate) fn verify_ascii(&self, slot: usize, text: &[u8], i: usize) -> Option<(u16, usize)> {
+        let mut best: Option<(u16, usize)> = None;
+        let w = load8(text, i) | 0x2020_2020_2020_2020;
+        for &id in self.ascii.terms(slot) {
+            let Some(t) = self.terms.get(usize::from(id)) else {
+                continue;
+            };
+            if w & t.head_mask != t.head {
+                continue;
+            }
+            let Some(window) = text.get(i..i + t.text.len()) else {
+                continue;
+            };
+            let mut prev = 0u8;
+            let same = window.iter().zip(t.text.iter()).all(|(&b, &tb)| {
+                let ok = fold(prev, b) == tb;
+                prev = b;
+                ok
+            });
+            if !same {
+                continue;
+            }
+            // Whole words only; a plural "s" may follow.
+            let end = i + t.text.len();
+            let after = text.get(end).copied().unwrap_or(b' ');
+            let ends_word = !after.is_ascii_alphanumeric()
+                || after.eq_ignore_ascii_case(&b's')
+                    && !text
+                        .get(end + 1)
+                        .copied()
+                        .unwrap_or(b' ')
+                        .is_ascii_alphanumeric();
+            let last_is_alnum = t.text.last().is_some_and(u8::is_ascii_alphanumeric);
+            if (ends_word || !last_is_alnum) && best.is_none_or(|(_, l)| t.text.len() > l) {
+                best = Some((id, t.text.len()));
+            }
+        }
+        best
+    }
+
+    /// The longest CJK term at `i`.
+    pub(crate) fn verify_cjk(&self, slot: usize, text: &[u8], i: usize) -> Option<(u16, usize)> {
+        let mut best: Option<(u16, usize)> = None;
+        let w = load8(text, i) | 0x2020_2020_2020_2020;
+        for &id in self.cjk.terms(slot) {
+            let Some(t) = self.terms.get(usize::from(id)) else {
+                continue;
+            };
+            if w & t.head_mask != t.head {
+                continue;
+            }
+            if text.get(i..i + t.text.len()) == Some(&t.text[..])
+                && best.is_none_or(|(_, l)| t.text.len() > l)
+            {
+                best = Some((id, t.text.len()));
+            }
+        }
+        best
+    }
+
+    /// Every match in a short text (field names), by the same rules as the scanner.
+    pub(crate) fn find_all(&self, text: &[u8], mut f: impl FnMut(u16)) {
+        let mut i = 0;
+        while i < text.len() {
+            let b = text.get(i).copied().unwrap_or(0);
+            let prev = if i == 0 {
+                b' '
+            } else {
+                text.get(i - 1).copied().unwrap_or(b' ')
+            };
+            let w = load8(text, i);
+            let hit = if b.is_ascii_alphabetic() && !prev.is_ascii_alphanumeric() {
+                self.ascii_slot(w)
+                    .and_then(|s| self.verify_ascii(s, text, i))
+            } else if is_cjk_lead(b) {
+                self.cjk_slot(w).and_then(|s| self.verify_cjk(s, text, i))
+            } else {
+                None
+            };
+            match hit {
+                Some((id, len)) => {
+                    f(id);
+                    i += len;
+                }
+                None => i += 1,
+            }
+        }
+    }
+}

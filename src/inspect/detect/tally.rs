@@ -1,0 +1,187 @@
+//! Counting: distinct normalised values per identifier class (kept as keyed
+//! hashes, never as values), evidence per evidence class, and a few masked
+//! samples. Everything here is bounded by settings, not by input.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
+use std::fmt;
+use std::hash::BuildHasher;
+
+use super::ident;
+use super::keywords::{Dictionary, STRONG};
+use crate::inspect::{Class, Findings};
+
+const CLASSES: usize = Class::ALL.len();
+
+#[derive(Default)]
+struct IdTally {
+    seen: HashSet<u64>,
+    count: u64,
+    samples: Vec<String>,
+}
+
+#[derive(Default)]
+pub(crate) struct EvidenceTally {
+    /// Term ids seen (as a bitset over the dictionary).
+    distinct: Vec<u64>,
+    strong: bool,
+    weak_distinct: u32,
+    pieces: u64,
+    supporting: u64,
+    samples: Vec<String>,
+}
+
+impl EvidenceTally {
+    fn term(&mut self, id: u16, strength: u8, dict: &Dictionary, samples: usize) {
+        self.pieces += 1;
+        let (w, b) = (usize::from(id) / 64, usize::from(id) % 64);
+        if self.distinct.len() <= w {
+            self.distinct.resize(w + 1, 0);
+        }
+        let Some(word) = self.distinct.get_mut(w) else {
+            return;
+        };
+        if *word >> b & 1 == 1 {
+            return;
+        }
+        *word |= 1 << b;
+        if strength >= STRONG {
+            self.strong = true;
+        } else {
+            self.weak_distinct += 1;
+        }
+        if self.samples.len() < samples {
+            self.samples.push(dict.text(id).to_string());
+        }
+    }
+
+    fn score(&self, threshold: u32) -> u32 {
+        let strong = if self.strong { threshold } else { 0 };
+        strong + self.weak_distinct + u32::from(self.supporting > 0)
+    }
+}
+
+/// Per-body counts. Debug shows counts only.
+pub(crate) struct Tally {
+    hasher: RandomState,
+    ids: [IdTally; CLASSES],
+    pub(crate) health: EvidenceTally,
+    pub(crate) fin: EvidenceTally,
+}
+
+impl fmt::Debug for Tally {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counts: Vec<(Class, u64)> = Class::ALL
+            .iter()
+            .zip(self.ids.iter())
+            .filter(|(_, t)| t.count > 0)
+            .map(|(c, t)| (*c, t.count))
+            .collect();
+        f.debug_struct("Tally")
+            .field("identifiers", &counts)
+            .field("health_pieces", &self.health.pieces)
+            .field("financial_pieces", &self.fin.pieces)
+            .finish()
+    }
+}
+
+pub(crate) struct Limits {
+    pub samples: usize,
+    pub max_distinct: usize,
+    pub health_threshold: u32,
+    pub fin_threshold: u32,
+}
+
+impl Tally {
+    pub(crate) fn new() -> Tally {
+        Tally {
+            hasher: RandomState::new(),
+            ids: Default::default(),
+            health: EvidenceTally::default(),
+            fin: EvidenceTally::default(),
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        for t in &mut self.ids {
+            t.seen.clear();
+            t.count = 0;
+            t.samples.clear();
+        }
+        for e in [&mut self.health, &mut self.fin] {
+            e.distinct.iter_mut().for_each(|w| *w = 0);
+            e.strong = false;
+            e.weak_distinct = 0;
+            e.pieces = 0;
+            e.supporting = 0;
+            e.samples.clear();
+        }
+    }
+
+    pub(crate) fn identifier(&mut self, class: Class, value: &[u8], lim: &Limits) {
+        let h = self.hasher.hash_one(value);
+        let Some(t) = self.ids.get_mut(class as usize) else {
+            return;
+        };
+        if t.seen.len() >= lim.max_distinct {
+            // Past the bound we can no longer tell repeats apart: count on.
+            if !t.seen.contains(&h) {
+                t.count += 1;
+            }
+            return;
+        }
+        if t.seen.insert(h) {
+            t.count += 1;
+            if t.samples.len() < lim.samples {
+                t.samples.push(ident::mask(class, value));
+            }
+        }
+    }
+
+    pub(crate) fn term(
+        &mut self,
+        class: Class,
+        id: u16,
+        strength: u8,
+        dict: &Dictionary,
+        lim: &Limits,
+    ) {
+        match class {
+            Class::Health => self.health.term(id, strength, dict, lim.samples),
+            Class::FinancialRecord => self.fin.term(id, strength, dict, lim.samples),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn support(&mut self, class: Class) {
+        match class {
+            Class::Health => self.health.supporting += 1,
+            Class::FinancialRecord => self.fin.supporting += 1,
+            _ => {}
+        }
+    }
+
+    pub(crate) fn finish_into(&self, f: &mut Findings, lim: &Limits) {
+        for (class, t) in Class::ALL.iter().zip(self.ids.iter()) {
+            if t.count > 0 {
+                *f.classes.entry(*class).or_insert(0) += t.count;
+                f.samples
+                    .entry(*class)
+                    .or_default()
+                    .extend(t.samples.iter().cloned());
+            }
+        }
+        for (class, e, threshold) in [
+            (Class::Health, &self.health, lim.health_threshold),
+            (Class::FinancialRecord, &self.fin, lim.fin_threshold),
+        ] {
+            if threshold > 0 && e.score(threshold) >= threshold {
+                *f.classes.entry(class).or_insert(0) += e.pieces + e.supporting;
+                f.samples
+                    .entry(class)
+                    .or_default()
+                    .extend(e.samples.iter().cloned());
+            }
+        }
+    }
+}

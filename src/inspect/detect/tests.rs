@@ -1,0 +1,447 @@
+//! Case tables for the detectors. Every case also runs at every split point
+//! (two `text()` calls) and must give the same findings as one call.
+
+use std::sync::{Arc, OnceLock};
+
+use proptest::prelude::*;
+
+use super::validate::prc_check_char;
+use super::*;
+use crate::inspect::{Class, Findings, TextSink};
+
+const TODAY: Day = Day {
+    year: 2026,
+    month: 11,
+    day: 29,
+};
+
+fn det() -> Arc<Detectors> {
+    static D: OnceLock<Arc<Detectors>> = OnceLock::new();
+    Arc::clone(D.get_or_init(|| {
+        let d = Detectors::new_on(&DetectorSettings::default(), TODAY);
+        Arc::new(d.unwrap_or_else(|e| panic!("shipped settings: {e:?}")))
+    }))
+}
+
+fn prc(first17: &str) -> String {
+    let c = prc_check_char(first17.as_bytes()).map_or('?', char::from);
+    format!("{first17}{c}")
+}
+
+fn run(chunks: &[&[u8]]) -> Findings {
+    let mut s = TextScan::new(det());
+    for c in chunks {
+        s.text(c);
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    f
+}
+
+fn counts(f: &Findings) -> Vec<(Class, u64)> {
+    f.classes.iter().map(|(c, n)| (*c, *n)).collect()
+}
+
+struct Case {
+    name: &'static str,
+    text: String,
+    want: Vec<(Class, u64)>,
+}
+
+fn case(name: &'static str, text: impl Into<String>, want: &[(Class, u64)]) -> Case {
+    Case {
+        name,
+        text: text.into(),
+        want: want.to_vec(),
+    }
+}
+
+use Class::*;
+
+fn cases() -> Vec<Case> {
+    let far = "x ".repeat(400);
+    vec![
+        // hk_id
+        case("hkid parenthesised", "HKID A123456(3) on file", &[(HkId, 1)]),
+        case("hkid bare", "A123456(3)", &[(HkId, 1)]),
+        case("hkid space before check", "id A123456 (3).", &[(HkId, 1)]),
+        case("hkid no parentheses", "A1234563", &[(HkId, 1)]),
+        case("hkid check after space", "A123456 3", &[(HkId, 1)]),
+        case("hkid full-width", "身份證：Ａ１２３４５６（３）", &[(HkId, 1), (MacauId, 0)]),
+        case("hkid full-width lower", "ａ１２３４５６（３）", &[(HkId, 1)]),
+        case("hkid wrong check", "A123456(4)", &[]),
+        case("hkid sku with dash", "SKU A123456-3", &[]),
+        case("hkid glued to letters", "refA123456(3)", &[]),
+        case("hkid repeated is one value", "A123456(3), A1234563 and A123456 (3)", &[(HkId, 1)]),
+        // prc_id
+        case("prc published sample", "身份证号 11010519491231002X", &[(PrcId, 1)]),
+        case("prc lower-case x", "11010519491231002x", &[(PrcId, 1)]),
+        case("prc built", prc("44030419900307123"), &[(PrcId, 1)]),
+        case("prc macau residence permit", prc("82000019851231002"), &[(PrcId, 1)]),
+        case("prc wrong check", "110105194912310021", &[]),
+        case("prc future birth date", prc("44030420990307123"), &[]),
+        case("prc order number", "order 202611290000123456 shipped", &[]),
+        case("prc inside longer run", format!("9{}9", prc("44030419900307123")), &[]),
+        case("prc full-width", "１１０１０５１９４９１２３１００２Ｘ", &[(PrcId, 1)]),
+        // macau_id
+        case("macau with BIR", "BIR: 1234567(8)", &[(MacauId, 1)]),
+        case("macau chinese context", "身份證編號：5123456(7)", &[(MacauId, 1)]),
+        case("macau slashes portuguese", "Bilhete de Identidade de Residente n.º 7/123456/1", &[(MacauId, 1)]),
+        case("macau context after", "1234567(8) is my BIR", &[(MacauId, 1)]),
+        case("macau no context", "ref 1234567(8)", &[]),
+        case("macau context too far", format!("BIR {far}1234567(8)"), &[]),
+        case("macau bad first digit", "BIR 3234567(8)", &[]),
+        case("macau full-width", "澳門居民身份證 １２３４５６７（８）", &[(MacauId, 1)]),
+        // passport
+        case("passport g", "passport G12345678", &[(Passport, 1)]),
+        case("passport e", "護照號碼 EA1234567", &[(Passport, 1)]),
+        case("passport without context", "code G12345678", &[]),
+        case(
+            "passport mrz",
+            "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10\n",
+            &[(Passport, 1)],
+        ),
+        case("passport mrz bad check", "L898902C37UTO7408122F1204159ZE184226B<<<<<10", &[]),
+        // travel_permit
+        case("permit h8", "回鄉證 H12345678", &[(TravelPermit, 1)]),
+        case("permit m10", "回乡证号码: M1234567890", &[(TravelPermit, 1)]),
+        case("permit without context", "H12345678", &[]),
+        // payment_card
+        case("card visa", "4111111111111111", &[(PaymentCard, 1)]),
+        case("card mastercard", "5500000000000004", &[(PaymentCard, 1)]),
+        case("card mastercard 2-series", "2221000000000009", &[(PaymentCard, 1)]),
+        case("card amex", "378282246310005", &[(PaymentCard, 1)]),
+        case("card unionpay", "6212345678901232", &[(PaymentCard, 1)]),
+        case("card jcb", "3530111333300000", &[(PaymentCard, 1)]),
+        case("card spaced", "card 4111 1111 1111 1111 exp", &[(PaymentCard, 1)]),
+        case("card dashed", "4111-1111-1111-1111", &[(PaymentCard, 1)]),
+        case("card amex grouped", "3782 822463 10005", &[(PaymentCard, 1)]),
+        case("card distinct", "4111 1111 1111 1111 / 4111111111111111", &[(PaymentCard, 1)]),
+        case("card bad luhn", "4111111111111112", &[]),
+        case("card ms timestamp", "ts=1764384000000", &[]),
+        case("card in longer run", "94111111111111111", &[]),
+        case("card odd grouping", "41 1111111 1111111", &[]),
+        // iban
+        case("iban gb", "GB82WEST12345698765432", &[(Iban, 1)]),
+        case("iban de grouped", "IBAN DE89 3704 0044 0532 0130 00 ok", &[(Iban, 1)]),
+        case("iban pt", "PT50000201231234567890154", &[(Iban, 1)]),
+        case("iban gb grouped", "GB82 WEST 1234 5698 7654 32", &[(Iban, 1)]),
+        case("iban wrong check", "GB83WEST12345698765432", &[]),
+        // bank_account
+        case("bank chinese context", "帳號 12345678901", &[(BankAccount, 1)]),
+        case("bank english context", "account no. 123456789012", &[(BankAccount, 1)]),
+        case("bank hk layout", "012-345-678901", &[(BankAccount, 1)]),
+        case("bank without context", "ref 12345678901", &[]),
+        case("bank context ms timestamp", "帳號 ts 1764384000997 1764384000", &[]),
+        // phone
+        case("phone macau cc", "+853 6123 4567", &[(Phone, 1)]),
+        case("phone macau tight", "+85361234567", &[(Phone, 1)]),
+        case("phone macau fixed parens", "(853) 2812 3456", &[(Phone, 1)]),
+        case("phone hk", "+852 9123 4567", &[(Phone, 1)]),
+        case("phone mainland", "+86 138 1234 5678", &[(Phone, 1)]),
+        case("phone context", "電話 6123 4567", &[(Phone, 1)]),
+        case("phone context mainland", "tel: 13812345678", &[(Phone, 1)]),
+        case("phone two with context", "Tel 61234567 62345678", &[(Phone, 2)]),
+        case("phone no context", "call 61234567", &[]),
+        case("phone mainland no context", "13812345678", &[]),
+        case("phone price", "price 6123.45", &[]),
+        // email
+        case("email", "mail john.doe@example.com now", &[(Email, 1)]),
+        case("email case-folded distinct", "JOHN.DOE@EXAMPLE.COM, john.doe@example.com.", &[(Email, 1)]),
+        case("email digits not phone", "61234567@qq.com tel", &[(Email, 1)]),
+        case("email file name", "icon@2x.png", &[]),
+        case("email no dot", "user@localhost", &[]),
+        // health
+        case("health patience", "please be patient", &[]),
+        case("health ops words", "health check ok, see /healthz and diagnostics", &[]),
+        case("health strong zh", "附上醫生紙", &[(Health, 1)]),
+        case("health two weak", "the patient was taken to hospital", &[(Health, 2)]),
+        case("health pt", "Segue o atestado médico.", &[(Health, 1)]),
+        case("health icd with term", "Diagnosis: E11.9, type 2 diabetes", &[(Health, 3)]),
+        case("health icd alone", "code E11.9", &[]),
+        case("health sick leave zh-hans", "申请病假三天", &[(Health, 1)]),
+        // financial_record
+        case("fin statement with amount", "bank statement: balance 12,345.67", &[(FinancialRecord, 3)]),
+        case("fin single weak", "keep the balance", &[]),
+        case("fin zh-hans", "附件是工资条", &[(FinancialRecord, 1)]),
+        case("fin pt", "recibo de vencimento de março", &[(FinancialRecord, 1)]),
+        // look-alikes
+        case("uuid", "id 550e8400-e29b-41d4-a716-446655440000", &[]),
+        case("sku", "SKU A123456-7 qty 12 price 99.00", &[]),
+        case("version", "v1.2.3 build 20261129", &[]),
+        case("ip", "192.168.100.200", &[]),
+    ]
+}
+
+fn check_case(c: &Case) {
+    let want: Vec<(Class, u64)> = c.want.iter().copied().filter(|(_, n)| *n > 0).collect();
+    let whole = run(&[c.text.as_bytes()]);
+    assert_eq!(counts(&whole), want, "case {:?}", c.name);
+    let bytes = c.text.as_bytes();
+    for k in 0..=bytes.len() {
+        let (a, b) = bytes.split_at(k);
+        let split = run(&[a, b]);
+        assert_eq!(split, whole, "case {:?} split at {k}", c.name);
+    }
+}
+
+#[test]
+fn case_table_whole_and_at_every_split_point() {
+    for c in cases() {
+        check_case(&c);
+    }
+}
+
+#[test]
+fn samples_are_masked() {
+    let text = "A123456(3) 4111111111111111 john.doe@example.com +853 6123 4567 \
+                GB82WEST12345698765432 11010519491231002X BIR 1234567(8) +86 138 1234 5678";
+    let f = run(&[text.as_bytes()]);
+    let s = |c: Class| f.samples.get(&c).cloned().unwrap_or_default();
+    assert_eq!(s(HkId), ["A12****(3)"]);
+    assert_eq!(s(PaymentCard), ["4111********1111"]);
+    assert_eq!(s(Email), ["****@example.com"]);
+    assert_eq!(s(Phone), ["+853 6*** **67", "+86 138 **** **78"]);
+    assert_eq!(s(Iban), ["GB82**************5432"]);
+    assert_eq!(s(PrcId), ["1101************2X"]);
+    assert_eq!(s(MacauId), ["123****(8)"]);
+    let all = format!("{f:?}");
+    for raw in [
+        "1234563",
+        "4111111111111111",
+        "john.doe",
+        "61234567",
+        "12345698765432",
+        "19491231",
+        "2345678",
+    ] {
+        assert!(!all.contains(raw), "raw {raw} in findings");
+    }
+}
+
+#[test]
+fn debug_output_never_shows_text() {
+    let mut s = TextScan::new(det());
+    s.text(b"A123456(3) secret john@example.com ");
+    let dbg = format!("{s:?} {:?}", det());
+    assert!(
+        !dbg.contains("A123456") && !dbg.contains("john") && !dbg.contains("secret"),
+        "{dbg}"
+    );
+}
+
+fn cells(header: &[u8], values: &[&str]) -> Findings {
+    let mut s = TextScan::new(det());
+    for v in values {
+        s.field(header);
+        s.text(v.as_bytes());
+        s.boundary();
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    f
+}
+
+#[test]
+fn column_header_covers_its_column() {
+    let phones = ["61234567", "62345678", "28123456", "6123 4567"];
+    type ColumnCase<'a> = (&'a str, &'a [u8], Vec<(Class, u64)>);
+    let cases: &[ColumnCase] = &[
+        ("phone column zh", "電話".as_bytes(), vec![(Phone, 3)]),
+        ("phone column en", b"Mobile Phone", vec![(Phone, 3)]),
+        ("unrelated column", b"remarks", vec![]),
+    ];
+    for (name, header, want) in cases {
+        assert_eq!(counts(&cells(header, &phones)), *want, "{name}");
+    }
+    // Without any field names, bare numbers in separate values do not count.
+    let mut s = TextScan::new(det());
+    for v in phones {
+        s.text(v.as_bytes());
+        s.boundary();
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert!(f.classes.is_empty(), "{:?}", f.classes);
+    // A health column: each value is evidence; a strong header alone reports.
+    assert_eq!(
+        counts(&cells("病歷".as_bytes(), &["a", "b", " "])),
+        [(Health, 2)]
+    );
+    assert_eq!(counts(&cells(b"patient", &["Chan", "Wong"])), []);
+    assert_eq!(
+        counts(&cells(
+            "身份證號碼".as_bytes(),
+            &["1234567(8)", "5123456(7)"]
+        )),
+        [(MacauId, 2)]
+    );
+}
+
+#[test]
+fn boundary_stops_matches() {
+    let mut s = TextScan::new(det());
+    s.text(b"4111 1111");
+    s.boundary();
+    s.text(b" 1111 1111");
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert!(f.classes.is_empty(), "{:?}", f.classes);
+}
+
+#[test]
+fn reset_forgets_the_last_body() {
+    let mut s = TextScan::new(det());
+    s.text(b"A123456(3)");
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert_eq!(f.count(HkId), 1);
+    s.reset();
+    s.text(b"nothing here");
+    let mut g = Findings::default();
+    s.finish_into(&mut g);
+    assert!(g.classes.is_empty());
+}
+
+/// A document of several kinds, long enough to cross the internal buffer sizes.
+fn mixed_doc() -> String {
+    let mut d = String::new();
+    for i in 0..400 {
+        d.push_str(&format!(
+            "{{\"msg\":\"第{i}條：請把病假證明發給我 please be patient\",\"tel\":\"+853 6{:03} 4567\"}}\n",
+            i % 1000
+        ));
+        if i % 50 == 7 {
+            d.push_str("BIR 1234567(8) 卡號 4111 1111 1111 1111 mail a.b@example.org A123456(3)\n");
+        }
+        if i % 97 == 3 {
+            d.push_str(&"1234567890".repeat(30));
+            d.push('\n');
+        }
+    }
+    d
+}
+
+#[test]
+fn large_document_chunked_like_whole() {
+    let d = mixed_doc();
+    let whole = run(&[d.as_bytes()]);
+    assert_eq!(whole.count(Phone), 400);
+    assert_eq!(whole.count(MacauId), 1);
+    assert_eq!(whole.count(HkId), 1);
+    assert_eq!(whole.count(PaymentCard), 1);
+    assert!(whole.count(Health) >= 400);
+    for size in [1usize, 7, 4096, 40_000] {
+        let chunks: Vec<&[u8]> = d.as_bytes().chunks(size).collect();
+        assert_eq!(run(&chunks), whole, "chunk size {size}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn arbitrary_chunking_gives_the_same_findings(cuts in proptest::collection::vec(0usize..30_000, 0..40)) {
+        static DOC: OnceLock<(String, Findings)> = OnceLock::new();
+        let (doc, whole) = DOC.get_or_init(|| {
+            let d = mixed_doc();
+            let d: String = d.chars().take(30_000).collect();
+            let f = run(&[d.as_bytes()]);
+            (d, f)
+        });
+        let bytes = doc.as_bytes();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut at = 0;
+        for c in cuts {
+            chunks.push(&bytes[at..c]);
+            at = c;
+        }
+        chunks.push(&bytes[at..]);
+        prop_assert_eq!(&run(&chunks), whole);
+    }
+
+    #[test]
+    fn any_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2000), cut in 0usize..2000) {
+        let cut = cut.min(data.len());
+        let (a, b) = data.split_at(cut);
+        let f = run(&[a, b]);
+        prop_assert_eq!(&f, &run(&[&data]));
+    }
+}
+
+#[test]
+fn settings_errors_name_their_path() {
+    let mut s = DetectorSettings::empty();
+    s.context.insert(
+        "hkid".into(),
+        [("en".to_string(), vec!["identity".to_string()])].into(),
+    );
+    s.context.insert(
+        "phone".into(),
+        [(
+            "en".to_string(),
+            vec!["tel".to_string(), "id".to_string(), "電".to_string()],
+        )]
+        .into(),
+    );
+    s.evidence.insert(
+        "email".into(),
+        EvidenceSettings {
+            threshold: 1,
+            ..EvidenceSettings::default()
+        },
+    );
+    s.custom_patterns.push(CustomPattern {
+        name: "x".into(),
+        class: "health".into(),
+        shape: "99".into(),
+        check: CheckKind::None,
+        needs_context: false,
+    });
+    let errs = Detectors::new(&s).err().unwrap_or_default();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    for want in [
+        "context.hkid",
+        "context.phone.en[1]",
+        "context.phone.en[2]",
+        "evidence.email",
+        "custom_patterns[0].class",
+        "custom_patterns[0].shape",
+    ] {
+        assert!(paths.contains(&want), "missing {want} in {paths:?}");
+    }
+    assert!(errs
+        .iter()
+        .any(|e| e.message.contains("unknown class \"hkid\"")));
+}
+
+#[test]
+fn operator_adds_a_term_and_a_custom_pattern() {
+    let mut s = DetectorSettings::default();
+    s.context
+        .entry("passport".into())
+        .or_default()
+        .entry("en".into())
+        .or_default()
+        .push("travel doc id".into());
+    s.custom_patterns.push(CustomPattern {
+        name: "staff card".into(),
+        class: "bank_account".into(),
+        shape: "SC999999".into(),
+        check: CheckKind::None,
+        needs_context: false,
+    });
+    let d = Arc::new(Detectors::new_on(&s, TODAY).unwrap_or_else(|e| panic!("{e:?}")));
+    let mut t = TextScan::new(d);
+    t.text("travel doc id G12345678; card SC123456".as_bytes());
+    let mut f = Findings::default();
+    t.finish_into(&mut f);
+    assert_eq!(counts(&f), [(Passport, 1), (BankAccount, 1)]);
+}
+
+#[test]
+fn shipped_detectors_compile() {
+    let r = Detectors::new(&DetectorSettings::default());
+    assert!(r.is_ok(), "{:?}", r.err());
+}
