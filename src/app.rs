@@ -16,7 +16,7 @@ use crate::net::{Acl, Dialer, HostPattern, HostSet, ProxyAuth};
 use crate::proxy::forward::ConnCtx;
 use crate::proxy::respond::raw_refusal;
 use crate::proxy::upstream::{Connector, Upstream};
-use crate::proxy::{front, intercept, Shared};
+use crate::proxy::{front, intercept, Runtime, Shared};
 use crate::tls::{Alpn, CaOptions, CertAuthority, LeafCache, TlsError, UpstreamTls};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,11 +30,14 @@ pub enum StartError {
     },
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 /// A running proxy: its address, its CA, and the handle that stops it.
 pub struct Running {
     addr: SocketAddr,
+    shared: Arc<Shared>,
     pub ca_cert: PathBuf,
     pub ca_created: bool,
     begin_shutdown: watch::Sender<bool>,
@@ -53,14 +56,49 @@ impl Running {
         let _ = self.task.await;
     }
 
-    /// Runs until SIGINT or SIGTERM, then shuts down gracefully.
-    pub async fn until_signal(self) -> std::io::Result<()> {
+    /// Puts the policy, inspection settings and hold limits of `cfg` in force.
+    /// Listener, TLS and client settings need a restart.
+    pub fn apply(&self, cfg: &Config) {
+        self.shared.swap_runtime(Runtime::from_config(cfg));
+    }
+
+    /// The hash of the policy in force.
+    pub fn policy_hash(&self) -> String {
+        self.shared.runtime().policy.hash().to_string()
+    }
+
+    /// Re-reads `path` (or the embedded config) and applies it, or keeps the old
+    /// policy serving and returns the new file's errors.
+    pub fn reload(
+        &self,
+        path: Option<&std::path::Path>,
+        overrides: &crate::config::Overrides,
+    ) -> Result<String, crate::config::ConfigErrors> {
+        let mut cfg = crate::config::load(path)?;
+        cfg.apply(overrides);
+        self.apply(&cfg);
+        Ok(self.policy_hash())
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down gracefully; SIGHUP reloads.
+    pub async fn until_signal(
+        self,
+        path: Option<&std::path::Path>,
+        overrides: &crate::config::Overrides,
+    ) -> std::io::Result<()> {
         use tokio::signal::unix::{signal, SignalKind};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
-            _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+        let mut hup = signal(SignalKind::hangup())?;
+        loop {
+            tokio::select! {
+                _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
+                _ = int.recv() => { tracing::info!("SIGINT: shutting down"); break; }
+                _ = hup.recv() => match self.reload(path, overrides) {
+                    Ok(hash) => tracing::info!(policy.hash = %hash, "SIGHUP: configuration reloaded"),
+                    Err(errors) => tracing::error!("SIGHUP: the new configuration is invalid; the old one keeps serving:\n{errors}"),
+                },
+            }
         }
         self.shutdown().await;
         Ok(())
@@ -112,26 +150,40 @@ pub async fn start(cfg: &Config) -> Result<Running, StartError> {
         upstream_tls.client_config(Alpn::Http1Only),
     );
     let (hard_tx, hard_rx) = watch::channel(false);
-    let shared = Arc::new(Shared {
-        limits: cfg.limits.clone(),
-        intercept: HostSet::new(cfg.intercept.hosts.iter().map(String::as_str))
+    let fsync = if cfg.audit.fsync {
+        crate::audit::Fsync::Always
+    } else {
+        crate::audit::Fsync::Never
+    };
+    let audit = crate::audit::AuditSink::open_with(&cfg.audit.path, fsync)?;
+    let shared = Arc::new(Shared::new(
+        cfg.limits.clone(),
+        HostSet::new(cfg.intercept.hosts.iter().map(String::as_str)).map_err(StartError::Config)?,
+        HostSet::new(cfg.intercept.bypass.iter().map(String::as_str))
             .map_err(StartError::Config)?,
-        bypass: HostSet::new(cfg.intercept.bypass.iter().map(String::as_str))
-            .map_err(StartError::Config)?,
-        auth: cfg.auth.as_ref().map(ProxyAuth::new),
-        upstream: Upstream::new(connector, cfg.limits.idle_timeout.get()),
-        leaves: LeafCache::new(Arc::new(ca), cfg.tls.leaf_cache),
-        hard_stop: hard_rx,
-    });
+        cfg.auth.as_ref().map(ProxyAuth::new),
+        Upstream::new(connector, cfg.limits.idle_timeout.get()),
+        LeafCache::new(Arc::new(ca), cfg.tls.leaf_cache),
+        hard_rx,
+        audit,
+        Runtime::from_config(cfg),
+    ));
     let acl = Acl::new(&cfg.clients.allow);
     let (begin_tx, begin_rx) = watch::channel(false);
     let grace = cfg.limits.shutdown_grace.get();
     let permits = Arc::new(Semaphore::new(cfg.limits.max_connections));
     let task = tokio::spawn(accept_loop(
-        listener, acl, permits, shared, begin_rx, hard_tx, grace,
+        listener,
+        acl,
+        permits,
+        shared.clone(),
+        begin_rx,
+        hard_tx,
+        grace,
     ));
     Ok(Running {
         addr,
+        shared: shared.clone(),
         ca_cert,
         ca_created,
         begin_shutdown: begin_tx,

@@ -33,7 +33,7 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> CmdResult {
             running.local_addr(),
             cfg.source
         );
-        running.until_signal().await?;
+        running.until_signal(config_path, overrides).await?;
         Ok::<_, Box<dyn std::error::Error>>(ExitCode::SUCCESS)
     })
 }

@@ -197,6 +197,7 @@ const SECTIONS: &[&str] = &[
     "hold",
     "policy",
     "regions",
+    "inspect",
 ];
 
 /// Parses and validates a whole document, reporting every error at once.
@@ -301,6 +302,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
                     cfg.regions_config = s;
                 }
             }
+            "inspect" => {
+                if let Some(s) = c.section("inspect", v) {
+                    cfg.inspect_config = s;
+                }
+            }
             other => {
                 let msg = match did_you_mean(other, SECTIONS.iter().copied()) {
                     Some(s) => format!("unknown key \"{other}\" (did you mean \"{s}\"?)"),
@@ -326,6 +332,16 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
                         crate::policy::Origin::Regions => "regions",
                     };
                     c.error(join_path(section, &i.path), i.message);
+                }
+            }
+        }
+    }
+    if c.errors.is_empty() {
+        match crate::inspect::Engine::new(&cfg.inspect_config) {
+            Ok(e) => cfg.engine = std::sync::Arc::new(e),
+            Err(errs) => {
+                for e in errs {
+                    c.error(join_path("inspect", &e.path), e.message);
                 }
             }
         }

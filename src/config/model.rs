@@ -9,6 +9,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use super::units::{Bytes, Dur};
+use crate::inspect::{Engine, Settings as InspectSettings};
 use crate::policy::{Policy, PolicyConfig, RegionsConfig};
 
 fn default_listen() -> SocketAddr {
@@ -212,6 +213,8 @@ pub struct Config {
     pub policy_config: PolicyConfig,
     pub regions_config: RegionsConfig,
     pub policy: Arc<Policy>,
+    pub inspect_config: InspectSettings,
+    pub engine: Arc<Engine>,
 }
 
 /// The shipped regions table (`config/regions.yaml`).
@@ -240,6 +243,8 @@ impl Config {
             policy_config,
             regions_config,
             policy,
+            inspect_config: InspectSettings::default(),
+            engine: Arc::new(Engine::shipped()),
         }
     }
 }

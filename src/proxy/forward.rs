@@ -4,7 +4,6 @@
 //! after the verdict.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use http::header::{self, HeaderValue};
 use http::request::Parts;
@@ -113,21 +112,6 @@ pub fn target_of(ctx: &ConnCtx, parts: &Parts) -> Result<Target, Refusal> {
         host: normalize_host(host.trim_start_matches('[').trim_end_matches(']')),
         port: parts.uri.port_u16().unwrap_or(if https { 443 } else { 80 }),
     })
-}
-
-/// Serves one request from a client: the hyper service behind every connection.
-pub async fn handle(
-    shared: Arc<Shared>,
-    ctx: Arc<ConnCtx>,
-    req: Request<Incoming>,
-) -> Result<Response<Body>, std::convert::Infallible> {
-    let (parts, incoming) = req.into_parts();
-    let target = match target_of(&ctx, &parts) {
-        Ok(t) => t,
-        Err(r) => return Ok(r.into_response()),
-    };
-    let req = Request::from_parts(parts, body::boxed(incoming));
-    Ok(send(&shared, &target, req).await)
 }
 
 /// Sends `req` to `target` and relays the answer; failures become 502/504.

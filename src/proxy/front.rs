@@ -45,7 +45,7 @@ pub async fn serve(
     if req.method() == Method::CONNECT {
         return Ok(connect(shared, ctx.client, drain, req).await);
     }
-    forward::handle(shared, ctx, req).await
+    super::pipeline::handle(shared, ctx, req).await
 }
 
 /// `CONNECT host:port`: refuse, tunnel, or intercept.

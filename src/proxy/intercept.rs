@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tokio_rustls::LazyConfigAcceptor;
 
-use super::forward::{self, ConnCtx};
+use super::forward::ConnCtx;
 use super::Shared;
 use crate::net::idle::{Activity, Tracked};
 use crate::net::normalize_host;
@@ -78,7 +78,7 @@ pub async fn serve<IO>(
     });
     let svc = {
         let shared = shared.clone();
-        service_fn(move |req| forward::handle(shared.clone(), ctx.clone(), req))
+        service_fn(move |req| super::pipeline::handle(shared.clone(), ctx.clone(), req))
     };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder

@@ -15,18 +15,42 @@ pub mod front;
 pub mod headers;
 pub mod hold;
 pub mod intercept;
+pub mod pipeline;
 pub mod respond;
 pub mod upstream;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::pin;
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::watch;
 
-use crate::config::LimitsConfig;
+use crate::audit::AuditSink;
+use crate::config::{Config, HoldConfig, LimitsConfig};
+use crate::inspect::Engine;
 use crate::net::{HostSet, ProxyAuth};
+use crate::policy::{LearnedRegions, Policy};
 use crate::tls::LeafCache;
+
+/// What a reload replaces: the policy, the engine and the hold settings. A request
+/// takes one `Arc<Runtime>` when it starts and keeps it to its end.
+#[derive(Debug)]
+pub struct Runtime {
+    pub policy: Arc<Policy>,
+    pub engine: Arc<Engine>,
+    pub hold: HoldConfig,
+}
+
+impl Runtime {
+    pub fn from_config(cfg: &Config) -> Runtime {
+        Runtime {
+            policy: cfg.policy.clone(),
+            engine: cfg.engine.clone(),
+            hold: cfg.hold.clone(),
+        }
+    }
+}
 
 /// What every connection of one running proxy shares.
 pub struct Shared {
@@ -40,9 +64,56 @@ pub struct Shared {
     pub leaves: LeafCache,
     /// Turns true when the shutdown grace period is over: long-lived tunnels end.
     pub hard_stop: watch::Receiver<bool>,
+    pub audit: AuditSink,
+    /// Where DingTalk said uploads will go; outlives reloads.
+    pub learned: LearnedRegions,
+    runtime: RwLock<Arc<Runtime>>,
 }
 
 impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        limits: LimitsConfig,
+        intercept: HostSet,
+        bypass: HostSet,
+        auth: Option<ProxyAuth>,
+        upstream: upstream::Upstream,
+        leaves: LeafCache,
+        hard_stop: watch::Receiver<bool>,
+        audit: AuditSink,
+        runtime: Runtime,
+    ) -> Shared {
+        Shared {
+            learned: LearnedRegions::new(runtime.policy.learn_capacity()),
+            limits,
+            intercept,
+            bypass,
+            auth,
+            upstream,
+            leaves,
+            hard_stop,
+            audit,
+            runtime: RwLock::new(Arc::new(runtime)),
+        }
+    }
+
+    /// The policy in force now.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        match self.runtime.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Atomically puts a new policy in force; requests already started keep theirs.
+    pub fn swap_runtime(&self, rt: Runtime) {
+        let rt = Arc::new(rt);
+        match self.runtime.write() {
+            Ok(mut g) => *g = rt,
+            Err(poisoned) => *poisoned.into_inner() = rt,
+        }
+    }
+
     /// Whether a CONNECT to `host` is decrypted and inspected.
     pub fn intercepts(&self, host: &str) -> bool {
         self.intercept.matches(host) && !self.bypass.matches(host)

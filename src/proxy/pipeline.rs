@@ -42,10 +42,14 @@ pub async fn handle(
         .destination(&meta, &shared.learned, SystemTime::now());
     let learn = rt.policy.is_upload_info(&meta);
     let resp = match rt.policy.plan(&meta, &dest) {
-        BodyPlan::Decided(v) => decided(&shared, &rt, &meta, &dest, &target, parts, incoming, v).await,
+        BodyPlan::Decided(v) => {
+            decided(&shared, &rt, &meta, &dest, &target, parts, incoming, v).await
+        }
         // Shadow rules that read the body get it held too: simpler than a tee, and
         // the enforced outcome is the same.
-        BodyPlan::Hold | BodyPlan::Observe => held(&shared, &rt, &meta, &dest, &target, parts, incoming).await,
+        BodyPlan::Hold | BodyPlan::Observe => {
+            held(&shared, &rt, &meta, &dest, &target, parts, incoming).await
+        }
     };
     if learn {
         return Ok(learn_from(&shared, &rt, &meta, resp).await);
@@ -116,7 +120,11 @@ async fn held(
         file_name: None,
     };
     let mut scanner = rt.engine.scanner(hint);
-    let mut hold = Hold::new(rt.hold.memory.get(), rt.hold.max.get(), rt.hold.spool_dir.clone());
+    let mut hold = Hold::new(
+        rt.hold.memory.get(),
+        rt.hold.max.get(),
+        rt.hold.spool_dir.clone(),
+    );
     // The first chunk that did not fit, when the body outgrew the hold.
     let mut overflow: Option<Bytes> = None;
     while let Some(frame) = incoming.frame().await {
@@ -156,7 +164,8 @@ async fn held(
         Ok(h) => h,
         Err(e) => {
             tracing::warn!(error = %e, "cannot replay a held body");
-            return Refusal::Unavailable("sluice could not hold the request body".into()).into_response();
+            return Refusal::Unavailable("sluice could not hold the request body".into())
+                .into_response();
         }
     };
     let mut rec = record(shared, rt, meta, dest, &verdict).with_findings(&findings);
@@ -177,10 +186,21 @@ async fn held(
 }
 
 /// An audit record with what every decided request carries.
-fn record(shared: &Shared, rt: &Runtime, meta: &RequestMeta, dest: &Destination, v: &Verdict) -> AuditRecord {
+fn record(
+    shared: &Shared,
+    rt: &Runtime,
+    meta: &RequestMeta,
+    dest: &Destination,
+    v: &Verdict,
+) -> AuditRecord {
     let _ = shared;
-    let mut rec = AuditRecord::new(RecordKind::Request, &meta.client.to_string(), &meta.host, meta.port)
-        .with_request(&meta.method, &meta.path_and_query());
+    let mut rec = AuditRecord::new(
+        RecordKind::Request,
+        &meta.client.to_string(),
+        &meta.host,
+        meta.port,
+    )
+    .with_request(&meta.method, &meta.path_and_query());
     rec.region = dest.region.clone();
     rec.jurisdiction = dest.jurisdiction.clone();
     rec.rule = v.rule.clone();
@@ -240,9 +260,18 @@ async fn act(
                 // must not fall through to the original destination.
                 rec.action = "error".into();
                 let _ = shared.audit.append(rec);
-                return Refusal::BadGateway("the reroute target does not apply to this host".into()).into_response();
+                return Refusal::BadGateway(
+                    "the reroute target does not apply to this host".into(),
+                )
+                .into_response();
             };
-            rec.target = Some(format!("{name}: {}://{}:{}{}", to.scheme, to.host, to.port, crate::audit::redact_path(&to.path_and_query)));
+            rec.target = Some(format!(
+                "{name}: {}://{}:{}{}",
+                to.scheme,
+                to.host,
+                to.port,
+                crate::audit::redact_path(&to.path_and_query)
+            ));
             if let Err(e) = shared.audit.append(rec) {
                 tracing::error!(error = %e, "audit log write failed; failing closed");
                 return audit_unavailable(&ticket);
@@ -274,22 +303,46 @@ async fn act(
 
 /// Reads an upload-info answer (bounded) to learn where the upload it announces
 /// will go, then releases it unchanged.
-async fn learn_from(shared: &Shared, rt: &Runtime, meta: &RequestMeta, resp: Response<Body>) -> Response<Body> {
+async fn learn_from(
+    shared: &Shared,
+    rt: &Runtime,
+    meta: &RequestMeta,
+    resp: Response<Body>,
+) -> Response<Body> {
     if !resp.status().is_success() {
         return resp;
     }
-    let (parts, b) = resp.into_parts();
-    let limited = http_body_util::Limited::new(b, LEARN_MAX);
-    match limited.collect().await {
-        Ok(c) => {
-            let bytes = c.to_bytes();
-            let n = shared.learned.observe_response(&rt.policy, meta, parts.status.as_u16(), &bytes, SystemTime::now());
-            tracing::debug!(learned = n, http.host = %meta.host, "upload-info answer read");
-            Response::from_parts(parts, body::full(bytes))
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "upload-info answer not learned from");
-            Refusal::BadGateway("the upstream answer could not be read".into()).into_response()
+    let (parts, mut b) = resp.into_parts();
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = b.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Ok(d) = f.into_data() {
+                    if buf.len() + d.len() > LEARN_MAX {
+                        tracing::debug!(http.host = %meta.host, "upload-info answer too large to learn from");
+                        return Refusal::BadGateway(
+                            "the upload-info answer is larger than sluice reads".into(),
+                        )
+                        .into_response();
+                    }
+                    buf.extend_from_slice(&d);
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "upload-info answer not learned from");
+                return Refusal::BadGateway("the upstream answer could not be read".into())
+                    .into_response();
+            }
         }
     }
+    let bytes = buf.freeze();
+    let n = shared.learned.observe_response(
+        &rt.policy,
+        meta,
+        parts.status.as_u16(),
+        &bytes,
+        SystemTime::now(),
+    );
+    tracing::debug!(learned = n, http.host = %meta.host, "upload-info answer read");
+    Response::from_parts(parts, body::full(bytes))
 }

@@ -32,9 +32,17 @@ impl TestProxy {
     }
 }
 
-/// A config for tests: the embedded defaults, listening on 127.0.0.1:0, with
-/// upstream roots and `--resolve` mappings given by the test.
+/// A config for tests of the proxy core: the embedded defaults with a policy that
+/// has no rules (everything streams), listening on 127.0.0.1:0, with upstream roots
+/// and `--resolve` mappings given by the test.
 pub fn test_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, SocketAddr)]) -> Config {
+    let mut cfg = shipped_config(upstream_ca, resolve);
+    set_policy(&mut cfg, "policy: {default: allow}\n");
+    cfg
+}
+
+/// Like `test_config`, with the shipped default policy.
+pub fn shipped_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, SocketAddr)]) -> Config {
     let mut cfg = config::load(None).expect("embedded config");
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     cfg.tls.upstream_ca.extend(upstream_ca);
@@ -60,4 +68,15 @@ pub async fn spawn_proxy(mut cfg: Config) -> TestProxy {
         running: Some(running),
         _dir: dir,
     }
+}
+
+/// Replaces the policy (and anything else `yaml` sets) by parsing `yaml` as a
+/// config document and taking its policy, regions and inspect sections.
+pub fn set_policy(cfg: &mut Config, yaml: &str) {
+    let other = config::parse(yaml, "test policy").unwrap_or_else(|e| panic!("{e}"));
+    cfg.policy_config = other.policy_config;
+    cfg.regions_config = other.regions_config;
+    cfg.policy = other.policy;
+    cfg.inspect_config = other.inspect_config;
+    cfg.engine = other.engine;
 }
