@@ -3,11 +3,13 @@
 //! received, `spawn_proxy(config)`, and clients that speak through the proxy.
 #![allow(dead_code, unused_imports)]
 
+pub mod bodies;
 pub mod client;
 pub mod origin;
 pub mod pki;
 pub mod proxy;
 
+pub use bodies::*;
 pub use client::*;
 pub use origin::*;
 pub use pki::*;

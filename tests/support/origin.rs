@@ -33,7 +33,20 @@ pub struct Received {
 pub struct Origin {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// Request heads seen, counted before any body is read: proves a request did
+    /// (or did not) reach the origin at all.
+    pub heads: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Canned answers: a request whose path starts with the prefix gets this JSON.
+pub type Routes = Arc<Vec<(String, String)>>;
+
+#[derive(Clone)]
+struct State {
+    received: Arc<Mutex<Vec<Received>>>,
+    heads: Arc<std::sync::atomic::AtomicUsize>,
+    routes: Routes,
 }
 
 impl Origin {
@@ -47,20 +60,34 @@ impl Origin {
 
     /// HTTPS speaking h1 and h2 (ALPN), presenting `id`.
     pub async fn https(id: Identity) -> Origin {
-        Self::start(Some(id)).await
+        Self::start(Some(id), Vec::new()).await
+    }
+
+    /// HTTPS that answers requests under the given path prefixes with canned JSON.
+    pub async fn https_routes(id: Identity, routes: Vec<(&str, String)>) -> Origin {
+        let routes = routes
+            .into_iter()
+            .map(|(p, b)| (p.to_string(), b))
+            .collect();
+        Self::start(Some(id), routes).await
     }
 
     /// Plain HTTP/1.1 (and h2c prior knowledge).
     pub async fn http() -> Origin {
-        Self::start(None).await
+        Self::start(None, Vec::new()).await
     }
 
-    async fn start(id: Option<Identity>) -> Origin {
+    async fn start(id: Option<Identity>, routes: Vec<(String, String)>) -> Origin {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let heads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let acceptor = id.map(|id| tokio_rustls::TlsAcceptor::from(server_config(id)));
-        let rec = received.clone();
+        let rec = State {
+            received: received.clone(),
+            heads: heads.clone(),
+            routes: Arc::new(routes),
+        };
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
@@ -91,6 +118,7 @@ impl Origin {
         Origin {
             addr,
             received,
+            heads,
             task,
         }
     }
@@ -102,10 +130,20 @@ impl Drop for Origin {
     }
 }
 
+impl Origin {
+    pub fn heads_seen(&self) -> usize {
+        self.heads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 async fn handle(
-    rec: Arc<Mutex<Vec<Received>>>,
+    state: State,
     mut req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    state
+        .heads
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let rec = state.received.clone();
     if req.uri().path() == "/ws" && req.headers().contains_key(http::header::UPGRADE) {
         // A minimal echo "WebSocket": after 101 every byte comes back.
         let on = hyper::upgrade::on(&mut req);
@@ -153,6 +191,11 @@ async fn handle(
         headers: parts.headers.clone(),
         body: body.clone(),
     };
+    let canned = state
+        .routes
+        .iter()
+        .find(|(prefix, _)| r.path.starts_with(prefix.as_str()))
+        .map(|(_, body)| body.clone());
     let answer = serde_json::json!({
         "method": r.method,
         "path": r.path,
@@ -162,7 +205,9 @@ async fn handle(
         "sha256": r.sha256,
     });
     rec.lock().unwrap().push(r);
-    let mut resp = Response::new(Full::new(Bytes::from(answer.to_string())));
+    let mut resp = Response::new(Full::new(Bytes::from(
+        canned.unwrap_or_else(|| answer.to_string()),
+    )));
     resp.headers_mut().insert(
         http::header::CONTENT_TYPE,
         "application/json".parse().unwrap(),

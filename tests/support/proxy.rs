@@ -11,6 +11,7 @@ pub struct TestProxy {
     /// sluice's own CA certificate (what clients must trust).
     pub ca_pem_path: PathBuf,
     pub ca_dir: PathBuf,
+    pub audit_path: PathBuf,
     running: Option<Running>,
     _dir: tempfile::TempDir,
 }
@@ -25,6 +26,19 @@ impl TestProxy {
         if let Some(r) = self.running.take() {
             r.shutdown().await;
         }
+    }
+
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().expect("running")
+    }
+
+    /// The audit log's records, parsed.
+    pub fn audit_records(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.audit_path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect()
     }
 
     pub fn url(&self) -> String {
@@ -59,12 +73,15 @@ pub fn shipped_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, Socke
 pub async fn spawn_proxy(mut cfg: Config) -> TestProxy {
     let dir = tempfile::tempdir().unwrap();
     cfg.tls.ca_dir = dir.path().join("certs");
-    cfg.audit.path = dir.path().join("audit.jsonl");
+    if cfg.audit.path.is_relative() {
+        cfg.audit.path = dir.path().join("audit.jsonl");
+    }
     let running = sluice::app::start(&cfg).await.expect("proxy starts");
     TestProxy {
         addr: running.local_addr(),
         ca_pem_path: running.ca_cert.clone(),
         ca_dir: cfg.tls.ca_dir.clone(),
+        audit_path: cfg.audit.path.clone(),
         running: Some(running),
         _dir: dir,
     }

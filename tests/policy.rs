@@ -1,0 +1,674 @@
+//! Residency policy end to end: uploads through a live sluice (with `--resolve`)
+//! to fake DingTalk origins that record what they received.
+
+mod support;
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use support::*;
+
+const OSS_HOST: &str = "dingtalk-ul.oss-accelerate.aliyuncs.com";
+const RECORDS_HOST: &str = "records.example.mo";
+
+struct World {
+    pki: Pki,
+    /// oapi/api on .com and .io.
+    dingtalk: Origin,
+    /// An OSS endpoint whose host tells no region.
+    oss: Origin,
+    /// An on-premises records API in Macau (reroute target).
+    records: Origin,
+    proxy: TestProxy,
+}
+
+const UPLOAD_INFO_PATH: &str = "/v1.0/storage/spaces/123/files/uploadInfos/query";
+
+fn upload_info_answer() -> String {
+    serde_json::json!({
+        "uploadKey": "k-1",
+        "storageDriver": "DINGTALK",
+        "protocol": "HEADER_SIGNATURE",
+        "headerSignatureInfo": {
+            "resourceUrls": [format!("https://{OSS_HOST}/yundisk0/iAEIAqRmaWxl?Expires=1&sig=abc")],
+            "headers": {"Authorization": "OSS x:y"},
+            "expirationSeconds": 600,
+            "region": "ZHANGJIAKOU"
+        }
+    })
+    .to_string()
+}
+
+/// A proxy with the shipped default policy, or with `policy_yaml` when given.
+async fn world_with(
+    policy_yaml: Option<&str>,
+    tweak: impl FnOnce(&mut sluice::config::Config),
+) -> World {
+    let pki = Pki::new("test origin CA");
+    let names = [
+        "oapi.dingtalk.com",
+        "oapi.dingtalk.io",
+        "api.dingtalk.com",
+        "api.dingtalk.io",
+    ];
+    let dingtalk = Origin::https_routes(
+        pki.issue(&names),
+        vec![(UPLOAD_INFO_PATH, upload_info_answer())],
+    )
+    .await;
+    let oss = Origin::https(pki.issue(&[OSS_HOST])).await;
+    let records = Origin::https(pki.issue(&[RECORDS_HOST])).await;
+    let mut resolve: Vec<(&str, u16, std::net::SocketAddr)> =
+        names.iter().map(|n| (*n, 443, dingtalk.addr)).collect();
+    resolve.push((OSS_HOST, 443, oss.addr));
+    resolve.push((RECORDS_HOST, 443, records.addr));
+    let mut cfg = shipped_config(Some(pki.ca_file()), &resolve);
+    if let Some(y) = policy_yaml {
+        set_policy(&mut cfg, y);
+    }
+    tweak(&mut cfg);
+    let proxy = spawn_proxy(cfg).await;
+    World {
+        pki,
+        dingtalk,
+        oss,
+        records,
+        proxy,
+    }
+}
+
+async fn world() -> World {
+    world_with(None, |_| {}).await
+}
+
+impl World {
+    fn roots(&self) -> Arc<rustls::RootCertStore> {
+        roots_from_pem(&self.proxy.ca_pem())
+    }
+
+    async fn call(
+        &self,
+        h2: bool,
+        method: &str,
+        host: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let tcp = connect_via(self.proxy.addr, &format!("{host}:443"), "")
+            .await
+            .expect("CONNECT");
+        let alpn: &[&[u8]] = if h2 { &[b"h2"] } else { &[b"http/1.1"] };
+        let tls = tls_over(tcp, host, self.roots(), alpn).await.expect("TLS");
+        let mut req = request(method, &format!("https://{host}{path}"), full_body(body));
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        send(tls, h2, req).await
+    }
+
+    fn record_for(&self, ticket: &str) -> serde_json::Value {
+        self.proxy
+            .audit_records()
+            .into_iter()
+            .find(|r| r["id"] == ticket)
+            .unwrap_or_else(|| panic!("no audit record with id {ticket}"))
+    }
+}
+
+fn hkid_docx(n: u32) -> Vec<u8> {
+    let paras: Vec<String> = (0..n)
+        .map(|i| format!("員工 {i} 身份證號碼 {}", hkid(i)))
+        .collect();
+    docx(&paras)
+}
+
+fn media_upload(n: u32) -> (Vec<u8>, String) {
+    let body = multipart(&[
+        ("type", None, "text/plain", b"file".to_vec()),
+        (
+            "media",
+            Some("staff.docx"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            hkid_docx(n),
+        ),
+    ]);
+    (body, multipart_type())
+}
+
+#[tokio::test]
+async fn docx_of_hkids_is_blocked_to_mainland_and_allowed_to_the_international_edition() {
+    let w = world().await;
+    let (body, ctype) = media_upload(30);
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/media/upload?access_token=SECRETTOKEN&type=file",
+            &[("content-type", &ctype)],
+            body.clone(),
+        )
+        .await;
+    // oapi style: HTTP 200 with a non-zero errcode the SDKs will not retry.
+    assert_eq!(a.status, StatusCode::OK);
+    let j = a.json();
+    assert_eq!(j["errcode"], 451, "{j}");
+    let ticket = j["sluice_ticket"].as_str().unwrap().to_string();
+    assert!(j["errmsg"].as_str().unwrap().contains(&ticket));
+    assert!(
+        !a.text().contains("A1"),
+        "the block response repeats no identity number"
+    );
+    assert_eq!(w.dingtalk.heads_seen(), 0, "the origin received nothing");
+
+    let rec = w.record_for(&ticket);
+    assert_eq!(rec["action"], "block");
+    assert_eq!(rec["rule"], "sensitive-to-mainland");
+    assert_eq!(rec["jurisdiction"], "mainland-china");
+    assert_eq!(rec["classes"]["hk_id"], 30);
+    assert!(
+        !rec["path"].as_str().unwrap().contains("SECRETTOKEN"),
+        "query secrets redacted"
+    );
+    let samples = rec["samples"]["hk_id"].as_array().unwrap();
+    assert!(!samples.is_empty());
+    let raw = std::fs::read_to_string(&w.proxy.audit_path).unwrap();
+    for i in 0..30 {
+        assert!(!raw.contains(&hkid(i)), "no raw HKID in the audit log");
+    }
+
+    // The same upload to the International Edition: allowed (and audited), byte-exact.
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.io",
+            "/media/upload?type=file",
+            &[("content-type", &ctype)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.json()["sha256"].as_str(),
+        Some(sha256_hex(&body).as_str())
+    );
+    let got = &w.dingtalk.requests()[0];
+    assert_eq!(got.body.as_ref(), body.as_slice());
+    let last = w.proxy.audit_records().pop().unwrap();
+    assert_eq!(last["action"], "audit");
+    assert_eq!(last["jurisdiction"], "singapore");
+    assert_eq!(
+        last["body_sha256"].as_str(),
+        Some(sha256_hex(&body).as_str())
+    );
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_same_over_http2_and_gzip() {
+    let w = world().await;
+    let (body, ctype) = media_upload(5);
+    let a = w
+        .call(
+            true,
+            "POST",
+            "oapi.dingtalk.com",
+            "/media/upload",
+            &[("content-type", &ctype)],
+            body,
+        )
+        .await;
+    assert_eq!(a.json()["errcode"], 451, "h2 upload blocked");
+
+    let chat = serde_json::json!({"agent_id": 1, "msg": {"msgtype": "text", "text": {"content": format!("客戶身份證 {} 及 {}", hkid(1), hkid(2))}}});
+    let gz = gzip(chat.to_string().as_bytes());
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/topapi/message/corpconversation/asyncsend_v2",
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+            ],
+            gz,
+        )
+        .await;
+    assert_eq!(
+        a.json()["errcode"],
+        451,
+        "gzip-encoded JSON blocked: {}",
+        a.text()
+    );
+    assert_eq!(w.dingtalk.heads_seen(), 0);
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn sick_leave_note_in_chat_is_blocked_and_a_harmless_one_allowed() {
+    let w = world().await;
+    let note = serde_json::json!({
+        "agent_id": 100, "userid_list": "u1",
+        "msg": {"msgtype": "text", "text": {"content": "醫生證明書：茲證明陳大文先生於本院求診，診斷為急性腸胃炎，建議病假三天。仁伯爵綜合醫院"}}
+    });
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/topapi/message/corpconversation/asyncsend_v2?access_token=t",
+            &[("content-type", "application/json")],
+            note.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(a.json()["errcode"], 451, "{}", a.text());
+    let ticket = a.json()["sluice_ticket"].as_str().unwrap().to_string();
+    assert!(w.record_for(&ticket)["classes"]["health"].as_u64().unwrap() >= 1);
+
+    let harmless = serde_json::json!({
+        "agent_id": 100, "userid_list": "u1",
+        "msg": {"msgtype": "text", "text": {"content": "明天下午三點開會，請準時出席。Please be patient, the health check of the build server is green."}}
+    });
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/topapi/message/corpconversation/asyncsend_v2",
+            &[("content-type", "application/json")],
+            harmless.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.json()["sha256"].as_str(),
+        Some(sha256_hex(harmless.to_string().as_bytes()).as_str()),
+        "{}",
+        a.text()
+    );
+    assert_eq!(w.dingtalk.requests().len(), 1);
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn upload_region_is_learned_from_the_upload_info_answer() {
+    let w = world().await;
+    let csv = customers_csv(200);
+    // Before DingTalk announced anything, the accelerate host has no region: allowed.
+    let a = w
+        .call(
+            false,
+            "PUT",
+            OSS_HOST,
+            "/yundisk0/other",
+            &[("content-type", "text/csv")],
+            csv.clone(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(w.oss.heads_seen(), 1);
+
+    // uploadInfos/query answers with the URL and region ZHANGJIAKOU…
+    let q = serde_json::json!({"protocol": "HEADER_SIGNATURE", "multipart": false, "option": {"preferRegion": "ZHANGJIAKOU"}});
+    let a = w
+        .call(
+            false,
+            "POST",
+            "api.dingtalk.com",
+            &format!("{UPLOAD_INFO_PATH}?unionId=u1"),
+            &[("content-type", "application/json")],
+            q.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.text().contains("resourceUrls"),
+        "the answer is relayed unchanged"
+    );
+
+    // …so the PUT of a 200-customer list to that URL is attributed to cn-zhangjiakou and blocked.
+    let a = w
+        .call(
+            false,
+            "PUT",
+            OSS_HOST,
+            "/yundisk0/iAEIAqRmaWxl?Expires=1&sig=abc",
+            &[("content-type", "text/csv")],
+            csv,
+        )
+        .await;
+    assert_eq!(
+        a.status,
+        StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS,
+        "{}",
+        a.text()
+    );
+    let j = a.json();
+    assert_eq!(j["rule"], "customer-list-to-mainland");
+    assert_eq!(
+        w.oss.heads_seen(),
+        1,
+        "the PUT target received no byte of it"
+    );
+    let rec = w.record_for(j["ticket"].as_str().unwrap());
+    assert_eq!(rec["region"], "cn-zhangjiakou");
+    assert!(rec["classes"]["phone"].as_u64().unwrap() >= 200, "{rec}");
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn reroute_delivers_to_the_reroute_target_only() {
+    let policy = format!(
+        "policy:\n  upstreams:\n    macau-records: {{ url: \"https://{RECORDS_HOST}/intake\" }}\n  rules:\n    - name: health-stays-in-macau\n      when: {{ jurisdiction: mainland-china, categories: {{ health: 1 }} }}\n      action: reroute\n      upstream: macau-records\n"
+    );
+    let w = world_with(Some(&policy), |_| {}).await;
+    let note = "病假證明 診斷：糖尿病 高血壓 出院摘要".as_bytes().to_vec();
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/file/upload/single?agent_id=1",
+            &[("content-type", "text/plain; charset=utf-8")],
+            note.clone(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(w.dingtalk.heads_seen(), 0, "not the original destination");
+    let got = w.records.requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].path, "/intake/file/upload/single?agent_id=1");
+    assert_eq!(got[0].host.as_deref(), Some(RECORDS_HOST));
+    assert_eq!(got[0].body.as_ref(), note.as_slice());
+    let last = w.proxy.audit_records().pop().unwrap();
+    assert_eq!(last["action"], "reroute");
+    assert!(last["target"].as_str().unwrap().contains(RECORDS_HOST));
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn bodies_past_the_hold_limit_are_decided_by_on_incomplete() {
+    // Default policy: past the hold limit the scan is incomplete → blocked to mainland.
+    let w = world_with(None, |c| {
+        c.hold.memory = sluice::config::units::Bytes(16 << 10);
+        c.hold.max = sluice::config::units::Bytes(64 << 10);
+    })
+    .await;
+    let big = "明天開會。".repeat(20_000).into_bytes();
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/file/upload/single",
+            &[("content-type", "text/plain")],
+            big.clone(),
+        )
+        .await;
+    assert_eq!(a.json()["errcode"], 451, "{}", a.text());
+    let rec = w.proxy.audit_records().pop().unwrap();
+    assert_eq!(rec["incomplete"]["reason"], "hold_limit", "{rec}");
+    assert_eq!(w.dingtalk.heads_seen(), 0);
+    w.proxy.shutdown().await;
+
+    // A policy that lets incomplete scans through: the held part and the rest arrive byte-exact.
+    let policy = "policy:\n  rules:\n    - name: ids\n      when: { jurisdiction: mainland-china, categories: { identity: 1 } }\n      action: block\n      on_incomplete: audit\n";
+    let w = world_with(Some(policy), |c| {
+        c.hold.memory = sluice::config::units::Bytes(16 << 10);
+        c.hold.max = sluice::config::units::Bytes(64 << 10);
+    })
+    .await;
+    let a = w
+        .call(
+            true,
+            "POST",
+            "oapi.dingtalk.com",
+            "/file/upload/single",
+            &[("content-type", "text/plain")],
+            big.clone(),
+        )
+        .await;
+    assert_eq!(
+        a.json()["sha256"].as_str(),
+        Some(sha256_hex(&big).as_str()),
+        "{}",
+        a.text()
+    );
+    assert_eq!(w.proxy.audit_records().pop().unwrap()["action"], "audit");
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn nothing_of_a_held_body_leaves_before_the_verdict() {
+    use tokio::io::AsyncWriteExt;
+    let w = world().await;
+    let tcp = connect_via(w.proxy.addr, "oapi.dingtalk.com:443", "")
+        .await
+        .unwrap();
+    let mut tls = tls_over(tcp, "oapi.dingtalk.com", w.roots(), &[b"http/1.1"])
+        .await
+        .unwrap();
+    let body = "會議紀錄：下週一上午十時。".repeat(100);
+    let head = format!(
+        "POST /topapi/message/corpconversation/asyncsend_v2 HTTP/1.1\r\nHost: oapi.dingtalk.com\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    tls.write_all(head.as_bytes()).await.unwrap();
+    tls.write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .unwrap();
+    tls.flush().await.unwrap();
+    // Half the body is with the proxy: give it every chance to leak (bounded), then check it did not.
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        assert_eq!(
+            w.dingtalk.heads_seen(),
+            0,
+            "a held body must not start upstream"
+        );
+    }
+    let r = raw_exchange(&mut tls, &body.as_bytes()[body.len() / 2..]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(w.dingtalk.requests()[0].sha256, sha256_hex(body.as_bytes()));
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn api_style_block_and_browser_page() {
+    let w = world().await;
+    let form = serde_json::json!({"formComponentValues": [{"name": "身份證", "value": hkid(7)}]});
+    let a = w
+        .call(
+            false,
+            "POST",
+            "api.dingtalk.com",
+            "/v1.0/workflow/processInstances",
+            &[("content-type", "application/json")],
+            form.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let j = a.json();
+    assert_eq!(j["code"], "Forbidden.AccessDenied.DataResidency");
+    assert!(j["requestid"].as_str().unwrap().starts_with("slc-"));
+    assert_eq!(
+        a.headers.get("x-acs-request-id").unwrap(),
+        j["requestid"].as_str().unwrap()
+    );
+    assert_eq!(w.dingtalk.heads_seen(), 0);
+    w.proxy.shutdown().await;
+
+    // A browser gets a page; anything else a 451 with JSON.
+    let policy = format!("policy:\n  rules:\n    - name: no-oss\n      when: {{ host: [\"{OSS_HOST}\"] }}\n      action: block\n");
+    let w = world_with(Some(&policy), |_| {}).await;
+    let a = w
+        .call(
+            false,
+            "PUT",
+            OSS_HOST,
+            "/x",
+            &[("accept", "text/html,application/xhtml+xml")],
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
+    assert!(a.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(a.text().contains("no-oss") && a.text().contains("slc-"));
+    let a = w
+        .call(false, "PUT", OSS_HOST, "/x", &[], b"x".to_vec())
+        .await;
+    assert_eq!(a.status, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
+    assert_eq!(a.json()["rule"], "no-oss");
+    assert_eq!(w.oss.heads_seen(), 0);
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn audit_chain_verifies_and_tampering_is_caught() {
+    let w = world().await;
+    for i in 0..3 {
+        let chat = serde_json::json!({"msg": {"text": {"content": format!("身份證 {}", hkid(i))}}});
+        w.call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/topapi/message/corpconversation/asyncsend_v2",
+            &[("content-type", "application/json")],
+            chat.to_string().into_bytes(),
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::fs::copy(&w.proxy.audit_path, &path).unwrap();
+    w.proxy.shutdown().await;
+    let bin = env!("CARGO_BIN_EXE_sluice");
+    let out = std::process::Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 record(s)"));
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let tampered = text.replacen("\"action\":\"block\"", "\"action\":\"allow\"", 1);
+    assert_ne!(text, tampered);
+    std::fs::write(&path, tampered).unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["audit", "verify"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("line 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let _ = w.pki;
+}
+
+#[tokio::test]
+async fn reload_with_a_broken_config_keeps_the_old_policy() {
+    let w = world().await;
+    let before = w.proxy.running().policy_hash();
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "policy:\n  rules:\n    - name: x\n      when: { classes: { hkid: 1 } }\n      action: block\n").unwrap();
+    let err = w
+        .proxy
+        .running()
+        .reload(Some(&broken), &Default::default())
+        .expect_err("rejected");
+    assert!(err.to_string().contains("hk_id"), "{err}");
+    assert_eq!(w.proxy.running().policy_hash(), before);
+    // Still enforcing the shipped policy.
+    let (body, ctype) = media_upload(3);
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/media/upload",
+            &[("content-type", &ctype)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(a.json()["errcode"], 451);
+
+    // A valid new policy (allow everything) takes over atomically.
+    let ok = dir.path().join("ok.yaml");
+    std::fs::write(&ok, "policy: { default: allow }\n").unwrap();
+    let after = w
+        .proxy
+        .running()
+        .reload(Some(&ok), &Default::default())
+        .unwrap();
+    assert_ne!(after, before);
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.com",
+            "/media/upload",
+            &[("content-type", &ctype)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(
+        a.json()["sha256"].as_str(),
+        Some(sha256_hex(&body).as_str())
+    );
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unwritable_audit_log_fails_closed() {
+    let w = world_with(None, |c| c.audit.path = "/dev/full".into()).await;
+    let (body, ctype) = media_upload(2);
+    let a = w
+        .call(
+            false,
+            "POST",
+            "oapi.dingtalk.io",
+            "/media/upload",
+            &[("content-type", &ctype)],
+            body,
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.text());
+    assert!(a.text().contains("audit log"));
+    assert_eq!(
+        w.dingtalk.heads_seen(),
+        0,
+        "an allowed upload does not go without its record"
+    );
+    // Requests that need no decision still stream.
+    let a = w
+        .call(
+            false,
+            "GET",
+            "oapi.dingtalk.com",
+            "/gettoken",
+            &[],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    w.proxy.shutdown().await;
+}

@@ -1,0 +1,89 @@
+//! Upload bodies built in the test: DOCX files, multipart forms, gzip, customer
+//! lists, and identity numbers computed with their check digits.
+
+use std::io::Write;
+
+/// The `n`th valid one-letter HKID, e.g. `A123456(3)` for the check digit rule
+/// (weights 9…2, a space worth 36 before a one-letter prefix, A=10 … Z=35).
+pub fn hkid(n: u32) -> String {
+    let letter = b'A' + (n % 26) as u8;
+    let digits = format!("{:06}", 100_000 + (n * 7919) % 900_000);
+    let mut sum = 36 * 9 + (u32::from(letter - b'A') + 10) * 8;
+    for (i, d) in digits.bytes().enumerate() {
+        sum += u32::from(d - b'0') * (7 - i as u32);
+    }
+    let check = match (11 - sum % 11) % 11 {
+        10 => 'A',
+        c => char::from(b'0' + c as u8),
+    };
+    format!("{}{digits}({check})", letter as char)
+}
+
+/// A minimal, valid DOCX whose body is `paragraphs`.
+pub fn docx(paragraphs: &[String]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let files = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.to_string()),
+        ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#.to_string()),
+        ("word/document.xml", {
+            let body: String = paragraphs
+                .iter()
+                .map(|p| format!("<w:p><w:r><w:t>{p}</w:t></w:r></w:p>"))
+                .collect();
+            format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#)
+        }),
+    ];
+    for (name, content) in files {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+pub const BOUNDARY: &str = "----sluice-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A multipart/form-data body: `(field name, file name, content type, bytes)`.
+pub fn multipart(parts: &[(&str, Option<&str>, &str, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, file, ctype, data) in parts {
+        out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match file {
+            Some(f) => out.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n")
+                    .as_bytes(),
+            ),
+            None => out.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes(),
+            ),
+        }
+        out.extend_from_slice(format!("Content-Type: {ctype}\r\n\r\n").as_bytes());
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    out
+}
+
+pub fn multipart_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A customer list of `n` rows headed 姓名,電話,電郵 with distinct Macau mobiles.
+pub fn customers_csv(n: u32) -> Vec<u8> {
+    let mut s = String::from("姓名,電話,電郵\n");
+    for i in 0..n {
+        s.push_str(&format!(
+            "客戶{i},6{:03} {:04},client{i}@example.mo\n",
+            100 + i % 900,
+            1000 + i
+        ));
+    }
+    s.into_bytes()
+}
