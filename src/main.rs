@@ -52,6 +52,19 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Classify files as the proxy would classify an upload of them ('-' reads stdin).
+    Scan {
+        /// One JSON object per input, one per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Treat every input as this Content-Type instead of sniffing it.
+        #[arg(long, value_name = "T")]
+        content_type: Option<String>,
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<String>,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -110,6 +123,12 @@ fn main() -> ExitCode {
                 },
         } => cmd::ca::init(&dir, overwrite, config.as_deref()),
         Command::Check { config } => cmd::check::check(config.as_deref()),
+        Command::Scan {
+            json,
+            config,
+            content_type,
+            paths,
+        } => cmd::scan::scan(&paths, json, config.as_deref(), content_type.as_deref()),
         Command::Audit {
             command: AuditCommand::Verify { file },
         } => cmd::audit::verify(&file),

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod ca;
 pub mod check;
 pub mod run;
+pub mod scan;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
 pub fn init_tracing() {

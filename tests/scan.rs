@@ -1,0 +1,116 @@
+//! `sluice scan`, the real binary, on files built in the test.
+
+mod support;
+
+use support::*;
+
+fn scan_json(args: &[&str], stdin: Option<&[u8]>) -> (i32, Vec<serde_json::Value>, String) {
+    use std::io::Write;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"));
+    cmd.arg("scan").arg("--json").args(args);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(data) = stdin {
+        child.stdin.take().unwrap().write_all(data).unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().unwrap();
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn classifies_files_by_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, data: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, data).unwrap();
+        p.display().to_string()
+    };
+    let paras: Vec<String> = (0..12).map(|i| format!("身份證 {}", hkid(i))).collect();
+    let docx_path = write("staff.docx", &docx(&paras));
+    // A DOCX inside gzip, with a misleading name: magic bytes win over the extension.
+    let gz_path = write("backup.bin", &gzip(&docx(&paras)));
+    let csv_path = write("customers.csv", &customers_csv(50));
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(pseudo_random(4096, 5));
+    let png_path = write("photo.png", &png);
+
+    let (code, lines, err) = scan_json(&[&docx_path, &gz_path, &csv_path, &png_path], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["path"], docx_path.as_str());
+    assert_eq!(lines[0]["classes"]["hk_id"], 12, "{}", lines[0]);
+    assert_eq!(lines[0]["categories"]["identity"], 12);
+    assert!(lines[0]["incomplete"].is_null());
+    assert_eq!(
+        lines[1]["classes"]["hk_id"], 12,
+        "gzip > docx: {}",
+        lines[1]
+    );
+    assert!(
+        lines[2]["classes"]["phone"].as_u64().unwrap() >= 50,
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[2]["classes"]["email"].as_u64().unwrap() >= 50,
+        "{}",
+        lines[2]
+    );
+    assert_eq!(
+        lines[3]["classes"],
+        serde_json::json!({}),
+        "media is skipped: {}",
+        lines[3]
+    );
+    assert_eq!(lines[3]["bytes"], png.len() as u64);
+    // Never a raw value in the output.
+    let all: String = lines.iter().map(|l| l.to_string()).collect();
+    assert!(!all.contains(&hkid(0)));
+}
+
+#[test]
+fn stdin_content_type_and_missing_files() {
+    let body = serde_json::json!({"text": {"content": format!("ID {}", hkid(3))}}).to_string();
+    let (code, lines, _) = scan_json(
+        &["--content-type", "application/json", "-"],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(lines[0]["path"], "-");
+    assert_eq!(lines[0]["classes"]["hk_id"], 1);
+
+    let (code, lines, err) = scan_json(&["/nonexistent/file.docx"], None);
+    assert_eq!(code, 1);
+    assert!(lines.is_empty());
+    assert!(err.contains("/nonexistent/file.docx"), "{err}");
+}
+
+#[test]
+fn a_bomb_is_incomplete_not_clean() {
+    // 200 MiB of zeros, gzipped: the ratio limit stops it quickly.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..200 {
+        std::io::Write::write_all(&mut e, &zeros).unwrap();
+    }
+    let gz = e.finish().unwrap();
+    let (code, lines, _) = scan_json(&["-"], Some(&gz));
+    assert_eq!(code, 0);
+    let reason = lines[0]["incomplete"].as_str().expect("incomplete");
+    assert!(
+        reason.contains("ratio") || reason.contains("size"),
+        "{reason}"
+    );
+}
