@@ -26,10 +26,7 @@ pub fn scan(
     };
     let mut failed = false;
     if !json {
-        println!(
-            "{:<40} {:>12}  {:<40} {}",
-            "PATH", "BYTES", "CLASSES", "NOTES"
-        );
+        println!("{:<40} {:>12}  {:<40} NOTES", "PATH", "BYTES", "CLASSES");
     }
     for p in paths {
         match scan_one(&cfg.engine, p, content_type) {
