@@ -255,6 +255,7 @@ impl Detectors {
 
     fn limits(&self) -> tally::Limits {
         tally::Limits {
+            window: self.window,
             samples: self.samples,
             max_distinct: self.max_distinct,
             health_threshold: self.health_threshold,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use super::ident::{self, Meaning, Readings, MAX_CHAIN, MAX_TOKEN};
 use super::keywords::{bit, is_cjk_lead, load8, MAX_TERM};
+use super::tally::At;
 use super::Detectors;
 use crate::inspect::{Class, Findings, TextSink};
 
@@ -406,12 +407,24 @@ impl State {
         let roles = self.det.dict.roles(id);
         let lim = self.det.limits();
         if roles.health > 0 {
-            self.tally
-                .term(Class::Health, id, roles.health, &self.det.dict, &lim);
+            self.tally.term(
+                Class::Health,
+                id,
+                roles.health,
+                At::Text(g),
+                &self.det.dict,
+                &lim,
+            );
         }
         if roles.fin > 0 {
-            self.tally
-                .term(Class::FinancialRecord, id, roles.fin, &self.det.dict, &lim);
+            self.tally.term(
+                Class::FinancialRecord,
+                id,
+                roles.fin,
+                At::Text(g),
+                &self.det.dict,
+                &lim,
+            );
         }
         let mut bits = roles.context;
         while bits != 0 {
@@ -931,14 +944,24 @@ impl TextSink for TextScan {
                 for &id in &self.st.field_terms {
                     let roles = det.dict.roles(id);
                     if roles.health > 0 {
-                        self.st
-                            .tally
-                            .term(Class::Health, id, roles.health, &det.dict, &lim);
+                        self.st.tally.term(
+                            Class::Health,
+                            id,
+                            roles.health,
+                            At::Field,
+                            &det.dict,
+                            &lim,
+                        );
                     }
                     if roles.fin > 0 {
-                        self.st
-                            .tally
-                            .term(Class::FinancialRecord, id, roles.fin, &det.dict, &lim);
+                        self.st.tally.term(
+                            Class::FinancialRecord,
+                            id,
+                            roles.fin,
+                            At::Field,
+                            &det.dict,
+                            &lim,
+                        );
                     }
                 }
             }
