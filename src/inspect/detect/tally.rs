@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::hash::BuildHasher;
 
-use super::ident;
 use super::keywords::{Dictionary, STRONG};
+use super::mask;
 use crate::inspect::{Class, Findings};
 
 const CLASSES: usize = Class::ALL.len();
@@ -175,7 +175,7 @@ impl Tally {
         if t.seen.insert(h) {
             t.count += 1;
             if t.samples.len() < lim.samples {
-                t.samples.push(ident::mask(class, value));
+                t.samples.push(mask::mask(class, value));
             }
         }
     }
