@@ -6,10 +6,18 @@
 //! starts* (a digit run, `@`, an ASCII word start, a 3-byte UTF-8 lead); a
 //! keyword start costs one multiply and one bit test against a sparse filter of
 //! the dictionary's 4-byte (ASCII) / 6-byte (CJK) prefixes; validators run only
-//! on tokens that contain digits. See `scan.rs`.
+//! on tokens that contain digits.
+//!
+//! Layout: `settings` (what the operator writes) → `Detectors::new` (compiled,
+//! shared); `scan` (per-body buffer, SIMD pass, context windows, `TextSink`);
+//! `candidates` (tokens, chains, e-mail); `ident` (token shapes → classes);
+//! `validate` (check digits); `keywords` (dictionary + prefix filter);
+//! `tally` (distinct counts, evidence scoring); `mask` (audit samples).
 
+mod candidates;
 mod ident;
 mod keywords;
+mod mask;
 mod scan;
 mod settings;
 mod tally;
@@ -255,6 +263,7 @@ impl Detectors {
 
     fn limits(&self) -> tally::Limits {
         tally::Limits {
+            window: self.window,
             samples: self.samples,
             max_distinct: self.max_distinct,
             health_threshold: self.health_threshold,

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::hash::BuildHasher;
 
-use super::ident;
 use super::keywords::{Dictionary, STRONG};
+use super::mask;
 use crate::inspect::{Class, Findings};
 
 const CLASSES: usize = Class::ALL.len();
@@ -29,11 +29,51 @@ pub(crate) struct EvidenceTally {
     pieces: u64,
     supporting: u64,
     samples: Vec<String>,
+    /// The previous term hit: (position, term, counted yet).
+    last: Option<(u64, u16, bool)>,
+}
+
+/// Where a term was seen: in text at a position, or as a field name (which
+/// covers its whole value and always counts).
+#[derive(Clone, Copy)]
+pub(crate) enum At {
+    Text(u64),
+    Field,
 }
 
 impl EvidenceTally {
-    fn term(&mut self, id: u16, strength: u8, dict: &Dictionary, samples: usize) {
-        self.pieces += 1;
+    /// A weak term counts as a piece of evidence only when a different term of
+    /// the class is within `window` of it ("please be patient" alone, however
+    /// often, is no evidence); strong terms and field names always count.
+    fn term(
+        &mut self,
+        id: u16,
+        strength: u8,
+        at: At,
+        window: u64,
+        dict: &Dictionary,
+        samples: usize,
+    ) {
+        match at {
+            At::Field => self.pieces += 1,
+            At::Text(g) => {
+                let near = self
+                    .last
+                    .filter(|&(p, other, _)| other != id && g.saturating_sub(p) <= window);
+                let mut counted = strength >= STRONG;
+                if let Some((p, other, was_counted)) = near {
+                    counted = true;
+                    if !was_counted {
+                        self.pieces += 1;
+                        self.last = Some((p, other, true));
+                    }
+                }
+                if counted {
+                    self.pieces += 1;
+                }
+                self.last = Some((g, id, counted));
+            }
+        }
         let (w, b) = (usize::from(id) / 64, usize::from(id) % 64);
         if self.distinct.len() <= w {
             self.distinct.resize(w + 1, 0);
@@ -86,6 +126,7 @@ impl fmt::Debug for Tally {
 }
 
 pub(crate) struct Limits {
+    pub window: u64,
     pub samples: usize,
     pub max_distinct: usize,
     pub health_threshold: u32,
@@ -115,6 +156,7 @@ impl Tally {
             e.pieces = 0;
             e.supporting = 0;
             e.samples.clear();
+            e.last = None;
         }
     }
 
@@ -133,7 +175,7 @@ impl Tally {
         if t.seen.insert(h) {
             t.count += 1;
             if t.samples.len() < lim.samples {
-                t.samples.push(ident::mask(class, value));
+                t.samples.push(mask::mask(class, value));
             }
         }
     }
@@ -143,12 +185,18 @@ impl Tally {
         class: Class,
         id: u16,
         strength: u8,
+        at: At,
         dict: &Dictionary,
         lim: &Limits,
     ) {
         match class {
-            Class::Health => self.health.term(id, strength, dict, lim.samples),
-            Class::FinancialRecord => self.fin.term(id, strength, dict, lim.samples),
+            Class::Health => self
+                .health
+                .term(id, strength, at, lim.window, dict, lim.samples),
+            Class::FinancialRecord => {
+                self.fin
+                    .term(id, strength, at, lim.window, dict, lim.samples)
+            }
             _ => {}
         }
     }
@@ -176,7 +224,9 @@ impl Tally {
             (Class::FinancialRecord, &self.fin, lim.fin_threshold),
         ] {
             if threshold > 0 && e.score(threshold) >= threshold {
-                *f.classes.entry(class).or_insert(0) += e.pieces + e.supporting;
+                // Reported means at least one piece, even when the terms that
+                // reached the threshold were each too far from the others.
+                *f.classes.entry(class).or_insert(0) += (e.pieces + e.supporting).max(1);
                 f.samples
                     .entry(class)
                     .or_default()
