@@ -1,6 +1,10 @@
 //! End-to-end throughput: uploads through an intercepting sluice next to the same
 //! uploads straight to the origin ("with proxy" beside "without", as hudsucker does).
 //! Client, proxy and origin share this machine's cores, like the reference figures.
+//!
+//! Two proxies: `sluice_passthrough` (a policy with no rules: intercepted, streamed)
+//! and `sluice_held` (the shipped policy: every POST to the International Edition is
+//! held, inspected, audited, then forwarded).
 
 #[path = "../tests/support/pki.rs"]
 #[allow(dead_code)]
@@ -20,10 +24,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-const HOST: &str = "oapi.dingtalk.com";
+const HOST: &str = "oapi.dingtalk.io";
 const BIG: u64 = 256 << 20;
 const FRAME: usize = 1 << 20;
-const SMALL: usize = 2048;
 const CONNS: usize = 32;
 
 /// An origin that drains bodies and answers with their length: the bench measures
@@ -151,6 +154,41 @@ async fn post(
     assert_eq!(got, len.to_string().as_bytes());
 }
 
+/// A sluice in-process; `passthrough` swaps the shipped policy for one with no rules.
+async fn proxy(
+    pki: &pki::Pki,
+    origin_addr: SocketAddr,
+    passthrough: bool,
+) -> (SocketAddr, Arc<rustls::RootCertStore>, impl Sized) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = sluice::config::load(None).unwrap();
+    if passthrough {
+        let p = sluice::config::parse("policy: {default: allow}\n", "bench").unwrap();
+        cfg.policy = p.policy;
+    }
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.tls.ca_dir = dir.path().join("certs");
+    cfg.audit.path = dir.path().join("audit.jsonl");
+    cfg.hold.spool_dir = Some(dir.path().to_path_buf());
+    cfg.tls.upstream_ca.push(pki.ca_file());
+    cfg.resolve
+        .push(format!("{HOST}:443:{origin_addr}").parse().unwrap());
+    let running = sluice::app::start(&cfg).await.unwrap();
+    let roots = pki::roots_from_pem(&std::fs::read_to_string(&running.ca_cert).unwrap());
+    (running.local_addr(), roots, (running, dir))
+}
+
+/// Harmless office text (a meeting note, mixed English and Chinese), repeated.
+fn text_frame() -> Bytes {
+    let line = "Weekly sync 每週例會: budget review moved to Thursday, 請各部門準備進度報告。\n";
+    let mut v = Vec::with_capacity(FRAME);
+    while v.len() + line.len() <= FRAME {
+        v.extend_from_slice(line.as_bytes());
+    }
+    v.resize(FRAME, b' ');
+    Bytes::from(v)
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -158,31 +196,25 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let pki = pki::Pki::new("bench origin CA");
-    let (origin_addr, proxy_addr, sluice_roots, _guard) = rt.block_on(async {
+    let (origin_addr, pass, held) = rt.block_on(async {
         let origin_addr = origin(pki.issue(&[HOST])).await;
-        let dir = tempfile::tempdir().unwrap();
-        let mut cfg = sluice::config::load(None).unwrap();
-        cfg.listen = "127.0.0.1:0".parse().unwrap();
-        cfg.tls.ca_dir = dir.path().join("certs");
-        cfg.audit.path = dir.path().join("audit.jsonl");
-        cfg.tls.upstream_ca.push(pki.ca_file());
-        cfg.resolve
-            .push(format!("{HOST}:443:{origin_addr}").parse().unwrap());
-        let running = sluice::app::start(&cfg).await.unwrap();
-        let roots = pki::roots_from_pem(&std::fs::read_to_string(&running.ca_cert).unwrap());
-        (origin_addr, running.local_addr(), roots, (running, dir))
+        let pass = proxy(&pki, origin_addr, true).await;
+        let held = proxy(&pki, origin_addr, false).await;
+        (origin_addr, pass, held)
     });
-    let frame = Bytes::from(vec![0x5au8; FRAME]);
+    let paths = [
+        ("direct", None, pki.roots()),
+        ("sluice_passthrough", Some(pass.0), pass.1.clone()),
+        ("sluice_held", Some(held.0), held.1.clone()),
+    ];
+    let frame = text_frame();
 
     let mut g = c.benchmark_group("proxy/upload_256MiB");
     g.throughput(Throughput::Bytes(BIG));
     g.sample_size(10)
         .measurement_time(Duration::from_secs(20))
         .warm_up_time(Duration::from_secs(2));
-    for (name, proxy, roots) in [
-        ("direct", None, pki.roots()),
-        ("through_sluice", Some(proxy_addr), sluice_roots.clone()),
-    ] {
+    for (name, proxy, roots) in paths.clone() {
         let mut sender = rt.block_on(connection(proxy, origin_addr, roots));
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {
@@ -198,16 +230,13 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    let small = Bytes::from(vec![b'x'; SMALL]);
+    let small = small_json();
     let mut g = c.benchmark_group("proxy/post_2KiB_32conns");
     g.throughput(Throughput::Elements(1));
     g.sample_size(10)
         .measurement_time(Duration::from_secs(10))
         .warm_up_time(Duration::from_secs(2));
-    for (name, proxy, roots) in [
-        ("direct", None, pki.roots()),
-        ("through_sluice", Some(proxy_addr), sluice_roots.clone()),
-    ] {
+    for (name, proxy, roots) in paths.clone() {
         let senders: Vec<Sender> = rt.block_on(async {
             let mut v = Vec::new();
             for _ in 0..CONNS {
@@ -232,7 +261,7 @@ fn bench(c: &mut Criterion) {
                                 post(
                                     &mut s,
                                     Full::new(small.clone()).map_err(|n| match n {}).boxed(),
-                                    SMALL as u64,
+                                    small.len() as u64,
                                 )
                                 .await;
                             }
@@ -252,5 +281,76 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A DingTalk chat message of about 2 KiB.
+fn small_json() -> Bytes {
+    let content =
+        "Please review the attached quarterly plan 請審閱附件中的季度計劃，謝謝。 ".repeat(20);
+    let j = format!(
+        r#"{{"agent_id":1000,"userid_list":"u1,u2","msg":{{"msgtype":"text","text":{{"content":"{content}"}}}}}}"#
+    );
+    Bytes::from(j.into_bytes())
+}
+
+/// Latency one small JSON message sees, sequentially on one connection: criterion's
+/// mean per request, then p50/p99 over a fixed run printed for the README.
+fn latency(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let pki = pki::Pki::new("bench origin CA");
+    let (origin_addr, pass, held) = rt.block_on(async {
+        let origin_addr = origin(pki.issue(&[HOST])).await;
+        (
+            origin_addr,
+            proxy(&pki, origin_addr, true).await,
+            proxy(&pki, origin_addr, false).await,
+        )
+    });
+    let body = small_json();
+    let mut g = c.benchmark_group("proxy/json_latency");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    for (name, proxy, roots) in [
+        ("direct", None, pki.roots()),
+        ("sluice_passthrough", Some(pass.0), pass.1.clone()),
+        ("sluice_held", Some(held.0), held.1.clone()),
+    ] {
+        let mut sender = rt.block_on(connection(proxy, origin_addr, roots));
+        let len = body.len() as u64;
+        let one = |body: Bytes| Full::new(body).map_err(|n| match n {}).boxed();
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        post(&mut sender, one(body.clone()), len).await;
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+        let mut lat: Vec<Duration> = rt.block_on(async {
+            let mut v = Vec::with_capacity(2000);
+            for _ in 0..2000 {
+                let t = Instant::now();
+                post(&mut sender, one(body.clone()), len).await;
+                v.push(t.elapsed());
+            }
+            v
+        });
+        lat.sort();
+        eprintln!(
+            "proxy/json_latency/{name}: p50 {:?} p99 {:?} (2000 sequential requests)",
+            lat[lat.len() / 2],
+            lat[lat.len() * 99 / 100]
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, latency);
 criterion_main!(benches);
