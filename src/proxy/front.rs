@@ -100,6 +100,7 @@ async fn connect(
     };
     let idle = shared.limits.idle_timeout.get();
     let mut hard_stop = shared.hard_stop.clone();
+    let shared = shared.clone();
     tokio::spawn(async move {
         // Holding `drain` keeps shutdown waiting (up to its grace period) for the tunnel.
         let _drain = drain;
@@ -107,17 +108,52 @@ async fn connect(
             Ok(up) => up,
             Err(e) => return tracing::debug!(error = %e, "CONNECT upgrade failed"),
         };
-        tokio::select! {
-            r = crate::net::tunnel::splice(TokioIo::new(up), server, idle) => {
-                match r {
-                    Ok(stats) => tracing::debug!(client.addr = %client, tunnel.host = %host, up = stats.client_to_server, down = stats.server_to_client, "tunnel closed"),
-                    Err(e) => tracing::debug!(client.addr = %client, tunnel.host = %host, error = %e, "tunnel ended"),
+        let stats = tokio::select! {
+            r = crate::net::tunnel::splice(TokioIo::new(up), server, idle) => match r {
+                Ok(stats) => stats,
+                Err(e) => {
+                    tracing::debug!(client.addr = %client, tunnel.host = %host, error = %e, "tunnel ended");
+                    Default::default()
                 }
-            }
-            _ = async { let _ = hard_stop.wait_for(|s| *s).await; } => {}
-        }
+            },
+            _ = async { let _ = hard_stop.wait_for(|s| *s).await; } => Default::default(),
+        };
+        audit_tunnel(&shared, client, &host, port, stats);
     });
     ok_connect()
+}
+
+/// One record per tunnel, written when it closes (with the bytes it carried).
+fn audit_tunnel(
+    shared: &Shared,
+    client: SocketAddr,
+    host: &str,
+    port: u16,
+    stats: crate::net::tunnel::TunnelStats,
+) {
+    let rt = shared.runtime();
+    let mut meta = crate::policy::RequestMeta::new("CONNECT", host, "/");
+    meta.client = client.ip();
+    meta.port = port;
+    let dest = rt
+        .policy
+        .destination(&meta, &shared.learned, std::time::SystemTime::now());
+    let mut rec = crate::audit::AuditRecord::new(
+        crate::audit::RecordKind::Tunnel,
+        &client.to_string(),
+        host,
+        port,
+    );
+    rec.method = Some("CONNECT".into());
+    rec.region = dest.region;
+    rec.jurisdiction = dest.jurisdiction;
+    rec.bytes = stats.client_to_server + stats.server_to_client;
+    rec.action = "allow".into();
+    rec.policy = rt.policy.hash().to_string();
+    if let Err(e) = shared.audit.append(rec) {
+        tracing::error!(error = %e, tunnel.host = %host, "cannot write the tunnel's audit record");
+    }
+    tracing::debug!(client.addr = %client, tunnel.host = %host, up = stats.client_to_server, down = stats.server_to_client, "tunnel closed");
 }
 
 fn ok_connect() -> Response<Body> {
