@@ -243,20 +243,30 @@ impl TextScan {
             if to - i < 16 {
                 m &= (1u32 << (to - i)) - 1;
             }
+            let mut jump = i + 16;
             while m != 0 {
                 let j = i + m.trailing_zeros() as usize;
                 m &= m - 1;
-                st.start(buf, j, last);
+                let e = st.start(buf, j, to, last);
+                if e > j + 1 {
+                    // A run of CJK characters was handled in one go.
+                    if e >= i + 16 {
+                        jump = e;
+                        break;
+                    }
+                    m &= !((1u32 << (e - i)) - 1);
+                }
             }
-            i += 16;
+            i = jump;
         }
         while i < to {
             let prev = buf.get(i - 1).copied().unwrap_or(b'\n');
             let b = buf.get(i).copied().unwrap_or(0);
-            if interesting(prev, b) {
-                st.start(buf, i, last);
-            }
-            i += 1;
+            i = if interesting(prev, b) {
+                st.start(buf, i, to, last).max(i + 1)
+            } else {
+                i + 1
+            };
         }
         st.next = st.base + to as u64;
         if !last {
@@ -267,7 +277,9 @@ impl TextScan {
 
 impl State {
     #[inline(always)]
-    fn start(&mut self, buf: &[u8], j: usize, last: bool) {
+    /// Handles the start at `j`; returns where the next start may be (past a
+    /// run of CJK characters, which are checked here in a tight loop).
+    fn start(&mut self, buf: &[u8], j: usize, to: usize, last: bool) -> usize {
         let g = self.base + j as u64;
         let b = buf.get(j).copied().unwrap_or(0);
         if b.is_ascii_digit() {
@@ -288,17 +300,44 @@ impl State {
                 self.email(buf, j);
             }
         } else if is_cjk_lead(b) {
-            if b == 0xEF && g >= self.skip_tok && fold_at(buf, j).0.is_ascii_digit() {
-                self.token(buf, j, last);
-            } else if g >= self.skip_kw {
-                let w = load8(buf, j);
+            if b == 0xEF && fold_at(buf, j).0.is_ascii_digit() {
+                if g >= self.skip_tok {
+                    self.token(buf, j, last);
+                }
+            } else {
+                return self.cjk_run(buf, j, to);
+            }
+        }
+        j + 1
+    }
+
+    /// Checks every character of a run of well-formed 3-byte characters against
+    /// the CJK filter. Stops before `to`, a full-width digit (a token start) or
+    /// anything else; continuation bytes it steps over are never starts.
+    fn cjk_run(&mut self, buf: &[u8], j: usize, to: usize) -> usize {
+        let mut k = j;
+        while k < to {
+            let (Some(&b), Some(&c1), Some(&c2)) = (buf.get(k), buf.get(k + 1), buf.get(k + 2))
+            else {
+                break;
+            };
+            let well_formed =
+                is_cjk_lead(b) && (0x80..0xC0).contains(&c1) && (0x80..0xC0).contains(&c2);
+            if !well_formed || b == 0xEF && c1 == 0xBC && (0x90..=0x99).contains(&c2) {
+                break;
+            }
+            let g = self.base + k as u64;
+            if g >= self.skip_kw {
+                let w = load8(buf, k);
                 if let Some(slot) = self.det.dict.cjk_slot(w) {
-                    if let Some((id, len)) = self.det.dict.verify_cjk(slot, buf, j) {
+                    if let Some((id, len)) = self.det.dict.verify_cjk(slot, buf, k) {
                         self.keyword(id, g, len);
                     }
                 }
             }
+            k += 3;
         }
+        k.max(j + 1)
     }
 
     fn keyword(&mut self, id: u16, g: u64, len: usize) {
