@@ -490,3 +490,45 @@ async fn graceful_shutdown_lets_in_flight_requests_finish() {
         "listener closed"
     );
 }
+
+#[tokio::test]
+async fn connection_limit_refuses_the_connection_past_it() {
+    let mut cfg = test_config(None, &[]);
+    cfg.limits.max_connections = 1;
+    let proxy = spawn_proxy(cfg).await;
+    // The first connection holds the only slot (a half-sent request head).
+    use tokio::io::AsyncWriteExt;
+    let mut first = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    first
+        .write_all(b"GET http://a.dingtalk.com/ HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let mut second = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    let r = raw_exchange(&mut second, b"").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.body.contains("connection limit"));
+    drop(first);
+    proxy.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_request_head_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut cfg = test_config(None, &[]);
+    cfg.limits.header_read_timeout =
+        sluice::config::units::Dur(std::time::Duration::from_millis(200));
+    let proxy = spawn_proxy(cfg).await;
+    let mut s = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
+    s.write_all(b"GET http://a.dingtalk.com/ HTTP/1.1\r\nHost: a")
+        .await
+        .unwrap();
+    // The proxy closes the connection (possibly after a 408): reading ends, bounded by 5s.
+    let mut buf = Vec::new();
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(5), s.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok(),
+        "the proxy closed a connection whose head never completed"
+    );
+    proxy.shutdown().await;
+}
