@@ -52,6 +52,39 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Decide every request of a HAR capture under a policy (offline), compare two
+    /// policies (--diff), or send the capture through a running proxy (--live).
+    /// Exit 1 when --fail-on found its action; 2 when the HAR or a config is unusable.
+    Replay {
+        /// One JSON object per entry (per changed entry with --diff).
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Exit 1 if any entry's action is this.
+        #[arg(long, value_name = "block|audit")]
+        fail_on: Option<cmd::replay::FailOn>,
+        /// List the entries whose verdict changes under this other config.
+        #[arg(long, value_name = "OTHER.yaml", conflicts_with = "live")]
+        diff: Option<PathBuf>,
+        /// Send the requests through a running proxy instead of deciding offline.
+        #[arg(long, requires = "proxy")]
+        live: bool,
+        /// The proxy for --live, http://HOST:PORT.
+        #[arg(long, value_name = "URL")]
+        proxy: Option<String>,
+        /// The proxy's CA certificate (PEM) for --live.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// Requests in flight at once with --live.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        concurrency: u32,
+        /// Requests started per second at most with --live.
+        #[arg(long, value_name = "R")]
+        rate: Option<f64>,
+        /// The capture.
+        har: PathBuf,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -110,6 +143,30 @@ fn main() -> ExitCode {
                 },
         } => cmd::ca::init(&dir, overwrite, config.as_deref()),
         Command::Check { config } => cmd::check::check(config.as_deref()),
+        Command::Replay {
+            json,
+            config,
+            fail_on,
+            diff,
+            live,
+            proxy,
+            cacert,
+            concurrency,
+            rate,
+            har,
+        } => cmd::replay::replay(&cmd::replay::ReplayArgs {
+            har,
+            config,
+            json,
+            fail_on,
+            diff,
+            live: live.then(|| cmd::replay::LiveArgs {
+                proxy,
+                cacert,
+                concurrency: concurrency as usize,
+                rate,
+            }),
+        }),
         Command::Audit {
             command: AuditCommand::Verify { file },
         } => cmd::audit::verify(&file),

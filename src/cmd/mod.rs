@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod ca;
 pub mod check;
+pub mod replay;
 pub mod run;
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `info`).
