@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
+#[cfg(test)]
+use serde_json::Value;
 
 use super::offline::{Change, Outcome};
 use crate::policy::Action;
@@ -15,22 +17,29 @@ const MAX_CELL: usize = 40;
 /// `{"index": N, "method": …, "url": …, "region": …, "jurisdiction": …,
 /// "classes": {…}, "action": …, "rule": name|null}` — exactly DESIGN.md's keys.
 pub fn json_line(o: &Outcome) -> String {
-    let classes: Map<String, Value> = o
-        .classes
-        .iter()
-        .map(|(c, n)| (c.id().to_owned(), json!(n)))
-        .collect();
-    json!({
-        "index": o.index,
-        "method": o.method,
-        "url": o.url,
-        "region": o.region,
-        "jurisdiction": o.jurisdiction,
-        "classes": classes,
-        "action": o.action.id(),
-        "rule": o.rule,
-    })
-    .to_string()
+    // A struct, not `json!`: the keys come out in the documented order.
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        index: usize,
+        method: &'a str,
+        url: &'a str,
+        region: &'a str,
+        jurisdiction: &'a str,
+        classes: BTreeMap<&'static str, u64>,
+        action: &'static str,
+        rule: Option<&'a str>,
+    }
+    let line = Line {
+        index: o.index,
+        method: &o.method,
+        url: &o.url,
+        region: &o.region,
+        jurisdiction: &o.jurisdiction,
+        classes: o.classes.iter().map(|(c, n)| (c.id(), *n)).collect(),
+        action: o.action.id(),
+        rule: o.rule.as_deref(),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 fn classes_cell(o: &Outcome) -> String {
@@ -50,6 +59,15 @@ fn classes_cell(o: &Outcome) -> String {
         s.push_str(" (incomplete)");
     }
     s
+}
+
+/// The region, or the jurisdiction when only that is known (`mainland-china?`).
+fn region_cell(o: &Outcome) -> String {
+    if o.region == crate::policy::UNKNOWN && o.jurisdiction != crate::policy::UNKNOWN {
+        format!("{}?", o.jurisdiction)
+    } else {
+        o.region.clone()
+    }
 }
 
 fn cut(s: &str) -> String {
@@ -97,7 +115,7 @@ fn row(o: &Outcome) -> Vec<String> {
         o.index.to_string(),
         o.method.clone(),
         cut(&o.host),
-        o.region.clone(),
+        region_cell(o),
         cut(&classes_cell(o)),
         o.action.id().to_owned(),
         o.rule.clone().unwrap_or_else(|| "-".to_owned()),
