@@ -67,12 +67,19 @@ enum Command {
         /// List the entries whose verdict changes under this other config.
         #[arg(long, value_name = "OTHER.yaml", conflicts_with = "live")]
         diff: Option<PathBuf>,
-        /// Send the requests through a running proxy instead of deciding offline.
-        #[arg(long, requires = "proxy")]
+        /// Send the requests through a proxy instead of deciding offline: the one
+        /// at --proxy, else a sluice started in-process under --config.
+        #[arg(long)]
         live: bool,
         /// The proxy for --live, http://HOST:PORT.
-        #[arg(long, value_name = "URL")]
+        #[arg(long, value_name = "URL", requires = "live")]
         proxy: Option<String>,
+        /// For the in-process proxy of --live: HOST:PORT:IP:PORT2 (repeatable).
+        #[arg(long, value_name = "HOST:PORT:IP:PORT2", requires = "live")]
+        resolve: Vec<ResolveRule>,
+        /// For the in-process proxy of --live: extra upstream PEM roots (repeatable).
+        #[arg(long, value_name = "FILE", requires = "live")]
+        upstream_ca: Vec<PathBuf>,
         /// The proxy's CA certificate (PEM) for --live.
         #[arg(long, value_name = "FILE")]
         cacert: Option<PathBuf>,
@@ -150,6 +157,8 @@ fn main() -> ExitCode {
             diff,
             live,
             proxy,
+            resolve,
+            upstream_ca,
             cacert,
             concurrency,
             rate,
@@ -160,9 +169,11 @@ fn main() -> ExitCode {
             json,
             fail_on,
             diff,
-            live: live.then(|| cmd::replay::LiveArgs {
+            live: live.then_some(cmd::replay::LiveArgs {
                 proxy,
                 cacert,
+                resolve,
+                upstream_ca,
                 concurrency: concurrency as usize,
                 rate,
             }),

@@ -380,6 +380,72 @@ async fn live_replay_through_a_running_sluice() {
     proxy.shutdown().await;
 }
 
+/// `sluice replay --live` without `--proxy`: its own sluice, with `--resolve`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_live_with_an_in_process_proxy() {
+    let pki = Pki::new("replay cli origins");
+    let dingtalk = Origin::https(pki.issue(&["oapi.dingtalk.com"])).await;
+    let resolve = format!("oapi.dingtalk.com:443:{}", dingtalk.addr);
+    let ca = pki.ca_file();
+    let f = fixture("dingtalk-media-upload.har");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args([
+            "replay",
+            "--live",
+            "--json",
+            "--resolve",
+            &resolve,
+            "--upstream-ca",
+        ])
+        .arg(&ca)
+        .arg(&f)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("run sluice");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(
+        (lines[0]["blocked"].as_bool(), lines[0]["status"].as_u64()),
+        (Some(true), Some(200))
+    );
+    assert_eq!(
+        (lines[1]["blocked"].as_bool(), lines[1]["status"].as_u64()),
+        (Some(false), Some(200))
+    );
+    assert_eq!(
+        dingtalk.requests().len(),
+        1,
+        "only the clean upload reaches the origin"
+    );
+}
+
+#[test]
+fn cli_live_refuses_resolve_for_a_remote_proxy() {
+    let f = fixture("dingtalk-media-upload.har");
+    let (code, _, err) = sluice(&[
+        "replay",
+        "--live",
+        "--proxy",
+        "http://127.0.0.1:9",
+        "--resolve",
+        "a.b:443:127.0.0.1:1",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("give them to that proxy"), "{err}");
+}
+
 #[tokio::test]
 async fn live_replay_reports_an_unreachable_proxy_per_entry() {
     let media = har::load_file(&fixture("dingtalk-media-upload.har")).unwrap();

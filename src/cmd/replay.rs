@@ -31,11 +31,14 @@ impl std::str::FromStr for FailOn {
     }
 }
 
-/// Live mode's flags.
+/// Live mode's flags. Without `proxy`, replay starts its own sluice on
+/// 127.0.0.1 under `--config`, with `resolve` and `upstream_ca` applied to it.
 #[derive(Clone, Debug, Default)]
 pub struct LiveArgs {
     pub proxy: Option<String>,
     pub cacert: Option<PathBuf>,
+    pub resolve: Vec<crate::config::ResolveRule>,
+    pub upstream_ca: Vec<PathBuf>,
     pub concurrency: usize,
     pub rate: Option<f64>,
 }
@@ -69,7 +72,7 @@ pub fn replay(args: &ReplayArgs) -> CmdResult {
         }
     };
     if let Some(l) = &args.live {
-        return live_mode(&har, l, args.json);
+        return live_mode(&har, l, args.config.as_deref(), args.json);
     }
     let cfg = match load_config(args.config.as_deref()) {
         Ok(c) => c,
@@ -122,27 +125,59 @@ pub fn replay(args: &ReplayArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn live_mode(har: &har::Har, l: &LiveArgs, json: bool) -> CmdResult {
-    let Some(proxy) = &l.proxy else {
-        eprintln!("sluice: --live needs --proxy http://HOST:PORT");
-        return Ok(ExitCode::from(UNUSABLE));
-    };
-    let proxy = match live::proxy_authority(proxy) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("sluice: {e}");
-            return Ok(ExitCode::from(UNUSABLE));
-        }
-    };
-    let mut opts = live::LiveOptions::new(proxy);
+fn live_mode(har: &har::Har, l: &LiveArgs, config_path: Option<&Path>, json: bool) -> CmdResult {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut opts = live::LiveOptions::new(String::new());
     opts.cacert = l.cacert.clone();
     opts.concurrency = l.concurrency.max(1);
     opts.rate = l.rate;
     opts.progress = !json;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let results = match rt.block_on(live::run(har, &opts)) {
+    // Kept alive for the run: the in-process proxy, its CA and audit log.
+    let mut own: Option<(crate::app::Running, tempfile::TempDir)> = None;
+    match &l.proxy {
+        Some(url) => {
+            if !l.resolve.is_empty() || !l.upstream_ca.is_empty() {
+                eprintln!("sluice: --resolve and --upstream-ca configure the proxy replay starts itself; with --proxy, give them to that proxy");
+                return Ok(ExitCode::from(UNUSABLE));
+            }
+            opts.proxy = match live::proxy_authority(url) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("sluice: {e}");
+                    return Ok(ExitCode::from(UNUSABLE));
+                }
+            };
+        }
+        None => {
+            let mut cfg = match load_config(config_path) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let dir = tempfile::tempdir()?;
+            cfg.apply(&config::Overrides {
+                listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+                ca_dir: Some(dir.path().join("certs")),
+                audit_log: Some(dir.path().join("audit.jsonl")),
+                resolve: l.resolve.clone(),
+                upstream_ca: l.upstream_ca.clone(),
+            });
+            let running = rt.block_on(crate::app::start(&cfg))?;
+            opts.proxy = running.local_addr().to_string();
+            opts.cacert = Some(running.ca_cert.clone());
+            eprintln!(
+                "sluice: replaying through an in-process sluice on {}",
+                opts.proxy
+            );
+            own = Some((running, dir));
+        }
+    }
+    let outcome = rt.block_on(live::run(har, &opts));
+    if let Some((running, _dir)) = own {
+        rt.block_on(running.shutdown());
+    }
+    let results = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("sluice: {e}");
