@@ -516,6 +516,16 @@ fn record_then_replay_gives_the_same_verdicts() {
             let back = har::load(text.as_bytes()).unwrap_or_else(|e| panic!("{tag} {name}: {e}"));
             let outs = offline::replay(&cfg, &back).unwrap();
             assert_eq!(verdicts(&outs), want, "{tag} {name}");
+            let classes: Vec<_> = outs.iter().map(|o| o.classes.clone()).collect();
+            let want_classes: Vec<_> = offline::replay(&cfg, &original)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.classes)
+                .collect();
+            assert_eq!(
+                classes, want_classes,
+                "{tag} {name}: masked values keep their class and count"
+            );
             let regions: Vec<String> = outs.iter().map(|o| o.region.clone()).collect();
             let want_regions: Vec<String> = offline::replay(&cfg, &original)
                 .unwrap()

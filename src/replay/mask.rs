@@ -402,6 +402,18 @@ mod tests {
         assert!(!u.contains("abc123") && u.contains("type=file"), "{u}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Any text: no panic, and masking replaces characters one for one.
+        #[test]
+        fn masking_any_text_keeps_its_shape(text in "[0-9０-９a-z@. ()+-]{0,80}|\\PC{0,80}") {
+            let e = Engine::shipped();
+            let m = Masker::with_key(&e, b"prop");
+            let out = m.text(&text);
+            proptest::prop_assert_eq!(out.chars().count(), text.chars().count());
+        }
+    }
+
     #[test]
     fn binary_and_encoded_bodies_are_dropped() {
         let e = engine();
