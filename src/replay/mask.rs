@@ -69,15 +69,7 @@ impl<'a> Masker<'a> {
 
     /// `url` with its query secrets redacted.
     pub fn url(&self, url: &str) -> String {
-        // Only the part after the authority goes through redact_path.
-        let start = url.find("://").map_or(0, |i| i + 3);
-        match url.get(start..).and_then(|rest| rest.find('/')) {
-            Some(slash) => {
-                let (head, pq) = url.split_at(start + slash);
-                format!("{head}{}", crate::audit::redact_path(pq))
-            }
-            None => url.to_owned(),
-        }
+        redact_url(url)
     }
 
     pub fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
@@ -229,6 +221,19 @@ impl<'a> Masker<'a> {
         }
         out.push_str(text.get(copied..).unwrap_or_default());
         out
+    }
+}
+
+/// An absolute URL with query secrets redacted (`crate::audit::redact_path` on
+/// everything after the authority).
+pub fn redact_url(url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url.get(start..).and_then(|rest| rest.find('/')) {
+        Some(slash) => {
+            let (head, pq) = url.split_at(start + slash);
+            format!("{head}{}", crate::audit::redact_path(pq))
+        }
+        None => url.to_owned(),
     }
 }
 

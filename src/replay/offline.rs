@@ -131,22 +131,7 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
 
 /// `scheme://host[:port]/path?query` with query secrets redacted.
 pub fn display_url(meta: &RequestMeta) -> String {
-    let default_port = if meta.scheme == "https" { 443 } else { 80 };
-    let host = if meta.host.contains(':') {
-        format!("[{}]", meta.host)
-    } else {
-        meta.host.clone()
-    };
-    let port = if meta.port == default_port {
-        String::new()
-    } else {
-        format!(":{}", meta.port)
-    };
-    format!(
-        "{}://{host}{port}{}",
-        meta.scheme,
-        crate::audit::redact_path(&meta.path_and_query())
-    )
+    super::mask::redact_url(&super::record::RecordedFlow::url_of(meta))
 }
 
 /// An entry whose verdict differs between two policies.

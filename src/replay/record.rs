@@ -34,6 +34,24 @@ pub struct RecordedFlow {
     pub response: Option<RecordedResponse>,
 }
 
+impl RecordedFlow {
+    /// The absolute URL of a request the proxy saw (unredacted: the recorder masks).
+    pub fn url_of(meta: &crate::policy::RequestMeta) -> String {
+        let default_port = if meta.scheme == "https" { 443 } else { 80 };
+        let host = if meta.host.contains(':') {
+            format!("[{}]", meta.host)
+        } else {
+            meta.host.clone()
+        };
+        let port = if meta.port == default_port {
+            String::new()
+        } else {
+            format!(":{}", meta.port)
+        };
+        format!("{}://{host}{port}{}", meta.scheme, meta.path_and_query())
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct RecordedResponse {
     pub status: u16,
