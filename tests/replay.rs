@@ -537,19 +537,19 @@ fn record_then_replay_gives_the_same_verdicts() {
                 "{tag} {name}: learning survives the recording"
             );
             if masked {
-                for secret in [
+                // Tokens, keys and signatures anywhere (URLs, headers, JSON answers), and the ids.
+                let secrets = [
                     "3f9a1c0d2b7e4a55",
                     "77aa",
                     "a1b2c3",
-                    "LTAI5t:sig\"",
+                    "LTAI5t",
+                    "Signature=abc",
                     &hkid(1),
                     &hkid(7),
-                ] {
-                    let in_headers_or_urls = text.contains(&format!("\"{secret}\""))
-                        || text.contains(&format!("={secret}"));
-                    let raw_id = secret.contains('(') && text.contains(secret);
+                ];
+                for secret in secrets {
                     assert!(
-                        !in_headers_or_urls && !raw_id,
+                        !text.contains(secret),
                         "{tag} {name}: {secret} is in the recording"
                     );
                 }

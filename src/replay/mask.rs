@@ -16,6 +16,8 @@
 //!   is re-drawn (a bounded number of times, keeping more of its leading digits
 //!   each round) until the engine classifies its masked form the same way in the
 //!   same surroundings: check digits, dates and prefixes stay valid.
+//! - Credentials in text bodies (`secrets`): query secrets of every URL, and JSON
+//!   string values under keys such as `Authorization`, `*token*`, `*signature*`.
 //! - Other bodies (binary, compressed, not UTF-8) are dropped: they cannot be
 //!   masked value by value.
 
@@ -102,7 +104,7 @@ impl<'a> Masker<'a> {
             return None;
         }
         let text = std::str::from_utf8(body).ok()?;
-        Some(self.text(text).into_bytes())
+        Some(self.text(&super::secrets::redact(text)).into_bytes())
     }
 
     /// Masks digit runs and e-mail local parts in `text`.

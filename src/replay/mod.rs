@@ -4,7 +4,7 @@
 //! - `har`: the loader and writer; `decide`: one request through the proxy's own
 //!   policy and engine calls; `offline`: a whole capture in order, with learning;
 //! - `report`: table, summary, JSON lines, diff; `live`: through a running proxy;
-//! - `record` and `mask`: `sluice run --record`, sensitive values masked.
+//! - `record`, `mask` and `secrets`: `sluice run --record`, sensitive values masked.
 
 pub mod decide;
 pub mod har;
@@ -13,3 +13,4 @@ pub mod mask;
 pub mod offline;
 pub mod record;
 pub mod report;
+pub mod secrets;
