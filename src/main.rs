@@ -65,6 +65,46 @@ enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
     },
+    /// Decide every request of a HAR capture under a policy (offline), compare two
+    /// policies (--diff), or send the capture through a running proxy (--live).
+    /// Exit 1 when --fail-on found its action; 2 when the HAR or a config is unusable.
+    Replay {
+        /// One JSON object per entry (per changed entry with --diff).
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Exit 1 if any entry's action is this.
+        #[arg(long, value_name = "block|audit")]
+        fail_on: Option<cmd::replay::FailOn>,
+        /// List the entries whose verdict changes under this other config.
+        #[arg(long, value_name = "OTHER.yaml", conflicts_with = "live")]
+        diff: Option<PathBuf>,
+        /// Send the requests through a proxy instead of deciding offline: the one
+        /// at --proxy, else a sluice started in-process under --config.
+        #[arg(long)]
+        live: bool,
+        /// The proxy for --live, http://HOST:PORT.
+        #[arg(long, value_name = "URL", requires = "live")]
+        proxy: Option<String>,
+        /// For the in-process proxy of --live: HOST:PORT:IP:PORT2 (repeatable).
+        #[arg(long, value_name = "HOST:PORT:IP:PORT2", requires = "live")]
+        resolve: Vec<ResolveRule>,
+        /// For the in-process proxy of --live: extra upstream PEM roots (repeatable).
+        #[arg(long, value_name = "FILE", requires = "live")]
+        upstream_ca: Vec<PathBuf>,
+        /// The proxy's CA certificate (PEM) for --live.
+        #[arg(long, value_name = "FILE")]
+        cacert: Option<PathBuf>,
+        /// Requests in flight at once with --live.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        concurrency: u32,
+        /// Requests started per second at most with --live.
+        #[arg(long, value_name = "R")]
+        rate: Option<f64>,
+        /// The capture.
+        har: PathBuf,
+    },
     /// Work with the audit log.
     Audit {
         #[command(subcommand)]
@@ -129,6 +169,34 @@ fn main() -> ExitCode {
             content_type,
             paths,
         } => cmd::scan::scan(&paths, json, config.as_deref(), content_type.as_deref()),
+        Command::Replay {
+            json,
+            config,
+            fail_on,
+            diff,
+            live,
+            proxy,
+            resolve,
+            upstream_ca,
+            cacert,
+            concurrency,
+            rate,
+            har,
+        } => cmd::replay::replay(&cmd::replay::ReplayArgs {
+            har,
+            config,
+            json,
+            fail_on,
+            diff,
+            live: live.then_some(cmd::replay::LiveArgs {
+                proxy,
+                cacert,
+                resolve,
+                upstream_ca,
+                concurrency: concurrency as usize,
+                rate,
+            }),
+        }),
         Command::Audit {
             command: AuditCommand::Verify { file },
         } => cmd::audit::verify(&file),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod ca;
 pub mod check;
+pub mod replay;
 pub mod run;
 pub mod scan;
 

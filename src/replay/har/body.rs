@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::{opt_string, req_string, scalar, At, HarError};
 
 /// Boundary used when a multipart `mimeType` does not carry one.
-pub(super) const DEFAULT_BOUNDARY: &str = "----sluice-har-7MA4YWxkTrZu0gW";
+pub const DEFAULT_BOUNDARY: &str = "----sluice-har-7MA4YWxkTrZu0gW";
 
 const LENIENT: GeneralPurposeConfig =
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);

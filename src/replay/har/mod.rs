@@ -10,7 +10,7 @@
 
 mod body;
 mod raw;
-mod write;
+pub(crate) mod write;
 
 #[cfg(test)]
 mod tests;
@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use raw::{Array, Object, RawDoc, RawEntry};
 
+pub use body::DEFAULT_BOUNDARY;
 pub use write::write;
 
 /// Inputs larger than this are rejected before parsing: a parsed `Value` costs

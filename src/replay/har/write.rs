@@ -20,6 +20,11 @@ pub fn write(entries: &[HarEntry], creator: &str) -> String {
     format!("{doc:#}\n")
 }
 
+/// One entry as `write` serialises it (the recorder writes entries one by one).
+pub(crate) fn entry_value(e: &HarEntry) -> Value {
+    entry(e)
+}
+
 fn entry(e: &HarEntry) -> Value {
     let started = e.started.clone().unwrap_or_else(crate::audit::now_ts);
     json!({
