@@ -32,6 +32,8 @@ pub enum StartError {
     Config(String),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
+    Record(#[from] crate::replay::record::RecordError),
 }
 
 /// A running proxy: its address, its CA, and the handle that stops it.
@@ -122,8 +124,19 @@ pub fn ca_options(cfg: &Config) -> CaOptions {
     opts
 }
 
+/// What a run needs beyond its configuration.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    /// `--record FILE.har`: write intercepted flows there, sensitive values masked.
+    pub record: Option<PathBuf>,
+}
+
 /// Builds everything from a validated config, binds the listener and starts serving.
 pub async fn start(cfg: &Config) -> Result<Running, StartError> {
+    start_with(cfg, &StartOptions::default()).await
+}
+
+pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, StartError> {
     let (ca, ca_created) = CertAuthority::load_or_init(&cfg.tls.ca_dir, &ca_options(cfg))?;
     let ca_cert = cfg.tls.ca_dir.join("sluice-ca.pem");
     let listener = TcpListener::bind(cfg.listen)
@@ -156,7 +169,14 @@ pub async fn start(cfg: &Config) -> Result<Running, StartError> {
         crate::audit::Fsync::Never
     };
     let audit = crate::audit::AuditSink::open_with(&cfg.audit.path, fsync)?;
-    let shared = Arc::new(Shared::new(
+    let recorder = match &opts.record {
+        Some(path) => Some(Arc::new(crate::replay::record::Recorder::create(
+            path,
+            cfg.engine.clone(),
+        )?)),
+        None => None,
+    };
+    let mut shared = Shared::new(
         cfg.limits.clone(),
         HostSet::new(cfg.intercept.hosts.iter().map(String::as_str)).map_err(StartError::Config)?,
         HostSet::new(cfg.intercept.bypass.iter().map(String::as_str))
@@ -167,7 +187,9 @@ pub async fn start(cfg: &Config) -> Result<Running, StartError> {
         hard_rx,
         audit,
         Runtime::from_config(cfg),
-    ));
+    );
+    shared.recorder = recorder;
+    let shared = Arc::new(shared);
     let acl = Acl::new(&cfg.clients.allow);
     let (begin_tx, begin_rx) = watch::channel(false);
     let grace = cfg.limits.shutdown_grace.get();

@@ -41,6 +41,9 @@ enum Command {
         /// Extra PEM roots for upstream servers (repeatable).
         #[arg(long, value_name = "FILE")]
         upstream_ca: Vec<PathBuf>,
+        /// Write the intercepted flows to this HAR file, sensitive values masked.
+        #[arg(long, value_name = "FILE.har")]
+        record: Option<PathBuf>,
     },
     /// Manage the local CA.
     Ca {
@@ -144,6 +147,7 @@ fn main() -> ExitCode {
             audit_log,
             resolve,
             upstream_ca,
+            record,
         } => cmd::run::run(
             config.as_deref(),
             &Overrides {
@@ -153,6 +157,7 @@ fn main() -> ExitCode {
                 resolve,
                 upstream_ca,
             },
+            &sluice::app::StartOptions { record },
         ),
         Command::Ca {
             command:

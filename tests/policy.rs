@@ -672,3 +672,71 @@ async fn an_unwritable_audit_log_fails_closed() {
     assert_eq!(a.status, StatusCode::OK);
     w.proxy.shutdown().await;
 }
+
+#[tokio::test]
+async fn recorded_flows_replay_to_the_same_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let har_path = dir.path().join("today.har");
+    let pki = Pki::new("test origin CA");
+    let names = ["oapi.dingtalk.com", "oapi.dingtalk.io"];
+    let origin = Origin::https(pki.issue(&names)).await;
+    let resolve: Vec<_> = names.iter().map(|n| (*n, 443, origin.addr)).collect();
+    let proxy = spawn_proxy_with(
+        shipped_config(Some(pki.ca_file()), &resolve),
+        sluice::app::StartOptions {
+            record: Some(har_path.clone()),
+        },
+    )
+    .await;
+    let roots = roots_from_pem(&proxy.ca_pem());
+    let chat = |id: String| {
+        serde_json::json!({"msg": {"text": {"content": format!("身份證 {id}")}}}).to_string()
+    };
+    for (i, host) in names.iter().enumerate() {
+        let tcp = connect_via(proxy.addr, &format!("{host}:443"), "")
+            .await
+            .unwrap();
+        let tls = tls_over(tcp, host, roots.clone(), &[b"http/1.1"])
+            .await
+            .unwrap();
+        let mut req = request(
+            "POST",
+            &format!(
+                "https://{host}/topapi/message/corpconversation/asyncsend_v2?access_token=SECRET"
+            ),
+            full_body(chat(hkid(i as u32))),
+        );
+        req.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        let a = send(tls, false, req).await;
+        assert_eq!(a.status, StatusCode::OK);
+    }
+    proxy.shutdown().await;
+
+    let text = std::fs::read_to_string(&har_path).unwrap();
+    assert!(
+        !text.contains(&hkid(0)) && !text.contains(&hkid(1)),
+        "identity numbers are masked"
+    );
+    let har = sluice::replay::har::load_file(&har_path).expect("the recording is a valid HAR");
+    assert_eq!(har.entries.len(), 2);
+    for e in &har.entries {
+        assert!(
+            !e.request.url.contains("SECRET"),
+            "query secrets are masked: {}",
+            e.request.url
+        );
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["replay", "--json"])
+        .arg(&har_path)
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lines[0]["action"], "block");
+    assert_eq!(lines[1]["action"], "audit");
+}

@@ -6,7 +6,11 @@ use std::process::ExitCode;
 use super::CmdResult;
 use crate::config::{self, Overrides};
 
-pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> CmdResult {
+pub fn run(
+    config_path: Option<&Path>,
+    overrides: &Overrides,
+    opts: &crate::app::StartOptions,
+) -> CmdResult {
     let mut cfg = match config::load(config_path) {
         Ok(c) => c,
         Err(errors) => {
@@ -19,7 +23,13 @@ pub fn run(config_path: Option<&Path>, overrides: &Overrides) -> CmdResult {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let running = crate::app::start(&cfg).await?;
+        let running = crate::app::start_with(&cfg, opts).await?;
+        if let Some(r) = &opts.record {
+            eprintln!(
+                "sluice: recording intercepted flows to {} (sensitive values masked)",
+                r.display()
+            );
+        }
         if running.ca_created {
             eprintln!(
                 "sluice: created a new CA at {} — install it in your trust store (see README)",

@@ -16,6 +16,7 @@ pub mod headers;
 pub mod hold;
 pub mod intercept;
 pub mod pipeline;
+pub mod record;
 pub mod respond;
 pub mod upstream;
 
@@ -67,6 +68,8 @@ pub struct Shared {
     pub audit: AuditSink,
     /// Where DingTalk said uploads will go; outlives reloads.
     pub learned: LearnedRegions,
+    /// `run --record FILE.har`.
+    pub recorder: Option<Arc<crate::replay::record::Recorder>>,
     runtime: RwLock<Arc<Runtime>>,
 }
 
@@ -93,6 +96,7 @@ impl Shared {
             leaves,
             hard_stop,
             audit,
+            recorder: None,
             runtime: RwLock::new(Arc::new(runtime)),
         }
     }

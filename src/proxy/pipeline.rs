@@ -19,9 +19,8 @@ use super::{Runtime, Shared};
 use crate::audit::{AuditRecord, RecordKind, ShadowHit};
 use crate::inspect::{ContentHint, Findings, Incomplete, IncompleteReason};
 use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict};
-
-/// Largest upload-info answer read to learn where the next upload goes.
-const LEARN_MAX: usize = 1 << 20;
+use crate::replay::decide::LEARN_MAX;
+use crate::replay::record::{RecordedFlow, MAX_BODY};
 
 /// The hyper service behind every intercepted or plain-HTTP request.
 pub async fn handle(
@@ -41,18 +40,39 @@ pub async fn handle(
         .policy
         .destination(&meta, &shared.learned, SystemTime::now());
     let learn = rt.policy.is_upload_info(&meta);
-    let resp = match rt.policy.plan(&meta, &dest) {
+    let recording = shared.recorder.as_ref().map(|r| {
+        let flow = RecordedFlow {
+            started: Some(crate::audit::now_ts()),
+            method: meta.method.clone(),
+            url: RecordedFlow::url_of(&meta),
+            request_headers: super::record::headers_of(&parts.headers),
+            request_body: None,
+            response: None,
+        };
+        (r.clone(), flow)
+    });
+    // A copy of the held body for the recording, when there is one.
+    let mut copy = recording.as_ref().map(|_| Vec::new());
+    let mut was_held = false;
+    let mut resp = match rt.policy.plan(&meta, &dest) {
         BodyPlan::Decided(v) => {
             decided(&shared, &rt, &meta, &dest, &target, parts, incoming, v).await
         }
         // Shadow rules that read the body get it held too: simpler than a tee, and
         // the enforced outcome is the same.
         BodyPlan::Hold | BodyPlan::Observe => {
-            held(&shared, &rt, &meta, &dest, &target, parts, incoming).await
+            was_held = true;
+            let copy = copy.as_mut();
+            held(&shared, &rt, &meta, &dest, &target, parts, incoming, copy).await
         }
     };
     if learn {
-        return Ok(learn_from(&shared, &rt, &meta, resp).await);
+        resp = learn_from(&shared, &rt, &meta, resp).await;
+    }
+    if let Some((recorder, mut flow)) = recording {
+        // Bodies that streamed through unheld were never in sluice's hands whole.
+        flow.request_body = copy.filter(|_| was_held);
+        resp = super::record::tap(recorder, flow, resp);
     }
     Ok(resp)
 }
@@ -105,6 +125,7 @@ async fn decided(
 }
 
 /// Holds the body while the engine reads it, then decides.
+#[allow(clippy::too_many_arguments)]
 async fn held(
     shared: &Shared,
     rt: &Runtime,
@@ -113,6 +134,7 @@ async fn held(
     target: &Target,
     parts: Parts,
     mut incoming: Incoming,
+    mut copy: Option<&mut Vec<u8>>,
 ) -> Response<Body> {
     let hint = ContentHint {
         content_type: meta.content_type.clone(),
@@ -138,6 +160,10 @@ async fn held(
                 return Refusal::BadRequest("the request body ended early".into()).into_response();
             }
         };
+        if let Some(c) = copy.as_deref_mut() {
+            let room = MAX_BODY.saturating_sub(c.len());
+            c.extend_from_slice(&data[..data.len().min(room)]);
+        }
         match hold.push(data.clone()) {
             Ok(()) => scanner.feed(&data),
             Err(HoldError::TooLarge { .. }) => {

@@ -70,13 +70,19 @@ pub fn shipped_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, Socke
 }
 
 /// Starts a proxy on `cfg` with a fresh CA directory and an audit log in a temp dir.
-pub async fn spawn_proxy(mut cfg: Config) -> TestProxy {
+pub async fn spawn_proxy(cfg: Config) -> TestProxy {
+    spawn_proxy_with(cfg, sluice::app::StartOptions::default()).await
+}
+
+pub async fn spawn_proxy_with(mut cfg: Config, opts: sluice::app::StartOptions) -> TestProxy {
     let dir = tempfile::tempdir().unwrap();
     cfg.tls.ca_dir = dir.path().join("certs");
     if cfg.audit.path.is_relative() {
         cfg.audit.path = dir.path().join("audit.jsonl");
     }
-    let running = sluice::app::start(&cfg).await.expect("proxy starts");
+    let running = sluice::app::start_with(&cfg, &opts)
+        .await
+        .expect("proxy starts");
     TestProxy {
         addr: running.local_addr(),
         ca_pem_path: running.ca_cert.clone(),
