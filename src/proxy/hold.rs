@@ -123,7 +123,7 @@ impl Spill {
             file,
             key,
             records: 0,
-            pending: BytesMut::with_capacity(RECORD),
+            pending: BytesMut::with_capacity(RECORD + AES_256_GCM.tag_len()),
         })
     }
 
@@ -150,7 +150,12 @@ impl Spill {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut rec = std::mem::take(&mut self.pending).to_vec();
+        // A unique BytesMut becomes its Vec without a copy.
+        let mut rec: Vec<u8> = std::mem::replace(
+            &mut self.pending,
+            BytesMut::with_capacity(RECORD + AES_256_GCM.tag_len()),
+        )
+        .into();
         self.key
             .seal_in_place_append_tag(Self::nonce(self.records), Aad::empty(), &mut rec)
             .map_err(|_| HoldError::Crypto)?;
@@ -159,7 +164,6 @@ impl Spill {
             .write_all(&(rec.len() as u32).to_be_bytes())
             .and_then(|_| self.file.write_all(&rec))
             .map_err(HoldError::Spool)?;
-        self.pending = BytesMut::with_capacity(RECORD);
         Ok(())
     }
 }
