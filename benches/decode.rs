@@ -62,26 +62,42 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    let chinese = "根據個人資料保護法,本公司員工的健康紀錄與身份證明文件不得傳送至境外伺服器。".repeat(12_000);
+    let chinese = "根據個人資料保護法,本公司員工的健康紀錄與身份證明文件不得傳送至境外伺服器。"
+        .repeat(12_000);
     g.throughput(Throughput::Bytes(chinese.len() as u64));
     g.bench_function("dense_chinese_text", |b| {
-        b.iter(|| black_box(scan(chinese.as_bytes(), &ContentHint::default(), &limits, 16 << 10)))
+        b.iter(|| {
+            black_box(scan(
+                chinese.as_bytes(),
+                &ContentHint::default(),
+                &limits,
+                16 << 10,
+            ))
+        })
     });
 
     let csv = {
         let mut s = String::from("name,hkid,phone,note\r\n");
         for i in 0..20_000 {
-            s.push_str(&format!("\"Chan, Tai Man {i}\",A{i:06}(7),+853 6612 {i:04},住院 {i}\r\n"));
+            s.push_str(&format!(
+                "\"Chan, Tai Man {i}\",A{i:06}(7),+853 6612 {i:04},住院 {i}\r\n"
+            ));
         }
         s.into_bytes()
     };
     let csv_hint = ContentHint::content_type("text/csv");
     g.throughput(Throughput::Bytes(csv.len() as u64));
-    g.bench_function("csv", |b| b.iter(|| black_box(scan(&csv, &csv_hint, &limits, 16 << 10))));
+    g.bench_function("csv", |b| {
+        b.iter(|| black_box(scan(&csv, &csv_hint, &limits, 16 << 10)))
+    });
 
     let multipart = {
         let mut m = b"--bnd\r\nContent-Disposition: form-data; name=\"media\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\n".to_vec();
-        m.extend_from_slice("Meeting notes 會議紀錄 with the client.\r\n".repeat(25_000).as_bytes());
+        m.extend_from_slice(
+            "Meeting notes 會議紀錄 with the client.\r\n"
+                .repeat(25_000)
+                .as_bytes(),
+        );
         m.extend_from_slice(b"\r\n--bnd--\r\n");
         m
     };

@@ -349,6 +349,13 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            name: "multipart part in base64 transfer encoding",
+            input: b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"id.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\nSEtJRCBBMTIzNDU2KDcpIGFuZCBhIGZldyBtb3JlIHdvcmRz\r\n--b--\r\n".to_vec(),
+            events: Some(vec![f("file"), t("id.txt"), B, f("file"), t("HKID A123456(7) and a few more words"), B, B]),
+            formats: vec!["multipart", "base64"],
+            ..Case::default()
+        },
+        Case {
             name: "multipart without closing boundary",
             input: multi[..multi.len() - 24].to_vec(),
             hint: hint(Some("multipart/form-data; boundary=----sluiceB0undary"), None, None),
@@ -444,6 +451,17 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            name: "pdf form field values and info outside the content",
+            input: {
+                let mut p = pdf(b"BT (Application) Tj ET", "flate");
+                p.extend_from_slice(b"5 0 obj << /T (hkid) /V (A123456\\(7\\)) /Version 2 >> endobj 6 0 obj << /Author <FEFF9673> >> endobj");
+                p
+            },
+            events: Some(vec![t("Application"), B, t("A123456(7)"), B, t("陳"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
             name: "pdf whose only stream has an unknown filter",
             input: pdf(b"BT (secret) Tj ET", "lzw"),
             formats: vec!["pdf"],
@@ -462,6 +480,15 @@ fn cases() -> Vec<Case> {
             input: format!(r#"{{"file":"{b64_doc}","note":"{b64_text}","token":"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="}}"#).into_bytes(),
             pairs: vec![("token", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=")],
             contains: vec!["Embedded HKID A123456(7)", "diagnosis diabetes, HKID A123456(7)"],
+            formats: vec!["json", "base64", "docx"],
+            media: vec!["image/png"],
+            ..Case::default()
+        },
+        Case {
+            name: "data urls in json: an image skipped, a document read",
+            input: format!(r#"{{"img":"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB","doc":"data:application/vnd.openxmlformats-officedocument.wordprocessingml.document;base64,{b64_doc}","plain":"data: not a url"}}"#).into_bytes(),
+            pairs: vec![("plain", "data: not a url")],
+            contains: vec!["Embedded HKID A123456(7)"],
             formats: vec!["json", "base64", "docx"],
             media: vec!["image/png"],
             ..Case::default()
@@ -656,6 +683,36 @@ fn zip_entry_bomb_hits_the_ratio_limit() {
         "entry read stopped at the cap: {}",
         sink.text
     );
+}
+
+#[test]
+fn docx_whose_text_is_a_bomb_reports_the_ratio_not_bad_xml() {
+    let mut xml = br#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>"#.to_vec();
+    xml.resize(xml.len() + (4 << 20), b'a');
+    xml.extend_from_slice(b"</w:t></w:r></w:p></w:body></w:document>");
+    let bomb = zip_of(&[("word/document.xml", &xml)]);
+    let (_, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+    assert_eq!(report.formats, vec!["docx"]);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+}
+
+#[test]
+fn encrypted_zip_entry_is_reported() {
+    let mut z = zip_of(&[("secret.txt", b"A123456(7)")]);
+    // Set the "encrypted" flag in the local and the central header.
+    for (sig, off) in [(b"PK\x03\x04", 6usize), (b"PK\x01\x02", 8)] {
+        let at = memchr::memmem::find(&z, sig).unwrap();
+        z[at + off] |= 1;
+    }
+    let (sink, report) = scan_counting(&z, &ContentHint::default(), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::Encrypted)
+    );
+    assert_eq!(sink.text, 0);
 }
 
 #[test]

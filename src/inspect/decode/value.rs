@@ -14,9 +14,13 @@ use crate::inspect::sink::TextSink;
 /// Base64 characters needed before deciding that a value is base64: shorter
 /// runs are tokens and identifiers, and stay text.
 const B64_PROBE: usize = 64;
+/// Room for a `data:<mime>;base64,` prefix (Office mime types are long).
+const HEAD_CAP: usize = 128;
 
 enum Mode {
     Deciding,
+    /// Inside the `data:…,` prefix of a data URL.
+    DataUrl,
     Text,
     Nested(Box<Node>),
 }
@@ -24,7 +28,7 @@ enum Mode {
 pub(crate) struct ValueNode {
     depth: u32,
     mode: Mode,
-    head: [u8; B64_PROBE],
+    head: [u8; HEAD_CAP],
     len: usize,
 }
 
@@ -33,7 +37,7 @@ impl ValueNode {
         ValueNode {
             depth,
             mode: Mode::Deciding,
-            head: [0; B64_PROBE],
+            head: [0; HEAD_CAP],
             len: 0,
         }
     }
@@ -54,11 +58,29 @@ impl ValueNode {
                     node.feed(data, cx);
                     return;
                 }
+                Mode::DataUrl => {
+                    if data.is_empty() {
+                        return;
+                    }
+                    data = self.data_url(data, cx);
+                    continue;
+                }
                 Mode::Deciding => {}
             }
             let Some(&c) = data.first() else {
                 return;
             };
+            if c == b':'
+                && self
+                    .head
+                    .get(..self.len)
+                    .is_some_and(|h| h.eq_ignore_ascii_case(b"data"))
+            {
+                self.push(c);
+                self.mode = Mode::DataUrl;
+                data = data.get(1..).unwrap_or(&[]);
+                continue;
+            }
             if self.len == 0 && (c == b'{' || c == b'[') {
                 self.mode = self.nested_json(cx);
                 continue;
@@ -84,6 +106,40 @@ impl ValueNode {
                 self.probe(cx);
             }
         }
+    }
+
+    fn push(&mut self, c: u8) {
+        if let Some(slot) = self.head.get_mut(self.len) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+
+    /// One byte of a `data:` URL's prefix: `;base64,` opens the payload.
+    fn data_url<'d, S: TextSink>(&mut self, data: &'d [u8], cx: &mut Cx<S>) -> &'d [u8] {
+        let Some((&c, rest)) = data.split_first() else {
+            return data;
+        };
+        let prefix = self.head.get(..self.len).unwrap_or(&[]);
+        if c == b','
+            && memchr::memmem::find(prefix, b";base64").is_some()
+            && self.depth <= cx.limits.max_depth
+        {
+            cx.format("base64");
+            self.mode = Mode::Nested(Box::new(Node::Base64(Box::new(Base64Node::new(
+                self.depth,
+            )))));
+            return rest;
+        }
+        if c != b','
+            && self.len < HEAD_CAP
+            && (c.is_ascii_alphanumeric() || b"/.-+;=_".contains(&c))
+        {
+            self.push(c);
+            return rest;
+        }
+        self.become_text(cx);
+        data
     }
 
     fn nested_json<S: TextSink>(&mut self, cx: &mut Cx<S>) -> Mode {
@@ -125,7 +181,7 @@ impl ValueNode {
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         match &mut self.mode {
-            Mode::Deciding => self.become_text(cx),
+            Mode::Deciding | Mode::DataUrl => self.become_text(cx),
             Mode::Text => {}
             Mode::Nested(node) => node.finish(cx),
         }
