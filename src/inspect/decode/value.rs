@@ -30,6 +30,7 @@ pub(crate) struct ValueNode {
     mode: Mode,
     head: [u8; HEAD_CAP],
     len: usize,
+    spare_json: Option<Box<Node>>,
 }
 
 impl ValueNode {
@@ -39,6 +40,7 @@ impl ValueNode {
             mode: Mode::Deciding,
             head: [0; HEAD_CAP],
             len: 0,
+            spare_json: None,
         }
     }
 
@@ -147,6 +149,9 @@ impl ValueNode {
             return Mode::Text;
         }
         cx.format("json");
+        if let Some(node) = self.spare_json.take() {
+            return Mode::Nested(node);
+        }
         Mode::Nested(Box::new(Node::Json(Box::new(JsonNode::new(
             self.depth, false,
         )))))
@@ -185,7 +190,14 @@ impl ValueNode {
             Mode::Text => {}
             Mode::Nested(node) => node.finish(cx),
         }
-        self.mode = Mode::Deciding;
+        // A parsed JSON-in-a-string is kept for the next one: robot messages
+        // carry one per body, and allocating each anew showed in profiles.
+        if let Mode::Nested(mut node) = std::mem::replace(&mut self.mode, Mode::Deciding) {
+            if let Node::Json(json) = node.as_mut() {
+                json.reset();
+                self.spare_json = Some(node);
+            }
+        }
         self.len = 0;
     }
 }
