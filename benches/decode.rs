@@ -50,6 +50,18 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(scan(&json_body, &json_hint, &limits, 16 << 10)))
     });
 
+    let notice_body = {
+        let text = "Dear colleagues, 請注意:下週一起辦公室搬遷至新口岸,the IT team will move all desktops over the weekend. 如有問題請聯絡行政部。 ".repeat(6);
+        let msgs: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"agent_id":{i},"userid_list":"user{i},user{}","msg":{{"msgtype":"text","text":{{"content":"{text}"}}}}}}"#, i + 1))
+            .collect();
+        format!("[{}]", msgs.join(",")).into_bytes()
+    };
+    g.throughput(Throughput::Bytes(notice_body.len() as u64));
+    g.bench_function("json_notices_1body", |b| {
+        b.iter(|| black_box(scan(&notice_body, &json_hint, &limits, 16 << 10)))
+    });
+
     let small: Vec<Vec<u8>> = (0..1000).map(|i| chat_message(i).into_bytes()).collect();
     let small_total: usize = small.iter().map(Vec::len).sum();
     g.throughput(Throughput::Bytes(small_total as u64));

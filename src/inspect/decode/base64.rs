@@ -31,11 +31,16 @@ pub(crate) struct Base64Node {
 
 impl Base64Node {
     pub fn new(depth: u32) -> Self {
+        Self::with_hint(ContentHint::default(), depth)
+    }
+
+    /// Decoded content sniffed with what the carrier said about it.
+    pub fn with_hint(hint: ContentHint, depth: u32) -> Self {
         Base64Node {
             acc: 0,
             bits: 0,
             ended: false,
-            inner: Some(Node::sniffing(ContentHint::default(), depth)),
+            inner: Some(Node::sniffing(hint, depth)),
         }
     }
 

@@ -81,6 +81,19 @@ impl JsonNode {
         }
     }
 
+    /// Ready for a new document, keeping its allocations.
+    pub fn reset(&mut self) {
+        self.state = State::Value;
+        self.depth_used = 0;
+        self.key.clear();
+        self.esc = Esc::None;
+        self.high = None;
+        self.value.reset();
+        self.field_live = false;
+        self.offset = 0;
+        self.may_close = false;
+    }
+
     pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
         let mut i = 0;
         while i < data.len() {

@@ -8,6 +8,7 @@
 use memchr::memmem::Finder;
 use memchr::memrchr;
 
+use super::base64::Base64Node;
 use super::cx::Cx;
 use super::{ContentHint, Node};
 use crate::inspect::findings::IncompleteReason;
@@ -203,6 +204,7 @@ impl MultipartNode {
         let text = String::from_utf8_lossy(raw);
         let mut hint = ContentHint::default();
         let mut name = None;
+        let mut base64 = false;
         for line in text.split("\r\n") {
             let Some((key, value)) = line.split_once(':') else {
                 continue;
@@ -210,6 +212,8 @@ impl MultipartNode {
             let key = key.trim();
             if key.eq_ignore_ascii_case("content-type") {
                 hint.content_type = Some(value.trim().to_owned());
+            } else if key.eq_ignore_ascii_case("content-transfer-encoding") {
+                base64 = value.trim().eq_ignore_ascii_case("base64");
             } else if key.eq_ignore_ascii_case("content-disposition") {
                 name = param(value, "name");
                 hint.file_name = param(value, "filename");
@@ -222,7 +226,12 @@ impl MultipartNode {
             cx.sink.boundary();
         }
         cx.sink.field(name.as_bytes());
-        self.part = Some(Node::sniffing(hint, self.depth + 1));
+        self.part = Some(if base64 {
+            cx.format("base64");
+            Node::Base64(Box::new(Base64Node::with_hint(hint, self.depth + 1)))
+        } else {
+            Node::sniffing(hint, self.depth + 1)
+        });
     }
 
     fn broken<S: TextSink>(&mut self, cx: &mut Cx<S>, why: &str) {

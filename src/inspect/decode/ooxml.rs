@@ -185,9 +185,14 @@ fn with_entry<S: TextSink, R: Read + Seek2>(
         read: 0,
         hit: false,
     };
+    let clean_before = cx.incomplete.is_none();
     read(&mut capped, cx);
     let produced = capped.read;
     let over = produced > ratio_cap.min(budget);
+    if over && clean_before {
+        // The cut makes the entry look truncated; the cut is the real reason.
+        cx.incomplete = None;
+    }
     if over && ratio_cap <= budget {
         cx.incomplete(
             IncompleteReason::RatioLimit,

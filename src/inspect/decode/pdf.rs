@@ -32,6 +32,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], _depth: u32, cx: &mut Cx<S>) {
     let mut streams = 0usize;
     let mut out = Vec::new();
     let mut at = 0;
+    let mut gap = 0;
     while let Some(p) = memmem::find(buf.get(at..).unwrap_or(&[]), b"stream") {
         if cx.stopped {
             return;
@@ -51,6 +52,8 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], _depth: u32, cx: &mut Cx<S>) {
             break;
         };
         let data = buf.get(start..start + len).unwrap_or(&[]);
+        text_bytes += dict_strings(buf.get(gap..start).unwrap_or(&[]), cx);
+        gap = start + len;
         at = start + len + 9;
         streams += 1;
         let dict = buf.get(kw.saturating_sub(DICT_WINDOW)..kw).unwrap_or(&[]);
@@ -78,7 +81,10 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], _depth: u32, cx: &mut Cx<S>) {
             }
         };
         text_bytes += show_text(content, cx);
+        // Object streams hold dictionaries (form fields) compressed.
+        text_bytes += dict_strings(content, cx);
     }
+    text_bytes += dict_strings(buf.get(gap..).unwrap_or(&[]), cx);
     if text_bytes == 0 && unreadable > 0 {
         cx.incomplete(
             IncompleteReason::Unsupported,
@@ -233,6 +239,51 @@ fn show_text<S: TextSink>(content: &[u8], cx: &mut Cx<S>) -> usize {
     }
     if line_has_text {
         cx.sink.boundary();
+    }
+    shown
+}
+
+/// Keys whose string values are text a person wrote: form field values,
+/// annotations, the document's info.
+const TEXT_KEYS: [&[u8]; 7] = [
+    b"V",
+    b"Contents",
+    b"Title",
+    b"Author",
+    b"Subject",
+    b"Keywords",
+    b"TU",
+];
+
+/// Delivers the strings of `TEXT_KEYS` in dictionaries; returns the bytes delivered.
+fn dict_strings<S: TextSink>(region: &[u8], cx: &mut Cx<S>) -> usize {
+    let mut shown = 0;
+    let mut value = Vec::new();
+    let mut at = 0;
+    while let Some(p) = memchr::memchr(b'/', region.get(at..).unwrap_or(&[])) {
+        let name_start = at + p + 1;
+        let mut i = name_start;
+        while region.get(i).is_some_and(|c| c.is_ascii_alphanumeric()) {
+            i += 1;
+        }
+        let name = region.get(name_start..i).unwrap_or(&[]);
+        at = i.max(name_start);
+        if !TEXT_KEYS.contains(&name) {
+            continue;
+        }
+        while region.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        value.clear();
+        at = match (region.get(i), region.get(i + 1)) {
+            (Some(b'('), _) => literal(region, i + 1, &mut value),
+            (Some(b'<'), Some(c)) if *c != b'<' => hex(region, i + 1, &mut value),
+            _ => continue,
+        };
+        if !value.is_empty() {
+            shown += deliver(&value, cx);
+            cx.sink.boundary();
+        }
     }
     shown
 }

@@ -14,9 +14,13 @@ use crate::inspect::sink::TextSink;
 /// Base64 characters needed before deciding that a value is base64: shorter
 /// runs are tokens and identifiers, and stay text.
 const B64_PROBE: usize = 64;
+/// Room for a `data:<mime>;base64,` prefix (Office mime types are long).
+const HEAD_CAP: usize = 128;
 
 enum Mode {
     Deciding,
+    /// Inside the `data:…,` prefix of a data URL.
+    DataUrl,
     Text,
     Nested(Box<Node>),
 }
@@ -24,8 +28,9 @@ enum Mode {
 pub(crate) struct ValueNode {
     depth: u32,
     mode: Mode,
-    head: [u8; B64_PROBE],
+    head: [u8; HEAD_CAP],
     len: usize,
+    spare_json: Option<Box<Node>>,
 }
 
 impl ValueNode {
@@ -33,8 +38,9 @@ impl ValueNode {
         ValueNode {
             depth,
             mode: Mode::Deciding,
-            head: [0; B64_PROBE],
+            head: [0; HEAD_CAP],
             len: 0,
+            spare_json: None,
         }
     }
 
@@ -54,11 +60,29 @@ impl ValueNode {
                     node.feed(data, cx);
                     return;
                 }
+                Mode::DataUrl => {
+                    if data.is_empty() {
+                        return;
+                    }
+                    data = self.data_url(data, cx);
+                    continue;
+                }
                 Mode::Deciding => {}
             }
             let Some(&c) = data.first() else {
                 return;
             };
+            if c == b':'
+                && self
+                    .head
+                    .get(..self.len)
+                    .is_some_and(|h| h.eq_ignore_ascii_case(b"data"))
+            {
+                self.push(c);
+                self.mode = Mode::DataUrl;
+                data = data.get(1..).unwrap_or(&[]);
+                continue;
+            }
             if self.len == 0 && (c == b'{' || c == b'[') {
                 self.mode = self.nested_json(cx);
                 continue;
@@ -86,11 +110,48 @@ impl ValueNode {
         }
     }
 
+    fn push(&mut self, c: u8) {
+        if let Some(slot) = self.head.get_mut(self.len) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+
+    /// One byte of a `data:` URL's prefix: `;base64,` opens the payload.
+    fn data_url<'d, S: TextSink>(&mut self, data: &'d [u8], cx: &mut Cx<S>) -> &'d [u8] {
+        let Some((&c, rest)) = data.split_first() else {
+            return data;
+        };
+        let prefix = self.head.get(..self.len).unwrap_or(&[]);
+        if c == b','
+            && memchr::memmem::find(prefix, b";base64").is_some()
+            && self.depth <= cx.limits.max_depth
+        {
+            cx.format("base64");
+            self.mode = Mode::Nested(Box::new(Node::Base64(Box::new(Base64Node::new(
+                self.depth,
+            )))));
+            return rest;
+        }
+        if c != b','
+            && self.len < HEAD_CAP
+            && (c.is_ascii_alphanumeric() || b"/.-+;=_".contains(&c))
+        {
+            self.push(c);
+            return rest;
+        }
+        self.become_text(cx);
+        data
+    }
+
     fn nested_json<S: TextSink>(&mut self, cx: &mut Cx<S>) -> Mode {
         if self.depth > cx.limits.max_depth {
             return Mode::Text;
         }
         cx.format("json");
+        if let Some(node) = self.spare_json.take() {
+            return Mode::Nested(node);
+        }
         Mode::Nested(Box::new(Node::Json(Box::new(JsonNode::new(
             self.depth, false,
         )))))
@@ -125,11 +186,18 @@ impl ValueNode {
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         match &mut self.mode {
-            Mode::Deciding => self.become_text(cx),
+            Mode::Deciding | Mode::DataUrl => self.become_text(cx),
             Mode::Text => {}
             Mode::Nested(node) => node.finish(cx),
         }
-        self.mode = Mode::Deciding;
+        // A parsed JSON-in-a-string is kept for the next one: robot messages
+        // carry one per body, and allocating each anew showed in profiles.
+        if let Mode::Nested(mut node) = std::mem::replace(&mut self.mode, Mode::Deciding) {
+            if let Node::Json(json) = node.as_mut() {
+                json.reset();
+                self.spare_json = Some(node);
+            }
+        }
         self.len = 0;
     }
 }

@@ -1,0 +1,307 @@
+//! Bombs, limits, garbage and arbitrary chunking: every limit ends in an
+//! `Incomplete` with its reason, quickly and within bounded memory.
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// Counts what reaches the sink without keeping it: for bombs.
+#[derive(Default)]
+struct CountingSink {
+    text: u64,
+    events: u64,
+}
+
+impl crate::inspect::sink::TextSink for CountingSink {
+    fn field(&mut self, _: &[u8]) {
+        self.events += 1;
+    }
+    fn text(&mut self, b: &[u8]) {
+        self.text += b.len() as u64;
+    }
+    fn boundary(&mut self) {
+        self.events += 1;
+    }
+}
+
+fn scan_counting(input: &[u8], hint: &ContentHint, limits: &Limits) -> (CountingSink, ScanReport) {
+    let mut s = Scanner::new(CountingSink::default(), limits, hint.clone());
+    for chunk in input.chunks(64 << 10) {
+        s.feed(chunk);
+    }
+    s.finish()
+}
+
+/// A gzip member that inflates to `mib` MiB of zeros, built from repeated
+/// sync-flushed deflate segments so the test never holds the expanded data.
+fn gzip_zeros(mib: usize) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let zeros = vec![0u8; 1 << 20];
+    let mut c = Compress::new(Compression::best(), false);
+    let mut seg = |flush| {
+        let mut out = Vec::with_capacity(64 << 10);
+        c.compress_vec(&zeros, &mut out, flush).unwrap();
+        out
+    };
+    let first = seg(FlushCompress::Sync);
+    let repeat = seg(FlushCompress::Sync);
+    let mut out = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff".to_vec();
+    out.extend_from_slice(&first);
+    for _ in 1..mib {
+        out.extend_from_slice(&repeat);
+    }
+    let mut fin = Vec::with_capacity(64);
+    c.compress_vec(&[], &mut fin, FlushCompress::Finish)
+        .unwrap();
+    out.extend_from_slice(&fin);
+    // The trailer is never reached: the limits stop the scan first.
+    out.extend_from_slice(&[0; 8]);
+    out
+}
+
+#[test]
+fn gzip_of_a_gibibyte_of_zeros_hits_the_ratio_limit() {
+    let bomb = gzip_zeros(1024);
+    assert!(
+        bomb.len() < 2 << 20,
+        "the bomb itself stays small: {}",
+        bomb.len()
+    );
+    let limits = Limits::default();
+    let (sink, report) = scan_counting(&bomb, &hint(None, Some("gzip"), None), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+    assert!(
+        sink.text <= limits.ratio_grace_bytes + (64 << 10),
+        "stopped early: {}",
+        sink.text
+    );
+}
+
+#[test]
+fn gzip_bomb_without_ratio_limit_hits_the_size_limit() {
+    let bomb = gzip_zeros(1024);
+    let limits = Limits {
+        max_ratio: u64::MAX,
+        max_decompressed_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::SizeLimit)
+    );
+    assert!(
+        sink.text <= 16 << 20,
+        "stopped at the budget: {}",
+        sink.text
+    );
+    assert_eq!(report.formats, vec!["gzip"]);
+}
+
+#[test]
+fn zstd_bomb_hits_the_ratio_limit() {
+    let bomb = zstd(&vec![0u8; 16 << 20]);
+    let (_, report) = scan_counting(&bomb, &hint(None, Some("zstd"), None), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+}
+
+#[test]
+fn zip_entry_bomb_hits_the_ratio_limit() {
+    let zeros = vec![0u8; 8 << 20];
+    let bomb = zip_of(&[("zeros.txt", &zeros)]);
+    let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+    assert!(
+        sink.text <= (1 << 20) + 1,
+        "entry read stopped at the cap: {}",
+        sink.text
+    );
+}
+
+#[test]
+fn docx_whose_text_is_a_bomb_reports_the_ratio_not_bad_xml() {
+    let mut xml = br#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>"#.to_vec();
+    xml.resize(xml.len() + (4 << 20), b'a');
+    xml.extend_from_slice(b"</w:t></w:r></w:p></w:body></w:document>");
+    let bomb = zip_of(&[("word/document.xml", &xml)]);
+    let (_, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+    assert_eq!(report.formats, vec!["docx"]);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+}
+
+#[test]
+fn encrypted_zip_entry_is_reported() {
+    let mut z = zip_of(&[("secret.txt", b"A123456(7)")]);
+    // Set the "encrypted" flag in the local and the central header.
+    for (sig, off) in [(b"PK\x03\x04", 6usize), (b"PK\x01\x02", 8)] {
+        let at = memchr::memmem::find(&z, sig).unwrap();
+        z[at + off] |= 1;
+    }
+    let (sink, report) = scan_counting(&z, &ContentHint::default(), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::Encrypted)
+    );
+    assert_eq!(sink.text, 0);
+}
+
+#[test]
+fn nested_zips_hit_the_depth_limit() {
+    let mut z = zip_of(&[("deepest.txt", b"A123456(7)")]);
+    for i in 0..15 {
+        z = zip_of(&[(&format!("layer{i}.zip"), &z)]);
+    }
+    let (sink, report) = scan_counting(&z, &ContentHint::default(), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::DepthLimit)
+    );
+    assert_eq!(sink.text, 0, "the innermost text is never reached");
+}
+
+#[test]
+fn too_many_zip_entries_hit_the_entry_limit() {
+    let names: Vec<String> = (0..50).map(|i| format!("f{i}.txt")).collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    let limits = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let (sink, report) = scan_counting(&zip_of(&entries), &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::EntryLimit)
+    );
+    assert_eq!(sink.text, 10);
+}
+
+#[test]
+fn too_many_multipart_parts_hit_the_entry_limit() {
+    let parts: Vec<Part<'_>> = (0..20).map(|_| ("f", None, &b"v"[..])).collect();
+    let body = multipart("bnd", &parts);
+    let limits = Limits {
+        max_entries: 5,
+        ..Limits::default()
+    };
+    let (_, report) = scan_counting(&body, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::EntryLimit)
+    );
+}
+
+#[test]
+fn body_past_the_size_limit_is_cut_and_reported() {
+    let body = vec![b'a'; 1000];
+    let limits = Limits {
+        max_body_bytes: 100,
+        ..Limits::default()
+    };
+    let (sink, report) = scan_all_ways("size", &body, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::SizeLimit)
+    );
+    assert_eq!(report.bytes, 1000);
+    assert_eq!(sink.joined_text().trim_end().len(), 100);
+}
+
+#[test]
+fn zip_past_the_hold_limit_is_reported() {
+    let z = zip_of(&[("a.txt", &[7u8; 4096][..])]);
+    let limits = Limits {
+        max_buffer_bytes: 100,
+        ..Limits::default()
+    };
+    let (_, report) = scan_counting(&z, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::SizeLimit)
+    );
+}
+
+#[test]
+fn deep_json_hits_the_nesting_limit_without_recursion() {
+    let mut body = vec![b'['; 100_000];
+    body.extend_from_slice(b"\"A123456(7)\"");
+    let (sink, report) = scan_counting(&body, &ContentHint::default(), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::DepthLimit)
+    );
+    assert!(sink.text > 0, "the rest is still scanned as text");
+}
+
+#[test]
+fn scan_past_its_time_budget_is_reported() {
+    let body = vec![b'a'; 3 << 20];
+    let limits = Limits {
+        max_scan_millis: 0,
+        ..Limits::default()
+    };
+    let (_, report) = scan_counting(&body, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::TimeLimit)
+    );
+}
+
+#[test]
+fn garbage_never_panics() {
+    let mut seeds: Vec<Vec<u8>> = cases().into_iter().map(|c| c.input).collect();
+    seeds.push(gzip_zeros(2));
+    for seed in seeds {
+        for n in [1usize, 7, 64, 300] {
+            // Corrupt every n-th byte, and also truncate: no panic, ever.
+            let mut bad = seed.clone();
+            for b in bad.iter_mut().step_by(n) {
+                *b = b.wrapping_mul(31).wrapping_add(7);
+            }
+            for h in [
+                ContentHint::default(),
+                hint(Some("multipart/form-data; boundary=x"), Some("gzip"), None),
+            ] {
+                scan_counting(&bad, &h, &Limits::default());
+                scan_counting(&bad[..bad.len() / 2], &h, &Limits::default());
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_chunking_gives_the_same_events(which in 0usize..30, cuts in prop::collection::vec(0usize..4000, 0..12)) {
+        let all = cases();
+        let c = &all[which % all.len()];
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let whole = scan_chunks(&c.input, &c.hint, &Limits::default(), &[]);
+        let chunked = scan_chunks(&c.input, &c.hint, &Limits::default(), &cuts);
+        prop_assert_eq!(whole.0, chunked.0, "{}", c.name);
+        prop_assert_eq!(whole.1, chunked.1, "{}", c.name);
+    }
+
+    #[test]
+    fn a_conclusive_head_decides_like_the_full_head(body in prop::collection::vec(prop::sample::select(b"{[\"-=&ab1 \n\r\x1fPK\x03\x04%".to_vec()), 0..600), k in 0usize..600) {
+        let k = k.min(body.len());
+        let h = ContentHint::default();
+        if crate::inspect::decode::conclusive(&body[..k], &h) {
+            let full = &body[..body.len().min(crate::inspect::decode::SNIFF_LEN)];
+            prop_assert_eq!(crate::inspect::decode::sniff(&body[..k], &h), crate::inspect::decode::sniff(full, &h));
+        }
+    }
+}
