@@ -235,6 +235,9 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
         errors: Vec::new(),
     };
     let mut cfg = Config::with_defaults(file.to_string());
+    // Sections that failed to parse are reported already; what is compiled from
+    // them (the policy, the engine) is skipped rather than compiled from defaults.
+    let mut sections_ok = (true, true);
     for (k, v) in map {
         let Some(key) = k.as_str().map(str::to_string) else {
             c.error("", "top-level keys must be strings");
@@ -292,21 +295,18 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
                     cfg.hold = s;
                 }
             }
-            "policy" => {
-                if let Some(s) = c.section("policy", v) {
-                    cfg.policy_config = s;
-                }
-            }
-            "regions" => {
-                if let Some(s) = c.section("regions", v) {
-                    cfg.regions_config = s;
-                }
-            }
-            "inspect" => {
-                if let Some(s) = c.section("inspect", v) {
-                    cfg.inspect_config = s;
-                }
-            }
+            "policy" => match c.section("policy", v) {
+                Some(s) => cfg.policy_config = s,
+                None => sections_ok.0 = false,
+            },
+            "regions" => match c.section("regions", v) {
+                Some(s) => cfg.regions_config = s,
+                None => sections_ok.0 = false,
+            },
+            "inspect" => match c.section("inspect", v) {
+                Some(s) => cfg.inspect_config = s,
+                None => sections_ok.1 = false,
+            },
             other => {
                 let msg = match did_you_mean(other, SECTIONS.iter().copied()) {
                     Some(s) => format!("unknown key \"{other}\" (did you mean \"{s}\"?)"),
@@ -320,9 +320,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
         }
     }
     validate(&cfg, &mut c);
-    // Compile only a policy whose sections parsed: a section that failed is
-    // already reported, and its defaults would only add noise.
-    if c.errors.is_empty() {
+    if sections_ok.0 {
         match crate::policy::compile(&cfg.policy_config, &cfg.regions_config) {
             Ok(p) => cfg.policy = std::sync::Arc::new(p),
             Err(issues) => {
@@ -336,7 +334,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
             }
         }
     }
-    if c.errors.is_empty() {
+    if sections_ok.1 {
         match crate::inspect::Engine::new(&cfg.inspect_config) {
             Ok(e) => cfg.engine = std::sync::Arc::new(e),
             Err(errs) => {

@@ -183,3 +183,10 @@ fn the_embedded_policy_compiles_with_rules() {
     assert!(c.policy_config.rules.len() >= 4);
     assert_eq!(c.policy.hash().len(), 64);
 }
+
+#[test]
+fn policy_errors_are_reported_beside_other_sections_errors() {
+    let e = errs("listen: nope\npolicy:\n  rules:\n    - name: r1\n      when: { classes: { hkid: 1 } }\n      action: block\n");
+    let paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, vec!["listen", "policy.rules[0].when.classes.hkid"]);
+}
