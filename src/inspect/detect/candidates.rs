@@ -128,6 +128,27 @@ impl State {
                 j_max += 1;
             }
         }
+        if j_max == 1 {
+            // One token alone: classify it in place. Most are short numbers
+            // (times, counts, dates) that no reading can use.
+            let text = first.text();
+            let (start, end) = (first.start, first.end);
+            let lead = text.first().copied().unwrap_or(0);
+            let hopeless = self.det.custom.is_empty()
+                && first.alnum < 7
+                && !lead.is_ascii_uppercase()
+                && !ident::has(text, b'.');
+            let readings = if hopeless {
+                ident::Readings::default()
+            } else {
+                ident::classify(text, self.det.today, &self.det.custom)
+            };
+            self.chain.remove(0);
+            if !readings.is_empty() {
+                self.handle(readings, start, end);
+            }
+            return;
+        }
         for j in (1..=j_max).rev() {
             self.joined.clear();
             for (k, t) in self.chain.iter().take(j).enumerate() {
@@ -418,6 +439,25 @@ impl Walk {
         }
     }
 
+    /// Appends a run of ASCII alphanumerics (upper-cased), as `push` would one by one.
+    #[inline(always)]
+    fn extend_alnum(&mut self, src: &[u8]) {
+        self.alnum += src.len();
+        self.letters += src.iter().filter(|b| b.is_ascii_alphabetic()).count();
+        let room = MAX_TOKEN - self.n;
+        let take = src.len().min(room);
+        if let (Some(dst), Some(src)) = (self.norm.get_mut(self.n..self.n + take), src.get(..take))
+        {
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = s.to_ascii_uppercase();
+            }
+        }
+        self.n += take;
+        if take < src.len() {
+            self.overlong = true;
+        }
+    }
+
     #[inline(always)]
     fn push(&mut self, c: u8) {
         if let Some(slot) = self.norm.get_mut(self.n) {
@@ -439,17 +479,17 @@ fn extend(
     last: bool,
 ) -> (usize, u8, bool) {
     loop {
-        // Fast path: a run of ASCII alphanumerics.
-        while let Some(&b) = buf.get(i) {
-            if !b.is_ascii_alphanumeric() {
-                break;
-            }
-            let c = b.to_ascii_uppercase();
-            walk.alnum += 1;
-            walk.letters += usize::from(c.is_ascii_uppercase());
-            walk.push(c);
-            prev = c;
-            i += 1;
+        // Fast path: a run of ASCII alphanumerics, measured first and then
+        // copied in one go (a per-byte push was most of the token path).
+        let rest = buf.get(i..).unwrap_or(&[]);
+        let run = rest
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        if let Some(src) = rest.get(..run) {
+            walk.extend_alnum(src);
+            prev = src.last().map_or(prev, u8::to_ascii_uppercase);
+            i += run;
         }
         let (c, w) = fold_at(buf, i);
         if w == 0 {
