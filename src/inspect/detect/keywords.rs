@@ -120,11 +120,13 @@ pub(crate) fn load8(text: &[u8], i: usize) -> u64 {
             u64::from_le_bytes(a)
         }
         None => {
-            let mut a = [0u8; 8];
-            for (d, s) in a.iter_mut().zip(text.get(i..).unwrap_or(&[])) {
-                *d = *s;
+            // Near the end of a value (every short JSON string or CSV cell):
+            // shifts, because the byte copy became a call to `memcpy`.
+            let mut v = 0u64;
+            for (k, &b) in text.get(i..).unwrap_or(&[]).iter().take(8).enumerate() {
+                v |= u64::from(b) << (8 * k);
             }
-            u64::from_le_bytes(a)
+            v
         }
     }
 }
