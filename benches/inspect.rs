@@ -1,16 +1,18 @@
 //! Inspection throughput on corpora generated here (deterministic, no files):
 //! JSON chat messages (English + Chinese), dense Chinese text, a CSV customer
 //! list (as raw text and cell by cell), binary-ish bytes, and the validators'
-//! worst cases (all digits; digit groups that chain). Today this drives the
-//! detectors (`TextScan`) directly; once the decoders' `Scanner` is merged the
-//! same corpora can be fed through it.
+//! worst cases (all digits; digit groups that chain). Group `inspect` drives the
+//! detectors (`TextScan`) directly; group `engine` runs the full `Engine`
+//! (decoders + detectors) with the content type a client would send. The
+//! `engine/*` numbers are the ones the README quotes.
 //!
 //! `cargo bench --bench inspect -- --warm-up-time 1 --measurement-time 3`
 
+use std::io::Write;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use sluice::inspect::{Detectors, Findings, TextScan, TextSink};
+use sluice::inspect::{ContentHint, Detectors, Engine, Findings, TextScan, TextSink};
 
 const SIZE: usize = 4 << 20;
 const CHUNK: usize = 64 << 10;
@@ -227,5 +229,109 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A DOCX whose `word/document.xml` holds about `SIZE` bytes of paragraphs
+/// (English, Chinese, the odd identifier), split into runs as Word does.
+/// Returns the file and the size of the XML inside it.
+fn docx(rng: &mut Rng) -> (Vec<u8>, usize) {
+    let mut body = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
+    );
+    while body.len() < SIZE {
+        let mut p = String::new();
+        for _ in 0..1 + rng.below(4) {
+            p.push_str(if rng.below(3) == 0 {
+                rng.pick(ZH)
+            } else {
+                rng.pick(EN)
+            });
+            p.push(' ');
+        }
+        if rng.below(20) == 0 {
+            p.push_str(rng.pick(RARE));
+        }
+        let mid = p
+            .char_indices()
+            .nth(p.chars().count() / 2)
+            .map_or(0, |(i, _)| i);
+        body.push_str(&format!(
+            r#"<w:p><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{}</w:t></w:r><w:r><w:t>{}</w:t></w:r></w:p>"#,
+            &p[..mid],
+            &p[mid..]
+        ));
+    }
+    body.push_str("</w:body></w:document>");
+    let types = br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in [
+        ("[Content_Types].xml", types.as_slice()),
+        ("_rels/.rels", b"<Relationships/>".as_slice()),
+        ("word/document.xml", body.as_bytes()),
+    ] {
+        w.start_file(name, opts).expect("zip entry");
+        w.write_all(data).expect("zip write");
+    }
+    let file = w.finish().expect("zip finish").into_inner();
+    (file, body.len())
+}
+
+fn engine_scan(e: &Engine, hint: &ContentHint, data: &[u8]) -> Findings {
+    let mut s = e.scanner(hint.clone());
+    for c in data.chunks(CHUNK) {
+        s.feed(c);
+    }
+    s.finish()
+}
+
+/// The full engine, as the proxy runs it. Throughput is body bytes, except
+/// for the DOCX, where it is the bytes of XML inside (what is actually scanned).
+fn bench_engine(c: &mut Criterion) {
+    let e = Engine::shipped();
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let rows = csv_rows(&mut rng);
+    let csv_text: Vec<u8> = rows
+        .iter()
+        .flat_map(|r| {
+            let mut line = r.join(",").into_bytes();
+            line.push(b'\n');
+            line
+        })
+        .collect();
+    let (docx_file, docx_xml) = docx(&mut rng);
+    let mut media = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    media.extend(binary(&mut rng));
+    let corpora: Vec<(&str, &str, Vec<u8>, usize)> = vec![
+        ("mixed_json", "application/json", mixed_json(&mut rng), 0),
+        ("chinese", "text/plain; charset=utf-8", chinese(&mut rng), 0),
+        ("csv", "text/csv", csv_text, 0),
+        (
+            "docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            docx_file,
+            docx_xml,
+        ),
+        ("media", "application/octet-stream", media, 0),
+    ];
+    for (name, ct, data, inner) in &corpora {
+        let hint = ContentHint::content_type(ct);
+        let f = engine_scan(&e, &hint, data);
+        eprintln!(
+            "engine/{name}: {} bytes, formats {:?}, media {:?}, incomplete {:?}, classes {:?}",
+            data.len(),
+            f.formats,
+            f.skipped_media,
+            f.incomplete,
+            f.classes
+        );
+        let bytes = if *inner > 0 { *inner } else { data.len() };
+        let mut g = c.benchmark_group("engine");
+        g.throughput(Throughput::Bytes(bytes as u64));
+        g.sample_size(10);
+        g.bench_function(*name, |b| b.iter(|| engine_scan(&e, &hint, data)));
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench, bench_engine);
 criterion_main!(benches);

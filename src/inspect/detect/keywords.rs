@@ -120,11 +120,13 @@ pub(crate) fn load8(text: &[u8], i: usize) -> u64 {
             u64::from_le_bytes(a)
         }
         None => {
-            let mut a = [0u8; 8];
-            for (d, s) in a.iter_mut().zip(text.get(i..).unwrap_or(&[])) {
-                *d = *s;
+            // Near the end of a value (every short JSON string or CSV cell):
+            // shifts, because the byte copy became a call to `memcpy`.
+            let mut v = 0u64;
+            for (k, &b) in text.get(i..).unwrap_or(&[]).iter().take(8).enumerate() {
+                v |= u64::from(b) << (8 * k);
             }
-            u64::from_le_bytes(a)
+            v
         }
     }
 }
@@ -309,6 +311,41 @@ impl Dictionary {
             }
         }
         best
+    }
+
+    /// Walks a run of well-formed 3-byte characters from `k` (stopping before
+    /// `to`, a full-width digit or anything else) to the first one at or after
+    /// `skip` that passes the CJK filter. Returns where it stopped and, on a
+    /// hit, the filter slot. One 8-byte load per character classifies it and
+    /// gives the filter key; the filter's bits stay in a register-held slice.
+    #[inline]
+    pub(crate) fn cjk_scan(
+        &self,
+        buf: &[u8],
+        mut k: usize,
+        to: usize,
+        skip: usize,
+    ) -> (usize, Option<usize>) {
+        let bits = &*self.cjk.bits;
+        while k < to {
+            // Zero-padded past the end, so a cut-off character fails the mask.
+            let w = load8(buf, k);
+            // Lead E0..=EF, then two continuation bytes 80..=BF.
+            let well_formed = w & 0x00C0_C0F0 == 0x0080_80E0;
+            // A full-width digit (EF BC 90..=99) starts a token instead.
+            let fw_digit = w & 0xFFFF == 0xBCEF && (0x90..=0x99).contains(&((w >> 16) as u8));
+            if !well_formed || fw_digit {
+                break;
+            }
+            if k >= skip {
+                let s = slot(cjk_key(w));
+                if bits.get(s / 64).is_some_and(|b| b >> (s % 64) & 1 == 1) {
+                    return (k, Some(s));
+                }
+            }
+            k += 3;
+        }
+        (k, None)
     }
 
     /// The longest CJK term at `i`.

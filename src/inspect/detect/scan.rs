@@ -316,26 +316,22 @@ impl State {
     /// anything else; continuation bytes it steps over are never starts.
     fn cjk_run(&mut self, buf: &[u8], j: usize, to: usize) -> usize {
         let mut k = j;
-        while k < to {
-            let (Some(&b), Some(&c1), Some(&c2)) = (buf.get(k), buf.get(k + 1), buf.get(k + 2))
-            else {
-                break;
-            };
-            let well_formed =
-                is_cjk_lead(b) && (0x80..0xC0).contains(&c1) && (0x80..0xC0).contains(&c2);
-            if !well_formed || b == 0xEF && c1 == 0xBC && (0x90..=0x99).contains(&c2) {
-                break;
-            }
-            let g = self.base + k as u64;
-            if g >= self.skip_kw {
-                let w = load8(buf, k);
-                if let Some(slot) = self.det.dict.cjk_slot(w) {
-                    if let Some((id, len)) = self.det.dict.verify_cjk(slot, buf, k) {
-                        self.keyword(id, g, len);
+        loop {
+            // Starts before `skip_kw` are inside the last keyword.
+            let skip =
+                usize::try_from(self.skip_kw.saturating_sub(self.base)).unwrap_or(usize::MAX);
+            match self.det.dict.cjk_scan(buf, k, to, skip) {
+                (at, Some(slot)) => {
+                    if let Some((id, len)) = self.det.dict.verify_cjk(slot, buf, at) {
+                        self.keyword(id, self.base + at as u64, len);
                     }
+                    k = at + 3;
+                }
+                (at, None) => {
+                    k = at;
+                    break;
                 }
             }
-            k += 3;
         }
         k.max(j + 1)
     }
