@@ -154,12 +154,26 @@ async fn post(
     assert_eq!(got, len.to_string().as_bytes());
 }
 
+/// The proxies run on a runtime of their own (two workers), as a separate sluice
+/// process would: client and origin stay on the bench's runtime. All share the cores.
+fn proxy_runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sluice")
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
 /// A sluice in-process; `passthrough` swaps the shipped policy for one with no rules.
-async fn proxy(
-    pki: &pki::Pki,
+async fn proxy_with_ca(
+    ca_file: std::path::PathBuf,
     origin_addr: SocketAddr,
     passthrough: bool,
-) -> (SocketAddr, Arc<rustls::RootCertStore>, impl Sized) {
+) -> (SocketAddr, Arc<rustls::RootCertStore>, impl Send) {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = sluice::config::load(None).unwrap();
     if passthrough {
@@ -170,12 +184,27 @@ async fn proxy(
     cfg.tls.ca_dir = dir.path().join("certs");
     cfg.audit.path = dir.path().join("audit.jsonl");
     cfg.hold.spool_dir = Some(dir.path().to_path_buf());
-    cfg.tls.upstream_ca.push(pki.ca_file());
+    cfg.tls.upstream_ca.push(ca_file);
     cfg.resolve
         .push(format!("{HOST}:443:{origin_addr}").parse().unwrap());
     let running = sluice::app::start(&cfg).await.unwrap();
     let roots = pki::roots_from_pem(&std::fs::read_to_string(&running.ca_cert).unwrap());
     (running.local_addr(), roots, (running, dir))
+}
+
+/// Starts `proxy` on the proxies' runtime.
+async fn spawn_proxy(
+    pki: &pki::Pki,
+    origin_addr: SocketAddr,
+    passthrough: bool,
+) -> (SocketAddr, Arc<rustls::RootCertStore>, impl Sized) {
+    let ca = pki.ca_file();
+    let task = proxy_runtime().spawn(async move {
+        let pki_ca = ca;
+        let (addr, roots, guard) = proxy_with_ca(pki_ca, origin_addr, passthrough).await;
+        (addr, roots, Box::new(guard) as Box<dyn Send>)
+    });
+    task.await.unwrap()
 }
 
 /// Harmless office text (a meeting note, mixed English and Chinese), repeated.
@@ -198,8 +227,8 @@ fn bench(c: &mut Criterion) {
     let pki = pki::Pki::new("bench origin CA");
     let (origin_addr, pass, held) = rt.block_on(async {
         let origin_addr = origin(pki.issue(&[HOST])).await;
-        let pass = proxy(&pki, origin_addr, true).await;
-        let held = proxy(&pki, origin_addr, false).await;
+        let pass = spawn_proxy(&pki, origin_addr, true).await;
+        let held = spawn_proxy(&pki, origin_addr, false).await;
         (origin_addr, pass, held)
     });
     let paths = [
@@ -304,8 +333,8 @@ fn latency(c: &mut Criterion) {
         let origin_addr = origin(pki.issue(&[HOST])).await;
         (
             origin_addr,
-            proxy(&pki, origin_addr, true).await,
-            proxy(&pki, origin_addr, false).await,
+            spawn_proxy(&pki, origin_addr, true).await,
+            spawn_proxy(&pki, origin_addr, false).await,
         )
     });
     let body = small_json();
