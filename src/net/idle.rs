@@ -21,26 +21,39 @@ fn now_ms() -> u64 {
     epoch().elapsed().as_millis() as u64
 }
 
-/// Shared "last activity" clock for one connection (both directions).
+/// Shared "last activity" clock for one connection (both directions), and the
+/// bytes that moved through the stream it was given to (read, written).
 #[derive(Clone, Debug)]
-pub struct Activity(Arc<AtomicU64>);
+pub struct Activity(Arc<(AtomicU64, AtomicU64, AtomicU64)>);
 
 impl Default for Activity {
     fn default() -> Self {
-        Activity(Arc::new(AtomicU64::new(now_ms())))
+        Activity(Arc::new((
+            AtomicU64::new(now_ms()),
+            AtomicU64::new(0),
+            AtomicU64::new(0),
+        )))
     }
 }
 
 impl Activity {
     pub fn touch(&self) {
-        self.0.store(now_ms(), Ordering::Relaxed);
+        self.0 .0.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// Bytes read from and written to the tracked stream so far.
+    pub fn bytes(&self) -> (u64, u64) {
+        (
+            self.0 .1.load(Ordering::Relaxed),
+            self.0 .2.load(Ordering::Relaxed),
+        )
     }
 
     /// Completes once nothing has moved for `timeout`.
     pub async fn idle(&self, timeout: Duration) {
         let limit = timeout.as_millis() as u64;
         loop {
-            let since = now_ms().saturating_sub(self.0.load(Ordering::Relaxed));
+            let since = now_ms().saturating_sub(self.0 .0.load(Ordering::Relaxed));
             if since >= limit {
                 return;
             }
@@ -70,8 +83,10 @@ impl<T: AsyncRead + Unpin> AsyncRead for Tracked<T> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+        let n = buf.filled().len() - before;
+        if matches!(r, Poll::Ready(Ok(()))) && n > 0 {
             self.activity.touch();
+            self.activity.0 .1.fetch_add(n as u64, Ordering::Relaxed);
         }
         r
     }
@@ -84,8 +99,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Tracked<T> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+        if let Poll::Ready(Ok(n)) = r {
+            if n > 0 {
+                self.activity.touch();
+                self.activity.0 .2.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
         r
     }
@@ -96,8 +114,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Tracked<T> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
-        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
-            self.activity.touch();
+        if let Poll::Ready(Ok(n)) = r {
+            if n > 0 {
+                self.activity.touch();
+                self.activity.0 .2.fetch_add(n as u64, Ordering::Relaxed);
+            }
         }
         r
     }

@@ -109,13 +109,7 @@ async fn connect(
             Err(e) => return tracing::debug!(error = %e, "CONNECT upgrade failed"),
         };
         let stats = tokio::select! {
-            r = crate::net::tunnel::splice(TokioIo::new(up), server, idle) => match r {
-                Ok(stats) => stats,
-                Err(e) => {
-                    tracing::debug!(client.addr = %client, tunnel.host = %host, error = %e, "tunnel ended");
-                    Default::default()
-                }
-            },
+            stats = crate::net::tunnel::splice(TokioIo::new(up), server, idle) => stats,
             _ = async { let _ = hard_stop.wait_for(|s| *s).await; } => Default::default(),
         };
         audit_tunnel(&shared, client, &host, port, stats);
