@@ -76,3 +76,86 @@ fn ca_init_writes_a_private_key_and_refuses_to_overwrite() {
     assert_eq!(code, 0);
     assert_ne!(std::fs::read(&key).unwrap(), before);
 }
+
+/// `sluice run` as a process: SIGHUP reloads (a broken file keeps the old policy),
+/// SIGTERM shuts down cleanly.
+#[test]
+fn run_reloads_on_sighup_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sluice.yaml");
+    std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: allow }\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args([
+            "run",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--ca-dir",
+            "ca",
+            "--audit-log",
+            "audit.jsonl",
+        ])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Bounded waits for what the process says.
+    let wait_for = |needle: &str| -> String {
+        loop {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => continue,
+                Err(e) => panic!("no line containing {needle:?}: {e}"),
+            }
+        }
+    };
+    let _ = wait_for("listening on 127.0.0.1:");
+    let signal = |sig: &str| {
+        let ok = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+
+    std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: explode }\n").unwrap();
+    signal("-HUP");
+    let line = wait_for("SIGHUP");
+    assert!(
+        line.contains("invalid") && line.contains("old one keeps serving"),
+        "{line}"
+    );
+
+    std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: block }\n").unwrap();
+    signal("-HUP");
+    let line = wait_for("SIGHUP");
+    assert!(line.contains("reloaded"), "{line}");
+
+    signal("-TERM");
+    let _ = wait_for("SIGTERM");
+    let mut status = None;
+    for _ in 0..200 {
+        status = child.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = status.expect("sluice exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
