@@ -184,23 +184,24 @@ impl Held {
 
     /// Replays the body byte-exact, with its length announced.
     pub fn into_body(self) -> Body {
-        let (tx, rx) = mpsc::channel::<Result<Bytes, BoxError>>(4);
         let len = self.len;
-        let mem = self.mem;
-        let spill = self.spill;
-        tokio::spawn(async move {
-            for chunk in mem {
-                if tx.send(Ok(chunk)).await.is_err() {
-                    return;
-                }
-            }
-            if let Some(spill) = spill {
-                // Decrypting reads the file: keep it off the async workers.
-                let tx2 = tx.clone();
-                let _ = tokio::task::spawn_blocking(move || replay_spill(spill, tx2)).await;
-            }
-        });
-        http_body_util::BodyExt::boxed(HeldBody { rx, remaining: len })
+        let mem: std::collections::VecDeque<Bytes> = self.mem.into();
+        let Some(spill) = self.spill else {
+            // All in memory (the common case): no task, no channel.
+            return http_body_util::BodyExt::boxed(HeldBody {
+                mem,
+                rx: None,
+                remaining: len,
+            });
+        };
+        let (tx, rx) = mpsc::channel::<Result<Bytes, BoxError>>(4);
+        // Decrypting reads the file: keep it off the async workers.
+        tokio::task::spawn_blocking(move || replay_spill(spill, tx));
+        http_body_util::BodyExt::boxed(HeldBody {
+            mem,
+            rx: Some(rx),
+            remaining: len,
+        })
     }
 }
 
@@ -233,8 +234,10 @@ fn replay_spill(mut spill: Spill, tx: mpsc::Sender<Result<Bytes, BoxError>>) {
     }
 }
 
+/// The in-memory part first, then what the spill reader sends.
 struct HeldBody {
-    rx: mpsc::Receiver<Result<Bytes, BoxError>>,
+    mem: std::collections::VecDeque<Bytes>,
+    rx: Option<mpsc::Receiver<Result<Bytes, BoxError>>>,
     remaining: u64,
 }
 
@@ -249,7 +252,14 @@ impl http_body::Body for HeldBody {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
-        match self.rx.poll_recv(cx) {
+        if let Some(b) = self.mem.pop_front() {
+            self.remaining = self.remaining.saturating_sub(b.len() as u64);
+            return Poll::Ready(Some(Ok(Frame::data(b))));
+        }
+        let Some(rx) = self.rx.as_mut() else {
+            return Poll::Ready(Some(Err("held body ended early".into())));
+        };
+        match rx.poll_recv(cx) {
             Poll::Ready(Some(Ok(b))) => {
                 self.remaining = self.remaining.saturating_sub(b.len() as u64);
                 Poll::Ready(Some(Ok(Frame::data(b))))
