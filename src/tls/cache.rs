@@ -88,7 +88,7 @@ impl LeafCache {
         let key = host.to_string();
         let cell = self.slot_for(&key);
         let result = cell
-            .get_or_try_init(|| async { self.mint_entry(&host) })
+            .get_or_try_init(|| async { self.mint_entry(&host).await })
             .await;
         match result {
             Ok(entry) => Ok(entry.leaf.clone()),
@@ -160,9 +160,15 @@ impl LeafCache {
         cell
     }
 
-    fn mint_entry(&self, host: &LeafHost) -> Result<Entry, TlsError> {
+    async fn mint_entry(&self, host: &LeafHost) -> Result<Entry, TlsError> {
         self.mints.fetch_add(1, Ordering::Relaxed);
-        let minted = self.ca.mint_for(host)?;
+        // Key generation and signing take tens of microseconds: off the async workers.
+        let (ca, h) = (Arc::clone(&self.ca), host.clone());
+        let minted = match tokio::task::spawn_blocking(move || ca.mint_for(&h)).await {
+            Ok(r) => r?,
+            // The blocking pool is shutting down: mint here rather than fail the handshake.
+            Err(_) => self.ca.mint_for(host)?,
+        };
         let server_config = server_config(Arc::clone(&minted.key))?;
         let remaining = minted.not_after - OffsetDateTime::now_utc();
         let half_life = Duration::try_from(remaining / 2).unwrap_or(Duration::ZERO);
