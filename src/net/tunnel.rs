@@ -14,9 +14,14 @@ pub struct TunnelStats {
     pub idle_closed: bool,
 }
 
-/// Splices `client` and `server` until either side closes, fails, or nothing moves
-/// for `idle`; the counts cover whatever moved before the end.
-pub async fn splice<C, S>(client: C, server: S, idle: Duration) -> TunnelStats
+/// Splices `client` and `server` until either side closes, fails, nothing moves
+/// for `idle`, or `stop` turns true; the counts cover whatever moved before the end.
+pub async fn splice<C, S>(
+    client: C,
+    server: S,
+    idle: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> TunnelStats
 where
     C: AsyncRead + AsyncWrite + Unpin,
     S: AsyncRead + AsyncWrite + Unpin,
@@ -35,6 +40,7 @@ where
             false
         }
         _ = activity.idle(idle) => true,
+        _ = async { let _ = stop.wait_for(|s| *s).await; } => false,
     };
     let (up, down) = client_side.bytes();
     TunnelStats {
@@ -53,7 +59,8 @@ mod tests {
     async fn counts_survive_an_idle_close() {
         let (client, mut client_peer) = tokio::io::duplex(1024);
         let (server, mut server_peer) = tokio::io::duplex(1024);
-        let t = tokio::spawn(splice(client, server, Duration::from_secs(5)));
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let t = tokio::spawn(splice(client, server, Duration::from_secs(5), stop));
         client_peer.write_all(b"hello").await.unwrap();
         let mut buf = [0u8; 5];
         server_peer.read_exact(&mut buf).await.unwrap();

@@ -217,11 +217,13 @@ async fn send_upgrade(
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
         let upstream_side = hyper::upgrade::on(&mut resp);
         let idle = shared.limits.idle_timeout.get();
+        let stop = shared.hard_stop.clone();
         tokio::spawn(async move {
             match tokio::try_join!(client_side, upstream_side) {
                 Ok((c, u)) => {
                     let _ =
-                        crate::net::tunnel::splice(TokioIo::new(c), TokioIo::new(u), idle).await;
+                        crate::net::tunnel::splice(TokioIo::new(c), TokioIo::new(u), idle, stop)
+                            .await;
                 }
                 Err(e) => tracing::debug!(error = %e, "upgrade did not complete"),
             }

@@ -99,7 +99,7 @@ async fn connect(
         Err(e) => return forward::upstream_failure(e.into()),
     };
     let idle = shared.limits.idle_timeout.get();
-    let mut hard_stop = shared.hard_stop.clone();
+    let hard_stop = shared.hard_stop.clone();
     let shared = shared.clone();
     tokio::spawn(async move {
         // Holding `drain` keeps shutdown waiting (up to its grace period) for the tunnel.
@@ -108,10 +108,7 @@ async fn connect(
             Ok(up) => up,
             Err(e) => return tracing::debug!(error = %e, "CONNECT upgrade failed"),
         };
-        let stats = tokio::select! {
-            stats = crate::net::tunnel::splice(TokioIo::new(up), server, idle) => stats,
-            _ = async { let _ = hard_stop.wait_for(|s| *s).await; } => Default::default(),
-        };
+        let stats = crate::net::tunnel::splice(TokioIo::new(up), server, idle, hard_stop).await;
         audit_tunnel(&shared, client, &host, port, stats);
     });
     ok_connect()
