@@ -136,8 +136,29 @@ enum CaCommand {
     },
 }
 
+/// Commands that only print (to a pager, `head`, a pipe) should end quietly when
+/// the reader goes away, as Unix tools do, rather than panic on a broken pipe.
+/// Not for `run` or `replay --live`, whose sockets must get EPIPE as an error instead.
+fn exit_quietly_on_broken_pipe() {
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is
+    // started; no handler is installed, so nothing can run in signal context.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::Check { .. }
+            | Command::Scan { .. }
+            | Command::Audit { .. }
+            | Command::Ca { .. }
+            | Command::Replay { live: false, .. }
+    ) {
+        exit_quietly_on_broken_pipe();
+    }
     cmd::init_tracing();
     let result = match cli.command {
         Command::Run {
