@@ -159,3 +159,17 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
     let status = status.expect("sluice exits after SIGTERM");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' check | head -c 10 > /dev/null",
+            env!("CARGO_BIN_EXE_sluice")
+        ))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
