@@ -162,10 +162,15 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
 
 #[test]
 fn a_closed_pipe_ends_output_quietly() {
+    // Far more output than a pipe buffers, to a reader that stops after 10 bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("a.txt");
+    std::fs::write(&f, "hello").unwrap();
+    let args = vec![f.display().to_string(); 3000].join(" ");
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "'{}' check | head -c 10 > /dev/null",
+            "'{}' scan {args} | head -c 10 > /dev/null",
             env!("CARGO_BIN_EXE_sluice")
         ))
         .output()
