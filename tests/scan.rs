@@ -114,3 +114,14 @@ fn a_bomb_is_incomplete_not_clean() {
         "{reason}"
     );
 }
+
+#[test]
+fn an_endless_input_stops_at_the_body_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("small.yaml");
+    std::fs::write(&cfg, "inspect:\n  limits:\n    max_body_bytes: 1000000\n").unwrap();
+    let (code, lines, err) = scan_json(&["--config", cfg.to_str().unwrap(), "/dev/zero"], None);
+    assert_eq!(code, 0, "{err}");
+    let reason = lines[0]["incomplete"].as_str().expect("incomplete");
+    assert!(reason.starts_with("size_limit"), "{reason}");
+}

@@ -68,10 +68,17 @@ pub fn scan_one(
     };
     let mut scanner = engine.scanner(hint);
     let mut buf = vec![0u8; CHUNK];
-    loop {
+    // Past the engine's body limit nothing more is looked at: stop reading too
+    // (the scan is then incomplete), so `/dev/zero` or a FIFO cannot run forever.
+    let stop_after = engine.limits().max_body_bytes.saturating_add(1);
+    let mut read = 0u64;
+    while read < stop_after {
         match reader.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => scanner.feed(&buf[..n]),
+            Ok(n) => {
+                read += n as u64;
+                scanner.feed(&buf[..n]);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         }
