@@ -383,8 +383,8 @@ impl JsonNode {
             cx.sink.field(&self.key);
             self.field_live = true;
             if let Some(f) = self.frames.get_mut(self.depth_used.wrapping_sub(1)) {
-                f.key.clear();
-                f.key.extend_from_slice(&self.key);
+                // `self.key` is cleared before the next key: swap, not copy.
+                std::mem::swap(&mut f.key, &mut self.key);
             }
             self.state = State::Colon;
         } else {
