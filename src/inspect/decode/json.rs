@@ -312,7 +312,16 @@ impl JsonNode {
                             return data.len();
                         }
                         Some(j) => {
-                            self.emit(rest.get(..j).unwrap_or(&[]), cx);
+                            let piece = rest.get(..j).unwrap_or(&[]);
+                            if self.state == State::InValue
+                                && rest.get(j) == Some(&b'"')
+                                && self.high.is_none()
+                            {
+                                // The rest of the value, in one piece.
+                                self.value.feed_end(piece, cx);
+                            } else {
+                                self.emit(piece, cx);
+                            }
                             i += j + 1;
                             if rest.get(j) == Some(&b'\\') {
                                 self.esc = Esc::Backslash;
