@@ -65,8 +65,6 @@ pub(super) struct State {
     /// every cell. Bounded; replaced round-robin.
     field_cache: Vec<FieldMatch>,
     field_cache_next: usize,
-    /// Where the next `field` lookup starts.
-    field_cache_hint: usize,
     pub(super) joined: Vec<u8>,
     pub(super) tally: super::tally::Tally,
 }
@@ -160,7 +158,6 @@ impl TextScan {
                 field_waiting: false,
                 field_cache: Vec::new(),
                 field_cache_next: 0,
-                field_cache_hint: 0,
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
                 tally: super::tally::Tally::new(),
             },
@@ -189,7 +186,6 @@ impl TextScan {
         st.field_waiting = false;
         st.field_cache.clear();
         st.field_cache_next = 0;
-        st.field_cache_hint = 0;
         st.tally.reset();
     }
 
@@ -461,18 +457,11 @@ impl State {
 impl TextSink for TextScan {
     fn field(&mut self, name: &[u8]) {
         self.end_value();
+        let det = Arc::clone(&self.st.det);
         let st = &mut self.st;
-        // Keys tend to come back in the same order (JSON records, CSV columns):
-        // try the entry after the last one first.
-        let hint = st.field_cache_hint;
-        let found = match st.field_cache.get(hint) {
-            Some(f) if f.name == name => Some(hint),
-            _ => st.field_cache.iter().position(|f| f.name == name),
-        };
-        let slot = match found {
+        let slot = match st.field_cache.iter().position(|f| f.name == name) {
             Some(k) => k,
             None => {
-                let det = Arc::clone(&st.det);
                 let mut m = FieldMatch {
                     name: name.to_vec(),
                     mask: 0,
@@ -498,7 +487,6 @@ impl TextSink for TextScan {
                 }
             }
         };
-        st.field_cache_hint = slot + 1;
         st.field_terms.clear();
         st.field_mask = 0;
         if let Some(f) = st.field_cache.get(slot) {
