@@ -6,8 +6,22 @@ use super::cx::Cx;
 use super::{ContentHint, Node};
 use crate::inspect::sink::TextSink;
 
+const fn b64_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=');
+        c += 1;
+    }
+    t
+}
+
+static B64_CHARS: [bool; 256] = b64_table();
+
+#[inline]
 pub(crate) fn is_b64(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=')
+    B64_CHARS[usize::from(c)]
 }
 
 fn sextet(c: u8) -> Option<u8> {

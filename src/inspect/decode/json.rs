@@ -312,7 +312,16 @@ impl JsonNode {
                             return data.len();
                         }
                         Some(j) => {
-                            self.emit(rest.get(..j).unwrap_or(&[]), cx);
+                            let piece = rest.get(..j).unwrap_or(&[]);
+                            if self.state == State::InValue
+                                && rest.get(j) == Some(&b'"')
+                                && self.high.is_none()
+                            {
+                                // The rest of the value, in one piece.
+                                self.value.feed_end(piece, cx);
+                            } else {
+                                self.emit(piece, cx);
+                            }
                             i += j + 1;
                             if rest.get(j) == Some(&b'\\') {
                                 self.esc = Esc::Backslash;
@@ -383,8 +392,8 @@ impl JsonNode {
             cx.sink.field(&self.key);
             self.field_live = true;
             if let Some(f) = self.frames.get_mut(self.depth_used.wrapping_sub(1)) {
-                f.key.clear();
-                f.key.extend_from_slice(&self.key);
+                // `self.key` is cleared before the next key: swap, not copy.
+                std::mem::swap(&mut f.key, &mut self.key);
             }
             self.state = State::Colon;
         } else {

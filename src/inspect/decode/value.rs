@@ -72,6 +72,12 @@ impl ValueNode {
             let Some(&c) = data.first() else {
                 return;
             };
+            if self.len == 0 && self.plain_text_start(data) {
+                // Nothing to copy: the first bytes already rule out base64,
+                // nested JSON and a data URL.
+                self.mode = Mode::Text;
+                continue;
+            }
             if c == b':'
                 && self
                     .head
@@ -107,6 +113,40 @@ impl ValueNode {
             if self.len == B64_PROBE {
                 self.probe(cx);
             }
+        }
+    }
+
+    /// `data` is all that is left of the value (`finish` comes next). A short
+    /// value with nothing before it is text unless it opens nested JSON or a
+    /// data URL: the base64 probe needs more bytes than it has.
+    pub fn feed_end<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        if self.len == 0
+            && matches!(self.mode, Mode::Deciding)
+            && data.len() < B64_PROBE
+            && !matches!(data.first(), Some(b'{' | b'['))
+            && !data
+                .get(..5)
+                .is_some_and(|h| h.eq_ignore_ascii_case(b"data:"))
+        {
+            cx.sink.text(data);
+            self.mode = Mode::Text;
+            return;
+        }
+        self.feed(data, cx);
+    }
+
+    /// Whether a value starting with `data` is text whatever follows: its
+    /// first non-base64 byte comes before the probe size and is not the `:` of
+    /// a data URL (nor a leading `{` or `[`, which open nested JSON).
+    fn plain_text_start(&self, data: &[u8]) -> bool {
+        let run = data
+            .iter()
+            .take(B64_PROBE)
+            .take_while(|c| is_b64(**c))
+            .count();
+        match data.get(run) {
+            Some(&c) if run < B64_PROBE => c != b':' && !(run == 0 && (c == b'{' || c == b'[')),
+            _ => false,
         }
     }
 
