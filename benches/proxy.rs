@@ -218,7 +218,18 @@ fn text_frame() -> Bytes {
     Bytes::from(v)
 }
 
-fn bench(c: &mut Criterion) {
+type Path = (&'static str, Option<SocketAddr>, Arc<rustls::RootCertStore>);
+
+/// What both bench groups measure against: an origin and the two proxies, and the
+/// three ways to reach the origin. The guards keep the proxies running.
+struct Setup {
+    rt: tokio::runtime::Runtime,
+    origin_addr: SocketAddr,
+    paths: [Path; 3],
+    _guards: (pki::Pki, Box<dyn Send>, Box<dyn Send>),
+}
+
+fn setup() -> Setup {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -233,9 +244,24 @@ fn bench(c: &mut Criterion) {
     });
     let paths = [
         ("direct", None, pki.roots()),
-        ("sluice_passthrough", Some(pass.0), pass.1.clone()),
-        ("sluice_held", Some(held.0), held.1.clone()),
+        ("sluice_passthrough", Some(pass.0), pass.1),
+        ("sluice_held", Some(held.0), held.1),
     ];
+    Setup {
+        rt,
+        origin_addr,
+        paths,
+        _guards: (pki, Box::new(pass.2), Box::new(held.2)),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let Setup {
+        rt,
+        origin_addr,
+        paths,
+        ..
+    } = setup();
     let frame = text_frame();
 
     let mut g = c.benchmark_group("proxy/upload_256MiB");
@@ -323,31 +349,19 @@ fn small_json() -> Bytes {
 /// Latency one small JSON message sees, sequentially on one connection: criterion's
 /// mean per request, then p50/p99 over a fixed run printed for the README.
 fn latency(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let pki = pki::Pki::new("bench origin CA");
-    let (origin_addr, pass, held) = rt.block_on(async {
-        let origin_addr = origin(pki.issue(&[HOST])).await;
-        (
-            origin_addr,
-            spawn_proxy(&pki, origin_addr, true).await,
-            spawn_proxy(&pki, origin_addr, false).await,
-        )
-    });
+    let Setup {
+        rt,
+        origin_addr,
+        paths,
+        ..
+    } = setup();
     let body = small_json();
     let mut g = c.benchmark_group("proxy/json_latency");
     g.throughput(Throughput::Elements(1));
     g.sample_size(20)
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_secs(1));
-    for (name, proxy, roots) in [
-        ("direct", None, pki.roots()),
-        ("sluice_passthrough", Some(pass.0), pass.1.clone()),
-        ("sluice_held", Some(held.0), held.1.clone()),
-    ] {
+    for (name, proxy, roots) in paths.clone() {
         let mut sender = rt.block_on(connection(proxy, origin_addr, roots));
         let len = body.len() as u64;
         let one = |body: Bytes| Full::new(body).map_err(|n| match n {}).boxed();

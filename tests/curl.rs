@@ -6,8 +6,10 @@ use support::*;
 
 const HOST: &str = "oapi.dingtalk.com";
 
-async fn curl(args: Vec<String>) -> (bool, String, String) {
+/// curl through `proxy` (bounded in time), with `args` after the common flags.
+async fn curl(proxy: &TestProxy, args: Vec<String>) -> (bool, String, String) {
     let out = tokio::process::Command::new("curl")
+        .args(["-sS", "--max-time", "30", "--proxy", &proxy.url()])
         .args(&args)
         .env_remove("http_proxy")
         .env_remove("https_proxy")
@@ -38,21 +40,19 @@ async fn curl_uploads_through_the_proxy_h1_and_h2() {
     std::fs::write(&file, &data).unwrap();
 
     for (flag, version) in [("--http1.1", "HTTP/1.1"), ("--http2", "HTTP/2.0")] {
-        let (ok, out, err) = curl(vec![
-            "-sS".into(),
-            "--max-time".into(),
-            "30".into(),
-            "--proxy".into(),
-            proxy.url(),
-            "--cacert".into(),
-            proxy.ca_pem_path.display().to_string(),
-            flag.into(),
-            "-w".into(),
-            "\n%{http_version}".into(),
-            "--data-binary".into(),
-            format!("@{}", file.display()),
-            format!("https://{HOST}/media/upload?type=file"),
-        ])
+        let (ok, out, err) = curl(
+            &proxy,
+            vec![
+                "--cacert".into(),
+                proxy.ca_pem_path.display().to_string(),
+                flag.into(),
+                "-w".into(),
+                "\n%{http_version}".into(),
+                "--data-binary".into(),
+                format!("@{}", file.display()),
+                format!("https://{HOST}/media/upload?type=file"),
+            ],
+        )
         .await;
         assert!(ok, "curl {flag} failed: {err}");
         let (json, seen_version) = out.rsplit_once('\n').unwrap();
@@ -79,16 +79,14 @@ async fn curl_sees_502_for_an_untrusted_upstream() {
     let pki = Pki::new("untrusted CA");
     let origin = Origin::https(pki.issue(&[HOST])).await;
     let proxy = spawn_proxy(test_config(None, &[(HOST, 443, origin.addr)])).await;
-    let (ok, _out, err) = curl(vec![
-        "-sS".into(),
-        "--max-time".into(),
-        "30".into(),
-        "--proxy".into(),
-        proxy.url(),
-        "--cacert".into(),
-        proxy.ca_pem_path.display().to_string(),
-        format!("https://{HOST}/"),
-    ])
+    let (ok, _out, err) = curl(
+        &proxy,
+        vec![
+            "--cacert".into(),
+            proxy.ca_pem_path.display().to_string(),
+            format!("https://{HOST}/"),
+        ],
+    )
     .await;
     assert!(!ok);
     assert!(
@@ -107,16 +105,14 @@ async fn curl_plain_http_through_the_proxy() {
         &[("plain.dingtalk.com", 80, origin.addr)],
     ))
     .await;
-    let (ok, out, err) = curl(vec![
-        "-sS".into(),
-        "--max-time".into(),
-        "30".into(),
-        "--proxy".into(),
-        proxy.url(),
-        "--data-binary".into(),
-        "hello".into(),
-        "http://plain.dingtalk.com/robot/send".into(),
-    ])
+    let (ok, out, err) = curl(
+        &proxy,
+        vec![
+            "--data-binary".into(),
+            "hello".into(),
+            "http://plain.dingtalk.com/robot/send".into(),
+        ],
+    )
     .await;
     assert!(ok, "{err}");
     let j: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -110,6 +110,20 @@ impl World {
         send(tls, h2, req).await
     }
 
+    /// An HTTP/1.1 POST of a JSON document, as the DingTalk SDKs send them.
+    async fn post_json(&self, host: &str, path: &str, doc: &serde_json::Value) -> Answer {
+        let body = doc.to_string().into_bytes();
+        self.call(
+            false,
+            "POST",
+            host,
+            path,
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await
+    }
+
     fn record_for(&self, ticket: &str) -> serde_json::Value {
         self.proxy
             .audit_records()
@@ -258,13 +272,10 @@ async fn sick_leave_note_in_chat_is_blocked_and_a_harmless_one_allowed() {
         "msg": {"msgtype": "text", "text": {"content": "醫生證明書：茲證明陳大文先生於本院求診，診斷為急性腸胃炎，建議病假三天。仁伯爵綜合醫院"}}
     });
     let a = w
-        .call(
-            false,
-            "POST",
+        .post_json(
             "oapi.dingtalk.com",
             "/topapi/message/corpconversation/asyncsend_v2?access_token=t",
-            &[("content-type", "application/json")],
-            note.to_string().into_bytes(),
+            &note,
         )
         .await;
     assert_eq!(a.json()["errcode"], 451, "{}", a.text());
@@ -276,13 +287,10 @@ async fn sick_leave_note_in_chat_is_blocked_and_a_harmless_one_allowed() {
         "msg": {"msgtype": "text", "text": {"content": "明天下午三點開會，請準時出席。Please be patient, the health check of the build server is green."}}
     });
     let a = w
-        .call(
-            false,
-            "POST",
+        .post_json(
             "oapi.dingtalk.com",
             "/topapi/message/corpconversation/asyncsend_v2",
-            &[("content-type", "application/json")],
-            harmless.to_string().into_bytes(),
+            &harmless,
         )
         .await;
     assert_eq!(a.status, StatusCode::OK);
@@ -317,13 +325,10 @@ async fn upload_region_is_learned_from_the_upload_info_answer() {
     // uploadInfos/query answers with the URL and region ZHANGJIAKOU…
     let q = serde_json::json!({"protocol": "HEADER_SIGNATURE", "multipart": false, "option": {"preferRegion": "ZHANGJIAKOU"}});
     let a = w
-        .call(
-            false,
-            "POST",
+        .post_json(
             "api.dingtalk.com",
             &format!("{UPLOAD_INFO_PATH}?unionId=u1"),
-            &[("content-type", "application/json")],
-            q.to_string().into_bytes(),
+            &q,
         )
         .await;
     assert_eq!(a.status, StatusCode::OK);
@@ -485,14 +490,7 @@ async fn api_style_block_and_browser_page() {
     let w = world().await;
     let form = serde_json::json!({"formComponentValues": [{"name": "身份證", "value": hkid(7)}]});
     let a = w
-        .call(
-            false,
-            "POST",
-            "api.dingtalk.com",
-            "/v1.0/workflow/processInstances",
-            &[("content-type", "application/json")],
-            form.to_string().into_bytes(),
-        )
+        .post_json("api.dingtalk.com", "/v1.0/workflow/processInstances", &form)
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     let j = a.json();
@@ -538,13 +536,10 @@ async fn audit_chain_verifies_and_tampering_is_caught() {
     let w = world().await;
     for i in 0..3 {
         let chat = serde_json::json!({"msg": {"text": {"content": format!("身份證 {}", hkid(i))}}});
-        w.call(
-            false,
-            "POST",
+        w.post_json(
             "oapi.dingtalk.com",
             "/topapi/message/corpconversation/asyncsend_v2",
-            &[("content-type", "application/json")],
-            chat.to_string().into_bytes(),
+            &chat,
         )
         .await;
     }

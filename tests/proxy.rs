@@ -94,10 +94,8 @@ async fn plain_http_absolute_form() {
     let cfg = test_config(None, &[("plain.dingtalk.com", 80, origin.addr)]);
     let proxy = spawn_proxy(cfg).await;
     let data = pseudo_random(70_000, 3);
-    let tcp = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let a = send(
-        tcp,
-        false,
+    let a = plain_via(
+        proxy.addr,
         request(
             "PUT",
             "http://plain.dingtalk.com/files/a.bin?x=1",
@@ -110,10 +108,8 @@ async fn plain_http_absolute_form() {
     assert_eq!(r.path, "/files/a.bin?x=1", "origin-form upstream");
     assert_eq!(r.host.as_deref(), Some("plain.dingtalk.com"));
     // Keep-alive: a second request on a new connection and the same pool works too.
-    let tcp = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let a = send(
-        tcp,
-        false,
+    let a = plain_via(
+        proxy.addr,
         request("GET", "http://plain.dingtalk.com/", full_body("")),
     )
     .await;
@@ -360,10 +356,8 @@ async fn malformed_and_oversized_requests_then_keeps_serving() {
             String::from_utf8_lossy(&raw[..raw.len().min(60)])
         );
     }
-    let tcp = tokio::net::TcpStream::connect(proxy.addr).await.unwrap();
-    let a = send(
-        tcp,
-        false,
+    let a = plain_via(
+        proxy.addr,
         request("GET", "http://ok.dingtalk.com/still", full_body("")),
     )
     .await;

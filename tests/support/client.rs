@@ -186,6 +186,12 @@ where
     }
 }
 
+/// One absolute-form (plain HTTP) request through the proxy on a new connection.
+pub async fn plain_via(proxy: SocketAddr, req: Request<ReqBody>) -> Answer {
+    let tcp = TcpStream::connect(proxy).await.unwrap();
+    send(tcp, false, req).await
+}
+
 /// A request builder for intercepted (https) or absolute-form (http) requests.
 pub fn request(method: &str, uri: &str, body: ReqBody) -> Request<ReqBody> {
     let uri: http::Uri = uri.parse().unwrap();
