@@ -110,18 +110,23 @@ impl World {
         send(tls, h2, req).await
     }
 
-    /// An HTTP/1.1 POST of a JSON document, as the DingTalk SDKs send them.
-    async fn post_json(&self, host: &str, path: &str, doc: &serde_json::Value) -> Answer {
-        let body = doc.to_string().into_bytes();
+    /// An HTTP/1.1 POST of `body` as `content_type`.
+    async fn post(&self, host: &str, path: &str, content_type: &str, body: Vec<u8>) -> Answer {
         self.call(
             false,
             "POST",
             host,
             path,
-            &[("content-type", "application/json")],
+            &[("content-type", content_type)],
             body,
         )
         .await
+    }
+
+    /// An HTTP/1.1 POST of a JSON document, as the DingTalk SDKs send them.
+    async fn post_json(&self, host: &str, path: &str, doc: &serde_json::Value) -> Answer {
+        let body = doc.to_string().into_bytes();
+        self.post(host, path, "application/json", body).await
     }
 
     fn record_for(&self, ticket: &str) -> serde_json::Value {
@@ -158,12 +163,10 @@ async fn docx_of_hkids_is_blocked_to_mainland_and_allowed_to_the_international_e
     let w = world().await;
     let (body, ctype) = media_upload(30);
     let a = w
-        .call(
-            false,
-            "POST",
+        .post(
             "oapi.dingtalk.com",
             "/media/upload?access_token=SECRETTOKEN&type=file",
-            &[("content-type", &ctype)],
+            &ctype,
             body.clone(),
         )
         .await;
@@ -197,12 +200,10 @@ async fn docx_of_hkids_is_blocked_to_mainland_and_allowed_to_the_international_e
 
     // The same upload to the International Edition: allowed (and audited), byte-exact.
     let a = w
-        .call(
-            false,
-            "POST",
+        .post(
             "oapi.dingtalk.io",
             "/media/upload?type=file",
-            &[("content-type", &ctype)],
+            &ctype,
             body.clone(),
         )
         .await;
@@ -375,12 +376,10 @@ async fn reroute_delivers_to_the_reroute_target_only() {
     let w = world_with(Some(&policy), |_| {}).await;
     let note = "病假證明 診斷：糖尿病 高血壓 出院摘要".as_bytes().to_vec();
     let a = w
-        .call(
-            false,
-            "POST",
+        .post(
             "oapi.dingtalk.com",
             "/file/upload/single?agent_id=1",
-            &[("content-type", "text/plain; charset=utf-8")],
+            "text/plain; charset=utf-8",
             note.clone(),
         )
         .await;
@@ -407,12 +406,10 @@ async fn bodies_past_the_hold_limit_are_decided_by_on_incomplete() {
     .await;
     let big = "明天開會。".repeat(20_000).into_bytes();
     let a = w
-        .call(
-            false,
-            "POST",
+        .post(
             "oapi.dingtalk.com",
             "/file/upload/single",
-            &[("content-type", "text/plain")],
+            "text/plain",
             big.clone(),
         )
         .await;
@@ -595,14 +592,7 @@ async fn reload_with_a_broken_config_keeps_the_old_policy() {
     // Still enforcing the shipped policy.
     let (body, ctype) = media_upload(3);
     let a = w
-        .call(
-            false,
-            "POST",
-            "oapi.dingtalk.com",
-            "/media/upload",
-            &[("content-type", &ctype)],
-            body.clone(),
-        )
+        .post("oapi.dingtalk.com", "/media/upload", &ctype, body.clone())
         .await;
     assert_eq!(a.json()["errcode"], 451);
 
@@ -616,14 +606,7 @@ async fn reload_with_a_broken_config_keeps_the_old_policy() {
         .unwrap();
     assert_ne!(after, before);
     let a = w
-        .call(
-            false,
-            "POST",
-            "oapi.dingtalk.com",
-            "/media/upload",
-            &[("content-type", &ctype)],
-            body.clone(),
-        )
+        .post("oapi.dingtalk.com", "/media/upload", &ctype, body.clone())
         .await;
     assert_eq!(
         a.json()["sha256"].as_str(),
@@ -637,14 +620,7 @@ async fn an_unwritable_audit_log_fails_closed() {
     let w = world_with(None, |c| c.audit.path = "/dev/full".into()).await;
     let (body, ctype) = media_upload(2);
     let a = w
-        .call(
-            false,
-            "POST",
-            "oapi.dingtalk.io",
-            "/media/upload",
-            &[("content-type", &ctype)],
-            body,
-        )
+        .post("oapi.dingtalk.io", "/media/upload", &ctype, body)
         .await;
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE, "{}", a.text());
     assert!(a.text().contains("audit log"));
