@@ -238,6 +238,8 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
     // Sections that failed to parse are reported already; what is compiled from
     // them (the policy, the engine) is skipped rather than compiled from defaults.
     let mut sections_ok = (true, true);
+    // Without an `inspect` section the shipped engine (compiled once) applies as is.
+    let mut inspect_given = false;
     for (k, v) in map {
         let Some(key) = k.as_str().map(str::to_string) else {
             c.error("", "top-level keys must be strings");
@@ -303,10 +305,13 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
                 Some(s) => cfg.regions_config = s,
                 None => sections_ok.0 = false,
             },
-            "inspect" => match c.section("inspect", v) {
-                Some(s) => cfg.inspect_config = s,
-                None => sections_ok.1 = false,
-            },
+            "inspect" => {
+                inspect_given = true;
+                match c.section("inspect", v) {
+                    Some(s) => cfg.inspect_config = s,
+                    None => sections_ok.1 = false,
+                }
+            }
             other => {
                 let msg = match did_you_mean(other, SECTIONS.iter().copied()) {
                     Some(s) => format!("unknown key \"{other}\" (did you mean \"{s}\"?)"),
@@ -334,7 +339,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
             }
         }
     }
-    if sections_ok.1 {
+    if inspect_given && sections_ok.1 {
         match crate::inspect::Engine::new(&cfg.inspect_config) {
             Ok(e) => cfg.engine = std::sync::Arc::new(e),
             Err(errs) => {

@@ -217,6 +217,13 @@ pub struct Config {
     pub engine: Arc<Engine>,
 }
 
+/// The engine with the shipped dictionaries and limits, compiled once per process:
+/// every config without an `inspect` section shares it.
+pub fn shipped_engine() -> Arc<Engine> {
+    static SHIPPED: std::sync::OnceLock<Arc<Engine>> = std::sync::OnceLock::new();
+    SHIPPED.get_or_init(|| Arc::new(Engine::shipped())).clone()
+}
+
 /// The shipped regions table (`config/regions.yaml`).
 pub fn default_regions() -> RegionsConfig {
     serde_yaml::from_str(crate::policy::DEFAULT_REGIONS_YAML).expect("shipped regions.yaml parses")
@@ -244,7 +251,7 @@ impl Config {
             regions_config,
             policy,
             inspect_config: InspectSettings::default(),
-            engine: Arc::new(Engine::shipped()),
+            engine: shipped_engine(),
         }
     }
 }
