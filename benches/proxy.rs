@@ -260,7 +260,9 @@ fn bench(c: &mut Criterion) {
         rt,
         origin_addr,
         paths,
-        ..
+        // Named, not `..`: the rest of a destructured temporary is dropped at
+        // once, and these guards are what keep the proxies running.
+        _guards,
     } = setup();
     let frame = text_frame();
 
@@ -353,7 +355,9 @@ fn latency(c: &mut Criterion) {
         rt,
         origin_addr,
         paths,
-        ..
+        // Named, not `..`: the rest of a destructured temporary is dropped at
+        // once, and these guards are what keep the proxies running.
+        _guards,
     } = setup();
     let body = small_json();
     let mut g = c.benchmark_group("proxy/json_latency");
