@@ -204,6 +204,14 @@ impl State {
     /// A token whose first digit is at `j`: back over its letters (and a
     /// leading `+` / `(`), then forward over alphanumerics and inner separators.
     pub(super) fn token(&mut self, buf: &[u8], j: usize, last: bool) {
+        if let Some(tok) = plain_number(buf, j, self.base).filter(|_| self.shortcuts) {
+            self.skip_tok = tok.end;
+            self.push_token(buf, tok);
+            return;
+        }
+        if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j) {
+            return;
+        }
         let floor = self.skip_tok.saturating_sub(self.base) as usize;
         let mut s = j;
         let mut letters = 0;
@@ -298,6 +306,64 @@ impl State {
         self.push_token(buf, tok);
     }
 
+    /// Hex ids, `user123`, `v2beta3`: an alphanumeric run with more letters
+    /// than any reading allows (or glued to a word), ending at a delimiter.
+    /// Concludes what the general walk would (no token; the chain ends; the run
+    /// is skipped) without walking it. False when unsure: the walk decides.
+    #[inline]
+    fn hopeless_word(&mut self, buf: &[u8], j: usize) -> bool {
+        let floor = self.skip_tok.saturating_sub(self.base) as usize;
+        let mut s = j;
+        let mut letters = 0;
+        while s > floor.max(1) && letters <= 4 {
+            match buf.get(s - 1) {
+                Some(b) if b.is_ascii_alphabetic() => {
+                    s -= 1;
+                    letters += 1;
+                }
+                _ => break,
+            }
+        }
+        // Where `token` would step over `+`/`(` or fold a full-width letter, or
+        // may not walk back at all, let it.
+        let before = buf.get(s.wrapping_sub(1)).copied().unwrap_or(0xFF);
+        if before >= 0x80 || matches!(before, b'+' | b'(') || s <= floor.max(1) && letters > 0 {
+            return false;
+        }
+        let run = alnum_run(buf.get(j..).unwrap_or(&[]));
+        let e = j + run;
+        match buf.get(e) {
+            Some(&b) if delimits(b) || b == b' ' => {}
+            _ => return false,
+        }
+        let Some(word) = buf.get(s..e) else {
+            return false;
+        };
+        let total = letters
+            + word
+                .get(letters..)
+                .unwrap_or(&[])
+                .iter()
+                .filter(|b| b.is_ascii_alphabetic())
+                .count();
+        let glued = letters > 4
+            || before.is_ascii_alphanumeric()
+            || matches!(
+                before,
+                b'_' | b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
+            );
+        let iban_head = word.iter().take(2).all(u8::is_ascii_alphabetic)
+            && word
+                .get(2..4)
+                .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        if !glued && (total <= 3 || iban_head) {
+            return false;
+        }
+        self.skip_tok = self.base + e as u64;
+        self.flush_chain();
+        true
+    }
+
     pub(super) fn finish_overlong(&mut self, buf: &[u8], at: usize, prev: u8, last: bool) {
         let mut walk = Walk::new();
         walk.n = MAX_TOKEN;
@@ -378,6 +444,45 @@ impl State {
         let lim = self.det.limits();
         self.tally.identifier(Class::Email, dst, &lim);
     }
+}
+
+/// Bytes that end a token on either side and that no reading reaches across:
+/// no letters to walk back over, no separator a token may contain, no space a
+/// chain may join at, nothing that glues the token to a word (`_`, `@`, `.`).
+#[inline(always)]
+fn delimits(b: u8) -> bool {
+    matches!(
+        b,
+        b'"' | b'\'' | b',' | b':' | b';' | b'{' | b'}' | b'[' | b']' | b'\n' | b'\r' | b'\t'
+    )
+}
+
+/// The common token of API traffic, a run of ASCII digits between two
+/// delimiters (`"ts":1764384000000,`), read without the general walk: the
+/// token is exactly the run, as `token` would find it. `None` for anything else.
+#[inline(always)]
+fn plain_number(buf: &[u8], j: usize, base: u64) -> Option<Tok> {
+    if !delimits(*buf.get(j.checked_sub(1)?)?) {
+        return None;
+    }
+    let rest = buf.get(j..)?;
+    let n = rest
+        .iter()
+        .take(CHAIN_ALNUM + 1)
+        .position(|b| !b.is_ascii_digit())?;
+    // Longer runs (no reading) and an end not yet in the buffer take the general path.
+    if n > CHAIN_ALNUM || !delimits(*rest.get(n)?) {
+        return None;
+    }
+    let mut norm = [0u8; MAX_TOKEN];
+    norm.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
+    Some(Tok {
+        start: base + j as u64,
+        end: base + (j + n) as u64,
+        norm,
+        len: n as u8,
+        alnum: n as u8,
+    })
 }
 
 /// An IBAN printed in groups of four whose groups may be all letters (`GB82

@@ -156,11 +156,55 @@ fn fold(prev: u8, b: u8) -> u8 {
     }
 }
 
+/// A coarse first pass over every word start at once: the ASCII terms in eight
+/// buckets (by first byte), and for each of a term's first three bytes (folded
+/// as `ascii_key` folds them) a 128-entry table of the buckets that have that
+/// byte there. A position can start a term only if some bucket has its three
+/// bytes, so most word starts are dismissed 64 at a time without a lookup.
+/// Never a false negative: every term sets its bucket's bit in all three tables.
+#[derive(Debug, Clone)]
+pub(crate) struct WordFilter {
+    pub(crate) tables: [[u8; 128]; 3],
+}
+
+impl WordFilter {
+    fn build(terms: &[Term]) -> WordFilter {
+        let mut tables = [[0u8; 128]; 3];
+        for t in terms
+            .iter()
+            .filter(|t| !is_cjk_lead(t.text.first().copied().unwrap_or(0)))
+        {
+            let idx = |k: usize| usize::from((t.text.get(k).copied().unwrap_or(0) | 0x20) & 0x7F);
+            let bucket = 1u8 << (idx(0) % 8);
+            for (k, table) in tables.iter_mut().enumerate() {
+                if let Some(slot) = table.get_mut(idx(k)) {
+                    *slot |= bucket;
+                }
+            }
+        }
+        WordFilter { tables }
+    }
+
+    /// Whether a term may start at the three bytes `b` (scalar form, for tests).
+    #[cfg(test)]
+    pub(crate) fn may_start(&self, b: [u8; 3]) -> bool {
+        let mut acc = 0xFFu8;
+        for (table, byte) in self.tables.iter().zip(b) {
+            acc &= table
+                .get(usize::from((byte | 0x20) & 0x7F))
+                .copied()
+                .unwrap_or(0);
+        }
+        acc != 0
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Dictionary {
     terms: Vec<Term>,
     ascii: Index,
     cjk: Index,
+    pub(crate) words: WordFilter,
 }
 
 /// One term as configured, with where it came from (for errors).
@@ -240,6 +284,7 @@ impl Dictionary {
         Dictionary {
             ascii: Index::build(&mut ascii),
             cjk: Index::build(&mut cjk),
+            words: WordFilter::build(&terms),
             terms,
         }
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::candidates::{fold_at, Resume, Tok, MAX_EMAIL_DOMAIN};
 use super::ident::{Meaning, Readings, MAX_CHAIN, MAX_TOKEN};
-use super::keywords::{bit, is_cjk_lead, load8, MAX_TERM};
+use super::keywords::{bit, is_cjk_lead, load8, WordFilter, MAX_TERM};
 use super::tally::At;
 use super::Detectors;
 use crate::inspect::{Class, Findings, TextSink};
@@ -67,12 +67,17 @@ pub(super) struct State {
     field_cache_next: usize,
     pub(super) joined: Vec<u8>,
     pub(super) tally: super::tally::Tally,
+    /// The token fast paths (`plain_number`, `hopeless_word`); off only in tests
+    /// that check them against the general walk.
+    pub(super) shortcuts: bool,
 }
 
 /// Per-body scanning state. Reuse it with `reset`; buffers keep their capacity.
 pub struct TextScan {
     buf: Vec<u8>,
     st: State,
+    /// 64-byte blocks with the word filter (AVX-512 VBMI), else 16-byte blocks.
+    wide: bool,
 }
 
 impl fmt::Debug for TextScan {
@@ -113,6 +118,58 @@ fn block_mask(w: &[u8; 17]) -> u32 {
         let at = _mm_cmpeq_epi8(cur, _mm_set1_epi8(b'@' as i8));
         let m = _mm_or_si128(_mm_or_si128(word, digit_start), _mm_or_si128(high, at));
         _mm_movemask_epi8(m) as u32
+    }
+}
+
+/// `block_mask` over 64 positions, except that a word start is kept only if
+/// the word filter lets it through. `w` holds the 67 bytes from the one before
+/// the first position to two past the last (the filter reads three bytes).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+fn block_mask64(w: &[u8; 67], f: &WordFilter) -> u64 {
+    use std::arch::x86_64::*;
+    let p = w.as_ptr();
+    let [t0, t1, t2] = &f.tables;
+    // SAFETY: the caller checked the CPU features (`wide`); every load reads 64
+    // bytes inside `w` (offsets 0..=3 of 67 bytes) or inside a 128-byte table.
+    unsafe {
+        let ld = |q: *const u8| _mm512_loadu_si512(q.cast());
+        let prev = ld(p);
+        let cur = ld(p.add(1));
+        let fold = |v: __m512i| _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+        let letter = |v: __m512i| {
+            let t = _mm512_sub_epi8(fold(v), _mm512_set1_epi8(b'a' as i8));
+            _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(25))
+        };
+        let digit = |v: __m512i| {
+            let t = _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8));
+            _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(9))
+        };
+        let look = |t: &[u8; 128], v: __m512i| {
+            _mm512_permutex2var_epi8(ld(t.as_ptr()), fold(v), ld(t.as_ptr().add(64)))
+        };
+        let buckets = _mm512_and_si512(look(t0, cur), look(t1, ld(p.add(2))));
+        let maybe_term = _mm512_test_epi8_mask(buckets, look(t2, ld(p.add(3))));
+        let (pd, cd) = (digit(prev), digit(cur));
+        let word = letter(cur) & !(letter(prev) | pd) & maybe_term;
+        let digit_start = cd & !pd;
+        let high = _mm512_cmpge_epu8_mask(cur, _mm512_set1_epi8(0xE0u8 as i8));
+        let at = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'@' as i8));
+        word | digit_start | high | at
+    }
+}
+
+/// Whether `block_mask64` can run here (AVX-512 with VBMI).
+fn wide_blocks() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vbmi")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 
@@ -160,9 +217,21 @@ impl TextScan {
                 field_cache_next: 0,
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
                 tally: super::tally::Tally::new(),
+                shortcuts: true,
             },
+            wide: wide_blocks(),
         };
         t.reset();
+        t
+    }
+
+    /// The general paths only: 16-byte blocks, every token walked. What the
+    /// fast paths are tested against.
+    #[cfg(test)]
+    pub(crate) fn general(det: Arc<Detectors>) -> TextScan {
+        let mut t = TextScan::new(det);
+        t.wide = false;
+        t.st.shortcuts = false;
         t
     }
 
@@ -232,6 +301,31 @@ impl TextScan {
             st.finish_overlong(buf, at, r.prev, last);
         }
         let mut i = from;
+        #[cfg(target_arch = "x86_64")]
+        while self.wide && i + 64 <= to && i + 66 < len {
+            let Some(window) = buf
+                .get(i - 1..i + 66)
+                .and_then(|w| <&[u8; 67]>::try_from(w).ok())
+            else {
+                break;
+            };
+            // SAFETY: `wide` is set only when the CPU has the features.
+            let mut m = unsafe { block_mask64(window, &st.det.dict.words) };
+            let mut jump = i + 64;
+            while m != 0 {
+                let j = i + m.trailing_zeros() as usize;
+                m &= m - 1;
+                let e = st.start(buf, j, to, last);
+                if e > j + 1 {
+                    if e >= i + 64 {
+                        jump = e;
+                        break;
+                    }
+                    m &= !((1u64 << (e - i)) - 1);
+                }
+            }
+            i = jump;
+        }
         while i < to && i + 16 < len {
             let Some(window) = buf
                 .get(i - 1..i + 16)

@@ -38,6 +38,18 @@ fn run(chunks: &[&[u8]]) -> Findings {
     f
 }
 
+/// The same text through the general paths only (no word filter, no token
+/// fast paths).
+fn run_general(chunks: &[&[u8]]) -> Findings {
+    let mut s = TextScan::general(det());
+    for c in chunks {
+        s.text(c);
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    f
+}
+
 fn counts(f: &Findings) -> Vec<(Class, u64)> {
     f.classes.iter().map(|(c, n)| (*c, *n)).collect()
 }
@@ -342,6 +354,45 @@ fn large_document_chunked_like_whole() {
     for size in [1usize, 7, 4096, 40_000] {
         let chunks: Vec<&[u8]> = d.as_bytes().chunks(size).collect();
         assert_eq!(run(&chunks), whole, "chunk size {size}");
+    }
+}
+
+#[test]
+fn fast_paths_agree_with_the_general_ones() {
+    for c in cases() {
+        let b = c.text.as_bytes();
+        assert_eq!(run(&[b]), run_general(&[b]), "{}", c.name);
+    }
+    let d = mixed_doc();
+    assert_eq!(run(&[d.as_bytes()]), run_general(&[d.as_bytes()]));
+}
+
+/// Text made of the pieces the token paths and the word filter decide on:
+/// digit runs, letters, delimiters, separators, spaces, full-width digits,
+/// CJK, and the odd keyword.
+fn token_soup() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[0-9]{1,20}",
+        "[a-zA-Z]{1,6}",
+        r#"[",:;{}\[\]\n\t]"#,
+        "[ ()+./<@_=#-]",
+        Just("１２３".to_string()),
+        Just("電話".to_string()),
+        Just(" tel ".to_string()),
+        Just("passport".to_string()),
+        Just("GB82WEST12345698765432".to_string()),
+        Just("A123456(3)".to_string()),
+        Just("6123 4567".to_string()),
+    ];
+    proptest::collection::vec(piece, 0..120).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn fast_paths_agree_on_token_soup(text in token_soup()) {
+        let b = text.as_bytes();
+        prop_assert_eq!(run(&[b]), run_general(&[b]));
     }
 }
 
