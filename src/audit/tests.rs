@@ -19,7 +19,11 @@ fn record(n: u64) -> AuditRecord {
     rec.region = String::from("cn-hangzhou");
     rec.jurisdiction = String::from("mainland-china");
     rec.bytes = n;
-    rec.action = String::from(if n % 2 == 0 { "allow" } else { "block" });
+    rec.action = String::from(if n.is_multiple_of(2) {
+        "allow"
+    } else {
+        "block"
+    });
     rec.policy = sha256_hex(b"policy");
     rec
 }

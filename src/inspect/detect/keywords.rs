@@ -442,3 +442,46 @@ impl Dictionary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Detectors;
+
+    #[test]
+    fn word_filter_passes_every_ascii_term_in_any_case() {
+        let det = Detectors::shipped();
+        let d = &det.dict;
+        let mut n = 0;
+        for t in d
+            .terms
+            .iter()
+            .filter(|t| t.text.first().is_some_and(u8::is_ascii_alphabetic))
+        {
+            let head = |f: fn(u8) -> u8| {
+                let mut b = [0u8; 3];
+                for (k, slot) in b.iter_mut().enumerate() {
+                    *slot = t.text.get(k).copied().map_or(0, f);
+                }
+                b
+            };
+            assert!(
+                d.words.may_start(head(|b| b)),
+                "{}",
+                String::from_utf8_lossy(&t.text)
+            );
+            assert!(d.words.may_start(head(|b| b.to_ascii_uppercase())));
+            n += 1;
+        }
+        assert!(n > 50, "only {n} ASCII terms");
+        // And it does filter: common English word starts are dismissed.
+        let common = ["the", "and", "for", "you", "wit", "thi", "fro", "wil"];
+        let passed = common
+            .iter()
+            .filter(|w| {
+                let b = w.as_bytes();
+                d.words.may_start([b[0], b[1], b[2]])
+            })
+            .count();
+        assert!(passed <= 2, "{passed} of {common:?} passed");
+    }
+}

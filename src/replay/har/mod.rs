@@ -212,7 +212,7 @@ fn parse_json(bytes: &[u8]) -> Result<Object<RawDoc>, HarError> {
 }
 
 fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(String::from(
             "not JSON: UTF-16 text with an odd number of bytes",
         ));
