@@ -204,12 +204,12 @@ impl State {
     /// A token whose first digit is at `j`: back over its letters (and a
     /// leading `+` / `(`), then forward over alphanumerics and inner separators.
     pub(super) fn token(&mut self, buf: &[u8], j: usize, last: bool) {
-        if let Some(tok) = plain_number(buf, j, self.base).filter(|_| self.shortcuts) {
+        if let Some(tok) = plain_number(buf, j, self.base, last).filter(|_| self.shortcuts) {
             self.skip_tok = tok.end;
             self.push_token(buf, tok);
             return;
         }
-        if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j) {
+        if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j, last) {
             return;
         }
         let floor = self.skip_tok.saturating_sub(self.base) as usize;
@@ -311,7 +311,7 @@ impl State {
     /// Concludes what the general walk would (no token; the chain ends; the run
     /// is skipped) without walking it. False when unsure: the walk decides.
     #[inline]
-    fn hopeless_word(&mut self, buf: &[u8], j: usize) -> bool {
+    fn hopeless_word(&mut self, buf: &[u8], j: usize, last: bool) -> bool {
         let floor = self.skip_tok.saturating_sub(self.base) as usize;
         let mut s = j;
         let mut letters = 0;
@@ -332,8 +332,10 @@ impl State {
         }
         let run = alnum_run(buf.get(j..).unwrap_or(&[]));
         let e = j + run;
+        // The end of the last data is an end too (the end of a value).
         match buf.get(e) {
             Some(&b) if delimits(b) || b == b' ' => {}
+            None if last => {}
             _ => return false,
         }
         let Some(word) = buf.get(s..e) else {
@@ -461,7 +463,7 @@ fn delimits(b: u8) -> bool {
 /// delimiters (`"ts":1764384000000,`), read without the general walk: the
 /// token is exactly the run, as `token` would find it. `None` for anything else.
 #[inline(always)]
-fn plain_number(buf: &[u8], j: usize, base: u64) -> Option<Tok> {
+fn plain_number(buf: &[u8], j: usize, base: u64, last: bool) -> Option<Tok> {
     if !delimits(*buf.get(j.checked_sub(1)?)?) {
         return None;
     }
@@ -469,9 +471,15 @@ fn plain_number(buf: &[u8], j: usize, base: u64) -> Option<Tok> {
     let n = rest
         .iter()
         .take(CHAIN_ALNUM + 1)
-        .position(|b| !b.is_ascii_digit())?;
-    // Longer runs (no reading) and an end not yet in the buffer take the general path.
-    if n > CHAIN_ALNUM || !delimits(*rest.get(n)?) {
+        .position(|b| !b.is_ascii_digit())
+        .or((last && rest.len() <= CHAIN_ALNUM).then_some(rest.len()))?;
+    // Longer runs (no reading) and an end not yet in the buffer take the
+    // general path; the end of the last data is an end (of a value).
+    let ends = match rest.get(n) {
+        Some(&b) => delimits(b),
+        None => last,
+    };
+    if n > CHAIN_ALNUM || !ends {
         return None;
     }
     let mut norm = [0u8; MAX_TOKEN];

@@ -302,15 +302,26 @@ impl TextScan {
         }
         let mut i = from;
         #[cfg(target_arch = "x86_64")]
-        while self.wide && i + 64 <= to && i + 66 < len {
-            let Some(window) = buf
-                .get(i - 1..i + 66)
-                .and_then(|w| <&[u8; 67]>::try_from(w).ok())
-            else {
-                break;
+        while self.wide && i < to {
+            // The end of a value (most JSON strings and CSV cells are short)
+            // goes through the same pass: a zero-padded copy. Zeros never start
+            // anything, and the filter only ever lets more through.
+            let mut pad = [0u8; 67];
+            let window = match buf.get(i - 1..i + 66) {
+                Some(w) => <&[u8; 67]>::try_from(w).unwrap_or(&pad),
+                None => {
+                    let src = buf.get(i - 1..).unwrap_or(&[]);
+                    for (d, s) in pad.iter_mut().zip(src) {
+                        *d = *s;
+                    }
+                    &pad
+                }
             };
             // SAFETY: `wide` is set only when the CPU has the features.
             let mut m = unsafe { block_mask64(window, &st.det.dict.words) };
+            if to - i < 64 {
+                m &= (1u64 << (to - i)) - 1;
+            }
             let mut jump = i + 64;
             while m != 0 {
                 let j = i + m.trailing_zeros() as usize;
