@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::candidates::{fold_at, Resume, Tok, MAX_EMAIL_DOMAIN};
 use super::ident::{Meaning, Readings, MAX_CHAIN, MAX_TOKEN};
-use super::keywords::{bit, is_cjk_lead, load8, WordFilter, MAX_TERM};
+use super::keywords::{bit, is_cjk_lead, load8, MAX_TERM};
 use super::tally::At;
 use super::Detectors;
 use crate::inspect::{Class, Findings, TextSink};
@@ -41,6 +41,7 @@ struct Pending {
 const FIELD_CACHE: usize = 32;
 
 struct FieldMatch {
+    hash: u64,
     name: Vec<u8>,
     mask: u16,
     terms: Vec<u16>,
@@ -121,45 +122,94 @@ fn block_mask(w: &[u8; 17]) -> u32 {
     }
 }
 
-/// `block_mask` over 64 positions, except that a word start is kept only if
-/// the word filter lets it through. `w` holds the 67 bytes from the one before
-/// the first position to two past the last (the filter reads three bytes).
+/// The start pass over 64 positions at a time (AVX-512 with VBMI), handling
+/// every start before `to` in order; returns where it stopped. As `block_mask`,
+/// except that a word start is kept only if the word filter lets it through.
+/// The end of a value (most JSON strings and CSV cells are short) goes through
+/// the same pass as a zero-padded copy: zeros never start anything, and the
+/// filter only ever lets more through.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-fn block_mask64(w: &[u8; 67], f: &WordFilter) -> u64 {
+fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) -> usize {
     use std::arch::x86_64::*;
-    let p = w.as_ptr();
-    let [t0, t1, t2] = &f.tables;
-    // SAFETY: the caller checked the CPU features (`wide`); every load reads 64
-    // bytes inside `w` (offsets 0..=3 of 67 bytes) or inside a 128-byte table.
-    unsafe {
-        let ld = |q: *const u8| _mm512_loadu_si512(q.cast());
-        let prev = ld(p);
-        let cur = ld(p.add(1));
-        let fold = |v: __m512i| _mm512_or_si512(v, _mm512_set1_epi8(0x20));
-        let letter = |v: __m512i| {
-            let t = _mm512_sub_epi8(fold(v), _mm512_set1_epi8(b'a' as i8));
-            _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(25))
+    let ld = |q: &[u8]| -> __m512i {
+        let mut a = [0u8; 64];
+        for (d, s) in a.iter_mut().zip(q) {
+            *d = *s;
+        }
+        // SAFETY: reads the 64 bytes of a local array.
+        unsafe { _mm512_loadu_si512(a.as_ptr().cast()) }
+    };
+    let tables = st.det.dict.words.tables.map(|t| {
+        let (lo, hi) = t.split_at(64);
+        (ld(lo), ld(hi))
+    });
+    let [(t0l, t0h), (t1l, t1h), (t2l, t2h)] = tables;
+    let x20 = _mm512_set1_epi8(0x20);
+    let fold = |v: __m512i| _mm512_or_si512(v, x20);
+    let letter = |v: __m512i| {
+        let t = _mm512_sub_epi8(fold(v), _mm512_set1_epi8(b'a' as i8));
+        _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(25))
+    };
+    let digit = |v: __m512i| {
+        let t = _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8));
+        _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(9))
+    };
+    while i < to {
+        let mut pad = [0u8; 67];
+        let w: &[u8; 67] = match buf.get(i - 1..i + 66) {
+            Some(w) => <&[u8; 67]>::try_from(w).unwrap_or(&pad),
+            None => {
+                for (d, s) in pad.iter_mut().zip(buf.get(i - 1..).unwrap_or(&[])) {
+                    *d = *s;
+                }
+                &pad
+            }
         };
-        let digit = |v: __m512i| {
-            let t = _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8));
-            _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(9))
+        let p = w.as_ptr();
+        // SAFETY: each load reads 64 bytes at offset 0..=3 of the 67 in `w`.
+        let (prev, cur, n1, n2) = unsafe {
+            (
+                _mm512_loadu_si512(p.cast()),
+                _mm512_loadu_si512(p.add(1).cast()),
+                _mm512_loadu_si512(p.add(2).cast()),
+                _mm512_loadu_si512(p.add(3).cast()),
+            )
         };
-        let look = |t: &[u8; 128], v: __m512i| {
-            _mm512_permutex2var_epi8(ld(t.as_ptr()), fold(v), ld(t.as_ptr().add(64)))
-        };
-        let buckets = _mm512_and_si512(look(t0, cur), look(t1, ld(p.add(2))));
-        let maybe_term = _mm512_test_epi8_mask(buckets, look(t2, ld(p.add(3))));
+        let buckets = _mm512_and_si512(
+            _mm512_permutex2var_epi8(t0l, fold(cur), t0h),
+            _mm512_permutex2var_epi8(t1l, fold(n1), t1h),
+        );
+        let maybe_term =
+            _mm512_test_epi8_mask(buckets, _mm512_permutex2var_epi8(t2l, fold(n2), t2h));
         let (pd, cd) = (digit(prev), digit(cur));
         let word = letter(cur) & !(letter(prev) | pd) & maybe_term;
-        let digit_start = cd & !pd;
         let high = _mm512_cmpge_epu8_mask(cur, _mm512_set1_epi8(0xE0u8 as i8));
         let at = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'@' as i8));
-        word | digit_start | high | at
+        let mut m = word | (cd & !pd) | high | at;
+        if to - i < 64 {
+            m &= (1u64 << (to - i)) - 1;
+        }
+        let mut jump = i + 64;
+        while m != 0 {
+            let j = i + m.trailing_zeros() as usize;
+            m &= m - 1;
+            let e = st.start(buf, j, to, last);
+            if e > j + 1 {
+                // A run of CJK characters was handled in one go.
+                if e >= i + 64 {
+                    jump = e;
+                    break;
+                }
+                m &= !((1u64 << (e - i)) - 1);
+            }
+        }
+        i = jump;
     }
+    i
 }
 
-/// Whether `block_mask64` can run here (AVX-512 with VBMI).
+/// Whether `scan_wide` can run here (AVX-512 with VBMI).
 fn wide_blocks() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -302,40 +352,9 @@ impl TextScan {
         }
         let mut i = from;
         #[cfg(target_arch = "x86_64")]
-        while self.wide && i < to {
-            // The end of a value (most JSON strings and CSV cells are short)
-            // goes through the same pass: a zero-padded copy. Zeros never start
-            // anything, and the filter only ever lets more through.
-            let mut pad = [0u8; 67];
-            let window = match buf.get(i - 1..i + 66) {
-                Some(w) => <&[u8; 67]>::try_from(w).unwrap_or(&pad),
-                None => {
-                    let src = buf.get(i - 1..).unwrap_or(&[]);
-                    for (d, s) in pad.iter_mut().zip(src) {
-                        *d = *s;
-                    }
-                    &pad
-                }
-            };
+        if self.wide {
             // SAFETY: `wide` is set only when the CPU has the features.
-            let mut m = unsafe { block_mask64(window, &st.det.dict.words) };
-            if to - i < 64 {
-                m &= (1u64 << (to - i)) - 1;
-            }
-            let mut jump = i + 64;
-            while m != 0 {
-                let j = i + m.trailing_zeros() as usize;
-                m &= m - 1;
-                let e = st.start(buf, j, to, last);
-                if e > j + 1 {
-                    if e >= i + 64 {
-                        jump = e;
-                        break;
-                    }
-                    m &= !((1u64 << (e - i)) - 1);
-                }
-            }
-            i = jump;
+            i = unsafe { scan_wide(st, buf, i, to, last) };
         }
         while i < to && i + 16 < len {
             let Some(window) = buf
@@ -559,15 +578,31 @@ impl State {
     }
 }
 
+/// A cheap hash of a field name, so the cache compares names only on a likely hit
+/// (every JSON key and CSV cell looks its name up).
+fn name_hash(name: &[u8]) -> u64 {
+    let mut h = name.len() as u64;
+    for k in (0..name.len()).step_by(8) {
+        h = (h.rotate_left(5) ^ load8(name, k)).wrapping_mul(0x51_7CC1_B727_220A_95);
+    }
+    h
+}
+
 impl TextSink for TextScan {
     fn field(&mut self, name: &[u8]) {
         self.end_value();
         let det = Arc::clone(&self.st.det);
         let st = &mut self.st;
-        let slot = match st.field_cache.iter().position(|f| f.name == name) {
+        let hash = name_hash(name);
+        let slot = match st
+            .field_cache
+            .iter()
+            .position(|f| f.hash == hash && f.name == name)
+        {
             Some(k) => k,
             None => {
                 let mut m = FieldMatch {
+                    hash,
                     name: name.to_vec(),
                     mask: 0,
                     terms: Vec::new(),
