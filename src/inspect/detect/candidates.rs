@@ -334,7 +334,7 @@ impl State {
         let e = j + run;
         // The end of the last data is an end too (the end of a value).
         match buf.get(e) {
-            Some(&b) if delimits(b) || b == b' ' => {}
+            Some(&b) if clean_after(b) => {}
             None if last => {}
             _ => return false,
         }
@@ -448,23 +448,38 @@ impl State {
     }
 }
 
-/// Bytes that end a token on either side and that no reading reaches across:
-/// no letters to walk back over, no separator a token may contain, no space a
-/// chain may join at, nothing that glues the token to a word (`_`, `@`, `.`).
+/// Bytes before a digit that `token` neither walks back over (letters, `+`,
+/// `(`) nor treats as gluing the token to a word (`_`, `@`, `.`, `-` …).
+/// Non-ASCII bytes may fold to full-width letters: not these.
 #[inline(always)]
-fn delimits(b: u8) -> bool {
-    matches!(
-        b,
-        b'"' | b'\'' | b',' | b':' | b';' | b'{' | b'}' | b'[' | b']' | b'\n' | b'\r' | b'\t'
-    )
+fn clean_before(b: u8) -> bool {
+    b.is_ascii()
+        && !b.is_ascii_alphanumeric()
+        && !matches!(
+            b,
+            b'+' | b'(' | b'_' | b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
+        )
 }
 
-/// The common token of API traffic, a run of ASCII digits between two
-/// delimiters (`"ts":1764384000000,`), read without the general walk: the
-/// token is exactly the run, as `token` would find it. `None` for anything else.
+/// Bytes after an alphanumeric run that end the token there: not a separator
+/// a token may contain, not a byte that glues it (`@`, `_`), not non-ASCII.
+#[inline(always)]
+fn clean_after(b: u8) -> bool {
+    b.is_ascii()
+        && !b.is_ascii_alphanumeric()
+        && !matches!(
+            b,
+            b'(' | b')' | b'-' | b'/' | b'.' | b'<' | b'+' | b'@' | b'_'
+        )
+}
+
+/// The common token, a run of ASCII digits between clean ends
+/// (`"ts":1764384000000,`, `room 12 at`, `6123 4567`), read without the general
+/// walk: the token is exactly the run, as `token` would find it (chaining is
+/// `push_token`'s). `None` for anything else.
 #[inline(always)]
 fn plain_number(buf: &[u8], j: usize, base: u64, last: bool) -> Option<Tok> {
-    if !delimits(*buf.get(j.checked_sub(1)?)?) {
+    if !clean_before(*buf.get(j.checked_sub(1)?)?) {
         return None;
     }
     let rest = buf.get(j..)?;
@@ -476,7 +491,7 @@ fn plain_number(buf: &[u8], j: usize, base: u64, last: bool) -> Option<Tok> {
     // Longer runs (no reading) and an end not yet in the buffer take the
     // general path; the end of the last data is an end (of a value).
     let ends = match rest.get(n) {
-        Some(&b) => delimits(b),
+        Some(&b) => clean_after(b),
         None => last,
     };
     if n > CHAIN_ALNUM || !ends {

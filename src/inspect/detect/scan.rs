@@ -126,8 +126,8 @@ fn block_mask(w: &[u8; 17]) -> u32 {
 /// every start before `to` in order; returns where it stopped. As `block_mask`,
 /// except that a word start is kept only if the word filter lets it through.
 /// The end of a value (most JSON strings and CSV cells are short) goes through
-/// the same pass as a zero-padded copy: zeros never start anything, and the
-/// filter only ever lets more through.
+/// the same pass with masked loads: the missing bytes read as zeros, which never
+/// start anything, and the filter only ever lets more through.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) -> usize {
@@ -155,27 +155,20 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         let t = _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8));
         _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(9))
     };
+    let len = buf.len();
+    let at0 = buf.as_ptr();
     while i < to {
-        let mut pad = [0u8; 67];
-        let w: &[u8; 67] = match buf.get(i - 1..i + 66) {
-            Some(w) => <&[u8; 67]>::try_from(w).unwrap_or(&pad),
-            None => {
-                for (d, s) in pad.iter_mut().zip(buf.get(i - 1..).unwrap_or(&[])) {
-                    *d = *s;
-                }
-                &pad
-            }
+        // From `i - 1` (always inside: `i < to <= len`) on, 64 bytes or what is left.
+        let avail = len - (i - 1);
+        let load = |o: usize| {
+            let n = avail.saturating_sub(o).min(64);
+            let k = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+            // SAFETY: the lanes in `k` are bytes inside `buf`; masked-off lanes
+            // are not read (AVX-512 masked loads suppress them), so the pointer
+            // may point past the end.
+            unsafe { _mm512_maskz_loadu_epi8(k, at0.wrapping_add(i - 1 + o).cast()) }
         };
-        let p = w.as_ptr();
-        // SAFETY: each load reads 64 bytes at offset 0..=3 of the 67 in `w`.
-        let (prev, cur, n1, n2) = unsafe {
-            (
-                _mm512_loadu_si512(p.cast()),
-                _mm512_loadu_si512(p.add(1).cast()),
-                _mm512_loadu_si512(p.add(2).cast()),
-                _mm512_loadu_si512(p.add(3).cast()),
-            )
-        };
+        let (prev, cur, n1, n2) = (load(0), load(1), load(2), load(3));
         let buckets = _mm512_and_si512(
             _mm512_permutex2var_epi8(t0l, fold(cur), t0h),
             _mm512_permutex2var_epi8(t1l, fold(n1), t1h),
