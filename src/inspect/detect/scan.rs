@@ -576,7 +576,7 @@ impl State {
 fn name_hash(name: &[u8]) -> u64 {
     let mut h = name.len() as u64;
     for k in (0..name.len()).step_by(8) {
-        h = (h.rotate_left(5) ^ load8(name, k)).wrapping_mul(0x51_7CC1_B727_220A_95);
+        h = (h.rotate_left(5) ^ load8(name, k)).wrapping_mul(0x517C_C1B7_2722_0A95);
     }
     h
 }
