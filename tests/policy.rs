@@ -447,6 +447,63 @@ async fn bodies_past_the_hold_limit_are_decided_by_on_incomplete() {
 }
 
 #[tokio::test]
+async fn large_held_bodies_are_inspected_to_the_last_byte() {
+    // Past the first MiB the hold and the scan run on their own threads; with a
+    // 1 MiB memory limit the rest is spilled. Both must still see every byte.
+    let w = world_with(None, |c| {
+        c.hold.memory = sluice::config::units::Bytes(1 << 20);
+    })
+    .await;
+    let harmless = "明天開會，請準備季度報告。Weekly sync moved to Thursday.\n"
+        .repeat(50_000)
+        .into_bytes();
+    assert!(harmless.len() > 3 << 20);
+    let mut tainted = harmless.clone();
+    tainted.extend_from_slice("附上醫生紙，請批准病假。".as_bytes());
+    for h2 in [false, true] {
+        let a = w
+            .call(
+                h2,
+                "POST",
+                "oapi.dingtalk.com",
+                "/file/upload/single",
+                &[("content-type", "text/plain")],
+                tainted.clone(),
+            )
+            .await;
+        assert_eq!(a.json()["errcode"], 451, "h2={h2}: {}", a.text());
+        assert_eq!(w.dingtalk.heads_seen(), 0, "h2={h2}");
+        let rec = w.proxy.audit_records().pop().unwrap();
+        assert!(rec["classes"]["health"].as_u64() >= Some(1), "{rec}");
+        assert_eq!(rec["bytes"].as_u64(), Some(tainted.len() as u64), "{rec}");
+    }
+    for h2 in [false, true] {
+        let a = w
+            .call(
+                h2,
+                "POST",
+                "oapi.dingtalk.com",
+                "/file/upload/single",
+                &[("content-type", "text/plain")],
+                harmless.clone(),
+            )
+            .await;
+        assert_eq!(
+            a.json()["sha256"].as_str(),
+            Some(sha256_hex(&harmless).as_str()),
+            "h2={h2}: {}",
+            a.text()
+        );
+        let rec = w.proxy.audit_records().pop().unwrap();
+        assert_eq!(
+            rec["body_sha256"].as_str(),
+            Some(sha256_hex(&harmless).as_str())
+        );
+    }
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
 async fn nothing_of_a_held_body_leaves_before_the_verdict() {
     use tokio::io::AsyncWriteExt;
     let w = world().await;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body::{Frame, SizeHint};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -26,6 +26,72 @@ pub enum HoldError {
     Spool(io::Error),
     #[error("cannot seal the held body")]
     Crypto,
+    #[error("the thread holding or scanning the body failed")]
+    Worker,
+}
+
+/// Chunks a held body's consumer can take in flight before the receiver waits.
+const STAGE_DEPTH: usize = 8;
+
+/// One consumer of a held body's chunks (the hold itself, the scanner): run on
+/// the connection's task while the body is small, then moved to a blocking
+/// thread fed through a bounded channel, so receiving the body (TLS), keeping
+/// it (hash, spill) and inspecting it use separate cores. Chunks stay in order.
+pub enum Stage<T> {
+    Here(T, fn(&mut T, Bytes) -> Result<(), HoldError>),
+    Away(
+        mpsc::Sender<Bytes>,
+        tokio::task::JoinHandle<(T, Result<(), HoldError>)>,
+    ),
+    /// Only while moving.
+    Moving,
+}
+
+impl<T: Send + 'static> Stage<T> {
+    pub fn new(t: T, f: fn(&mut T, Bytes) -> Result<(), HoldError>) -> Stage<T> {
+        Stage::Here(t, f)
+    }
+
+    /// Moves the consumer to a blocking thread (once; later calls do nothing).
+    pub fn move_away(&mut self) {
+        let Stage::Here(..) = self else {
+            return;
+        };
+        let Stage::Here(mut t, f) = std::mem::replace(self, Stage::Moving) else {
+            return;
+        };
+        let (tx, mut rx) = mpsc::channel::<Bytes>(STAGE_DEPTH);
+        let task = tokio::task::spawn_blocking(move || {
+            while let Some(b) = rx.blocking_recv() {
+                if let Err(e) = f(&mut t, b) {
+                    return (t, Err(e));
+                }
+            }
+            (t, Ok(()))
+        });
+        *self = Stage::Away(tx, task);
+    }
+
+    /// Hands on a chunk. An error means the consumer has stopped: `finish` says why.
+    pub async fn feed(&mut self, b: Bytes) -> Result<(), HoldError> {
+        match self {
+            Stage::Here(t, f) => f(t, b),
+            Stage::Away(tx, _) => tx.send(b).await.map_err(|_| HoldError::Worker),
+            Stage::Moving => Err(HoldError::Worker),
+        }
+    }
+
+    /// Waits for every chunk to be taken; the consumer back, and its first error.
+    pub async fn finish(self) -> Result<(T, Result<(), HoldError>), HoldError> {
+        match self {
+            Stage::Here(t, _) => Ok((t, Ok(()))),
+            Stage::Away(tx, task) => {
+                drop(tx);
+                task.await.map_err(|_| HoldError::Worker)
+            }
+            Stage::Moving => Err(HoldError::Worker),
+        }
+    }
 }
 
 /// A body being held: feed it chunks, then `finish` it.
@@ -44,7 +110,8 @@ struct Spill {
     file: std::fs::File,
     key: LessSafeKey,
     records: u64,
-    pending: BytesMut,
+    /// One record being filled, then sealed in place and written; reused.
+    pending: Vec<u8>,
 }
 
 impl Hold {
@@ -123,7 +190,7 @@ impl Spill {
             file,
             key,
             records: 0,
-            pending: BytesMut::with_capacity(RECORD + AES_256_GCM.tag_len()),
+            pending: Vec::with_capacity(RECORD + AES_256_GCM.tag_len()),
         })
     }
 
@@ -150,20 +217,17 @@ impl Spill {
         if self.pending.is_empty() {
             return Ok(());
         }
-        // A unique BytesMut becomes its Vec without a copy.
-        let mut rec: Vec<u8> = std::mem::replace(
-            &mut self.pending,
-            BytesMut::with_capacity(RECORD + AES_256_GCM.tag_len()),
-        )
-        .into();
+        let rec = &mut self.pending;
         self.key
-            .seal_in_place_append_tag(Self::nonce(self.records), Aad::empty(), &mut rec)
+            .seal_in_place_append_tag(Self::nonce(self.records), Aad::empty(), rec)
             .map_err(|_| HoldError::Crypto)?;
         self.records += 1;
         self.file
             .write_all(&(rec.len() as u32).to_be_bytes())
-            .and_then(|_| self.file.write_all(&rec))
+            .and_then(|_| self.file.write_all(rec))
             .map_err(HoldError::Spool)?;
+        // Sealed text is on disk; the buffer (and its capacity) is reused.
+        rec.clear();
         Ok(())
     }
 }
@@ -211,8 +275,20 @@ fn replay_spill(mut spill: Spill, tx: mpsc::Sender<Result<Bytes, BoxError>>) {
         for i in 0..spill.records {
             let mut len = [0u8; 4];
             spill.file.read_exact(&mut len)?;
-            let mut rec = vec![0u8; u32::from_be_bytes(len) as usize];
-            spill.file.read_exact(&mut rec)?;
+            let want = u32::from_be_bytes(len) as usize;
+            if want > RECORD + AES_256_GCM.tag_len() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "spooled record longer than any written",
+                ));
+            }
+            // Read into spare capacity (no zeroing), open in place, and hand
+            // the same allocation on: the plaintext is never copied.
+            let mut rec = Vec::with_capacity(want);
+            (&mut spill.file).take(want as u64).read_to_end(&mut rec)?;
+            if rec.len() != want {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
             let plain = spill
                 .key
                 .open_in_place(Spill::nonce(i), Aad::empty(), &mut rec)
@@ -221,8 +297,10 @@ fn replay_spill(mut spill: Spill, tx: mpsc::Sender<Result<Bytes, BoxError>>) {
                         io::ErrorKind::InvalidData,
                         "spooled record failed authentication",
                     )
-                })?;
-            let chunk = Bytes::copy_from_slice(plain);
+                })?
+                .len();
+            rec.truncate(plain);
+            let chunk = Bytes::from(rec);
             if tx.blocking_send(Ok(chunk)).is_err() {
                 return Ok(());
             }
@@ -322,6 +400,46 @@ mod tests {
         }
         let (out, _) = roundtrip(0, b"", 1).await;
         assert!(out.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stage_keeps_order_and_reports_its_consumer_failing() {
+        let mut st = Stage::new(Vec::<u8>::new(), |v: &mut Vec<u8>, b: Bytes| {
+            v.extend_from_slice(&b);
+            Ok(())
+        });
+        st.feed(Bytes::from_static(b"ab")).await.unwrap();
+        st.move_away();
+        st.move_away();
+        for k in 0..100u8 {
+            st.feed(Bytes::from(vec![k])).await.unwrap();
+        }
+        let (v, res) = st.finish().await.unwrap();
+        assert!(res.is_ok());
+        assert_eq!(&v[..2], b"ab");
+        assert_eq!(v[2..], (0..100u8).collect::<Vec<_>>());
+
+        // A consumer that fails stops taking chunks; the error comes back.
+        let mut st = Stage::new(0u32, |n: &mut u32, _b: Bytes| {
+            *n += 1;
+            if *n == 3 {
+                Err(HoldError::Crypto)
+            } else {
+                Ok(())
+            }
+        });
+        st.move_away();
+        let mut refused = false;
+        for _ in 0..100 {
+            if st.feed(Bytes::from_static(b"x")).await.is_err() {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "a stopped consumer kept taking chunks");
+        let (n, res) = st.finish().await.unwrap();
+        assert_eq!(n, 3);
+        assert!(matches!(res, Err(HoldError::Crypto)));
     }
 
     #[test]

@@ -13,11 +13,11 @@ use hyper::body::Incoming;
 
 use super::body::{self, Body};
 use super::forward::{self, ConnCtx, Target};
-use super::hold::{Hold, HoldError};
+use super::hold::{Hold, HoldError, Stage};
 use super::respond::{audit_unavailable, Blocked, Refusal};
 use super::{Runtime, Shared};
 use crate::audit::{AuditRecord, RecordKind, ShadowHit};
-use crate::inspect::{ContentHint, Findings, Incomplete, IncompleteReason};
+use crate::inspect::{BodyScan, ContentHint, Incomplete, IncompleteReason};
 use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict};
 use crate::replay::decide::LEARN_MAX;
 use crate::replay::record::{RecordedFlow, MAX_BODY};
@@ -124,6 +124,11 @@ async fn decided(
     act(shared, meta, dest, target, req, verdict, rec).await
 }
 
+/// Body bytes kept and scanned on the connection's own task (no thread hop for
+/// the small messages that are most requests); past this both move to blocking
+/// threads, and the spill's file I/O never runs on an async worker.
+const INLINE: u64 = 1 << 20;
+
 /// Holds the body while the engine reads it, then decides.
 #[allow(clippy::too_many_arguments)]
 async fn held(
@@ -141,14 +146,19 @@ async fn held(
         content_encoding: meta.content_encoding.clone(),
         file_name: None,
     };
-    let mut scanner = rt.engine.scanner(hint);
-    let mut hold = Hold::new(
-        rt.hold.memory.get(),
-        rt.hold.max.get(),
-        rt.hold.spool_dir.clone(),
+    let max = rt.hold.max.get();
+    let mut hold = Stage::new(
+        Hold::new(rt.hold.memory.get(), max, rt.hold.spool_dir.clone()),
+        Hold::push,
     );
+    let mut scan = Stage::new(rt.engine.scanner(hint), |s: &mut BodyScan, b: Bytes| {
+        s.feed(&b);
+        Ok(())
+    });
+    let mut total = 0u64;
     // The first chunk that did not fit, when the body outgrew the hold.
     let mut overflow: Option<Bytes> = None;
+    let mut failed: Option<HoldError> = None;
     while let Some(frame) = incoming.frame().await {
         let data = match frame {
             Ok(f) => match f.into_data() {
@@ -164,20 +174,37 @@ async fn held(
             let room = MAX_BODY.saturating_sub(c.len());
             c.extend_from_slice(&data[..data.len().min(room)]);
         }
-        match hold.push(data.clone()) {
-            Ok(()) => scanner.feed(&data),
-            Err(HoldError::TooLarge { .. }) => {
-                overflow = Some(data);
-                break;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot hold a request body");
-                overflow = Some(data);
-                break;
-            }
+        if total + data.len() as u64 > max {
+            overflow = Some(data);
+            break;
+        }
+        total += data.len() as u64;
+        if total > INLINE.min(rt.hold.memory.get()) {
+            hold.move_away();
+            scan.move_away();
+        }
+        if let Err(e) = hold.feed(data.clone()).await {
+            failed = Some(e);
+            break;
+        }
+        if let Err(e) = scan.feed(data).await {
+            failed = Some(e);
+            break;
         }
     }
-    let mut findings: Findings = scanner.finish();
+    let scanned = scan.finish().await;
+    let stored = hold.finish().await;
+    let (mut findings, hold) = match (scanned, stored, failed) {
+        (Ok((scanner, Ok(()))), Ok((hold, Ok(()))), None) => (scanner.finish(), hold),
+        (scanned, stored, failed) => {
+            // Whatever went wrong, nothing of the body has left: refuse it whole.
+            let why = [failed, stored.err(), scanned.err()];
+            let why = why.iter().flatten().next().map(|e| e.to_string());
+            tracing::warn!(error = ?why, "cannot hold a request body");
+            return Refusal::Unavailable("sluice could not hold the request body".into())
+                .into_response();
+        }
+    };
     findings.bytes = hold.len();
     if overflow.is_some() {
         findings.incomplete = Some(Incomplete {
