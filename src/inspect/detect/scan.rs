@@ -39,6 +39,32 @@ struct Pending {
 }
 
 const FIELD_CACHE: usize = 32;
+/// Terms a field name contributes as evidence (the cache keeps at most this many).
+const FIELD_TERMS: usize = 8;
+
+/// Where one value begins and what its field gives it: context classes, and
+/// the terms that count once as evidence if the value is not blank.
+#[derive(Clone, Copy)]
+struct Seg {
+    start: u64,
+    mask: u16,
+    terms: [u16; FIELD_TERMS],
+    n_terms: u8,
+    /// The value has a non-blank byte: its field's terms count.
+    evidence: bool,
+}
+
+impl Seg {
+    fn plain(start: u64) -> Seg {
+        Seg {
+            start,
+            mask: 0,
+            terms: [0; FIELD_TERMS],
+            n_terms: 0,
+            evidence: false,
+        }
+    }
+}
 
 struct FieldMatch {
     hash: u64,
@@ -59,9 +85,13 @@ pub(super) struct State {
     /// Recent keyword positions per class (`u64::MAX` = none).
     hits: [[u64; RING]; Class::ALL.len()],
     hit_next: [u8; Class::ALL.len()],
+    /// The field context of the value being scanned (from its `Seg`).
     field_mask: u16,
     field_terms: Vec<u16>,
-    field_waiting: bool,
+    /// Values buffered but not yet reached by the scan, in order; the front is
+    /// the one being scanned. Values are batched: the scan runs over many at
+    /// once, switching context where each begins.
+    segs: VecDeque<Seg>,
     /// Field names seen and what they matched: a CSV repeats its headers for
     /// every cell. Bounded; replaced round-robin.
     field_cache: Vec<FieldMatch>,
@@ -132,17 +162,14 @@ fn block_mask(w: &[u8; 17]) -> u32 {
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) -> usize {
     use std::arch::x86_64::*;
-    let ld = |q: &[u8]| -> __m512i {
-        let mut a = [0u8; 64];
-        for (d, s) in a.iter_mut().zip(q) {
-            *d = *s;
+    let tables = st.det.dict.words.tables.each_ref().map(|t| {
+        // SAFETY: two 64-byte loads inside a 128-byte table.
+        unsafe {
+            (
+                _mm512_loadu_si512(t.as_ptr().cast()),
+                _mm512_loadu_si512(t.as_ptr().add(64).cast()),
+            )
         }
-        // SAFETY: reads the 64 bytes of a local array.
-        unsafe { _mm512_loadu_si512(a.as_ptr().cast()) }
-    };
-    let tables = st.det.dict.words.tables.map(|t| {
-        let (lo, hi) = t.split_at(64);
-        (ld(lo), ld(hi))
     });
     let [(t0l, t0h), (t1l, t1h), (t2l, t2h)] = tables;
     let x20 = _mm512_set1_epi8(0x20);
@@ -255,7 +282,7 @@ impl TextScan {
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
                 field_terms: Vec::new(),
-                field_waiting: false,
+                segs: VecDeque::new(),
                 field_cache: Vec::new(),
                 field_cache_next: 0,
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
@@ -295,7 +322,8 @@ impl TextScan {
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
         st.field_terms.clear();
-        st.field_waiting = false;
+        st.segs.clear();
+        st.segs.push_back(Seg::plain(0));
         st.field_cache.clear();
         st.field_cache_next = 0;
         st.tally.reset();
@@ -303,20 +331,36 @@ impl TextScan {
 
     /// Ends the body: fills counts and masked samples. Call `reset` before reuse.
     pub fn finish_into(&mut self, f: &mut Findings) {
-        self.end_value();
+        self.scan(true);
+        self.st.enter(u64::MAX);
+        self.st.flush_chain();
         self.st.pending.clear();
         let lim = self.st.det.limits();
         self.st.tally.finish_into(f, &lim);
     }
 
-    /// Scans everything buffered, classifies the open chain, and inserts a
-    /// one-byte separator so no match spans the end of a value.
-    fn end_value(&mut self) {
-        self.scan(true);
-        self.st.flush_chain();
+    /// Ends the current value with a one-byte separator (so no match spans
+    /// it) and opens the next one as `seg`. Nothing is scanned here: values
+    /// are batched, and the scan switches context where each begins.
+    fn next_value(&mut self, mut seg: Seg) {
         self.buf.push(b'\n');
-        self.st.next = self.st.base + self.buf.len() as u64;
-        self.compact();
+        seg.start = self.st.base + self.buf.len() as u64;
+        let segs = &mut self.st.segs;
+        // A value that got no text (JSON's boundary before the next key) is
+        // replaced; never the front one, whose context may be in force.
+        let many = segs.len() > 1;
+        match segs.back_mut() {
+            Some(last) if many && last.start + 1 == seg.start => *last = seg,
+            _ => segs.push_back(seg),
+        }
+        self.maybe_scan();
+    }
+
+    fn maybe_scan(&mut self) {
+        let unscanned = self.st.base + self.buf.len() as u64 - self.st.next;
+        if unscanned as usize >= LOOK + 1024 {
+            self.scan(false);
+        }
     }
 
     fn compact(&mut self) {
@@ -386,6 +430,11 @@ impl TextScan {
             };
         }
         st.next = st.base + to as u64;
+        // Values the scan has passed without a start in them still end here
+        // (and the list of values stays short whatever the body holds).
+        if st.segs.get(1).is_some_and(|s| s.start <= st.next) {
+            st.enter(st.next);
+        }
         if !last {
             self.compact();
         }
@@ -398,6 +447,9 @@ impl State {
     /// run of CJK characters, which are checked here in a tight loop).
     fn start(&mut self, buf: &[u8], j: usize, to: usize, last: bool) -> usize {
         let g = self.base + j as u64;
+        if self.segs.get(1).is_some_and(|s| s.start <= g) {
+            self.enter(g);
+        }
         let b = buf.get(j).copied().unwrap_or(0);
         if b.is_ascii_digit() {
             if g >= self.skip_tok {
@@ -426,6 +478,52 @@ impl State {
             }
         }
         j + 1
+    }
+
+    /// Moves the scan into the value that contains `g`: the open chain is
+    /// classified under the context it was read in, then each value passed
+    /// over gives its field's evidence in turn.
+    #[cold]
+    pub(super) fn enter(&mut self, g: u64) {
+        while self.segs.get(1).is_some_and(|s| s.start <= g) {
+            self.flush_chain();
+            self.segs.pop_front();
+            let Some(&seg) = self.segs.front() else {
+                break;
+            };
+            self.field_mask = seg.mask;
+            self.field_terms.clear();
+            self.field_terms
+                .extend_from_slice(seg.terms.get(..usize::from(seg.n_terms)).unwrap_or(&[]));
+            if seg.evidence {
+                // A value under a column or key named by a term is one piece of evidence.
+                let lim = self.det.limits();
+                let det = Arc::clone(&self.det);
+                for &id in &self.field_terms {
+                    let roles = det.dict.roles(id);
+                    if roles.health > 0 {
+                        self.tally.term(
+                            Class::Health,
+                            id,
+                            roles.health,
+                            At::Field,
+                            &det.dict,
+                            &lim,
+                        );
+                    }
+                    if roles.fin > 0 {
+                        self.tally.term(
+                            Class::FinancialRecord,
+                            id,
+                            roles.fin,
+                            At::Field,
+                            &det.dict,
+                            &lim,
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// Checks every character of a run of well-formed 3-byte characters against
@@ -583,7 +681,6 @@ fn name_hash(name: &[u8]) -> u64 {
 
 impl TextSink for TextScan {
     fn field(&mut self, name: &[u8]) {
-        self.end_value();
         let det = Arc::clone(&self.st.det);
         let st = &mut self.st;
         let hash = name_hash(name);
@@ -603,7 +700,7 @@ impl TextSink for TextScan {
                 det.dict.find_all(name, |id| {
                     let roles = det.dict.roles(id);
                     m.mask |= roles.context;
-                    if (roles.health > 0 || roles.fin > 0) && m.terms.len() < 8 {
+                    if (roles.health > 0 || roles.fin > 0) && m.terms.len() < FIELD_TERMS {
                         m.terms.push(id);
                     }
                 });
@@ -620,58 +717,49 @@ impl TextSink for TextScan {
                 }
             }
         };
-        st.field_terms.clear();
-        st.field_mask = 0;
+        let mut seg = Seg::plain(0);
         if let Some(f) = st.field_cache.get(slot) {
-            st.field_mask = f.mask;
-            st.field_terms.extend_from_slice(&f.terms);
+            seg.mask = f.mask;
+            for (d, s) in seg.terms.iter_mut().zip(&f.terms) {
+                *d = *s;
+            }
+            seg.n_terms = f.terms.len().min(FIELD_TERMS) as u8;
         }
-        st.field_waiting = !st.field_terms.is_empty();
+        self.next_value(seg);
     }
 
     fn text(&mut self, bytes: &[u8]) {
+        if let Some(seg) = self.st.segs.back_mut() {
+            if seg.n_terms > 0 && !seg.evidence && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+                seg.evidence = true;
+            }
+        }
         for piece in bytes.chunks(SLICE) {
-            if self.st.field_waiting && piece.iter().any(|b| !b.is_ascii_whitespace()) {
-                // A value under a column or key named by a term is one piece of evidence.
-                self.st.field_waiting = false;
-                let lim = self.st.det.limits();
-                let det = Arc::clone(&self.st.det);
-                for &id in &self.st.field_terms {
-                    let roles = det.dict.roles(id);
-                    if roles.health > 0 {
-                        self.st.tally.term(
-                            Class::Health,
-                            id,
-                            roles.health,
-                            At::Field,
-                            &det.dict,
-                            &lim,
-                        );
-                    }
-                    if roles.fin > 0 {
-                        self.st.tally.term(
-                            Class::FinancialRecord,
-                            id,
-                            roles.fin,
-                            At::Field,
-                            &det.dict,
-                            &lim,
-                        );
-                    }
-                }
-            }
             self.buf.extend_from_slice(piece);
-            let unscanned = self.st.base + self.buf.len() as u64 - self.st.next;
-            if unscanned as usize >= LOOK + 1024 {
-                self.scan(false);
-            }
+            self.maybe_scan();
         }
     }
 
     fn boundary(&mut self) {
-        self.end_value();
-        self.st.field_mask = 0;
-        self.st.field_terms.clear();
-        self.st.field_waiting = false;
+        self.next_value(Seg::plain(0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_without_starts_do_not_pile_up() {
+        let mut s = TextScan::new(Arc::new(Detectors::shipped()));
+        for _ in 0..100_000 {
+            s.field(b"note");
+            s.text(b"- ... -");
+            s.boundary();
+        }
+        assert!(s.st.segs.len() < 2_000, "{} values queued", s.st.segs.len());
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        assert!(f.classes.is_empty());
     }
 }

@@ -408,6 +408,37 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    /// Values under fields (JSON keys, CSV columns), each value's text cut
+    /// anywhere: the batched scan gives what one call per value gives.
+    #[test]
+    fn fields_and_values_at_any_split(
+        values in proptest::collection::vec((0usize..5, token_soup(), 0usize..200), 0..40)
+    ) {
+        const NAMES: [&str; 5] = ["電話", "diagnosis", "note", "account no", "病假"];
+        let run_values = |cut: bool| {
+            let mut s = TextScan::new(det());
+            for (name, text, at) in &values {
+                s.field(NAMES[*name].as_bytes());
+                let b = text.as_bytes();
+                if cut {
+                    let at = (*at).min(b.len());
+                    s.text(&b[..at]);
+                    s.text(&b[at..]);
+                } else {
+                    s.text(b);
+                }
+                s.boundary();
+            }
+            let mut f = Findings::default();
+            s.finish_into(&mut f);
+            f
+        };
+        prop_assert_eq!(run_values(true), run_values(false));
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn arbitrary_chunking_gives_the_same_findings(cuts in proptest::collection::vec(0usize..30_000, 0..40)) {
