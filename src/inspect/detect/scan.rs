@@ -85,9 +85,8 @@ pub(super) struct State {
     /// Recent keyword positions per class (`u64::MAX` = none).
     hits: [[u64; RING]; Class::ALL.len()],
     hit_next: [u8; Class::ALL.len()],
-    /// The field context of the value being scanned (from its `Seg`).
+    /// The context classes of the value being scanned (from its `Seg`).
     field_mask: u16,
-    field_terms: Vec<u16>,
     /// Values buffered but not yet reached by the scan, in order; the front is
     /// the one being scanned. Values are batched: the scan runs over many at
     /// once, switching context where each begins.
@@ -281,7 +280,6 @@ impl TextScan {
                 hits: [[u64::MAX; RING]; Class::ALL.len()],
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
-                field_terms: Vec::new(),
                 segs: VecDeque::new(),
                 field_cache: Vec::new(),
                 field_cache_next: 0,
@@ -321,7 +319,6 @@ impl TextScan {
         st.hits = [[u64::MAX; RING]; Class::ALL.len()];
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
-        st.field_terms.clear();
         st.segs.clear();
         st.segs.push_back(Seg::plain(0));
         st.field_cache.clear();
@@ -492,14 +489,11 @@ impl State {
                 break;
             };
             self.field_mask = seg.mask;
-            self.field_terms.clear();
-            self.field_terms
-                .extend_from_slice(seg.terms.get(..usize::from(seg.n_terms)).unwrap_or(&[]));
             if seg.evidence {
                 // A value under a column or key named by a term is one piece of evidence.
                 let lim = self.det.limits();
                 let det = Arc::clone(&self.det);
-                for &id in &self.field_terms {
+                for &id in seg.terms.get(..usize::from(seg.n_terms)).unwrap_or(&[]) {
                     let roles = det.dict.roles(id);
                     if roles.health > 0 {
                         self.tally.term(
