@@ -203,7 +203,19 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             _mm512_test_epi8_mask(buckets, _mm512_permutex2var_epi8(t2l, fold(n2), t2h));
         let (pd, cd) = (digit(prev), digit(cur));
         let word = letter(cur) & !(letter(prev) | pd) & maybe_term;
-        let high = _mm512_cmpge_epu8_mask(cur, _mm512_set1_epi8(0xE0u8 as i8));
+        // A CJK start is a 3-byte lead with its two continuation bytes: binary
+        // data has lead bytes everywhere, and most of them start nothing.
+        let cont = |v: __m512i| {
+            _mm512_cmpeq_epi8_mask(
+                _mm512_and_si512(v, _mm512_set1_epi8(0xC0u8 as i8)),
+                _mm512_set1_epi8(0x80u8 as i8),
+            )
+        };
+        let lead = _mm512_cmple_epu8_mask(
+            _mm512_sub_epi8(cur, _mm512_set1_epi8(0xE0u8 as i8)),
+            _mm512_set1_epi8(0x0F),
+        );
+        let high = lead & cont(n1) & cont(n2);
         let at = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'@' as i8));
         let mut m = word | (cd & !pd) | high | at;
         if to - i < 64 {

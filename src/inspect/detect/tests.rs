@@ -463,6 +463,14 @@ proptest! {
     }
 
     #[test]
+    fn fast_paths_agree_on_broken_utf8(data in proptest::collection::vec(
+        prop_oneof![0xE0u8..=0xEF, 0x80u8..=0xBF, 0xF0u8..=0xFF, b'0'..=b'9', Just(b' '), Just(b'@'), any::<u8>()],
+        0..3000,
+    )) {
+        prop_assert_eq!(run(&[&data]), run_general(&[&data]));
+    }
+
+    #[test]
     fn any_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2000), cut in 0usize..2000) {
         let cut = cut.min(data.len());
         let (a, b) = data.split_at(cut);
