@@ -2,27 +2,37 @@
 //! (after `\uXXXX` and the other escapes are undone), and a string value that is
 //! itself JSON or base64 is opened again through a `ValueNode`.
 //!
-//! The parser is a byte-level state machine with a bounded bracket stack; string
-//! contents are skipped with `memchr2` and handed on in long slices. Input that
-//! is not JSON falls back to plain text from the first bad byte on, and the
-//! top-level document reports `malformed`.
-
-use memchr::memchr2;
+//! The parser is a byte-level state machine with a bounded bracket stack. The
+//! ends of strings come from a 64-byte block mask of `"` and `\` that the
+//! strings of a chunk share (`json_scan`). A key or value that ends in the chunk
+//! it starts in, without escapes, is handed on as a slice of the input; only
+//! keys that span chunks or hold escapes are copied (into `key`), and so are
+//! escaped values (decoded into `buf` and passed on once per chunk, so JSON in
+//! a string reaches its parser in long pieces, not between every `\"`).
+//! Input that is not JSON falls back to plain text from the first bad byte on,
+//! and the top-level document reports `malformed`.
 
 use super::cx::Cx;
+use super::json_scan::{number_run, QuoteFinder};
 use super::value::ValueNode;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 /// Keys longer than this are cut: a key is context, not content.
 const MAX_KEY: usize = 256;
+/// Decoded bytes of an escaped string value held before they are passed on.
+const BUF_CAP: usize = 4096;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
-    /// Expecting a value (or, right after `[`, the end of the array).
+    /// Expecting a value.
     Value,
-    /// After `{` or `,` in an object: a key (or, right after `{`, `}`).
+    /// Just after `[`: a value or `]`.
+    ValueOrEnd,
+    /// After `,` in an object: a key.
     Key,
+    /// Just after `{`: a key or `}`.
+    KeyOrEnd,
     Colon,
     AfterValue,
     InKey,
@@ -42,8 +52,8 @@ enum Esc {
 
 struct Frame {
     object: bool,
-    /// The object's latest key, or for an array the key that named it: each
-    /// array element is delivered under that name.
+    /// For an array, the key that named it: each element is delivered under
+    /// that name. Unused for an object (its key is `JsonNode`'s latest key).
     key: Vec<u8>,
 }
 
@@ -52,14 +62,21 @@ pub(crate) struct JsonNode {
     state: State,
     frames: Vec<Frame>,
     depth_used: usize,
+    /// Whether the innermost open bracket is `{`.
+    in_object: bool,
+    /// The latest key, when it was copied: it spanned chunks or had escapes,
+    /// or a chunk ended after it. An array right after it takes its name.
     key: Vec<u8>,
+    /// The latest key as a range of the chunk being fed, when it was not
+    /// copied. Only valid during one `feed`: copied into `key` at its end.
+    key_at: Option<(usize, usize)>,
     esc: Esc,
     high: Option<u16>,
     value: ValueNode,
+    /// Decoded bytes of the current string value, not yet passed on.
+    buf: Vec<u8>,
     field_live: bool,
     offset: u64,
-    /// Just after `[` or `{`: a closing bracket is allowed.
-    may_close: bool,
 }
 
 impl JsonNode {
@@ -71,13 +88,15 @@ impl JsonNode {
             state: State::Value,
             frames: Vec::new(),
             depth_used: 0,
+            in_object: false,
             key: Vec::new(),
+            key_at: None,
             esc: Esc::None,
             high: None,
             value: ValueNode::new(depth + 1),
+            buf: Vec::new(),
             field_live: false,
             offset: 0,
-            may_close: false,
         }
     }
 
@@ -85,33 +104,32 @@ impl JsonNode {
     pub fn reset(&mut self) {
         self.state = State::Value;
         self.depth_used = 0;
+        self.in_object = false;
         self.key.clear();
+        self.key_at = None;
         self.esc = Esc::None;
         self.high = None;
         self.value.reset();
+        self.buf.clear();
         self.field_live = false;
         self.offset = 0;
-        self.may_close = false;
     }
 
     pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        let mut q = QuoteFinder::new();
         let mut i = 0;
-        while i < data.len() {
+        while let Some(&c) = data.get(i) {
             match self.state {
                 State::Raw => {
                     cx.sink.text(data.get(i..).unwrap_or(&[]));
-                    return;
+                    break;
                 }
-                State::InKey | State::InValue => i = self.string(data, i, cx),
+                State::InKey | State::InValue => i = self.string(data, i, &mut q, cx),
                 State::Number => {
-                    let run = data
-                        .get(i..)
-                        .unwrap_or(&[])
-                        .iter()
-                        .take_while(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                        .count();
+                    let rest = data.get(i..).unwrap_or(&[]);
+                    let run = number_run(rest);
                     if run > 0 {
-                        cx.sink.text(data.get(i..i + run).unwrap_or(&[]));
+                        cx.sink.text(rest.get(..run).unwrap_or(&[]));
                         i += run;
                     }
                     if i < data.len() {
@@ -119,104 +137,100 @@ impl JsonNode {
                     }
                 }
                 State::Literal => {
-                    let run = data
+                    i += data
                         .get(i..)
                         .unwrap_or(&[])
                         .iter()
                         .take_while(|c| c.is_ascii_lowercase())
                         .count();
-                    i += run;
                     if i < data.len() {
                         self.value_done();
                     }
                 }
                 _ => {
-                    let c = data.get(i).copied().unwrap_or(b' ');
-                    if c.is_ascii_whitespace() {
+                    if matches!(c, b' ' | b'\n' | b'\r' | b'\t' | b'\x0c') {
                         i += 1;
                         continue;
                     }
-                    if self.structural(c, cx) {
-                        i += 1;
-                    } else {
-                        self.offset += i as u64;
-                        self.fail(cx, "invalid JSON");
-                        cx.sink.text(data.get(i..).unwrap_or(&[]));
-                        return;
+                    match self.structural(c, data, i + 1, &mut q, cx) {
+                        Some(next) => i = next,
+                        None => {
+                            self.fail(cx, "invalid JSON", i);
+                            cx.sink.text(data.get(i..).unwrap_or(&[]));
+                            break;
+                        }
                     }
                 }
             }
         }
+        // What must outlive this chunk is copied now, once.
+        if let Some((start, end)) = self.key_at.take() {
+            self.key.clear();
+            self.key
+                .extend_from_slice(data.get(start..end).unwrap_or(&[]));
+        }
+        self.flush(cx);
         self.offset += data.len() as u64;
     }
 
-    /// One structural byte; false if it cannot be JSON here.
-    fn structural<S: TextSink>(&mut self, c: u8, cx: &mut Cx<S>) -> bool {
-        let may_close = std::mem::replace(&mut self.may_close, false);
+    /// One structural byte `c`, `after` being the index just past it; returns
+    /// where to go on, or `None` if it cannot be JSON here.
+    #[inline(always)]
+    fn structural<S: TextSink>(
+        &mut self,
+        c: u8,
+        data: &[u8],
+        after: usize,
+        q: &mut QuoteFinder,
+        cx: &mut Cx<S>,
+    ) -> Option<usize> {
+        use State::*;
         match (self.state, c) {
-            (State::Value, b'{') => self.push(true, cx),
-            (State::Value, b'[') => self.push(false, cx),
-            (State::Value, b'"') => {
+            (Key | KeyOrEnd, b'"') => return Some(self.key_string(data, after, q, cx)),
+            (Value | ValueOrEnd, b'"') => {
                 self.scalar_field(cx);
-                self.state = State::InValue;
-                self.value.reset();
-                true
+                return Some(self.value_string(data, after, q, cx));
             }
-            (State::Value, b'-' | b'0'..=b'9') => {
+            (Colon, b':') => self.state = Value,
+            (AfterValue, b',') => self.state = if self.in_object { Key } else { Value },
+            (AfterValue | KeyOrEnd, b'}') if self.in_object => self.pop(),
+            (AfterValue | ValueOrEnd, b']') if !self.in_object && self.depth_used > 0 => self.pop(),
+            (Value | ValueOrEnd, b'{') => self.push(true, data, cx),
+            (Value | ValueOrEnd, b'[') => self.push(false, data, cx),
+            (Value | ValueOrEnd, b'-' | b'0'..=b'9') => {
                 self.scalar_field(cx);
-                cx.sink.text(&[c]);
-                self.state = State::Number;
-                true
+                self.state = Number;
+                // The number is read from its first byte on.
+                return Some(after - 1);
             }
-            (State::Value, b't' | b'f' | b'n') => {
-                self.state = State::Literal;
-                true
-            }
-            (State::Value, b']') if may_close => self.pop(false),
-            (State::Key, b'"') => {
-                self.key.clear();
-                self.state = State::InKey;
-                true
-            }
-            (State::Key, b'}') if may_close => self.pop(true),
-            (State::Colon, b':') => {
-                self.state = State::Value;
-                true
-            }
-            (State::AfterValue, b',') => {
-                self.state = match self.frames.get(self.depth_used.wrapping_sub(1)) {
-                    Some(f) if f.object => State::Key,
-                    _ => State::Value,
-                };
-                true
-            }
-            (State::AfterValue, b'}') => self.pop(true),
-            (State::AfterValue, b']') => self.pop(false),
-            _ => false,
+            (Value | ValueOrEnd, b't' | b'f' | b'n') => self.state = Literal,
+            _ => return None,
         }
+        Some(after)
     }
 
     /// In an array, a scalar is delivered under the array's name.
+    #[inline(always)]
     fn scalar_field<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        if self.field_live {
+        if self.field_live || self.in_object {
             return;
         }
         if let Some(f) = self.frames.get(self.depth_used.wrapping_sub(1)) {
-            if !f.object && !f.key.is_empty() {
+            if !f.key.is_empty() {
                 cx.sink.field(&f.key);
                 self.field_live = true;
             }
         }
     }
 
-    fn push<S: TextSink>(&mut self, object: bool, cx: &mut Cx<S>) -> bool {
+    fn push<S: TextSink>(&mut self, object: bool, data: &[u8], cx: &mut Cx<S>) {
         if self.depth_used >= cx.limits.max_json_nesting as usize {
             cx.incomplete(
                 IncompleteReason::DepthLimit,
                 format!("JSON nested deeper than {}", cx.limits.max_json_nesting),
             );
             self.state = State::Raw;
-            return true;
+            return;
         }
         let mut key = match self.frames.get_mut(self.depth_used) {
             Some(f) => std::mem::take(&mut f.key),
@@ -224,9 +238,18 @@ impl JsonNode {
         };
         key.clear();
         if !object {
-            if let Some(parent) = self.frames.get(self.depth_used.wrapping_sub(1)) {
-                key.extend_from_slice(&parent.key);
-            }
+            // An array is named by the key before it, or by the array it is in.
+            let name = if self.in_object {
+                match self.key_at {
+                    Some((start, end)) => data.get(start..end).unwrap_or(&[]),
+                    None => &self.key,
+                }
+            } else {
+                self.frames
+                    .get(self.depth_used.wrapping_sub(1))
+                    .map_or(&[][..], |f| &f.key)
+            };
+            key.extend_from_slice(name);
         }
         let frame = Frame { object, key };
         match self.frames.get_mut(self.depth_used) {
@@ -234,23 +257,26 @@ impl JsonNode {
             None => self.frames.push(frame),
         }
         self.depth_used += 1;
-        self.state = if object { State::Key } else { State::Value };
-        self.may_close = true;
-        true
+        self.in_object = object;
+        self.state = if object {
+            State::KeyOrEnd
+        } else {
+            State::ValueOrEnd
+        };
     }
 
-    fn pop(&mut self, object: bool) -> bool {
-        match self.frames.get(self.depth_used.wrapping_sub(1)) {
-            Some(f) if f.object == object => {
-                self.depth_used -= 1;
-                self.field_live = false;
-                self.value_done();
-                true
-            }
-            _ => false,
-        }
+    /// Closes the innermost bracket (the caller checked that it matches).
+    fn pop(&mut self) {
+        self.depth_used = self.depth_used.saturating_sub(1);
+        self.in_object = self
+            .frames
+            .get(self.depth_used.wrapping_sub(1))
+            .is_some_and(|f| f.object);
+        self.field_live = false;
+        self.value_done();
     }
 
+    #[inline(always)]
     fn value_done(&mut self) {
         self.state = if self.depth_used == 0 {
             State::Value
@@ -265,12 +291,104 @@ impl JsonNode {
         self.value_done();
     }
 
+    /// A key from `data[i]` on (just past its `"`); returns where it stopped.
+    /// A key that ends here without escapes is passed on as a slice.
+    #[inline(always)]
+    fn key_string<S: TextSink>(
+        &mut self,
+        data: &[u8],
+        i: usize,
+        q: &mut QuoteFinder,
+        cx: &mut Cx<S>,
+    ) -> usize {
+        self.key_at = None;
+        if let Some(j) = q.next(data, i) {
+            if data.get(j) == Some(&b'"') {
+                let end = j.min(i + MAX_KEY);
+                cx.sink.field(data.get(i..end).unwrap_or(&[]));
+                self.field_live = true;
+                self.key_at = Some((i, end));
+                self.state = State::Colon;
+                return j + 1;
+            }
+        }
+        self.key.clear();
+        self.state = State::InKey;
+        self.string(data, i, q, cx)
+    }
+
+    /// A string value from `data[i]` on (just past its `"`); returns where it
+    /// stopped. A plain value that ends here goes to the sink as it is.
+    #[inline(always)]
+    fn value_string<S: TextSink>(
+        &mut self,
+        data: &[u8],
+        i: usize,
+        q: &mut QuoteFinder,
+        cx: &mut Cx<S>,
+    ) -> usize {
+        if let Some(j) = q.next(data, i) {
+            if data.get(j) == Some(&b'"') {
+                let piece = data.get(i..j).unwrap_or(&[]);
+                if ValueNode::is_plain(piece) {
+                    // What `value` would do, without touching it.
+                    cx.sink.text(piece);
+                } else {
+                    self.value.reset();
+                    self.value.feed_end(piece, cx);
+                    self.value.finish(cx);
+                }
+                self.end_scalar(cx);
+                return j + 1;
+            }
+        }
+        self.value.reset();
+        self.state = State::InValue;
+        self.string(data, i, q, cx)
+    }
+
     /// Inside a key or string value from `data[i]`; returns where it stopped.
-    fn string<S: TextSink>(&mut self, data: &[u8], mut i: usize, cx: &mut Cx<S>) -> usize {
-        while i < data.len() {
-            let Some(&c) = data.get(i) else { break };
+    fn string<S: TextSink>(
+        &mut self,
+        data: &[u8],
+        mut i: usize,
+        q: &mut QuoteFinder,
+        cx: &mut Cx<S>,
+    ) -> usize {
+        loop {
             match self.esc {
+                Esc::None => {
+                    let Some(j) = q.next(data, i) else {
+                        let rest = data.get(i..).unwrap_or(&[]);
+                        if self.state == State::InValue
+                            && self.buf.is_empty()
+                            && self.high.is_none()
+                        {
+                            // A long string going on in the next chunk: not copied.
+                            self.value.feed(rest, cx);
+                        } else {
+                            self.emit(rest, cx);
+                        }
+                        return data.len();
+                    };
+                    let piece = data.get(i..j).unwrap_or(&[]);
+                    i = j + 1;
+                    if data.get(j) == Some(&b'\\') {
+                        self.emit(piece, cx);
+                        self.esc = Esc::Backslash;
+                        continue;
+                    }
+                    if self.state == State::InValue && self.buf.is_empty() && self.high.is_none() {
+                        // The rest of the value, in one piece.
+                        self.value.feed_end(piece, cx);
+                    } else {
+                        self.emit(piece, cx);
+                    }
+                    self.close_string(cx);
+                    return i;
+                }
                 Esc::Backslash => {
+                    let Some(&c) = data.get(i) else { return i };
                     i += 1;
                     let decoded: &[u8] = match c {
                         b'n' => b"\n",
@@ -289,6 +407,7 @@ impl JsonNode {
                     self.emit(decoded, cx);
                 }
                 Esc::Hex(n, acc) => {
+                    let Some(&c) = data.get(i) else { return i };
                     let Some(d) = (c as char).to_digit(16) else {
                         // `\u` without four hex digits: keep what it said.
                         self.esc = Esc::None;
@@ -304,37 +423,8 @@ impl JsonNode {
                         self.unit(acc, cx);
                     }
                 }
-                Esc::None => {
-                    let rest = data.get(i..).unwrap_or(&[]);
-                    match memchr2(b'"', b'\\', rest) {
-                        None => {
-                            self.emit(rest, cx);
-                            return data.len();
-                        }
-                        Some(j) => {
-                            let piece = rest.get(..j).unwrap_or(&[]);
-                            if self.state == State::InValue
-                                && rest.get(j) == Some(&b'"')
-                                && self.high.is_none()
-                            {
-                                // The rest of the value, in one piece.
-                                self.value.feed_end(piece, cx);
-                            } else {
-                                self.emit(piece, cx);
-                            }
-                            i += j + 1;
-                            if rest.get(j) == Some(&b'\\') {
-                                self.esc = Esc::Backslash;
-                            } else {
-                                self.close_string(cx);
-                                return i;
-                            }
-                        }
-                    }
-                }
             }
         }
-        i
     }
 
     /// A decoded UTF-16 code unit from `\uXXXX`; pairs surrogates.
@@ -374,13 +464,30 @@ impl JsonNode {
         self.emit_decoded(bytes, cx);
     }
 
+    /// Decoded string content: a key collects it (up to `MAX_KEY`), a value
+    /// holds it in `buf` until the string or the chunk ends.
     fn emit_decoded<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
         if self.state == State::InKey {
             let room = MAX_KEY.saturating_sub(self.key.len());
             self.key
                 .extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or(&[]));
-        } else {
-            self.value.feed(bytes, cx);
+            return;
+        }
+        if self.buf.len() + bytes.len() > BUF_CAP {
+            self.flush(cx);
+            if bytes.len() > BUF_CAP {
+                self.value.feed(bytes, cx);
+                return;
+            }
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Passes on the decoded bytes held for the current value.
+    fn flush<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if !self.buf.is_empty() {
+            self.value.feed(&self.buf, cx);
+            self.buf.clear();
         }
     }
 
@@ -391,27 +498,27 @@ impl JsonNode {
         if self.state == State::InKey {
             cx.sink.field(&self.key);
             self.field_live = true;
-            if let Some(f) = self.frames.get_mut(self.depth_used.wrapping_sub(1)) {
-                // `self.key` is cleared before the next key: swap, not copy.
-                std::mem::swap(&mut f.key, &mut self.key);
-            }
             self.state = State::Colon;
         } else {
+            if !self.buf.is_empty() {
+                self.value.feed_end(&self.buf, cx);
+                self.buf.clear();
+            }
             self.value.finish(cx);
-            cx.sink.boundary();
-            self.field_live = false;
-            self.value_done();
+            self.end_scalar(cx);
         }
     }
 
-    /// Gives up on JSON: what was inside an open string is still delivered.
-    fn fail<S: TextSink>(&mut self, cx: &mut Cx<S>, what: &str) {
+    /// Gives up on JSON at byte `at` of the current chunk: what was inside an
+    /// open string is still delivered.
+    fn fail<S: TextSink>(&mut self, cx: &mut Cx<S>, what: &str, at: usize) {
         match self.state {
             State::InKey => {
                 cx.sink.text(&self.key);
                 cx.sink.boundary();
             }
             State::InValue => {
+                self.flush(cx);
                 self.value.finish(cx);
                 cx.sink.boundary();
             }
@@ -419,7 +526,7 @@ impl JsonNode {
             _ => {}
         }
         if self.top {
-            let at = self.offset;
+            let at = self.offset + at as u64;
             cx.incomplete(
                 IncompleteReason::Malformed,
                 format!("{what} near byte {at}"),
@@ -433,7 +540,7 @@ impl JsonNode {
             State::Raw => cx.sink.boundary(),
             State::Number => self.end_scalar(cx),
             State::Value | State::Literal if self.depth_used == 0 => {}
-            _ => self.fail(cx, "truncated JSON"),
+            _ => self.fail(cx, "truncated JSON", 0),
         }
     }
 }
