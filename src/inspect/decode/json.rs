@@ -283,37 +283,22 @@ impl JsonNode {
         }
     }
 
+    #[inline(always)]
     fn push<S: TextSink>(&mut self, object: bool, data: &[u8], cx: &mut Cx<S>) -> State {
         if self.depth_used >= cx.limits.max_json_nesting as usize {
-            cx.incomplete(
-                IncompleteReason::DepthLimit,
-                format!("JSON nested deeper than {}", cx.limits.max_json_nesting),
-            );
-            return State::Raw;
+            return self.too_deep(cx);
         }
-        let mut key = match self.frames.get_mut(self.depth_used) {
-            Some(f) => std::mem::take(&mut f.key),
-            None => Vec::new(),
-        };
-        key.clear();
-        if !object {
-            // An array is named by the key before it, or by the array it is in.
-            let name = if self.in_object {
-                match self.key_at {
-                    Some((start, end)) => data.get(start..end).unwrap_or(&[]),
-                    None => &self.key,
-                }
-            } else {
-                self.frames
-                    .get(self.depth_used.wrapping_sub(1))
-                    .map_or(&[][..], |f| &f.key)
-            };
-            key.extend_from_slice(name);
-        }
-        let frame = Frame { object, key };
-        match self.frames.get_mut(self.depth_used) {
-            Some(slot) => *slot = frame,
-            None => self.frames.push(frame),
+        if object {
+            // An object's frame keeps no key: its latest key is `key`/`key_at`.
+            match self.frames.get_mut(self.depth_used) {
+                Some(f) => f.object = true,
+                None => self.frames.push(Frame {
+                    object: true,
+                    key: Vec::new(),
+                }),
+            }
+        } else {
+            self.push_array(data);
         }
         self.depth_used += 1;
         self.in_object = object;
@@ -321,6 +306,40 @@ impl JsonNode {
             State::KeyOrEnd
         } else {
             State::ValueOrEnd
+        }
+    }
+
+    #[cold]
+    fn too_deep<S: TextSink>(&mut self, cx: &mut Cx<S>) -> State {
+        cx.incomplete(
+            IncompleteReason::DepthLimit,
+            format!("JSON nested deeper than {}", cx.limits.max_json_nesting),
+        );
+        State::Raw
+    }
+
+    /// An array's frame: named by the key before it, or by the array it is in.
+    fn push_array(&mut self, data: &[u8]) {
+        let mut key = match self.frames.get_mut(self.depth_used) {
+            Some(f) => std::mem::take(&mut f.key),
+            None => Vec::new(),
+        };
+        key.clear();
+        let name = if self.in_object {
+            match self.key_at {
+                Some((start, end)) => data.get(start..end).unwrap_or(&[]),
+                None => &self.key,
+            }
+        } else {
+            self.frames
+                .get(self.depth_used.wrapping_sub(1))
+                .map_or(&[][..], |f| &f.key)
+        };
+        key.extend_from_slice(name);
+        let frame = Frame { object: false, key };
+        match self.frames.get_mut(self.depth_used) {
+            Some(slot) => *slot = frame,
+            None => self.frames.push(frame),
         }
     }
 

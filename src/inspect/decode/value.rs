@@ -131,7 +131,7 @@ impl ValueNode {
     /// Whether a whole value, fed to a fresh node, would reach the sink as
     /// this one text call and nothing else: the JSON decoder then skips the
     /// node (most values in chat JSON are short ids and words).
-    #[inline]
+    #[inline(always)]
     pub fn is_plain(data: &[u8]) -> bool {
         short_plain(data) || plain_text_start(data)
     }
@@ -230,19 +230,22 @@ impl ValueNode {
 
 /// A whole value too short for the base64 probe that opens neither nested
 /// JSON nor a data URL: text.
-#[inline]
+#[inline(always)]
 fn short_plain(data: &[u8]) -> bool {
     data.len() < B64_PROBE
-        && !matches!(data.first(), Some(b'{' | b'['))
-        && !data
-            .get(..5)
-            .is_some_and(|h| h.eq_ignore_ascii_case(b"data:"))
+        && match data.first() {
+            Some(b'{' | b'[') => false,
+            Some(b'd' | b'D') => !data
+                .get(..5)
+                .is_some_and(|h| h.eq_ignore_ascii_case(b"data:")),
+            _ => true,
+        }
 }
 
 /// Whether a value starting with `data` is text whatever follows: its
 /// first non-base64 byte comes before the probe size and is not the `:` of
 /// a data URL (nor a leading `{` or `[`, which open nested JSON).
-#[inline]
+#[inline(always)]
 fn plain_text_start(data: &[u8]) -> bool {
     let run = data
         .iter()
