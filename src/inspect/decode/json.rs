@@ -155,7 +155,7 @@ impl JsonNode {
                 },
                 State::Key | State::KeyOrEnd => match c {
                     b'"' => {
-                        (i, st) = self.key_string(data, i + 1, &mut q, cx);
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
                     b'}' if st == State::KeyOrEnd => {
@@ -169,18 +169,18 @@ impl JsonNode {
                     b'"' => {
                         self.scalar_field(cx);
                         (i, st) = self.value_string(data, i + 1, &mut q, cx);
-                        (i, st) = self.glue(data, i, st, &mut q, cx);
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
                     b'-' | b'0'..=b'9' => {
                         self.scalar_field(cx);
                         (i, st) = self.number(data, i, cx);
-                        (i, st) = self.glue(data, i, st, &mut q, cx);
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
                     b'{' => {
                         st = self.push(true, data, cx);
-                        (i, st) = self.key_or_end(data, i + 1, st, &mut q, cx);
+                        (i, st) = self.run(data, i + 1, st, &mut q, cx);
                         continue;
                     }
                     b'[' => {
@@ -190,12 +190,12 @@ impl JsonNode {
                     }
                     b't' | b'f' | b'n' => {
                         (i, st) = self.literal(data, i + 1);
-                        (i, st) = self.glue(data, i, st, &mut q, cx);
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
                     b']' if st == State::ValueOrEnd => {
                         st = self.pop();
-                        (i, st) = self.glue(data, i + 1, st, &mut q, cx);
+                        (i, st) = self.run(data, i + 1, st, &mut q, cx);
                         continue;
                     }
                     _ => {}
@@ -371,13 +371,15 @@ impl JsonNode {
         self.value_done()
     }
 
-    /// After a value (`st` is `AfterValue`, else nothing to do): the commas,
-    /// closing brackets and next key of compact JSON, up to the next value.
-    /// Stops at anything else (whitespace, an error, the chunk's end) and
-    /// leaves it to `feed`'s loop, so that loop mostly sees values: one
-    /// well-predicted branch instead of one per punctuation byte.
+    /// Compact JSON objects, from where `feed`'s loop stands (`st`): commas and
+    /// closing brackets after a value, then `"key":` and its value if that is
+    /// a plain string, a number or an object, and round again. Stops at
+    /// anything else (whitespace, arrays, literals, escapes, a string that runs
+    /// past the chunk, an error) and leaves it to `feed`'s loop, so that loop
+    /// runs about once per document instead of once per token: one
+    /// well-predicted branch per member instead of a jump per punctuation byte.
     #[inline(always)]
-    fn glue<S: TextSink>(
+    fn run<S: TextSink>(
         &mut self,
         data: &[u8],
         mut i: usize,
@@ -385,43 +387,31 @@ impl JsonNode {
         q: &mut QuoteFinder,
         cx: &mut Cx<S>,
     ) -> (usize, State) {
-        while st == State::AfterValue {
-            match data.get(i) {
-                Some(b',') if self.in_object => {
-                    return self.key_or_end(data, i + 1, State::Key, q, cx)
+        loop {
+            while st == State::AfterValue {
+                match data.get(i) {
+                    Some(b',') if self.in_object => st = State::Key,
+                    Some(b',') => return (i + 1, State::Value),
+                    Some(b'}') if self.in_object => st = self.pop(),
+                    Some(b']') if !self.in_object => st = self.pop(),
+                    _ => return (i, st),
                 }
-                Some(b',') => return (i + 1, State::Value),
-                Some(b'}') if self.in_object => {
-                    i += 1;
-                    st = self.pop();
-                }
-                Some(b']') if !self.in_object => {
-                    i += 1;
-                    st = self.pop();
-                }
-                _ => break,
+                i += 1;
             }
-        }
-        (i, st)
-    }
-
-    /// At a key's opening quote in compact JSON (`st` is `Key`, or `KeyOrEnd`
-    /// just after `{`, else nothing to do): reads the key and its colon.
-    #[inline(always)]
-    fn key_or_end<S: TextSink>(
-        &mut self,
-        data: &[u8],
-        i: usize,
-        st: State,
-        q: &mut QuoteFinder,
-        cx: &mut Cx<S>,
-    ) -> (usize, State) {
-        if !matches!(st, State::Key | State::KeyOrEnd) {
-            return (i, st);
-        }
-        match data.get(i) {
-            Some(b'"') => self.key_string(data, i + 1, q, cx),
-            _ => (i, st),
+            if !matches!(st, State::Key | State::KeyOrEnd) || data.get(i) != Some(&b'"') {
+                return (i, st);
+            }
+            (i, st) = self.key_string(data, i + 1, q, cx);
+            if st != State::Value {
+                return (i, st);
+            }
+            // In an object, a value needs no `scalar_field`.
+            (i, st) = match data.get(i) {
+                Some(b'"') => self.value_string(data, i + 1, q, cx),
+                Some(b'-' | b'0'..=b'9') => self.number(data, i, cx),
+                Some(b'{') => (i + 1, self.push(true, data, cx)),
+                _ => return (i, st),
+            };
         }
     }
 

@@ -2,9 +2,9 @@
 //! long a number runs. It knows nothing of JSON's grammar.
 //!
 //! Chat JSON is mostly short strings (keys, ids, "text"), so the end of a string
-//! is found from a mask of the `"` and `\` in a 64-byte block, classified once
-//! and kept while the parser walks through it: the strings of a block share
-//! one classification instead of paying a `memchr2` call each.
+//! is found from a bit mask of the `"` and `\` in the next kilobyte, classified
+//! once and kept while the parser walks through it: the strings of a window
+//! share one classification instead of paying a `memchr2` call each.
 
 /// Bytes classified at once.
 const BLOCK: usize = 64;
@@ -69,8 +69,7 @@ impl QuoteFinder {
     }
 }
 
-/// Bit `k` set when `block[k]` is `"` or `\`; `block` is 64 bytes (a shorter
-/// one gives 0 for the missing bytes).
+/// Bit `k` set when `block[k]` is `"` or `\`; `block` is 64 bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn classify(block: &[u8]) -> u64 {
@@ -173,26 +172,35 @@ mod tests {
     #[test]
     fn finder_matches_a_plain_search_from_every_start() {
         let mut s = 0x0bad_cafe_f00d_1234u64;
-        for len in [0usize, 1, 5, 63, 64, 65, 127, 128, 129, 300] {
-            let data: Vec<u8> = (0..len)
-                .map(|_| match rng(&mut s) % 23 {
-                    0 => b'"',
-                    1 => b'\\',
-                    _ => b'x',
-                })
-                .collect();
-            let want = |from: usize| {
-                data.get(from..)
-                    .and_then(|r| r.iter().position(|&c| c == b'"' || c == b'\\'))
-                    .map(|p| p + from)
-            };
-            // Walk forward as the parser does: one finder per chunk.
-            for step in 1..=7 {
-                let mut q = QuoteFinder::new();
-                let mut from = 0;
-                while from <= len + 1 {
-                    assert_eq!(q.next(&data, from), want(from), "len {len} from {from}");
-                    from += step;
+        let lens = [
+            0usize, 1, 5, 63, 64, 65, 127, 128, 129, 300, 1023, 1024, 1025, 1089, 3000,
+        ];
+        for len in lens {
+            // Dense, sparse and nearly empty: long gaps cross words and windows.
+            for density in [5u64, 23, 150, 5000] {
+                let data: Vec<u8> = (0..len)
+                    .map(|_| match rng(&mut s) % density {
+                        0 => b'"',
+                        1 => b'\\',
+                        _ => b'x',
+                    })
+                    .collect();
+                let want = |from: usize| {
+                    data.get(from..)
+                        .and_then(|r| r.iter().position(|&c| c == b'"' || c == b'\\'))
+                        .map(|p| p + from)
+                };
+                // Forward as the parser goes (one finder per chunk), and back.
+                for step in [1, 2, 7, 61, 64, 65, 200] {
+                    let mut q = QuoteFinder::new();
+                    let mut from = 0;
+                    while from <= len + 1 {
+                        assert_eq!(q.next(&data, from), want(from), "len {len} from {from}");
+                        from += step;
+                    }
+                    for from in (0..len).rev().step_by(step * 3) {
+                        assert_eq!(q.next(&data, from), want(from), "len {len} back {from}");
+                    }
                 }
             }
         }
