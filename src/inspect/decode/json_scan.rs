@@ -56,17 +56,28 @@ impl QuoteFinder {
         self.base = from;
         self.bits = match data.get(from..from + BLOCK) {
             Some(b) => classify(b),
-            None => {
-                // The chunk's tail: zeros are neither `"` nor `\`.
-                let mut tmp = [0u8; BLOCK];
-                let rest = data.get(from..).unwrap_or(&[]);
-                if let Some(dst) = tmp.get_mut(..rest.len()) {
-                    dst.copy_from_slice(rest);
-                }
-                classify(&tmp)
-            }
+            None => tail(data, from),
         };
     }
+}
+
+/// The mask of the chunk's last bytes, from `from` on: the last 64 bytes of
+/// the chunk are classified and shifted (no copy); a chunk shorter than that
+/// is copied into zeros, which are neither `"` nor `\`.
+#[cold]
+fn tail(data: &[u8], from: usize) -> u64 {
+    if let Some(start) = data.len().checked_sub(BLOCK) {
+        let last = data.get(start..).map_or(0, classify);
+        return last
+            .checked_shr((from.saturating_sub(start)) as u32)
+            .unwrap_or(0);
+    }
+    let mut tmp = [0u8; BLOCK];
+    let rest = data.get(from..).unwrap_or(&[]);
+    if let Some(dst) = tmp.get_mut(..rest.len()) {
+        dst.copy_from_slice(rest);
+    }
+    classify(&tmp)
 }
 
 /// Bit `k` set when `block[k]` is `"` or `\`; `block` is 64 bytes.
