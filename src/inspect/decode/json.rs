@@ -47,6 +47,15 @@ fn quick_escape(rest: &[u8]) -> Option<(([u8; 4], usize), usize)> {
     }
 }
 
+/// After a key, anything but an immediate colon (whitespace, an error): the
+/// general loop reads it. Out of line so that the compact case is a
+/// predicted branch.
+#[cold]
+#[inline(never)]
+fn spaced_colon(i: usize) -> (usize, State) {
+    (i, State::Colon)
+}
+
 /// Keys longer than this are cut: a key is context, not content.
 const MAX_KEY: usize = 256;
 /// Decoded bytes of an escaped string value held before they are passed on.
@@ -462,11 +471,12 @@ impl JsonNode {
                 cx.sink.field(data.get(i..end).unwrap_or(&[]));
                 self.field_live = true;
                 self.key_at = Some((i, end));
-                // Compact JSON: the colon comes right after.
-                if data.get(j + 1) == Some(&b':') {
-                    return (j + 2, State::Value);
+                // Compact JSON: the colon comes right after. A branch, not a
+                // select: where the next token starts must not wait on this load.
+                if data.get(j + 1) != Some(&b':') {
+                    return spaced_colon(j + 1);
                 }
-                return (j + 1, State::Colon);
+                return (j + 2, State::Value);
             }
         }
         self.key.clear();
