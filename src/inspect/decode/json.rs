@@ -52,8 +52,8 @@ fn quick_escape(rest: &[u8]) -> Option<(([u8; 4], usize), usize)> {
 /// predicted branch.
 #[cold]
 #[inline(never)]
-fn spaced_colon(i: usize) -> (usize, State) {
-    (i, State::Colon)
+fn spaced_colon(i: usize) -> usize {
+    i
 }
 
 /// Keys longer than this are cut: a key is context, not content.
@@ -456,8 +456,9 @@ impl JsonNode {
             if data.get(i) != Some(&b'"') {
                 return (i, st);
             }
-            let (next_i, next) = self.key_string(data, i + 1, q, cx);
+            let (next_i, next, key_at) = self.key_string(data, i + 1, q, cx);
             if next != State::Value {
+                self.key_at = key_at;
                 return (next_i, next);
             }
             i = next_i;
@@ -487,7 +488,10 @@ impl JsonNode {
                     after_value = false;
                     continue;
                 }
-                _ => return (i, State::Value),
+                _ => {
+                    self.key_at = key_at;
+                    return (i, State::Value);
+                }
             }
             cx.sink.boundary();
             self.field_live = false;
@@ -495,9 +499,11 @@ impl JsonNode {
         }
     }
 
-    /// A key from `data[i]` on (just past its `"`); returns where it stopped
-    /// and the next state. A key that ends here without escapes is passed on
-    /// as a slice.
+    /// A key from `data[i]` on (just past its `"`); returns where it stopped,
+    /// the next state, and where the key is in `data` if it was not copied.
+    /// A key that ends here without escapes is passed on as a slice. The
+    /// caller records the range in `key_at` only if the key's value is left
+    /// to `feed`'s loop: it is needed only when that value is an array.
     #[inline(always)]
     fn key_string<S: TextSink>(
         &mut self,
@@ -505,26 +511,25 @@ impl JsonNode {
         i: usize,
         q: &mut QuoteFinder,
         cx: &mut Cx<S>,
-    ) -> (usize, State) {
-        self.key_at = None;
+    ) -> (usize, State, Option<(usize, usize)>) {
         if let Some(j) = q.next(data, i) {
             if data.get(j) == Some(&b'"') {
                 let end = j.min(i + MAX_KEY);
                 cx.sink.field(data.get(i..end).unwrap_or(&[]));
                 self.field_live = true;
-                self.key_at = Some((i, end));
+                let at = Some((i, end));
                 // Compact JSON: the colon comes right after. A branch, not a
                 // select: where the next token starts must not wait on this load.
                 if data.get(j + 1) != Some(&b':') {
-                    return spaced_colon(j + 1);
+                    return (spaced_colon(j + 1), State::Colon, at);
                 }
-                return (j + 2, State::Value);
+                return (j + 2, State::Value, at);
             }
         }
         self.key.clear();
         self.state = State::InKey;
         let i = self.string(data, i, q, cx);
-        (i, self.state)
+        (i, self.state, None)
     }
 
     /// A string value from `data[i]` on (just past its `"`); returns where it

@@ -234,13 +234,26 @@ impl ValueNode {
 fn short_plain(data: &[u8]) -> bool {
     data.len() < B64_PROBE
         && match data.first() {
+            // One table look for the usual first byte, not a chain of tests.
+            Some(&c) if !MAY_OPEN[usize::from(c)] => true,
             Some(b'{' | b'[') => false,
-            Some(b'd' | b'D') => !data
+            Some(_) => !data
                 .get(..5)
                 .is_some_and(|h| h.eq_ignore_ascii_case(b"data:")),
-            _ => true,
+            None => true,
         }
 }
+
+/// First bytes after which a value may not be plain text: `{`, `[`, and the
+/// `d` of `data:`.
+static MAY_OPEN: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'{' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b'd' as usize] = true;
+    t[b'D' as usize] = true;
+    t
+};
 
 /// Whether a value starting with `data` is text whatever follows: its
 /// first non-base64 byte comes before the probe size and is not the `:` of
