@@ -171,22 +171,16 @@ impl JsonNode {
                 }
                 State::AfterValue => match c {
                     b',' => {
-                        i += 1;
-                        st = if self.in_object {
-                            State::Key
-                        } else {
-                            State::Value
-                        };
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
+                    // `run` reads these only where they close what is open.
                     b'}' if self.in_object => {
-                        i += 1;
-                        st = self.pop();
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
                     b']' if !self.in_object => {
-                        i += 1;
-                        st = self.pop();
+                        (i, st) = self.run(data, i, st, &mut q, cx);
                         continue;
                     }
                     _ => {}
@@ -440,16 +434,38 @@ impl JsonNode {
                             i += 1;
                             break;
                         }
-                        Some(b',') => return (i + 1, State::Value),
+                        Some(b',') => {
+                            // An array of objects: the next one straight away.
+                            if data.get(i + 1) != Some(&b'{') {
+                                return (i + 1, State::Value);
+                            }
+                            i += 2;
+                            st = self.push(true, data, cx);
+                            if st == State::Raw {
+                                return (i, st);
+                            }
+                            break;
+                        }
                         Some(b'}') if self.in_object => {}
                         Some(b']') if !self.in_object => {}
                         _ => return (i, State::AfterValue),
                     }
                     i += 1;
                     let next = self.pop();
-                    if next != State::AfterValue {
+                    if next == State::AfterValue {
+                        continue;
+                    }
+                    // A document ended; one object per line (NDJSON) goes on
+                    // with the next line's.
+                    if data.get(i) != Some(&b'\n') || data.get(i + 1) != Some(&b'{') {
                         return (i, next);
                     }
+                    i += 2;
+                    st = self.push(true, data, cx);
+                    if st == State::Raw {
+                        return (i, st);
+                    }
+                    break;
                 }
             }
             // At a key (`st` is `Key` or `KeyOrEnd`).
