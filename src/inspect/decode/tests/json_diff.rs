@@ -353,6 +353,23 @@ fn chat_shapes_match_the_old_decoder_at_every_split() {
         r#"{"bad": tru}"#,
         r#"{"k\u0041\ud83d":"v\ud83d"}"#,
         r#"[{"a":1}}"#,
+        // One object per line, and arrays of objects: read without the
+        // general loop between documents.
+        "{\"a\":1}\n{\"b\":\"x\",\"c\":{\"d\":[]}}\n{}\n[{\"e\":2},{},{\"f\":[1,\"y\"]}]\n{\"g\":3}",
+        // Every escape in a value, in JSON in a string, and in a key.
+        r#"{"v":"a\nb\tc\rd\be\ff\"g\\h\/i\xj\u00e9\u8eab\ud83d\ude00\ud83d\u0041\ude00\u12G4\u","n":"{\"k\":\"\u8eab\\n\"}","k\t\u00e9":1}"#,
+        // A key past MAX_KEY, cut as a slice; a long escaped value.
+        &format!(
+            r#"{{"{}":"{}\n{}","{}\u0041":[true]}}"#,
+            "k".repeat(300),
+            "界".repeat(30),
+            "x".repeat(70),
+            "q".repeat(260)
+        ),
+        // Values that are not plain text: data URLs, base64, nested arrays.
+        &format!(
+            r#"{{"img":"data:text/plain;base64,{B64}","b":"{B64}","d":"data: x","j":"[1,{{\"a\":\"b\"}}]","e":"","D":"Data:"}}"#
+        ),
     ];
     for (n, doc) in docs.iter().enumerate() {
         for limits in [
