@@ -14,6 +14,7 @@ mod csv;
 pub(crate) mod cx;
 mod form;
 mod json;
+mod json_scan;
 pub mod limits;
 mod multipart;
 mod ooxml;

@@ -72,7 +72,7 @@ impl ValueNode {
             let Some(&c) = data.first() else {
                 return;
             };
-            if self.len == 0 && self.plain_text_start(data) {
+            if self.len == 0 && plain_text_start(data) {
                 // Nothing to copy: the first bytes already rule out base64,
                 // nested JSON and a data URL.
                 self.mode = Mode::Text;
@@ -120,14 +120,7 @@ impl ValueNode {
     /// value with nothing before it is text unless it opens nested JSON or a
     /// data URL: the base64 probe needs more bytes than it has.
     pub fn feed_end<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
-        if self.len == 0
-            && matches!(self.mode, Mode::Deciding)
-            && data.len() < B64_PROBE
-            && !matches!(data.first(), Some(b'{' | b'['))
-            && !data
-                .get(..5)
-                .is_some_and(|h| h.eq_ignore_ascii_case(b"data:"))
-        {
+        if self.len == 0 && matches!(self.mode, Mode::Deciding) && short_plain(data) {
             cx.sink.text(data);
             self.mode = Mode::Text;
             return;
@@ -135,19 +128,12 @@ impl ValueNode {
         self.feed(data, cx);
     }
 
-    /// Whether a value starting with `data` is text whatever follows: its
-    /// first non-base64 byte comes before the probe size and is not the `:` of
-    /// a data URL (nor a leading `{` or `[`, which open nested JSON).
-    fn plain_text_start(&self, data: &[u8]) -> bool {
-        let run = data
-            .iter()
-            .take(B64_PROBE)
-            .take_while(|c| is_b64(**c))
-            .count();
-        match data.get(run) {
-            Some(&c) if run < B64_PROBE => c != b':' && !(run == 0 && (c == b'{' || c == b'[')),
-            _ => false,
-        }
+    /// Whether a whole value, fed to a fresh node, would reach the sink as
+    /// this one text call and nothing else: the JSON decoder then skips the
+    /// node (most values in chat JSON are short ids and words).
+    #[inline(always)]
+    pub fn is_plain(data: &[u8]) -> bool {
+        short_plain(data) || plain_text_start(data)
     }
 
     fn push(&mut self, c: u8) {
@@ -239,6 +225,49 @@ impl ValueNode {
             }
         }
         self.len = 0;
+    }
+}
+
+/// A whole value too short for the base64 probe that opens neither nested
+/// JSON nor a data URL: text.
+#[inline(always)]
+fn short_plain(data: &[u8]) -> bool {
+    data.len() < B64_PROBE
+        && match data.first() {
+            // One table look for the usual first byte, not a chain of tests.
+            Some(&c) if !MAY_OPEN[usize::from(c)] => true,
+            Some(b'{' | b'[') => false,
+            Some(_) => !data
+                .get(..5)
+                .is_some_and(|h| h.eq_ignore_ascii_case(b"data:")),
+            None => true,
+        }
+}
+
+/// First bytes after which a value may not be plain text: `{`, `[`, and the
+/// `d` of `data:`.
+static MAY_OPEN: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'{' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b'd' as usize] = true;
+    t[b'D' as usize] = true;
+    t
+};
+
+/// Whether a value starting with `data` is text whatever follows: its
+/// first non-base64 byte comes before the probe size and is not the `:` of
+/// a data URL (nor a leading `{` or `[`, which open nested JSON).
+#[inline(always)]
+fn plain_text_start(data: &[u8]) -> bool {
+    let run = data
+        .iter()
+        .take(B64_PROBE)
+        .take_while(|c| is_b64(**c))
+        .count();
+    match data.get(run) {
+        Some(&c) if run < B64_PROBE => c != b':' && !(run == 0 && (c == b'{' || c == b'[')),
+        _ => false,
     }
 }
 

@@ -561,4 +561,6 @@ fn every_case_at_every_split_point() {
     }
 }
 
+mod json_diff;
+mod json_oracle;
 mod limits;
