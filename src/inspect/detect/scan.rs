@@ -279,7 +279,9 @@ fn block_mask(w: &[u8; 17]) -> u32 {
 impl TextScan {
     pub fn new(det: Arc<Detectors>) -> TextScan {
         let mut t = TextScan {
-            buf: Vec::with_capacity(COMPACT_AT + SLICE + LOOK),
+            // Small to start: most bodies are a few KiB of JSON, and a buffer
+            // this size up front is an mmap and its page faults per request.
+            buf: Vec::with_capacity(4096),
             st: State {
                 det,
                 base: 0,
