@@ -17,79 +17,9 @@ use sluice::inspect::{ContentHint, Detectors, Engine, Findings, TextScan, TextSi
 const SIZE: usize = 4 << 20;
 const CHUNK: usize = 64 << 10;
 
-/// xorshift64*: reproducible corpora without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
-
-const EN: &[&str] = &[
-    "Please review the quarterly report before Friday.",
-    "The meeting has moved to room 12 at 3pm, bring the slides.",
-    "Can you check whether the deployment finished? The health check is green.",
-    "Thanks, I will update the spreadsheet and send it to the team.",
-    "Customer asked about delivery; order shipped on 2026-11-20, tracking pending.",
-    "please be patient, the build takes about 20 minutes",
-    "Lunch at 12:30? The new place near the office has good reviews.",
-    "I've attached the draft contract, comments welcome by Monday.",
-];
-const ZH: &[&str] = &[
-    "請大家在週五前審閱季度報告，謝謝。",
-    "会议改到下午三点，请带上演示文稿。",
-    "客戶查詢送貨時間，已經安排明天出貨。",
-    "我已经更新了表格并发送给团队，请查收。",
-    "今天天氣很好，我們中午一起去吃飯吧。",
-    "这个项目的进度需要再确认一下，麻烦跟进。",
-    "附件是合同草稿，歡迎在星期一前提出意見。",
-    "系统升级将在周末进行，期间服务可能中断。",
-];
-const RARE: &[&str] = &[
-    " 電話 6123 4567",
-    " my HKID is A123456(3)",
-    " card 4111 1111 1111 1111",
-    " 附上醫生紙，請批准病假",
-    " mail chan.tai.man@example.com",
-    " 帳號 012-345-678901",
-];
-
-fn mixed_json(rng: &mut Rng) -> Vec<u8> {
-    let mut out = String::with_capacity(SIZE + 1024);
-    let mut n = 0u64;
-    while out.len() < SIZE {
-        n += 1;
-        let mut content = String::new();
-        for _ in 0..1 + rng.below(3) {
-            content.push_str(if rng.below(3) == 0 {
-                rng.pick(ZH)
-            } else {
-                rng.pick(EN)
-            });
-            content.push(' ');
-        }
-        if rng.below(20) == 0 {
-            content.push_str(rng.pick(RARE));
-        }
-        out.push_str(&format!(
-            "{{\"msgtype\":\"text\",\"text\":{{\"content\":\"{content}\"}},\"sender\":\"user{}\",\"conversationId\":\"cid{:016x}\",\"ts\":{}}}\n",
-            rng.below(500),
-            rng.next(),
-            1_764_384_000_000u64 + n * 997
-        ));
-    }
-    out.into_bytes()
-}
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::{mixed_json, Rng, EN, RARE, ZH};
 
 fn chinese(rng: &mut Rng) -> Vec<u8> {
     let mut out = String::with_capacity(SIZE + 1024);
@@ -185,7 +115,7 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let corpora: Vec<(&str, Vec<u8>)> = vec![
-        ("mixed_json", mixed_json(&mut rng)),
+        ("mixed_json", mixed_json(&mut rng, SIZE)),
         ("chinese", chinese(&mut rng)),
         ("csv", csv_text.clone()),
         ("binary", binary(&mut rng)),
@@ -302,7 +232,12 @@ fn bench_engine(c: &mut Criterion) {
     let mut media = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     media.extend(binary(&mut rng));
     let corpora: Vec<(&str, &str, Vec<u8>, usize)> = vec![
-        ("mixed_json", "application/json", mixed_json(&mut rng), 0),
+        (
+            "mixed_json",
+            "application/json",
+            mixed_json(&mut rng, SIZE),
+            0,
+        ),
         ("chinese", "text/plain; charset=utf-8", chinese(&mut rng), 0),
         ("csv", "text/csv", csv_text, 0),
         (

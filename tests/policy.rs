@@ -123,6 +123,20 @@ impl World {
         .await
     }
 
+    /// A plain-text file upload to DingTalk's mainland upload endpoint.
+    async fn upload(&self, h2: bool, body: Vec<u8>) -> Answer {
+        let ct = [("content-type", "text/plain")];
+        self.call(
+            h2,
+            "POST",
+            "oapi.dingtalk.com",
+            "/file/upload/single",
+            &ct,
+            body,
+        )
+        .await
+    }
+
     /// An HTTP/1.1 POST of a JSON document, as the DingTalk SDKs send them.
     async fn post_json(&self, host: &str, path: &str, doc: &serde_json::Value) -> Answer {
         let body = doc.to_string().into_bytes();
@@ -426,16 +440,7 @@ async fn bodies_past_the_hold_limit_are_decided_by_on_incomplete() {
         c.hold.max = sluice::config::units::Bytes(64 << 10);
     })
     .await;
-    let a = w
-        .call(
-            true,
-            "POST",
-            "oapi.dingtalk.com",
-            "/file/upload/single",
-            &[("content-type", "text/plain")],
-            big.clone(),
-        )
-        .await;
+    let a = w.upload(true, big.clone()).await;
     assert_eq!(
         a.json()["sha256"].as_str(),
         Some(sha256_hex(&big).as_str()),
@@ -461,16 +466,7 @@ async fn large_held_bodies_are_inspected_to_the_last_byte() {
     let mut tainted = harmless.clone();
     tainted.extend_from_slice("附上醫生紙，請批准病假。".as_bytes());
     for h2 in [false, true] {
-        let a = w
-            .call(
-                h2,
-                "POST",
-                "oapi.dingtalk.com",
-                "/file/upload/single",
-                &[("content-type", "text/plain")],
-                tainted.clone(),
-            )
-            .await;
+        let a = w.upload(h2, tainted.clone()).await;
         assert_eq!(a.json()["errcode"], 451, "h2={h2}: {}", a.text());
         assert_eq!(w.dingtalk.heads_seen(), 0, "h2={h2}");
         let rec = w.proxy.audit_records().pop().unwrap();
@@ -478,16 +474,7 @@ async fn large_held_bodies_are_inspected_to_the_last_byte() {
         assert_eq!(rec["bytes"].as_u64(), Some(tainted.len() as u64), "{rec}");
     }
     for h2 in [false, true] {
-        let a = w
-            .call(
-                h2,
-                "POST",
-                "oapi.dingtalk.com",
-                "/file/upload/single",
-                &[("content-type", "text/plain")],
-                harmless.clone(),
-            )
-            .await;
+        let a = w.upload(h2, harmless.clone()).await;
         assert_eq!(
             a.json()["sha256"].as_str(),
             Some(sha256_hex(&harmless).as_str()),

@@ -221,21 +221,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         if to - i < 64 {
             m &= (1u64 << (to - i)) - 1;
         }
-        let mut jump = i + 64;
-        while m != 0 {
-            let j = i + m.trailing_zeros() as usize;
-            m &= m - 1;
-            let e = st.start(buf, j, to, last);
-            if e > j + 1 {
-                // A run of CJK characters was handled in one go.
-                if e >= i + 64 {
-                    jump = e;
-                    break;
-                }
-                m &= !((1u64 << (e - i)) - 1);
-            }
-        }
-        i = jump;
+        i = st.starts(buf, i, m, 64, to, last);
     }
     i
 }
@@ -415,21 +401,7 @@ impl TextScan {
             if to - i < 16 {
                 m &= (1u32 << (to - i)) - 1;
             }
-            let mut jump = i + 16;
-            while m != 0 {
-                let j = i + m.trailing_zeros() as usize;
-                m &= m - 1;
-                let e = st.start(buf, j, to, last);
-                if e > j + 1 {
-                    // A run of CJK characters was handled in one go.
-                    if e >= i + 16 {
-                        jump = e;
-                        break;
-                    }
-                    m &= !((1u32 << (e - i)) - 1);
-                }
-            }
-            i = jump;
+            i = st.starts(buf, i, u64::from(m), 16, to, last);
         }
         while i < to {
             let prev = buf.get(i - 1).copied().unwrap_or(b'\n');
@@ -453,6 +425,34 @@ impl TextScan {
 }
 
 impl State {
+    /// Handles the starts marked in `m` (bit k = position `i + k`) of a block
+    /// of `width` positions, in order; returns where the next block begins
+    /// (past the block, or past a run of CJK characters that left it).
+    #[inline(always)]
+    fn starts(
+        &mut self,
+        buf: &[u8],
+        i: usize,
+        mut m: u64,
+        width: usize,
+        to: usize,
+        last: bool,
+    ) -> usize {
+        while m != 0 {
+            let j = i + m.trailing_zeros() as usize;
+            m &= m - 1;
+            let e = self.start(buf, j, to, last);
+            if e > j + 1 {
+                // A run of CJK characters was handled in one go.
+                if e >= i + width {
+                    return e;
+                }
+                m &= !((1u64 << (e - i)) - 1);
+            }
+        }
+        i + width
+    }
+
     #[inline(always)]
     /// Handles the start at `j`; returns where the next start may be (past a
     /// run of CJK characters, which are checked here in a tight loop).
