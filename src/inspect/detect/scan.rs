@@ -505,30 +505,8 @@ impl State {
             self.field_mask = seg.mask;
             if seg.evidence {
                 // A value under a column or key named by a term is one piece of evidence.
-                let lim = self.det.limits();
-                let det = Arc::clone(&self.det);
                 for &id in seg.terms.get(..usize::from(seg.n_terms)).unwrap_or(&[]) {
-                    let roles = det.dict.roles(id);
-                    if roles.health > 0 {
-                        self.tally.term(
-                            Class::Health,
-                            id,
-                            roles.health,
-                            At::Field,
-                            &det.dict,
-                            &lim,
-                        );
-                    }
-                    if roles.fin > 0 {
-                        self.tally.term(
-                            Class::FinancialRecord,
-                            id,
-                            roles.fin,
-                            At::Field,
-                            &det.dict,
-                            &lim,
-                        );
-                    }
+                    self.evidence(id, At::Field);
                 }
             }
         }
@@ -559,30 +537,25 @@ impl State {
         k.max(j + 1)
     }
 
-    fn keyword(&mut self, id: u16, g: u64, len: usize) {
-        self.skip_kw = g + len as u64;
+    /// Term `id` as evidence for the classes it is evidence of.
+    fn evidence(&mut self, id: u16, at: At) {
         let roles = self.det.dict.roles(id);
         let lim = self.det.limits();
-        if roles.health > 0 {
-            self.tally.term(
-                Class::Health,
-                id,
-                roles.health,
-                At::Text(g),
-                &self.det.dict,
-                &lim,
-            );
+        for (class, strength) in [
+            (Class::Health, roles.health),
+            (Class::FinancialRecord, roles.fin),
+        ] {
+            if strength > 0 {
+                self.tally
+                    .term(class, id, strength, at, &self.det.dict, &lim);
+            }
         }
-        if roles.fin > 0 {
-            self.tally.term(
-                Class::FinancialRecord,
-                id,
-                roles.fin,
-                At::Text(g),
-                &self.det.dict,
-                &lim,
-            );
-        }
+    }
+
+    fn keyword(&mut self, id: u16, g: u64, len: usize) {
+        self.skip_kw = g + len as u64;
+        self.evidence(id, At::Text(g));
+        let roles = self.det.dict.roles(id);
         let mut bits = roles.context;
         while bits != 0 {
             let c = bits.trailing_zeros() as usize;
