@@ -2,8 +2,8 @@
 //! long a number runs. It knows nothing of JSON's grammar.
 //!
 //! Chat JSON is mostly short strings (keys, ids, "text"), so the end of a string
-//! is found from a bit mask of the `"` and `\` in the next kilobyte, classified
-//! once and kept while the parser walks through it: the strings of a window
+//! is found from a bit mask of the `"` and `\` in the next 64 bytes, classified
+//! once and kept while the parser walks through it: the strings of a block
 //! share one classification instead of paying a `memchr2` call each.
 
 /// Bytes classified at once.
