@@ -19,7 +19,7 @@ const CHUNK: usize = 64 << 10;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-use corpus::{mixed_json, Rng, EN, RARE, ZH};
+use corpus::{message, mixed_json, Rng, RARE, ZH};
 
 fn chinese(rng: &mut Rng) -> Vec<u8> {
     let mut out = String::with_capacity(SIZE + 1024);
@@ -68,6 +68,17 @@ fn csv_rows(rng: &mut Rng) -> Vec<Vec<String>> {
     rows
 }
 
+/// The rows as a CSV file, one line each.
+fn csv_file(rows: &[Vec<String>]) -> Vec<u8> {
+    rows.iter()
+        .flat_map(|r| {
+            let mut line = r.join(",").into_bytes();
+            line.push(b'\n');
+            line
+        })
+        .collect()
+}
+
 fn binary(rng: &mut Rng) -> Vec<u8> {
     (0..SIZE / 8)
         .flat_map(|_| rng.next().to_le_bytes())
@@ -106,14 +117,7 @@ fn bench(c: &mut Criterion) {
     let mut scan = TextScan::new(Arc::clone(&det));
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let rows = csv_rows(&mut rng);
-    let csv_text: Vec<u8> = rows
-        .iter()
-        .flat_map(|r| {
-            let mut line = r.join(",").into_bytes();
-            line.push(b'\n');
-            line
-        })
-        .collect();
+    let csv_text = csv_file(&rows);
     let corpora: Vec<(&str, Vec<u8>)> = vec![
         ("mixed_json", mixed_json(&mut rng, SIZE)),
         ("chinese", chinese(&mut rng)),
@@ -167,18 +171,7 @@ fn docx(rng: &mut Rng) -> (Vec<u8>, usize) {
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
     );
     while body.len() < SIZE {
-        let mut p = String::new();
-        for _ in 0..1 + rng.below(4) {
-            p.push_str(if rng.below(3) == 0 {
-                rng.pick(ZH)
-            } else {
-                rng.pick(EN)
-            });
-            p.push(' ');
-        }
-        if rng.below(20) == 0 {
-            p.push_str(rng.pick(RARE));
-        }
+        let p = message(rng, 4);
         let mid = p
             .char_indices()
             .nth(p.chars().count() / 2)
@@ -220,14 +213,7 @@ fn bench_engine(c: &mut Criterion) {
     let e = Engine::shipped();
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let rows = csv_rows(&mut rng);
-    let csv_text: Vec<u8> = rows
-        .iter()
-        .flat_map(|r| {
-            let mut line = r.join(",").into_bytes();
-            line.push(b'\n');
-            line
-        })
-        .collect();
+    let csv_text = csv_file(&rows);
     let (docx_file, docx_xml) = docx(&mut rng);
     let mut media = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     media.extend(binary(&mut rng));

@@ -35,15 +35,23 @@ impl World {
         roots_from_pem(&self.proxy.ca_pem())
     }
 
-    /// CONNECT + TLS (trusting only sluice's CA) + one request.
-    async fn upload(&self, h2: bool, body: ReqBody) -> Answer {
+    /// CONNECT to HOST through sluice, then TLS trusting only sluice's CA.
+    async fn intercepted(
+        &self,
+        alpn: &[&[u8]],
+    ) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
         let tcp = connect_via(self.proxy.addr, &format!("{HOST}:443"), "")
             .await
             .expect("CONNECT accepted");
-        let alpn: &[&[u8]] = if h2 { &[b"h2"] } else { &[b"http/1.1"] };
-        let tls = tls_over(tcp, HOST, self.sluice_roots(), alpn)
+        tls_over(tcp, HOST, self.sluice_roots(), alpn)
             .await
-            .expect("TLS with the minted leaf");
+            .expect("TLS with the minted leaf")
+    }
+
+    /// CONNECT + TLS (trusting only sluice's CA) + one request.
+    async fn upload(&self, h2: bool, body: ReqBody) -> Answer {
+        let alpn: &[&[u8]] = if h2 { &[b"h2"] } else { &[b"http/1.1"] };
+        let tls = self.intercepted(alpn).await;
         let negotiated = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
         assert_eq!(
             negotiated.as_deref(),
@@ -373,12 +381,7 @@ async fn ca_key_is_private_leaf_keys_are_their_own_and_ca_is_constrained() {
     let mode = std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "CA key mode");
 
-    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "")
-        .await
-        .unwrap();
-    let tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"])
-        .await
-        .unwrap();
+    let tls = w.intercepted(&[b"http/1.1"]).await;
     let chain = peer_chain(&tls);
     let (_, leaf) = x509_parser::parse_x509_certificate(&chain[0]).unwrap();
     let ca_der =
@@ -418,12 +421,7 @@ use rustls::pki_types::pem::PemObject as _;
 async fn websocket_upgrade_passes_through_interception() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let w = world().await;
-    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "")
-        .await
-        .unwrap();
-    let mut tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"])
-        .await
-        .unwrap();
+    let mut tls = w.intercepted(&[b"http/1.1"]).await;
     let req = format!(
         "GET /ws HTTP/1.1\r\nHost: {HOST}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     );
@@ -439,12 +437,7 @@ async fn websocket_upgrade_passes_through_interception() {
 #[tokio::test]
 async fn misdirected_host_inside_an_intercepted_session_is_refused() {
     let w = world().await;
-    let tcp = connect_via(w.proxy.addr, &format!("{HOST}:443"), "")
-        .await
-        .unwrap();
-    let tls = tls_over(tcp, HOST, w.sluice_roots(), &[b"http/1.1"])
-        .await
-        .unwrap();
+    let tls = w.intercepted(&[b"http/1.1"]).await;
     let a = send(
         tls,
         false,

@@ -48,6 +48,24 @@ pub const RARE: &[&str] = &[
     " 帳號 012-345-678901",
 ];
 
+/// One to `most` office sentences, English or Chinese, and one time in twenty
+/// a phrase with an identifier, a contact or a health term.
+pub fn message(rng: &mut Rng, most: usize) -> String {
+    let mut text = String::new();
+    for _ in 0..1 + rng.below(most) {
+        text.push_str(if rng.below(3) == 0 {
+            rng.pick(ZH)
+        } else {
+            rng.pick(EN)
+        });
+        text.push(' ');
+    }
+    if rng.below(20) == 0 {
+        text.push_str(rng.pick(RARE));
+    }
+    text
+}
+
 /// Newline-delimited JSON chat messages (English and Chinese, the odd
 /// identifier or health phrase), about `size` bytes.
 pub fn mixed_json(rng: &mut Rng, size: usize) -> Vec<u8> {
@@ -55,18 +73,7 @@ pub fn mixed_json(rng: &mut Rng, size: usize) -> Vec<u8> {
     let mut n = 0u64;
     while out.len() < size {
         n += 1;
-        let mut content = String::new();
-        for _ in 0..1 + rng.below(3) {
-            content.push_str(if rng.below(3) == 0 {
-                rng.pick(ZH)
-            } else {
-                rng.pick(EN)
-            });
-            content.push(' ');
-        }
-        if rng.below(20) == 0 {
-            content.push_str(rng.pick(RARE));
-        }
+        let content = message(rng, 3);
         out.push_str(&format!(
             "{{\"msgtype\":\"text\",\"text\":{{\"content\":\"{content}\"}},\"sender\":\"user{}\",\"conversationId\":\"cid{:016x}\",\"ts\":{}}}\n",
             rng.below(500),
