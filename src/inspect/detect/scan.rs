@@ -42,14 +42,20 @@ const FIELD_CACHE: usize = 32;
 /// Terms a field name contributes as evidence (the cache keeps at most this many).
 const FIELD_TERMS: usize = 8;
 
-/// Where one value begins and what its field gives it: context classes, and
-/// the terms that count once as evidence if the value is not blank.
+/// What a field name gives the values under it: context classes, and the
+/// terms that count once as evidence for each value that is not blank.
+#[derive(Clone, Copy, Default)]
+struct Ctx {
+    mask: u16,
+    n_terms: u8,
+    terms: [u16; FIELD_TERMS],
+}
+
+/// Where one value begins and its field's context.
 #[derive(Clone, Copy)]
 struct Seg {
     start: u64,
-    mask: u16,
-    terms: [u16; FIELD_TERMS],
-    n_terms: u8,
+    ctx: Ctx,
     /// The value has a non-blank byte: its field's terms count.
     evidence: bool,
 }
@@ -58,19 +64,16 @@ impl Seg {
     fn plain(start: u64) -> Seg {
         Seg {
             start,
-            mask: 0,
-            terms: [0; FIELD_TERMS],
-            n_terms: 0,
+            ctx: Ctx::default(),
             evidence: false,
         }
     }
 }
 
 struct FieldMatch {
-    hash: u64,
+    key: NameKey,
     name: Vec<u8>,
-    mask: u16,
-    terms: Vec<u16>,
+    ctx: Ctx,
 }
 
 pub(super) struct State {
@@ -171,6 +174,15 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         }
     });
     let [(t0l, t0h), (t1l, t1h), (t2l, t2h)] = tables;
+    // SAFETY: one 64-byte load of each 64-byte table.
+    let cjk = st
+        .det
+        .dict
+        .words
+        .cjk
+        .each_ref()
+        .map(|t| unsafe { _mm512_loadu_si512(t.as_ptr().cast()) });
+    let [c1, c2, c4, c5] = cjk;
     let x20 = _mm512_set1_epi8(0x20);
     let fold = |v: __m512i| _mm512_or_si512(v, x20);
     let letter = |v: __m512i| {
@@ -215,13 +227,33 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             _mm512_sub_epi8(cur, _mm512_set1_epi8(0xE0u8 as i8)),
             _mm512_set1_epi8(0x0F),
         );
-        let high = lead & cont(n1) & cont(n2);
+        // A character that may start a CJK term (the CJK tables, which look
+        // only at the low six bits: `vpermb` ignores the rest), or a
+        // full-width digit, which starts a token.
+        let (n4, n5) = (load(5), load(6));
+        let may_term = _mm512_test_epi8_mask(
+            _mm512_and_si512(
+                _mm512_permutexvar_epi8(n1, c1),
+                _mm512_permutexvar_epi8(n2, c2),
+            ),
+            _mm512_and_si512(
+                _mm512_permutexvar_epi8(n4, c4),
+                _mm512_permutexvar_epi8(n5, c5),
+            ),
+        );
+        let fw_digit = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(0xEFu8 as i8))
+            & _mm512_cmpeq_epi8_mask(n1, _mm512_set1_epi8(0xBCu8 as i8))
+            & _mm512_cmple_epu8_mask(
+                _mm512_sub_epi8(n2, _mm512_set1_epi8(0x90u8 as i8)),
+                _mm512_set1_epi8(9),
+            );
+        let high = lead & cont(n1) & cont(n2) & (may_term | fw_digit);
         let at = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'@' as i8));
         let mut m = word | (cd & !pd) | high | at;
         if to - i < 64 {
             m &= (1u64 << (to - i)) - 1;
         }
-        i = st.starts(buf, i, m, 64, to, last);
+        i = st.starts::<true>(buf, i, m, 64, to, last);
     }
     i
 }
@@ -337,11 +369,18 @@ impl TextScan {
     }
 
     /// Ends the current value with a one-byte separator (so no match spans
-    /// it) and opens the next one as `seg`. Nothing is scanned here: values
+    /// it) and opens the next one under `ctx`. Nothing is scanned here: values
     /// are batched, and the scan switches context where each begins.
-    fn next_value(&mut self, mut seg: Seg) {
+    // Inlined so the value is written once, in place: a copy of a freshly
+    // built struct stalls on store forwarding (a third of this call's time).
+    #[inline(always)]
+    fn next_value(&mut self, ctx: Ctx) {
         self.buf.push(b'\n');
-        seg.start = self.st.base + self.buf.len() as u64;
+        let seg = Seg {
+            start: self.st.base + self.buf.len() as u64,
+            ctx,
+            evidence: false,
+        };
         let segs = &mut self.st.segs;
         // A value that got no text (JSON's boundary before the next key) is
         // replaced; never the front one, whose context may be in force.
@@ -401,13 +440,13 @@ impl TextScan {
             if to - i < 16 {
                 m &= (1u32 << (to - i)) - 1;
             }
-            i = st.starts(buf, i, u64::from(m), 16, to, last);
+            i = st.starts::<false>(buf, i, u64::from(m), 16, to, last);
         }
         while i < to {
             let prev = buf.get(i - 1).copied().unwrap_or(b'\n');
             let b = buf.get(i).copied().unwrap_or(0);
             i = if interesting(prev, b) {
-                st.start(buf, i, to, last).max(i + 1)
+                st.start::<false>(buf, i, to, last).max(i + 1)
             } else {
                 i + 1
             };
@@ -428,8 +467,10 @@ impl State {
     /// Handles the starts marked in `m` (bit k = position `i + k`) of a block
     /// of `width` positions, in order; returns where the next block begins
     /// (past the block, or past a run of CJK characters that left it).
+    /// `FILTERED`: the block pass marked only the CJK characters that may
+    /// start a term (`scan_wide`), so each is probed on its own.
     #[inline(always)]
-    fn starts(
+    fn starts<const FILTERED: bool>(
         &mut self,
         buf: &[u8],
         i: usize,
@@ -441,7 +482,7 @@ impl State {
         while m != 0 {
             let j = i + m.trailing_zeros() as usize;
             m &= m - 1;
-            let e = self.start(buf, j, to, last);
+            let e = self.start::<FILTERED>(buf, j, to, last);
             if e > j + 1 {
                 // A run of CJK characters was handled in one go.
                 if e >= i + width {
@@ -455,8 +496,15 @@ impl State {
 
     #[inline(always)]
     /// Handles the start at `j`; returns where the next start may be (past a
-    /// run of CJK characters, which are checked here in a tight loop).
-    fn start(&mut self, buf: &[u8], j: usize, to: usize, last: bool) -> usize {
+    /// run of CJK characters, which are checked here in a tight loop unless
+    /// the block pass already filtered them).
+    fn start<const FILTERED: bool>(
+        &mut self,
+        buf: &[u8],
+        j: usize,
+        to: usize,
+        last: bool,
+    ) -> usize {
         let g = self.base + j as u64;
         if self.segs.get(1).is_some_and(|s| s.start <= g) {
             self.enter(g);
@@ -484,6 +532,14 @@ impl State {
                 if g >= self.skip_tok {
                     self.token(buf, j, last);
                 }
+            } else if FILTERED {
+                if g >= self.skip_kw {
+                    if let Some(slot) = self.det.dict.cjk_slot(load8(buf, j)) {
+                        if let Some((id, len)) = self.det.dict.verify_cjk(slot, buf, j) {
+                            self.keyword(id, g, len);
+                        }
+                    }
+                }
             } else {
                 return self.cjk_run(buf, j, to);
             }
@@ -499,13 +555,14 @@ impl State {
         while self.segs.get(1).is_some_and(|s| s.start <= g) {
             self.flush_chain();
             self.segs.pop_front();
-            let Some(&seg) = self.segs.front() else {
+            let Some(seg) = self.segs.front() else {
                 break;
             };
-            self.field_mask = seg.mask;
-            if seg.evidence {
+            self.field_mask = seg.ctx.mask;
+            if seg.evidence && seg.ctx.n_terms > 0 {
                 // A value under a column or key named by a term is one piece of evidence.
-                for &id in seg.terms.get(..usize::from(seg.n_terms)).unwrap_or(&[]) {
+                let ctx = seg.ctx;
+                for &id in ctx.terms.get(..usize::from(ctx.n_terms)).unwrap_or(&[]) {
                     self.evidence(id, At::Field);
                 }
             }
@@ -650,68 +707,89 @@ impl State {
     }
 }
 
-/// A cheap hash of a field name, so the cache compares names only on a likely hit
-/// (every JSON key and CSV cell looks its name up).
-fn name_hash(name: &[u8]) -> u64 {
-    let mut h = name.len() as u64;
-    for k in (0..name.len()).step_by(8) {
-        h = (h.rotate_left(5) ^ load8(name, k)).wrapping_mul(0x517C_C1B7_2722_0A95);
+/// A field name's cache key: a cheap hash and its first 16 bytes (zero-padded),
+/// so the usual short key compares without a call to `memcmp`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct NameKey {
+    hash: u64,
+    len: usize,
+    head: [u64; 2],
+}
+
+impl NameKey {
+    fn of(name: &[u8]) -> NameKey {
+        let mut h = name.len() as u64;
+        for k in (0..name.len()).step_by(8) {
+            h = (h.rotate_left(5) ^ load8(name, k)).wrapping_mul(0x517C_C1B7_2722_0A95);
+        }
+        NameKey {
+            hash: h,
+            len: name.len(),
+            head: [load8(name, 0), load8(name, 8)],
+        }
     }
-    h
+
+    /// Names past 16 bytes still need their whole text compared.
+    fn is_whole(&self) -> bool {
+        self.len <= 16
+    }
+}
+
+impl State {
+    /// The context a field name gives its values, from the cache when the name
+    /// was seen before (a CSV repeats its headers for every cell, JSON its keys
+    /// for every object).
+    fn field_ctx(&mut self, name: &[u8]) -> Ctx {
+        let key = NameKey::of(name);
+        if let Some(f) = self
+            .field_cache
+            .iter()
+            .find(|f| f.key == key && (key.is_whole() || f.name == name))
+        {
+            return f.ctx;
+        }
+        let dict = &self.det.dict;
+        let mut ctx = Ctx::default();
+        dict.find_all(name, |id| {
+            let roles = dict.roles(id);
+            ctx.mask |= roles.context;
+            if roles.health > 0 || roles.fin > 0 {
+                if let Some(slot) = ctx.terms.get_mut(usize::from(ctx.n_terms)) {
+                    *slot = id;
+                    ctx.n_terms += 1;
+                }
+            }
+        });
+        let m = FieldMatch {
+            key,
+            name: name.to_vec(),
+            ctx,
+        };
+        if self.field_cache.len() < FIELD_CACHE {
+            self.field_cache.push(m);
+        } else {
+            let k = self.field_cache_next % FIELD_CACHE;
+            self.field_cache_next = self.field_cache_next.wrapping_add(1);
+            if let Some(old) = self.field_cache.get_mut(k) {
+                *old = m;
+            }
+        }
+        ctx
+    }
 }
 
 impl TextSink for TextScan {
     fn field(&mut self, name: &[u8]) {
-        let det = Arc::clone(&self.st.det);
-        let st = &mut self.st;
-        let hash = name_hash(name);
-        let slot = match st
-            .field_cache
-            .iter()
-            .position(|f| f.hash == hash && f.name == name)
-        {
-            Some(k) => k,
-            None => {
-                let mut m = FieldMatch {
-                    hash,
-                    name: name.to_vec(),
-                    mask: 0,
-                    terms: Vec::new(),
-                };
-                det.dict.find_all(name, |id| {
-                    let roles = det.dict.roles(id);
-                    m.mask |= roles.context;
-                    if (roles.health > 0 || roles.fin > 0) && m.terms.len() < FIELD_TERMS {
-                        m.terms.push(id);
-                    }
-                });
-                if st.field_cache.len() < FIELD_CACHE {
-                    st.field_cache.push(m);
-                    st.field_cache.len() - 1
-                } else {
-                    let k = st.field_cache_next % FIELD_CACHE;
-                    st.field_cache_next = st.field_cache_next.wrapping_add(1);
-                    if let Some(old) = st.field_cache.get_mut(k) {
-                        *old = m;
-                    }
-                    k
-                }
-            }
-        };
-        let mut seg = Seg::plain(0);
-        if let Some(f) = st.field_cache.get(slot) {
-            seg.mask = f.mask;
-            for (d, s) in seg.terms.iter_mut().zip(&f.terms) {
-                *d = *s;
-            }
-            seg.n_terms = f.terms.len().min(FIELD_TERMS) as u8;
-        }
-        self.next_value(seg);
+        let ctx = self.st.field_ctx(name);
+        self.next_value(ctx);
     }
 
     fn text(&mut self, bytes: &[u8]) {
         if let Some(seg) = self.st.segs.back_mut() {
-            if seg.n_terms > 0 && !seg.evidence && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            if seg.ctx.n_terms > 0
+                && !seg.evidence
+                && bytes.iter().any(|b| !b.is_ascii_whitespace())
+            {
                 seg.evidence = true;
             }
         }
@@ -722,7 +800,7 @@ impl TextSink for TextScan {
     }
 
     fn boundary(&mut self) {
-        self.next_value(Seg::plain(0));
+        self.next_value(Ctx::default());
     }
 }
 
