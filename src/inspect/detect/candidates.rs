@@ -178,11 +178,51 @@ impl State {
     }
 
     fn push_token(&mut self, buf: &[u8], tok: Tok) {
+        let alone = self.make_room(buf, tok.start, tok.alnum);
+        self.chain.push(tok);
+        self.pushed(alone);
+    }
+
+    /// `push_token` for a plain run of `n` ASCII digits at `j`, built in place
+    /// (a token is 70 bytes: copying one around was most of this path). A
+    /// short run that can join no chain is dropped here, as `classify_front`
+    /// would drop it.
+    fn push_digits(&mut self, buf: &[u8], j: usize, n: usize) {
+        let start = self.base + j as u64;
+        let alnum = n as u8;
+        let alone = self.make_room(buf, start, alnum);
+        let next = buf.get(j + n).copied().unwrap_or(0);
+        if self.chain.is_empty()
+            && n < 7
+            && self.det.custom.is_empty()
+            && !matches!(next, b' ' | 0xC2 | 0xE3)
+        {
+            return;
+        }
+        self.chain.push(Tok {
+            start,
+            end: start + n as u64,
+            norm: [0; MAX_TOKEN],
+            len: alnum,
+            alnum,
+        });
+        if let (Some(t), Some(src)) = (self.chain.last_mut(), buf.get(j..j + n)) {
+            if let Some(dst) = t.norm.get_mut(..n) {
+                dst.copy_from_slice(src);
+            }
+        }
+        self.pushed(alone);
+    }
+
+    /// Before a token starting at `start` joins the chain: the chain ends
+    /// unless only a single space separates them, or if the token is long
+    /// enough to stand alone (returned).
+    fn make_room(&mut self, buf: &[u8], start: u64, alnum: u8) -> bool {
         if let Some(last) = self.chain.last() {
             let gap = buf
                 .get(
                     (last.end.saturating_sub(self.base)) as usize
-                        ..(tok.start.saturating_sub(self.base)) as usize,
+                        ..(start.saturating_sub(self.base)) as usize,
                 )
                 .unwrap_or(&[]);
             let single_space =
@@ -191,11 +231,14 @@ impl State {
                 self.flush_chain();
             }
         }
-        let alone = tok.alnum > CHAIN_PIECE;
+        let alone = alnum > CHAIN_PIECE;
         if alone {
             self.flush_chain();
         }
-        self.chain.push(tok);
+        alone
+    }
+
+    fn pushed(&mut self, alone: bool) {
         if alone || self.chain.len() >= MAX_CHAIN {
             self.classify_front();
         }
@@ -204,9 +247,19 @@ impl State {
     /// A token whose first digit is at `j`: back over its letters (and a
     /// leading `+` / `(`), then forward over alphanumerics and inner separators.
     pub(super) fn token(&mut self, buf: &[u8], j: usize, last: bool) {
-        if let Some(tok) = plain_number(buf, j, self.base, last).filter(|_| self.shortcuts) {
-            self.skip_tok = tok.end;
-            self.push_token(buf, tok);
+        if let Some(n) = plain_number(buf, j, last).filter(|_| self.shortcuts) {
+            self.skip_tok = self.base + (j + n) as u64;
+            let digits = buf.get(j..j + n).unwrap_or(&[]);
+            if n > usize::from(CHAIN_PIECE)
+                && self.det.custom.is_empty()
+                && ident::epoch_like(digits)
+            {
+                // A Unix time (every JSON message has one) stands alone and
+                // reads as nothing: it only ends the chain.
+                self.flush_chain();
+                return;
+            }
+            self.push_digits(buf, j, n);
             return;
         }
         if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j, last) {
@@ -475,10 +528,10 @@ fn clean_after(b: u8) -> bool {
 
 /// The common token, a run of ASCII digits between clean ends
 /// (`"ts":1764384000000,`, `room 12 at`, `6123 4567`), read without the general
-/// walk: the token is exactly the run, as `token` would find it (chaining is
-/// `push_token`'s). `None` for anything else.
+/// walk: its length, when the token is exactly the run, as `token` would find
+/// it (chaining is `push_digits`'). `None` for anything else.
 #[inline(always)]
-fn plain_number(buf: &[u8], j: usize, base: u64, last: bool) -> Option<Tok> {
+fn plain_number(buf: &[u8], j: usize, last: bool) -> Option<usize> {
     if !clean_before(*buf.get(j.checked_sub(1)?)?) {
         return None;
     }
@@ -494,18 +547,7 @@ fn plain_number(buf: &[u8], j: usize, base: u64, last: bool) -> Option<Tok> {
         Some(&b) => clean_after(b),
         None => last,
     };
-    if n > CHAIN_ALNUM || !ends {
-        return None;
-    }
-    let mut norm = [0u8; MAX_TOKEN];
-    norm.get_mut(..n)?.copy_from_slice(rest.get(..n)?);
-    Some(Tok {
-        start: base + j as u64,
-        end: base + (j + n) as u64,
-        norm,
-        len: n as u8,
-        alnum: n as u8,
-    })
+    (n <= CHAIN_ALNUM && ends).then_some(n)
 }
 
 /// An IBAN printed in groups of four whose groups may be all letters (`GB82

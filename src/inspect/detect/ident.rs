@@ -341,7 +341,7 @@ fn support_shapes(s: &[u8], out: &mut Readings) {
 
 /// Unix time in seconds (10 digits) or milliseconds (13) from 2001 to 2033:
 /// everywhere in API traffic, never an account number.
-fn epoch_like(c: &[u8]) -> bool {
+pub(crate) fn epoch_like(c: &[u8]) -> bool {
     matches!(c.len(), 10 | 13) && c.first() == Some(&b'1') && matches!(c.get(1), Some(b'0'..=b'9'))
 }
 
