@@ -173,7 +173,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             )
         }
     });
-    let [(t0l, t0h), (t1l, t1h), (t2l, t2h)] = tables;
+    let [(t0l, t0h), (t1l, t1h), (t2l, t2h), (t3l, t3h)] = tables;
     // SAFETY: one 64-byte load of each 64-byte table.
     let cjk = st
         .det
@@ -206,13 +206,17 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             // may point past the end.
             unsafe { _mm512_maskz_loadu_epi8(k, at0.wrapping_add(i - 1 + o).cast()) }
         };
-        let (prev, cur, n1, n2) = (load(0), load(1), load(2), load(3));
-        let buckets = _mm512_and_si512(
-            _mm512_permutex2var_epi8(t0l, fold(cur), t0h),
-            _mm512_permutex2var_epi8(t1l, fold(n1), t1h),
+        let (prev, cur, n1, n2, n3) = (load(0), load(1), load(2), load(3), load(4));
+        let maybe_term = _mm512_test_epi8_mask(
+            _mm512_and_si512(
+                _mm512_permutex2var_epi8(t0l, fold(cur), t0h),
+                _mm512_permutex2var_epi8(t1l, fold(n1), t1h),
+            ),
+            _mm512_and_si512(
+                _mm512_permutex2var_epi8(t2l, fold(n2), t2h),
+                _mm512_permutex2var_epi8(t3l, fold(n3), t3h),
+            ),
         );
-        let maybe_term =
-            _mm512_test_epi8_mask(buckets, _mm512_permutex2var_epi8(t2l, fold(n2), t2h));
         let (pd, cd) = (digit(prev), digit(cur));
         let word = letter(cur) & !(letter(prev) | pd) & maybe_term;
         // A CJK start is a 3-byte lead with its two continuation bytes: binary
