@@ -383,7 +383,7 @@ impl State {
         if before >= 0x80 || matches!(before, b'+' | b'(') || s <= floor.max(1) && letters > 0 {
             return false;
         }
-        let run = alnum_run(buf.get(j..).unwrap_or(&[]));
+        let (run, run_letters) = alnum_run(buf.get(j..).unwrap_or(&[]));
         let e = j + run;
         // The end of the last data is an end too (the end of a value).
         match buf.get(e) {
@@ -394,13 +394,7 @@ impl State {
         let Some(word) = buf.get(s..e) else {
             return false;
         };
-        let total = letters
-            + word
-                .get(letters..)
-                .unwrap_or(&[])
-                .iter()
-                .filter(|b| b.is_ascii_alphabetic())
-                .count();
+        let total = letters + run_letters;
         let glued = letters > 4
             || before.is_ascii_alphanumeric()
             || matches!(
@@ -609,11 +603,12 @@ impl Walk {
         }
     }
 
-    /// Appends a run of ASCII alphanumerics (upper-cased), as `push` would one by one.
+    /// Appends a run of ASCII alphanumerics (upper-cased) with `letters`
+    /// letters in it, as `push` would one by one.
     #[inline(always)]
-    fn extend_alnum(&mut self, src: &[u8]) {
+    fn extend_alnum(&mut self, src: &[u8], letters: usize) {
         self.alnum += src.len();
-        self.letters += src.iter().filter(|b| b.is_ascii_alphabetic()).count();
+        self.letters += letters;
         let room = MAX_TOKEN - self.n;
         let take = src.len().min(room);
         if let (Some(dst), Some(src)) = (self.norm.get_mut(self.n..self.n + take), src.get(..take))
@@ -639,17 +634,19 @@ impl Walk {
     }
 }
 
-/// Length of the run of ASCII alphanumerics that `s` starts with, 16 bytes
-/// per step (hex ids and timestamps are most of the tokens in API traffic).
+/// Length of the run of ASCII alphanumerics that `s` starts with, and how many
+/// of them are letters; 16 bytes per step (hex ids and timestamps are most of
+/// the tokens in API traffic).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn alnum_run(s: &[u8]) -> usize {
+fn alnum_run(s: &[u8]) -> (usize, usize) {
     use std::arch::x86_64::*;
     let mut n = 0;
+    let mut letters = 0;
     while let Some(block) = s.get(n..n + 16) {
         // SAFETY: SSE2 is part of the x86_64 baseline, and the unaligned load
         // reads exactly the 16 bytes of `block`.
-        let mask = unsafe {
+        let (alnum, alpha) = unsafe {
             let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
             let l = _mm_sub_epi8(
                 _mm_or_si128(v, _mm_set1_epi8(0x20)),
@@ -658,26 +655,50 @@ fn alnum_run(s: &[u8]) -> usize {
             let letter = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
             let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
             let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-            _mm_movemask_epi8(_mm_or_si128(letter, digit)) as u32
+            (
+                _mm_movemask_epi8(_mm_or_si128(letter, digit)) as u32,
+                _mm_movemask_epi8(letter) as u32,
+            )
         };
-        if mask != 0xFFFF {
-            return n + (!mask).trailing_zeros() as usize;
+        if alnum != 0xFFFF {
+            let k = (!alnum).trailing_zeros();
+            let inside = (1u32 << k) - 1;
+            return (
+                n + k as usize,
+                letters + (alpha & inside).count_ones() as usize,
+            );
         }
         n += 16;
+        letters += alpha.count_ones() as usize;
     }
     let tail = s.get(n..).unwrap_or(&[]);
-    n + tail
+    let k = tail
         .iter()
         .position(|b| !b.is_ascii_alphanumeric())
-        .unwrap_or(tail.len())
+        .unwrap_or(tail.len());
+    let alpha = tail
+        .get(..k)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .count();
+    (n + k, letters + alpha)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn alnum_run(s: &[u8]) -> usize {
-    s.iter()
+fn alnum_run(s: &[u8]) -> (usize, usize) {
+    let k = s
+        .iter()
         .position(|b| !b.is_ascii_alphanumeric())
-        .unwrap_or(s.len())
+        .unwrap_or(s.len());
+    let alpha = s
+        .get(..k)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|b| b.is_ascii_alphabetic())
+        .count();
+    (k, alpha)
 }
 
 /// Walks a token forward from `i`. Returns where it stopped, the last accepted
@@ -693,9 +714,9 @@ fn extend(
         // Fast path: a run of ASCII alphanumerics, measured first and then
         // copied in one go (a per-byte push was most of the token path).
         let rest = buf.get(i..).unwrap_or(&[]);
-        let run = alnum_run(rest);
+        let (run, letters) = alnum_run(rest);
         if let Some(src) = rest.get(..run) {
-            walk.extend_alnum(src);
+            walk.extend_alnum(src, letters);
             prev = src.last().map_or(prev, u8::to_ascii_uppercase);
             i += run;
         }
@@ -738,26 +759,26 @@ mod tests {
 
     #[test]
     fn alnum_run_agrees_with_the_byte_loop() {
-        let text = b"cid0a3f9b2c7d1e4f55AZaz09 x@Y`{/:[";
+        let byte_loop = |s: &[u8]| {
+            let k = s
+                .iter()
+                .position(|c| !c.is_ascii_alphanumeric())
+                .unwrap_or(s.len());
+            (k, s[..k].iter().filter(|c| c.is_ascii_alphabetic()).count())
+        };
+        let text = b"cid0a3f9b2c7d1e4f55AZaz09 x@Y`{/:[0123456789abcdefABCDEF0123456789xyz";
         for a in 0..text.len() {
             for b in a..=text.len() {
                 let s = &text[a..b];
-                let want = s
-                    .iter()
-                    .position(|c| !c.is_ascii_alphanumeric())
-                    .unwrap_or(s.len());
-                assert_eq!(alnum_run(s), want, "{a}..{b}");
+                assert_eq!(alnum_run(s), byte_loop(s), "{a}..{b}");
             }
         }
         let all: Vec<u8> = (0..=255u8).collect();
         for k in 0..all.len() {
-            let mut s = vec![b'7'; 20];
-            s[k % 20] = all[k];
-            let want = s
-                .iter()
-                .position(|c| !c.is_ascii_alphanumeric())
-                .unwrap_or(20);
-            assert_eq!(alnum_run(&s), want, "byte {k}");
+            let mut s = vec![b'7'; 40];
+            s[k % 40] = all[k];
+            s[(k * 7) % 40] = b'q';
+            assert_eq!(alnum_run(&s), byte_loop(&s), "byte {k}");
         }
     }
 }
