@@ -171,6 +171,7 @@ impl State {
         self.chain.remove(0);
     }
 
+    #[inline]
     pub(super) fn flush_chain(&mut self) {
         while !self.chain.is_empty() {
             self.classify_front();

@@ -90,10 +90,15 @@ pub(super) struct State {
     hit_next: [u8; Class::ALL.len()],
     /// The context classes of the value being scanned (from its `Seg`).
     field_mask: u16,
-    /// Values buffered but not yet reached by the scan, in order; the front is
-    /// the one being scanned. Values are batched: the scan runs over many at
+    /// Values buffered but not yet reached by the scan, in order, from
+    /// `seg_at` (the one being scanned) on; the ones before it are dropped at
+    /// the end of each scan. Values are batched: the scan runs over many at
     /// once, switching context where each begins.
-    segs: VecDeque<Seg>,
+    segs: Vec<Seg>,
+    seg_at: usize,
+    /// Where the value after the current one begins (`u64::MAX`: none yet):
+    /// the one compare every start makes.
+    next_seg: u64,
     /// Field names seen and what they matched: a CSV repeats its headers for
     /// every cell. Bounded; replaced round-robin.
     field_cache: Vec<FieldMatch>,
@@ -319,7 +324,9 @@ impl TextScan {
                 hits: [[u64::MAX; RING]; Class::ALL.len()],
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
-                segs: VecDeque::new(),
+                segs: Vec::new(),
+                seg_at: 0,
+                next_seg: u64::MAX,
                 field_cache: Vec::new(),
                 field_cache_next: 0,
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
@@ -361,7 +368,9 @@ impl TextScan {
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
         st.segs.clear();
-        st.segs.push_back(Seg::plain(0));
+        st.segs.push(Seg::plain(0));
+        st.seg_at = 0;
+        st.next_seg = u64::MAX;
         st.field_cache.clear();
         st.field_cache_next = 0;
         st.tally.reset();
@@ -390,7 +399,11 @@ impl TextScan {
             ctx,
             evidence: false,
         };
-        self.st.segs.push_back(seg);
+        let st = &mut self.st;
+        if st.segs.len() == st.seg_at + 1 {
+            st.next_seg = seg.start;
+        }
+        st.segs.push(seg);
     }
 
     fn maybe_scan(&mut self) {
@@ -455,8 +468,12 @@ impl TextScan {
         st.next = st.base + to as u64;
         // Values the scan has passed without a start in them still end here
         // (and the list of values stays short whatever the body holds).
-        if st.segs.get(1).is_some_and(|s| s.start <= st.next) {
+        if st.next_seg <= st.next {
             st.enter(st.next);
+        }
+        if st.seg_at > 0 {
+            st.segs.drain(..st.seg_at);
+            st.seg_at = 0;
         }
         if !last {
             self.compact();
@@ -507,7 +524,7 @@ impl State {
         last: bool,
     ) -> usize {
         let g = self.base + j as u64;
-        if self.segs.get(1).is_some_and(|s| s.start <= g) {
+        if self.next_seg <= g {
             self.enter(g);
         }
         let b = buf.get(j).copied().unwrap_or(0);
@@ -551,18 +568,17 @@ impl State {
     /// Moves the scan into the value that contains `g`: the open chain is
     /// classified under the context it was read in, then each value passed
     /// over gives its field's evidence in turn.
-    #[cold]
     pub(super) fn enter(&mut self, g: u64) {
-        while self.segs.get(1).is_some_and(|s| s.start <= g) {
+        while self.next_seg <= g && self.next_seg != u64::MAX {
             self.flush_chain();
-            self.segs.pop_front();
-            let Some(seg) = self.segs.front() else {
+            self.seg_at += 1;
+            self.next_seg = self.segs.get(self.seg_at + 1).map_or(u64::MAX, |s| s.start);
+            let Some(&Seg { ctx, evidence, .. }) = self.segs.get(self.seg_at) else {
                 break;
             };
-            self.field_mask = seg.ctx.mask;
-            if seg.evidence && seg.ctx.n_terms > 0 {
+            self.field_mask = ctx.mask;
+            if evidence && ctx.n_terms > 0 {
                 // A value under a column or key named by a term is one piece of evidence.
-                let ctx = seg.ctx;
                 for &id in ctx.terms.get(..usize::from(ctx.n_terms)).unwrap_or(&[]) {
                     self.evidence(id, At::Field);
                 }
@@ -800,7 +816,7 @@ impl TextSink for TextScan {
         if let Some(ctx) = self.opening.take() {
             self.open_value(ctx);
         }
-        if let Some(seg) = self.st.segs.back_mut() {
+        if let Some(seg) = self.st.segs.last_mut() {
             if seg.ctx.n_terms > 0
                 && !seg.evidence
                 && bytes.iter().any(|b| !b.is_ascii_whitespace())
@@ -834,7 +850,7 @@ mod tests {
             s.text(b"");
         }
         assert_eq!(s.buf.len(), 1, "only the initial history byte");
-        assert_eq!(s.st.segs.len(), 1);
+        assert_eq!(s.st.segs.len() - s.st.seg_at, 1);
         // The field's context still reaches the text that finally comes: a
         // Macau mobile number counts only in context.
         s.text(b"6123 4567");
@@ -857,6 +873,7 @@ mod tests {
             s.boundary();
         }
         assert!(s.st.segs.len() < 2_000, "{} values queued", s.st.segs.len());
+        assert!(s.st.seg_at <= 1);
         let mut f = Findings::default();
         s.finish_into(&mut f);
         assert!(f.classes.is_empty());
