@@ -265,7 +265,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         if to - i < 64 {
             m &= (1u64 << (to - i)) - 1;
         }
-        i = st.starts::<true>(buf, i, m, 64, to, last);
+        i = st.starts::<true>(buf, i, m, (cd & !pd) | at, to, last);
     }
     i
 }
@@ -454,7 +454,7 @@ impl TextScan {
             if to - i < 16 {
                 m &= (1u32 << (to - i)) - 1;
             }
-            i = st.starts::<false>(buf, i, u64::from(m), 16, to, last);
+            i = st.starts::<false>(buf, i, u64::from(m), 0, to, last);
         }
         while i < to {
             let prev = buf.get(i - 1).copied().unwrap_or(b'\n');
@@ -482,21 +482,23 @@ impl TextScan {
 }
 
 impl State {
-    /// Handles the starts marked in `m` (bit k = position `i + k`) of a block
-    /// of `width` positions, in order; returns where the next block begins
-    /// (past the block, or past a run of CJK characters that left it).
-    /// `FILTERED`: the block pass marked only the CJK characters that may
-    /// start a term (`scan_wide`), so each is probed on its own.
+    /// Handles the starts marked in `m` (bit k = position `i + k`) of a block,
+    /// in order; returns where the next block begins (past the block, or past
+    /// a run of CJK characters that left it). `tokens_only`: the marks that
+    /// can start only a token or an e-mail address. `FILTERED`: a 64-byte
+    /// block from `scan_wide`, which marked only the CJK characters that may
+    /// start a term, so each is probed on its own; else a 16-byte block.
     #[inline(always)]
     fn starts<const FILTERED: bool>(
         &mut self,
         buf: &[u8],
         i: usize,
         mut m: u64,
-        width: usize,
+        tokens_only: u64,
         to: usize,
         last: bool,
     ) -> usize {
+        let width = if FILTERED { 64 } else { 16 };
         while m != 0 {
             let j = i + m.trailing_zeros() as usize;
             m &= m - 1;
@@ -507,6 +509,18 @@ impl State {
                     return e;
                 }
                 m &= !((1u64 << (e - i)) - 1);
+            }
+            // Digit and `@` starts inside the token just read (the rest of a
+            // hex id) would only be skipped: drop them now. `skip_tok` only
+            // grows while a block is handled.
+            if m & tokens_only != 0 {
+                let below = self.skip_tok.saturating_sub(self.base + i as u64);
+                let low = if below >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << below) - 1
+                };
+                m &= !(tokens_only & low);
             }
         }
         i + width
