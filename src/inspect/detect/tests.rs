@@ -378,6 +378,13 @@ fn token_soup() -> impl Strategy<Value = String> {
         "[ ()+./<@_=#-]",
         Just("１２３".to_string()),
         Just("電話".to_string()),
+        // CJK terms and ordinary CJK text around them, at any alignment to
+        // the 64-byte blocks (the CJK filter against the per-character run).
+        Just("醫生紙".to_string()),
+        Just("病假".to_string()),
+        Just("帳號".to_string()),
+        Just("診斷".to_string()),
+        "[今天會議客戶報告請查收的了是]{1,8}",
         Just(" tel ".to_string()),
         Just("passport".to_string()),
         Just("GB82WEST12345698765432".to_string()),
