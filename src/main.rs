@@ -118,7 +118,13 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Check the hash chain; exit 1 and name the first broken record.
-    Verify { file: PathBuf },
+    Verify {
+        file: PathBuf,
+        /// A `last hash` printed by an earlier verify and kept elsewhere: the
+        /// chain must still pass through it (repeatable).
+        #[arg(long = "anchor", value_name = "HASH")]
+        anchors: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -224,8 +230,8 @@ fn main() -> ExitCode {
             }),
         }),
         Command::Audit {
-            command: AuditCommand::Verify { file },
-        } => cmd::audit::verify(&file),
+            command: AuditCommand::Verify { file, anchors },
+        } => cmd::audit::verify(&file, &anchors),
     };
     match result {
         Ok(code) => code,

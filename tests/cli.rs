@@ -77,6 +77,56 @@ fn ca_init_writes_a_private_key_and_refuses_to_overwrite() {
     assert_ne!(std::fs::read(&key).unwrap(), before);
 }
 
+/// `audit verify --anchor`: a head kept from an earlier verify must still be in
+/// the chain; a malformed anchor is a usage error (exit 2), not a broken chain.
+#[test]
+fn audit_verify_checks_anchors() {
+    use sluice::audit::{AuditRecord, AuditSink, RecordKind};
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let sink = AuditSink::open(&log).unwrap();
+    let rec = |n: u64| {
+        let mut r = AuditRecord::new(RecordKind::Request, "10.0.0.1:1", "oapi.dingtalk.com", 443)
+            .with_request("POST", "/robot/send");
+        r.bytes = n;
+        r
+    };
+    sink.append(rec(1)).unwrap();
+    let anchor = sink.last_hash();
+    sink.append(rec(2)).unwrap();
+    drop(sink);
+
+    let (code, out, _) = sluice(
+        &["audit", "verify", "audit.jsonl", "--anchor", &anchor],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("anchor {anchor}: found at line 1")),
+        "{out}"
+    );
+
+    // The whole log rewritten: the anchor is gone.
+    std::fs::remove_file(&log).unwrap();
+    let sink = AuditSink::open(&log).unwrap();
+    sink.append(rec(3)).unwrap();
+    drop(sink);
+    let (code, out, _) = sluice(
+        &["audit", "verify", "audit.jsonl", "--anchor", &anchor],
+        dir.path(),
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("is not in the chain"), "{out}");
+
+    let (code, _, err) = sluice(
+        &["audit", "verify", "audit.jsonl", "--anchor", "xyz"],
+        dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("not a record hash"), "{err}");
+}
+
 /// `sluice run` as a process: SIGHUP reloads (a broken file keeps the old policy),
 /// SIGTERM shuts down cleanly.
 #[test]

@@ -55,6 +55,37 @@ fn chain_of_several_records_verifies() {
 }
 
 #[test]
+fn anchors_catch_a_rewritten_or_cut_log() {
+    let (_, lines) = chain_of(6);
+    let head_at_3 = verify_lines(&lines[..3]).unwrap().last_hash;
+    let head = verify_lines(&lines).unwrap().last_hash;
+    // The log as written passes through both anchors, at their lines.
+    let anchors = [head_at_3.clone(), head.clone()];
+    let report = verify_anchored(Cursor::new(lines.concat()), &anchors).unwrap();
+    assert_eq!(report.anchors, vec![3, 6]);
+
+    // Rewritten from the start with a consistent chain (a record made to say
+    // `allow`): the chain alone verifies, the anchor does not.
+    let forged = AuditSink::memory();
+    for i in 0..6 {
+        let mut rec = record(i);
+        rec.action = String::from("allow");
+        forged.append(rec).unwrap();
+    }
+    let forged = forged.lines();
+    assert!(verify_lines(&forged).is_ok());
+    let err = verify_anchored(Cursor::new(forged.concat()), &anchors[..1]).unwrap_err();
+    assert_eq!(err.reason, BreakReason::AnchorMissing(head_at_3.clone()));
+    assert_eq!(err.line, 7, "reported at the end of the log");
+
+    // Cut before the anchor: the cut is caught; after it, it cannot be.
+    let err = verify_anchored(Cursor::new(lines[..2].concat()), &anchors[..1]).unwrap_err();
+    assert_eq!(err.reason, BreakReason::AnchorMissing(head_at_3.clone()));
+    assert!(verify_anchored(Cursor::new(lines[..4].concat()), &anchors[..1]).is_ok());
+    assert!(is_hash(&head) && !is_hash("abc") && !is_hash(&head.to_uppercase()));
+}
+
+#[test]
 fn append_returns_the_chained_record() {
     let sink = AuditSink::memory();
     let a = sink.append(record(1)).unwrap();
@@ -254,7 +285,7 @@ fn file_sink_restart_continues_the_chain_and_file_is_0600() {
     let third = sink.append(record(2)).unwrap();
     assert_eq!(third.prev, first_hash);
     drop(sink);
-    let report = verify_file(&path).unwrap();
+    let report = verify_file(&path, &[]).unwrap();
     assert_eq!(report.records, 3);
     assert_eq!(report.last_hash, third.hash);
 }
@@ -281,7 +312,7 @@ fn torn_last_line_is_cut_on_open_and_the_chain_continues() {
     assert_eq!(sink.last_hash(), rec1.hash);
     sink.append(record(7)).unwrap();
     drop(sink);
-    assert_eq!(verify_file(&path).unwrap().records, 3);
+    assert_eq!(verify_file(&path, &[]).unwrap().records, 3);
 }
 
 #[test]
@@ -293,7 +324,7 @@ fn torn_only_line_restarts_the_chain() {
     assert_eq!(sink.last_hash(), GENESIS);
     sink.append(record(0)).unwrap();
     drop(sink);
-    assert_eq!(verify_file(&path).unwrap().records, 1);
+    assert_eq!(verify_file(&path, &[]).unwrap().records, 1);
 }
 
 #[test]
@@ -323,7 +354,7 @@ fn concurrent_appends_keep_the_chain_linear() {
     for t in threads {
         t.join().unwrap();
     }
-    let report = verify_file(&path).unwrap();
+    let report = verify_file(&path, &[]).unwrap();
     assert_eq!(report.records, 400);
     assert_eq!(report.last_hash, sink.last_hash());
 }

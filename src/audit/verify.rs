@@ -5,8 +5,10 @@
 //! line), a deleted, inserted or reordered line (the next `prev` no longer matches),
 //! a torn or non-JSON line. An edited line whose hash was recomputed shows up at the
 //! following line's `prev`. What a keyless chain cannot catch on its own: cutting
-//! whole records off the end, or rewriting the whole file; compare `last_hash`
-//! against a copy kept elsewhere (an anchor) for that.
+//! whole records off the end, or rewriting the whole file. For that, `last_hash`
+//! is copied somewhere the machine's owner cannot rewrite (a ticket, a mail to
+//! the DPO, a WORM bucket): an anchor. Verifying with anchors checks the chain
+//! still passes through each one, so a log rewritten or cut before an anchor fails.
 
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -25,6 +27,8 @@ pub struct VerifyReport {
     pub last_ts: Option<String>,
     /// The hash to anchor elsewhere; 64 zeros for an empty log.
     pub last_hash: String,
+    /// For each anchor asked for, in order: the line of the record that has it.
+    pub anchors: Vec<usize>,
 }
 
 /// The first record that breaks the chain: 1-based line number and, when it could
@@ -55,6 +59,8 @@ pub enum BreakReason {
     HashMismatch,
     #[error("`prev` does not match the previous record's hash (a record before it was deleted, inserted, reordered or modified)")]
     PrevMismatch,
+    #[error("anchor {0} is not in the chain (the log was rewritten, or cut before that record)")]
+    AnchorMissing(String),
 }
 
 #[derive(Deserialize)]
@@ -75,12 +81,22 @@ struct ChainFields {
 }
 
 /// Verifies a whole log read from `reader`.
-pub fn verify(mut reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
+pub fn verify(reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
+    verify_anchored(reader, &[])
+}
+
+/// Verifies a whole log, and that the chain passes through every hash in
+/// `anchors` (heads of the log recorded earlier, elsewhere).
+pub fn verify_anchored(
+    mut reader: impl BufRead,
+    anchors: &[String],
+) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport {
         records: 0,
         first_ts: None,
         last_ts: None,
         last_hash: String::from(GENESIS),
+        anchors: vec![0; anchors.len()],
     };
     let mut buf = Vec::new();
     let mut line_no = 0usize;
@@ -97,6 +113,10 @@ pub fn verify(mut reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
             .read_until(b'\n', &mut buf)
             .map_err(|e| fail(None, BreakReason::Io(e.to_string())))?;
         if read == 0 {
+            let missing = report.anchors.iter().position(|&at| at == 0);
+            if let Some(a) = missing.and_then(|k| anchors.get(k)) {
+                return Err(fail(None, BreakReason::AnchorMissing(bound(a, 64))));
+            }
             return Ok(report);
         }
         let Some(line) = buf.strip_suffix(b"\n") else {
@@ -124,6 +144,11 @@ pub fn verify(mut reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
         if rec.prev != report.last_hash {
             return Err(fail(id, BreakReason::PrevMismatch));
         }
+        for (at, a) in report.anchors.iter_mut().zip(anchors) {
+            if *a == rec.hash {
+                *at = line_no;
+            }
+        }
         report.records += 1;
         if report.first_ts.is_none() {
             report.first_ts = Some(rec.ts.clone());
@@ -133,14 +158,19 @@ pub fn verify(mut reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
     }
 }
 
-/// Verifies the log at `path`.
-pub fn verify_file(path: &Path) -> Result<VerifyReport, VerifyError> {
+/// Verifies the log at `path` (see `verify_anchored`).
+pub fn verify_file(path: &Path, anchors: &[String]) -> Result<VerifyReport, VerifyError> {
     let file = std::fs::File::open(path).map_err(|e| VerifyError {
         line: 0,
         id: None,
         reason: BreakReason::Io(format!("{}: {e}", path.display())),
     })?;
-    verify(std::io::BufReader::new(file))
+    verify_anchored(std::io::BufReader::new(file), anchors)
+}
+
+/// Whether `s` reads as a record hash (64 lower-case hex digits).
+pub fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The ticket id of a line that is not a full record, if it still reads as JSON.
