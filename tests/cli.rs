@@ -97,10 +97,13 @@ fn audit_verify_checks_anchors() {
     sink.append(rec(2)).unwrap();
     drop(sink);
 
-    let (code, out, _) = sluice(
-        &["audit", "verify", "audit.jsonl", "--anchor", &anchor],
-        dir.path(),
-    );
+    let verify = || {
+        sluice(
+            &["audit", "verify", "audit.jsonl", "--anchor", &anchor],
+            dir.path(),
+        )
+    };
+    let (code, out, _) = verify();
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains(&format!("anchor {anchor}: found at line 1")),
@@ -112,10 +115,7 @@ fn audit_verify_checks_anchors() {
     let sink = AuditSink::open(&log).unwrap();
     sink.append(rec(3)).unwrap();
     drop(sink);
-    let (code, out, _) = sluice(
-        &["audit", "verify", "audit.jsonl", "--anchor", &anchor],
-        dir.path(),
-    );
+    let (code, out, _) = verify();
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("is not in the chain"), "{out}");
 

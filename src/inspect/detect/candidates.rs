@@ -672,23 +672,18 @@ fn alnum_run(s: &[u8]) -> (usize, usize) {
         n += 16;
         letters += alpha.count_ones() as usize;
     }
-    let tail = s.get(n..).unwrap_or(&[]);
-    let k = tail
-        .iter()
-        .position(|b| !b.is_ascii_alphanumeric())
-        .unwrap_or(tail.len());
-    let alpha = tail
-        .get(..k)
-        .unwrap_or(&[])
-        .iter()
-        .filter(|b| b.is_ascii_alphabetic())
-        .count();
+    let (k, alpha) = alnum_run_bytes(s.get(n..).unwrap_or(&[]));
     (n + k, letters + alpha)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn alnum_run(s: &[u8]) -> (usize, usize) {
+    alnum_run_bytes(s)
+}
+
+/// `alnum_run` a byte at a time: the short tail, and machines without SSE2.
+fn alnum_run_bytes(s: &[u8]) -> (usize, usize) {
     let k = s
         .iter()
         .position(|b| !b.is_ascii_alphanumeric())
