@@ -4,7 +4,8 @@
 //! worst cases (all digits; digit groups that chain). Group `inspect` drives the
 //! detectors (`TextScan`) directly; group `engine` runs the full `Engine`
 //! (decoders + detectors) with the content type a client would send. The
-//! `engine/*` numbers are the ones the README quotes.
+//! `engine/*` numbers are the ones the README quotes; `engine/chat_bodies` is
+//! the mixed JSON corpus one message per body, as the proxy sees chat sends.
 //!
 //! `cargo bench --bench inspect -- --warm-up-time 1 --measurement-time 3`
 
@@ -252,6 +253,32 @@ fn bench_engine(c: &mut Criterion) {
         g.bench_function(*name, |b| b.iter(|| engine_scan(&e, &hint, data)));
         g.finish();
     }
+
+    // What a proxied chat message costs: each one its own body, as each
+    // DingTalk send is its own request (setup and finish per body included).
+    let json = ContentHint::content_type("application/json");
+    let messages: Vec<Vec<u8>> = mixed_json(&mut rng, 256 << 10)
+        .split(|&b| b == b'\n')
+        .filter(|m| !m.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect();
+    let total: usize = messages.iter().map(Vec::len).sum();
+    eprintln!(
+        "engine/chat_bodies: {} bodies, {total} bytes",
+        messages.len()
+    );
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Bytes(total as u64));
+    g.sample_size(10);
+    g.bench_function("chat_bodies", |b| {
+        b.iter(|| {
+            messages
+                .iter()
+                .map(|m| engine_scan(&e, &json, m).classes.len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench, bench_engine);

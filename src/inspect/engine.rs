@@ -1,7 +1,7 @@
 //! The engine as one configured value: decoders plus detectors, giving `Findings`
 //! for a body fed chunk by chunk. What the proxy, `scan`, `replay` and the benches hold.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
 
@@ -25,7 +25,17 @@ pub struct Settings {
 pub struct Engine {
     detectors: Arc<Detectors>,
     limits: Limits,
+    spare: Spare,
 }
+
+/// Detector states of finished small bodies, kept for the next ones: a chat
+/// message is a body of its own, and allocating and moving a fresh state was
+/// most of what such a body cost. Bounded in count; only states of small
+/// bodies come back (a large body's buffers and sets go with it), so what is
+/// kept is a few KiB each.
+type Spare = Arc<Mutex<Vec<Box<TextScan>>>>;
+const SPARE: usize = 64;
+const SPARE_UP_TO: u64 = 256 * 1024;
 
 impl Engine {
     /// Errors carry key paths relative to the `inspect` section.
@@ -45,6 +55,7 @@ impl Engine {
         Ok(Engine {
             detectors: Arc::new(detectors),
             limits: s.limits.clone(),
+            spare: Spare::default(),
         })
     }
 
@@ -53,6 +64,7 @@ impl Engine {
         Engine {
             detectors: Arc::new(Detectors::shipped()),
             limits: Limits::default(),
+            spare: Spare::default(),
         }
     }
 
@@ -62,8 +74,13 @@ impl Engine {
 
     /// A scan of one body whose headers (or file name) are `hint`.
     pub fn scanner(&self, hint: ContentHint) -> BodyScan {
+        // A poisoned lock only means another scan panicked while holding it
+        // (it never does); a fresh state is always correct.
+        let kept = self.spare.lock().ok().and_then(|mut v| v.pop());
+        let text = kept.unwrap_or_else(|| Box::new(TextScan::new(self.detectors.clone())));
         BodyScan {
-            inner: Scanner::new(TextScan::new(self.detectors.clone()), &self.limits, hint),
+            inner: Scanner::new(text, &self.limits, hint),
+            spare: Arc::clone(&self.spare),
         }
     }
 
@@ -77,7 +94,8 @@ impl Engine {
 
 /// One body being scanned.
 pub struct BodyScan {
-    inner: Scanner<TextScan>,
+    inner: Scanner<Box<TextScan>>,
+    spare: Spare,
 }
 
 impl BodyScan {
@@ -89,6 +107,15 @@ impl BodyScan {
         let (mut text, report) = self.inner.finish();
         let mut f = Findings::default();
         text.finish_into(&mut f);
+        if report.bytes <= SPARE_UP_TO && text.text_len() <= SPARE_UP_TO {
+            // Forgotten now, not when reused: nothing of this body stays reachable.
+            text.reset();
+            if let Ok(mut v) = self.spare.lock() {
+                if v.len() < SPARE {
+                    v.push(text);
+                }
+            }
+        }
         f.bytes = report.bytes;
         f.formats = report.formats;
         f.skipped_media = report.skipped_media;
@@ -124,6 +151,55 @@ mod tests {
             s.feed(&body[cut..]);
             assert_eq!(s.finish(), whole, "split at {cut}");
         }
+    }
+
+    #[test]
+    fn kept_detector_states_carry_nothing_from_one_body_to_the_next() {
+        let e = Engine::shipped();
+        let json = || hint("application/json");
+        // A phone number without a country code counts only in context: here
+        // the key gives it, in the next body the key does not.
+        let keyed = "{\"電話\":\"6123 4567\",\"note\":\"HKID A123456(3)\"}".as_bytes();
+        let plain = br#"{"note":"6123 4567","ts":1764384000000}"#;
+        let fresh = |body: &[u8]| {
+            let mut s = Engine::shipped().scanner(json());
+            s.feed(body);
+            s.finish()
+        };
+        let want_keyed = fresh(keyed);
+        let want_plain = fresh(plain);
+        assert_eq!(want_keyed.count(Class::Phone), 1, "{want_keyed:?}");
+        assert_eq!(want_keyed.count(Class::HkId), 1, "{want_keyed:?}");
+        assert!(want_plain.classes.is_empty(), "{want_plain:?}");
+        for round in 0..50 {
+            let body: &[u8] = if round % 2 == 0 { keyed } else { plain };
+            let want = if round % 2 == 0 {
+                &want_keyed
+            } else {
+                &want_plain
+            };
+            assert_eq!(&e.scan(json(), body), want, "round {round}");
+        }
+        assert_eq!(e.spare.lock().map(|v| v.len()).unwrap_or(0), 1);
+    }
+
+    #[test]
+    fn kept_states_are_bounded_and_large_bodies_keep_none() {
+        let e = Engine::shipped();
+        let open: Vec<BodyScan> = (0..SPARE + 10)
+            .map(|_| e.scanner(hint("text/plain")))
+            .collect();
+        for mut s in open {
+            s.feed(b"hello");
+            s.finish();
+        }
+        assert_eq!(e.spare.lock().map(|v| v.len()).unwrap_or(0), SPARE);
+
+        let e = Engine::shipped();
+        let big = vec![b'x'; SPARE_UP_TO as usize + 1];
+        let f = e.scan(hint("text/plain"), &big);
+        assert_eq!(f.bytes, big.len() as u64);
+        assert_eq!(e.spare.lock().map(|v| v.len()).unwrap_or(0), 0);
     }
 
     #[test]

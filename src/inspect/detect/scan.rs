@@ -100,7 +100,8 @@ pub(super) struct State {
     /// the one compare every start makes.
     next_seg: u64,
     /// Field names seen and what they matched: a CSV repeats its headers for
-    /// every cell. Bounded; replaced round-robin.
+    /// every cell, and successive bodies their JSON keys. Bounded; replaced
+    /// round-robin; kept across `reset`.
     field_cache: Vec<FieldMatch>,
     field_cache_next: usize,
     pub(super) joined: Vec<u8>,
@@ -350,6 +351,11 @@ impl TextScan {
         t
     }
 
+    /// Bytes of text this body has put through the scan so far.
+    pub fn text_len(&self) -> u64 {
+        self.st.base + self.buf.len() as u64
+    }
+
     /// Forget the last body; keep the allocations.
     pub fn reset(&mut self) {
         self.opening = None;
@@ -371,8 +377,9 @@ impl TextScan {
         st.segs.push(Seg::plain(0));
         st.seg_at = 0;
         st.next_seg = u64::MAX;
-        st.field_cache.clear();
-        st.field_cache_next = 0;
+        // The field cache stays: what a name matches depends only on the
+        // dictionary, and the next body (the next chat message) repeats the
+        // same keys.
         st.tally.reset();
     }
 
