@@ -50,8 +50,10 @@ impl<S: TextSink> Scanner<S> {
         } else {
             chunk
         };
+        self.cx.begin_call();
         self.cx.work(chunk.len());
         self.root.feed(chunk, &mut self.cx);
+        self.cx.end_call();
         if self.bytes > max {
             // The reason goes first: what the cut then breaks is a consequence.
             self.cx.incomplete(
@@ -65,8 +67,10 @@ impl<S: TextSink> Scanner<S> {
 
     /// Ends the body: flushes every decoder and reports.
     pub fn finish(mut self) -> (S, ScanReport) {
+        self.cx.begin_call();
         self.cx.check_clock();
         self.root.finish(&mut self.cx);
+        self.cx.end_call();
         let report = ScanReport {
             bytes: self.bytes,
             formats: self.cx.formats.iter().map(|s| (*s).to_owned()).collect(),

@@ -8,7 +8,8 @@ use crate::inspect::findings::{Incomplete, IncompleteReason};
 use crate::inspect::sink::TextSink;
 
 /// Bytes of work between two looks at the clock: reading it per byte or per
-/// chunk would cost more than the scan itself.
+/// chunk would cost more than the scan itself. A body that has done less work
+/// than this never reads the clock at all (a chat message, most requests).
 const CLOCK_EVERY: u64 = 1 << 20;
 
 pub(crate) struct Cx<S> {
@@ -23,8 +24,16 @@ pub(crate) struct Cx<S> {
     pub entries: u32,
     expanded: u64,
     buffered: u64,
-    started: Instant,
     budget: Duration,
+    /// Time spent scanning in earlier calls. The budget is scanning time, not
+    /// wall time: a slow client's upload waits between chunks, and that wait
+    /// is not the scan's.
+    spent: Duration,
+    /// When the timed part of the current call began (set at its start once
+    /// the body has done `CLOCK_EVERY` bytes of work, or at the first look at
+    /// the clock inside it).
+    since: Option<Instant>,
+    work_total: u64,
     work_since_clock: u64,
 }
 
@@ -40,8 +49,10 @@ impl<S: TextSink> Cx<S> {
             entries: 0,
             expanded: 0,
             buffered: 0,
-            started: Instant::now(),
             budget: Duration::from_millis(limits.max_scan_millis),
+            spent: Duration::ZERO,
+            since: None,
+            work_total: 0,
             work_since_clock: 0,
         }
     }
@@ -101,6 +112,7 @@ impl<S: TextSink> Cx<S> {
 
     /// Work done, for the time budget.
     pub fn work(&mut self, n: usize) {
+        self.work_total = self.work_total.saturating_add(n as u64);
         self.work_since_clock = self.work_since_clock.saturating_add(n as u64);
         if self.work_since_clock >= CLOCK_EVERY {
             self.work_since_clock = 0;
@@ -108,8 +120,32 @@ impl<S: TextSink> Cx<S> {
         }
     }
 
+    /// A call into the scan (`feed`, `finish`) begins: from here until
+    /// `end_call` counts against the budget.
+    pub fn begin_call(&mut self) {
+        if self.work_total >= CLOCK_EVERY {
+            self.since = Some(Instant::now());
+        }
+    }
+
+    pub fn end_call(&mut self) {
+        if let Some(since) = self.since.take() {
+            self.spent = self.spent.saturating_add(since.elapsed());
+        }
+    }
+
+    /// Ends the scan past its time budget. Bodies that did little work never
+    /// get here from `work` and skip it at the end.
     pub fn check_clock(&mut self) {
-        if !self.stopped && self.started.elapsed() > self.budget {
+        if self.stopped || self.work_total < CLOCK_EVERY {
+            return;
+        }
+        let now = Instant::now();
+        let since = *self.since.get_or_insert(now);
+        let used = self
+            .spent
+            .saturating_add(now.saturating_duration_since(since));
+        if used > self.budget {
             self.halt(
                 IncompleteReason::TimeLimit,
                 format!("scan took more than {} ms", self.limits.max_scan_millis),

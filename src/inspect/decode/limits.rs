@@ -23,7 +23,8 @@ pub struct Limits {
     pub max_entries: u32,
     /// Bytes held at once for formats that need the whole thing (zip, PDF).
     pub max_buffer_bytes: u64,
-    /// Wall-clock budget for one body; the clock is read rarely (`time_limit`).
+    /// Time one body's scan may take, counted while scanning (not while waiting
+    /// for a slow client's next bytes); the clock is read once per MiB of work.
     pub max_scan_millis: u64,
 }
 

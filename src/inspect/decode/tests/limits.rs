@@ -258,6 +258,25 @@ fn scan_past_its_time_budget_is_reported() {
     );
 }
 
+/// The budget is scanning time: a client that sends its body slowly (a large
+/// file over a poor link) waits between chunks, and that is not the scan's time.
+#[test]
+fn waiting_for_a_slow_body_does_not_count_against_the_budget() {
+    let limits = Limits {
+        max_scan_millis: 250,
+        ..Limits::default()
+    };
+    let chunk = vec![b'a'; 1 << 20];
+    let mut s = Scanner::new(CountingSink::default(), &limits, ContentHint::default());
+    for _ in 0..3 {
+        s.feed(&chunk);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (sink, report) = s.finish();
+    assert_eq!(report.incomplete, None);
+    assert_eq!(sink.text, 3 << 20);
+}
+
 #[test]
 fn garbage_never_panics() {
     let mut seeds: Vec<Vec<u8>> = cases().into_iter().map(|c| c.input).collect();
