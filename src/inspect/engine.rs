@@ -1,7 +1,8 @@
 //! The engine as one configured value: decoders plus detectors, giving `Findings`
 //! for a body fed chunk by chunk. What the proxy, `scan`, `replay` and the benches hold.
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -25,16 +26,25 @@ pub struct Settings {
 pub struct Engine {
     detectors: Arc<Detectors>,
     limits: Limits,
-    spare: Spare,
 }
 
-/// Detector states of finished small bodies, kept for the next ones: a chat
-/// message is a body of its own, and allocating and moving a fresh state was
-/// most of what such a body cost. Bounded in count; only states of small
-/// bodies come back (a large body's buffers and sets go with it), so what is
-/// kept is a few KiB each.
-type Spare = Arc<Mutex<Vec<Box<TextScan>>>>;
-const SPARE: usize = 64;
+thread_local! {
+    /// Detector states of small bodies finished on this thread, kept for the
+    /// next ones: a chat message is a body of its own, and allocating and
+    /// moving a fresh state was most of what such a body cost. Per thread, so
+    /// a state is reused on the core that last touched it (a pool shared by
+    /// the proxy's workers made held requests slower). Each state belongs to
+    /// the engine whose dictionaries it holds; states of an engine replaced by
+    /// a reload age out.
+    // Boxed on purpose: a state moves into and out of a scanner as a pointer,
+    // not as 1.6 KB.
+    #[allow(clippy::vec_box)]
+    static SPARE: RefCell<Vec<Box<TextScan>>> = const { RefCell::new(Vec::new()) };
+}
+/// States kept per thread, a few KiB each.
+const SPARE_MAX: usize = 8;
+/// Only states of bodies this small come back (a large body's buffers and
+/// sets go with it).
 const SPARE_UP_TO: u64 = 256 * 1024;
 
 impl Engine {
@@ -55,7 +65,6 @@ impl Engine {
         Ok(Engine {
             detectors: Arc::new(detectors),
             limits: s.limits.clone(),
-            spare: Spare::default(),
         })
     }
 
@@ -64,7 +73,6 @@ impl Engine {
         Engine {
             detectors: Arc::new(Detectors::shipped()),
             limits: Limits::default(),
-            spare: Spare::default(),
         }
     }
 
@@ -74,13 +82,21 @@ impl Engine {
 
     /// A scan of one body whose headers (or file name) are `hint`.
     pub fn scanner(&self, hint: ContentHint) -> BodyScan {
-        // A poisoned lock only means another scan panicked while holding it
-        // (it never does); a fresh state is always correct.
-        let kept = self.spare.lock().ok().and_then(|mut v| v.pop());
+        // Where the thread's spares cannot be reached (its exit), a fresh
+        // state is always correct.
+        let kept = SPARE
+            .try_with(|cell| {
+                let mut spare = cell.try_borrow_mut().ok()?;
+                let mine = spare
+                    .iter()
+                    .rposition(|t| Arc::ptr_eq(t.detectors(), &self.detectors))?;
+                Some(spare.swap_remove(mine))
+            })
+            .ok()
+            .flatten();
         let text = kept.unwrap_or_else(|| Box::new(TextScan::new(self.detectors.clone())));
         BodyScan {
             inner: Scanner::new(text, &self.limits, hint),
-            spare: Arc::clone(&self.spare),
         }
     }
 
@@ -95,7 +111,6 @@ impl Engine {
 /// One body being scanned.
 pub struct BodyScan {
     inner: Scanner<Box<TextScan>>,
-    spare: Spare,
 }
 
 impl BodyScan {
@@ -110,11 +125,15 @@ impl BodyScan {
         if report.bytes <= SPARE_UP_TO && text.text_len() <= SPARE_UP_TO {
             // Forgotten now, not when reused: nothing of this body stays reachable.
             text.reset();
-            if let Ok(mut v) = self.spare.lock() {
-                if v.len() < SPARE {
-                    v.push(text);
+            let _ = SPARE.try_with(|cell| {
+                if let Ok(mut spare) = cell.try_borrow_mut() {
+                    if spare.len() >= SPARE_MAX {
+                        // The oldest goes: it may belong to a replaced engine.
+                        spare.remove(0);
+                    }
+                    spare.push(text);
                 }
-            }
+            });
         }
         f.bytes = report.bytes;
         f.formats = report.formats;
@@ -171,6 +190,8 @@ mod tests {
         assert_eq!(want_keyed.count(Class::Phone), 1, "{want_keyed:?}");
         assert_eq!(want_keyed.count(Class::HkId), 1, "{want_keyed:?}");
         assert!(want_plain.classes.is_empty(), "{want_plain:?}");
+        // The fresh engines' states are kept too; start from none.
+        SPARE.with(|s| s.borrow_mut().clear());
         for round in 0..50 {
             let body: &[u8] = if round % 2 == 0 { keyed } else { plain };
             let want = if round % 2 == 0 {
@@ -180,26 +201,39 @@ mod tests {
             };
             assert_eq!(&e.scan(json(), body), want, "round {round}");
         }
-        assert_eq!(e.spare.lock().map(|v| v.len()).unwrap_or(0), 1);
+        assert_eq!(spare_len(), 1);
     }
 
     #[test]
     fn kept_states_are_bounded_and_large_bodies_keep_none() {
         let e = Engine::shipped();
-        let open: Vec<BodyScan> = (0..SPARE + 10)
+        let open: Vec<BodyScan> = (0..SPARE_MAX + 10)
             .map(|_| e.scanner(hint("text/plain")))
             .collect();
         for mut s in open {
             s.feed(b"hello");
             s.finish();
         }
-        assert_eq!(e.spare.lock().map(|v| v.len()).unwrap_or(0), SPARE);
+        assert_eq!(spare_len(), SPARE_MAX);
 
-        let e = Engine::shipped();
+        SPARE.with(|s| s.borrow_mut().clear());
         let big = vec![b'x'; SPARE_UP_TO as usize + 1];
         let f = e.scan(hint("text/plain"), &big);
         assert_eq!(f.bytes, big.len() as u64);
-        assert_eq!(e.spare.lock().map(|v| v.len()).unwrap_or(0), 0);
+        assert_eq!(spare_len(), 0);
+
+        // Another engine (a reload) does not take this one's states.
+        e.scan(hint("text/plain"), b"hello");
+        let other = Engine::shipped();
+        let s = other.scanner(hint("text/plain"));
+        assert_eq!(spare_len(), 1, "the first engine's state is still kept");
+        s.finish();
+        assert_eq!(spare_len(), 2);
+    }
+
+    /// Tests run on threads of their own, so this thread's spares are theirs.
+    fn spare_len() -> usize {
+        SPARE.with(|s| s.borrow().len())
     }
 
     #[test]

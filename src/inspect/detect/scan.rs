@@ -351,6 +351,11 @@ impl TextScan {
         t
     }
 
+    /// The dictionaries and settings this state was built for.
+    pub fn detectors(&self) -> &Arc<Detectors> {
+        &self.st.det
+    }
+
     /// Bytes of text this body has put through the scan so far.
     pub fn text_len(&self) -> u64 {
         self.st.base + self.buf.len() as u64
