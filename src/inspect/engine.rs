@@ -123,7 +123,8 @@ impl BodyScan {
         let mut f = Findings::default();
         text.finish_into(&mut f);
         if report.bytes <= SPARE_UP_TO && text.text_len() <= SPARE_UP_TO {
-            // Forgotten now, not when reused: nothing of this body stays reachable.
+            // Forgotten now, not when reused: of this body only its field
+            // names (JSON keys, column headers) stay, in the field cache.
             text.reset();
             let _ = SPARE.try_with(|cell| {
                 if let Ok(mut spare) = cell.try_borrow_mut() {
