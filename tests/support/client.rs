@@ -156,6 +156,15 @@ impl Answer {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+    /// The origin answered with the SHA-256 of what it received: `sent`, byte-exact.
+    pub fn assert_origin_got(&self, sent: &[u8], what: &str) {
+        assert_eq!(
+            self.json()["sha256"].as_str(),
+            Some(super::sha256_hex(sent).as_str()),
+            "{what}: {}",
+            self.text()
+        );
+    }
 }
 
 /// Sends one request over `io` with HTTP/2 when `h2`, else HTTP/1.1.

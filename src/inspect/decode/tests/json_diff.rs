@@ -214,6 +214,27 @@ fn key(rng: &mut Rng, out: &mut String) {
     out.push('"');
 }
 
+/// Up to four `item`s between `open` and `close`, comma-separated, with random
+/// whitespace around each (objects and arrays).
+fn list(
+    rng: &mut Rng,
+    out: &mut String,
+    (open, close): (char, char),
+    mut item: impl FnMut(&mut Rng, &mut String),
+) {
+    out.push(open);
+    ws(rng, out);
+    for k in 0..rng.below(5) {
+        if k > 0 {
+            out.push(',');
+            ws(rng, out);
+        }
+        item(rng, out);
+        ws(rng, out);
+    }
+    out.push(close);
+}
+
 fn value(rng: &mut Rng, depth: u32, out: &mut String) {
     let pick = match depth {
         0 if rng.below(5) > 0 => rng.below(3),
@@ -221,36 +242,14 @@ fn value(rng: &mut Rng, depth: u32, out: &mut String) {
         _ => 3 + rng.below(7),
     };
     match pick {
-        0 | 1 => {
-            out.push('{');
+        0 | 1 => list(rng, out, ('{', '}'), |rng, out| {
+            key(rng, out);
             ws(rng, out);
-            for k in 0..rng.below(5) {
-                if k > 0 {
-                    out.push(',');
-                    ws(rng, out);
-                }
-                key(rng, out);
-                ws(rng, out);
-                out.push(':');
-                ws(rng, out);
-                value(rng, depth + 1, out);
-                ws(rng, out);
-            }
-            out.push('}');
-        }
-        2 => {
-            out.push('[');
+            out.push(':');
             ws(rng, out);
-            for k in 0..rng.below(5) {
-                if k > 0 {
-                    out.push(',');
-                    ws(rng, out);
-                }
-                value(rng, depth + 1, out);
-                ws(rng, out);
-            }
-            out.push(']');
-        }
+            value(rng, depth + 1, out);
+        }),
+        2 => list(rng, out, ('[', ']'), |rng, out| value(rng, depth + 1, out)),
         3..=6 => {
             out.push('"');
             string_body(rng, depth, out);
