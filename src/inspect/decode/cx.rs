@@ -34,7 +34,6 @@ pub(crate) struct Cx<S> {
     /// the clock inside it).
     since: Option<Instant>,
     work_total: u64,
-    work_since_clock: u64,
 }
 
 impl<S: TextSink> Cx<S> {
@@ -53,7 +52,6 @@ impl<S: TextSink> Cx<S> {
             spent: Duration::ZERO,
             since: None,
             work_total: 0,
-            work_since_clock: 0,
         }
     }
 
@@ -112,10 +110,10 @@ impl<S: TextSink> Cx<S> {
 
     /// Work done, for the time budget.
     pub fn work(&mut self, n: usize) {
-        self.work_total = self.work_total.saturating_add(n as u64);
-        self.work_since_clock = self.work_since_clock.saturating_add(n as u64);
-        if self.work_since_clock >= CLOCK_EVERY {
-            self.work_since_clock = 0;
+        let before = self.work_total;
+        self.work_total = before.saturating_add(n as u64);
+        // A look at the clock each time the work passes another CLOCK_EVERY bytes.
+        if self.work_total / CLOCK_EVERY != before / CLOCK_EVERY {
             self.check_clock();
         }
     }
