@@ -263,14 +263,14 @@ fn scan_past_its_time_budget_is_reported() {
 #[test]
 fn waiting_for_a_slow_body_does_not_count_against_the_budget() {
     let limits = Limits {
-        max_scan_millis: 250,
+        max_scan_millis: 1000,
         ..Limits::default()
     };
     let chunk = vec![b'a'; 1 << 20];
     let mut s = Scanner::new(CountingSink::default(), &limits, ContentHint::default());
     for _ in 0..3 {
         s.feed(&chunk);
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::sleep(std::time::Duration::from_millis(400));
     }
     let (sink, report) = s.finish();
     assert_eq!(report.incomplete, None);
