@@ -138,6 +138,25 @@ fn grouped_digits(s: &[u8]) -> bool {
         .all(|g| g.len() >= 2 && digits_only(g))
 }
 
+/// How phone numbers are printed: one run, or 4-4 (Macau, Hong Kong), 3-4-4
+/// or 3-8 (mainland mobiles), by spaces or by dashes. A date (2026-11-20 is
+/// eight digits and starts like a Hong Kong line) is not a phone number.
+fn phone_groups(s: &[u8]) -> bool {
+    if !grouped_digits(s) {
+        return false;
+    }
+    let mut lens = [0usize; 4];
+    let mut k = 0;
+    for g in s.split(|&b| b == b' ' || b == b'-') {
+        match lens.get_mut(k) {
+            Some(slot) => *slot = g.len(),
+            None => return false,
+        }
+        k += 1;
+    }
+    matches!(lens.get(..k), Some([_] | [4, 4] | [3, 8] | [3, 4, 4]))
+}
+
 /// How issuers print cards: groups of four (the last may be shorter), or the
 /// Amex/Diners 4-6-5 / 4-6-4, separated by spaces or by dashes.
 fn card_groups(s: &[u8]) -> bool {
@@ -253,7 +272,7 @@ fn local_phone_ok(cc: &[u8], d: &[u8]) -> bool {
 
 fn phone(s: &[u8], out: &mut Readings) {
     if let Some((cc, rest)) = split_country_code(s) {
-        if grouped_digits(rest) {
+        if phone_groups(rest) {
             let mut d = [0u8; 64];
             let n = compact(rest, &mut d);
             let digits = d.get(..n).unwrap_or(&[]);
@@ -275,7 +294,7 @@ fn phone(s: &[u8], out: &mut Readings) {
         }
         return;
     }
-    if !grouped_digits(s) {
+    if !phone_groups(s) {
         return;
     }
     let mut d = [0u8; 64];

@@ -157,6 +157,13 @@ fn cases() -> Vec<Case> {
         case("phone no context", "call 61234567", &[]),
         case("phone mainland no context", "13812345678", &[]),
         case("phone price", "price 6123.45", &[]),
+        case("phone dashed", "Tel 6123-4567", &[(Phone, 1)]),
+        case("phone mainland dashed", "手机 138-1234-5678", &[(Phone, 1)]),
+        case("phone hk cc dashed", "+852-9123-4567", &[(Phone, 1)]),
+        // Dates read as eight digits starting like a Hong Kong line.
+        case("phone date not phone", "電話 6123 4567 日期 2026-11-20", &[(Phone, 1)]),
+        case("phone spaced date not phone", "tel 2026 11 20", &[]),
+        case("phone cc date not phone", "+852 2026-11-20", &[]),
         // email
         case("email", "mail john.doe@example.com now", &[(Email, 1)]),
         case("email case-folded distinct", "JOHN.DOE@EXAMPLE.COM, john.doe@example.com.", &[(Email, 1)]),
