@@ -138,6 +138,28 @@ fn grouped_digits(s: &[u8]) -> bool {
         .all(|g| g.len() >= 2 && digits_only(g))
 }
 
+/// A calendar date printed with dashes, year first or last (2026-11-20,
+/// 20-11-2026): digits an account context nearby does not make an account.
+fn dashed_date(s: &[u8]) -> bool {
+    let num = |g: &[u8]| {
+        g.iter().try_fold(0u32, |v, &b| {
+            b.is_ascii_digit().then(|| v * 10 + u32::from(b - b'0'))
+        })
+    };
+    let mut parts = s.split(|&b| b == b'-');
+    let (Some(a), Some(b), Some(c), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let (day, month) = match (a.len(), b.len(), c.len()) {
+        (4, 2, 2) => (num(c), num(b)),
+        (2, 2, 4) => (num(a), num(b)),
+        _ => return false,
+    };
+    matches!((day, month), (Some(1..=31), Some(1..=12)))
+}
+
 /// How phone numbers are printed: one run, or 4-4 (Macau, Hong Kong), 3-4-4
 /// or 3-8 (mainland mobiles), by spaces or by dashes. A date (2026-11-20 is
 /// eight digits and starts like a Hong Kong line) is not a phone number.
@@ -581,6 +603,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         && (8..=20).contains(&n)
         && (digits_only(s) || grouped_digits(s))
         && !epoch_like(c)
+        && !dashed_date(s)
     {
         out.push(Meaning::Id {
             class: Class::BankAccount,

@@ -164,6 +164,9 @@ fn cases() -> Vec<Case> {
         case("phone date not phone", "電話 6123 4567 日期 2026-11-20", &[(Phone, 1)]),
         case("phone spaced date not phone", "tel 2026 11 20", &[]),
         case("phone cc date not phone", "+852 2026-11-20", &[]),
+        case("account date not account", "帳號 2026-11-20", &[]),
+        case("account day-first date not account", "account no. 20-11-2026", &[]),
+        case("account dashed near date", "帳號 1234-5678-9012 日期 2026-11-20", &[(BankAccount, 1)]),
         // email
         case("email", "mail john.doe@example.com now", &[(Email, 1)]),
         case("email case-folded distinct", "JOHN.DOE@EXAMPLE.COM, john.doe@example.com.", &[(Email, 1)]),
