@@ -386,9 +386,13 @@ impl State {
         }
         let (run, run_letters) = alnum_run(buf.get(j..).unwrap_or(&[]));
         let e = j + run;
-        // The end of the last data is an end too (the end of a value).
+        // The end of the last data is an end too (the end of a value). An `@`
+        // or `_` after the run glues it to an address or a name (`chan2024@`),
+        // and the walk would stop there too.
+        let mut glued_after = false;
         match buf.get(e) {
             Some(&b) if clean_after(b) => {}
+            Some(b'@' | b'_') => glued_after = true,
             None if last => {}
             _ => return false,
         }
@@ -396,7 +400,8 @@ impl State {
             return false;
         };
         let total = letters + run_letters;
-        let glued = letters > 4
+        let glued = glued_after
+            || letters > 4
             || before.is_ascii_alphanumeric()
             || matches!(
                 before,
@@ -474,7 +479,14 @@ impl State {
         ]
         .iter()
         .any(|ext| tld.eq_ignore_ascii_case(ext));
+        // `git@github.com:org/repo.git`: an scp-style remote (user@host:path)
+        // names a host account, not a person's mailbox.
+        let remote = buf.get(end) == Some(&b':')
+            && buf
+                .get(end + 1)
+                .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'~' | b'.'));
         if !tld_ok
+            || remote
             || file_like
             || domain.first() == Some(&b'.')
             || domain.windows(2).any(|w| w == b"..")

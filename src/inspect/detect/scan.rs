@@ -271,6 +271,25 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
     i
 }
 
+/// A term at `j` (`len` bytes) that is one word of a code identifier joined by
+/// `-` or `_` (`fa-file-medical`, `prescription_bottle`): names in style
+/// sheets, scripts and URLs, not prose about a person. Field names are
+/// identifiers by nature and are matched elsewhere (`learn_field`).
+#[inline]
+fn in_identifier(buf: &[u8], j: usize, len: usize) -> bool {
+    let at = |k: usize| buf.get(k).copied().unwrap_or(0);
+    let joiner = |b: u8| matches!(b, b'-' | b'_');
+    if j >= 2 && joiner(at(j - 1)) && at(j - 2).is_ascii_alphanumeric() {
+        return true;
+    }
+    // A plural "s" may end the term (as `verify_ascii` allows).
+    let mut e = j + len;
+    if at(e).eq_ignore_ascii_case(&b's') {
+        e += 1;
+    }
+    joiner(at(e)) && at(e + 1).is_ascii_alphanumeric()
+}
+
 /// Whether `scan_wide` can run here (AVX-512 with VBMI).
 fn wide_blocks() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -563,7 +582,9 @@ impl State {
                 let w = load8(buf, j);
                 if let Some(slot) = self.det.dict.ascii_slot(w) {
                     if let Some((id, len)) = self.det.dict.verify_ascii(slot, buf, j) {
-                        self.keyword(id, g, len);
+                        if !in_identifier(buf, j, len) {
+                            self.keyword(id, g, len);
+                        }
                     }
                 }
             }

@@ -171,6 +171,8 @@ fn cases() -> Vec<Case> {
         case("email", "mail john.doe@example.com now", &[(Email, 1)]),
         case("email case-folded distinct", "JOHN.DOE@EXAMPLE.COM, john.doe@example.com.", &[(Email, 1)]),
         case("email digits not phone", "61234567@qq.com tel", &[(Email, 1)]),
+        case("email scp remote", r#"{"ssh_url":"git@github.com:mitmproxy/mitmproxy.git"}"#, &[]),
+        case("email before a colon", "write to chan@example.com: today", &[(Email, 1)]),
         case("email file name", "icon@2x.png", &[]),
         case("email no dot", "user@localhost", &[]),
         // health
@@ -182,6 +184,15 @@ fn cases() -> Vec<Case> {
         case("health pt", "Segue o atestado médico.", &[(Health, 1)]),
         case("health icd with term", "Diagnosis: E11.9, type 2 diabetes", &[(Health, 3)]),
         case("health icd alone", "code E11.9", &[]),
+        // Icon and class names in a style sheet (Font Awesome) are identifiers.
+        case(
+            "health css identifiers",
+            r#".fa-file-medical:before{content:"\f477"}.fa-file-prescription:before{content:"\f572"}.fa-prescription-bottle-alt:before{content:"\f486"}"#,
+            &[],
+        ),
+        case("health snake identifier", "load_prescriptions_v2(); prescription_id = 7", &[]),
+        case("health prescription in prose", "Prescription attached, see the doctor's note.", &[(Health, 2)]),
+        case("health prescription before a dash", "prescription - for Mr Chan", &[(Health, 1)]),
         case("health sick leave zh-hans", "申请病假三天", &[(Health, 1)]),
         case(
             "health patience repeated is no evidence",
