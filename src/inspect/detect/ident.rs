@@ -201,7 +201,11 @@ fn card_groups(s: &[u8]) -> bool {
     fours || matches!(lens, [4, 6, 5] | [4, 6, 4])
 }
 
-fn hkid_layout(s: &[u8]) -> Option<Value> {
+/// A valid HKID as printed: its value, and whether the check character is in
+/// parentheses (`A123456(3)`), the form on the card. Without them
+/// (`A1234563`, `A123456 3`) any letter and seven digits pass one time in
+/// eleven (`B4000000`, a baud rate in termios headers), so those need context.
+fn hkid_layout(s: &[u8]) -> Option<(Value, bool)> {
     let letters = s.iter().take_while(|b| b.is_ascii_uppercase()).count();
     if !(1..=2).contains(&letters) {
         return None;
@@ -210,8 +214,9 @@ fn hkid_layout(s: &[u8]) -> Option<Value> {
     if !digits_only(body.get(letters..)?) {
         return None;
     }
-    let check = match s.get(letters + 6..)? {
-        [c] | [b'(', c, b')'] | [b' ', b'(', c, b')'] | [b' ', c] => *c,
+    let (check, parenthesised) = match s.get(letters + 6..)? {
+        [b'(', c, b')'] | [b' ', b'(', c, b')'] => (*c, true),
+        [c] | [b' ', c] => (*c, false),
         _ => return None,
     };
     let mut v = [0u8; 9];
@@ -219,7 +224,7 @@ fn hkid_layout(s: &[u8]) -> Option<Value> {
     v.get_mut(..letters + 6)?.copy_from_slice(body);
     *v.get_mut(letters + 6)? = check;
     let v = v.get(..n)?;
-    validate::hkid(v).then(|| Value::new(v))
+    validate::hkid(v).then(|| (Value::new(v), parenthesised))
 }
 
 fn macau_layout(s: &[u8]) -> Option<Value> {
@@ -515,14 +520,14 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         });
         return out;
     }
-    if let Some(v) = (letters >= 1 && (8..=9).contains(&n))
+    if let Some((v, parenthesised)) = (letters >= 1 && (8..=9).contains(&n))
         .then(|| hkid_layout(s))
         .flatten()
     {
         out.push(Meaning::Id {
             class: Class::HkId,
             value: v,
-            needs_context: false,
+            needs_context: !parenthesised,
         });
         return out;
     }

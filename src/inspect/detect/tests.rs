@@ -77,8 +77,11 @@ fn cases() -> Vec<Case> {
         case("hkid parenthesised", "HKID A123456(3) on file", &[(HkId, 1)]),
         case("hkid bare", "A123456(3)", &[(HkId, 1)]),
         case("hkid space before check", "id A123456 (3).", &[(HkId, 1)]),
-        case("hkid no parentheses", "A1234563", &[(HkId, 1)]),
-        case("hkid check after space", "A123456 3", &[(HkId, 1)]),
+        case("hkid no parentheses", "HKID A1234563", &[(HkId, 1)]),
+        case("hkid check after space", "身份證 A123456 3", &[(HkId, 1)]),
+        // Without parentheses a letter and seven digits pass one time in eleven.
+        case("hkid no parentheses without context", "A1234563", &[]),
+        case("hkid termios constant", "pub const B4000000: u32 = 4107;", &[]),
         case("hkid full-width", "身份證：Ａ１２３４５６（３）", &[(HkId, 1), (MacauId, 0)]),
         case("hkid full-width lower", "ａ１２３４５６（３）", &[(HkId, 1)]),
         case("hkid wrong check", "A123456(4)", &[]),
