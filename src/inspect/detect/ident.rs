@@ -160,6 +160,20 @@ fn dashed_date(s: &[u8]) -> bool {
     matches!((day, month), (Some(1..=31), Some(1..=12)))
 }
 
+/// A span of years, 2005-2008: a Hong Kong line or an account number in shape,
+/// but in copyright lines and CVs it is years.
+fn year_range(s: &[u8]) -> bool {
+    let year = |g: &[u8]| {
+        g.len() == 4
+            && g.iter().all(u8::is_ascii_digit)
+            && matches!(g.get(..2), Some(b"19" | b"20"))
+    };
+    match (s.get(..4), s.get(4), s.get(5..)) {
+        (Some(a), Some(b'-'), Some(b)) => year(a) && year(b) && a <= b,
+        _ => false,
+    }
+}
+
 /// How phone numbers are printed: one run, or 4-4 (Macau, Hong Kong), 3-4-4
 /// or 3-8 (mainland mobiles), by spaces or by dashes. A date (2026-11-20 is
 /// eight digits and starts like a Hong Kong line) is not a phone number.
@@ -321,7 +335,7 @@ fn phone(s: &[u8], out: &mut Readings) {
         }
         return;
     }
-    if !phone_groups(s) {
+    if !phone_groups(s) || year_range(s) {
         return;
     }
     let mut d = [0u8; 64];
@@ -609,6 +623,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         && (digits_only(s) || grouped_digits(s))
         && !epoch_like(c)
         && !dashed_date(s)
+        && !year_range(s)
     {
         out.push(Meaning::Id {
             class: Class::BankAccount,

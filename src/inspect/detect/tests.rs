@@ -168,6 +168,9 @@ fn cases() -> Vec<Case> {
         case("phone spaced date not phone", "tel 2026 11 20", &[]),
         case("phone cc date not phone", "+852 2026-11-20", &[]),
         case("account date not account", "帳號 2026-11-20", &[]),
+        case("phone year range not phone", "Copyright 2005-2008 Telephone Corp", &[]),
+        case("account year range not account", "account no. 2012-2015", &[]),
+        case("phone dashed 2-prefixed line", "Tel 2812-3456", &[(Phone, 1)]),
         case("account day-first date not account", "account no. 20-11-2026", &[]),
         case("account dashed near date", "帳號 1234-5678-9012 日期 2026-11-20", &[(BankAccount, 1)]),
         // email
