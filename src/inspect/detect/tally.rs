@@ -116,9 +116,10 @@ impl EvidenceTally {
         }
     }
 
-    fn score(&self, threshold: u32) -> u32 {
+    /// `with_support`: whether supporting shapes may help reach the threshold.
+    fn score(&self, threshold: u32, with_support: bool) -> u32 {
         let strong = if self.strong { threshold } else { 0 };
-        strong + self.weak_distinct + u32::from(self.supporting > 0)
+        strong + self.weak_distinct + u32::from(with_support && self.supporting > 0)
     }
 }
 
@@ -240,11 +241,15 @@ impl Tally {
                     .extend(t.samples.iter().cloned());
             }
         }
-        for (class, e, threshold) in [
-            (Class::Health, &self.health, lim.health_threshold),
-            (Class::FinancialRecord, &self.fin, lim.fin_threshold),
+        // An ICD-10 code is specific to health; a number with two decimals is
+        // in every table of measurements ("a sheer amount of instructions …
+        // 2.39 1.20"), so amounts only add to a financial record that its
+        // terms have already made.
+        for (class, e, threshold, with_support) in [
+            (Class::Health, &self.health, lim.health_threshold, true),
+            (Class::FinancialRecord, &self.fin, lim.fin_threshold, false),
         ] {
-            if threshold > 0 && e.score(threshold) >= threshold {
+            if threshold > 0 && e.score(threshold, with_support) >= threshold {
                 // Reported means at least one piece, even when the terms that
                 // reached the threshold were each too far from the others.
                 *f.classes.entry(class).or_insert(0) += (e.pieces + e.supporting).max(1);

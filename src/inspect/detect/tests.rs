@@ -208,6 +208,13 @@ fn cases() -> Vec<Case> {
         case("health weak terms far apart", format!("patients {far} hospital"), &[(Health, 1)]),
         // financial_record
         case("fin statement with amount", "bank statement: balance 12,345.67", &[(FinancialRecord, 3)]),
+        // One weak term and numbers with two decimals: a table of measurements.
+        case(
+            "fin amount word and decimals",
+            "limited by a sheer amount of NEON instructions. Cycles per byte: A7 2.39 1.20 1.20, A53 1.32 1.29 1.46",
+            &[],
+        ),
+        case("fin two terms and an amount", "salary 12345.67, balance 300.00", &[(FinancialRecord, 4)]),
         case("fin single weak", "keep the balance", &[]),
         case("fin zh-hans", "附件是工资条", &[(FinancialRecord, 1)]),
         case("fin pt", "recibo de vencimento de março", &[(FinancialRecord, 1)]),
