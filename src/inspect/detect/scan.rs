@@ -104,6 +104,10 @@ pub(super) struct State {
     /// round-robin; kept across `reset`.
     field_cache: Vec<FieldMatch>,
     field_cache_next: usize,
+    /// The entry the last name matched: names come in a fixed order (a CSV's
+    /// columns, the keys of each JSON message), so the next name is most often
+    /// the entry after it, checked first without hashing.
+    field_last: usize,
     pub(super) joined: Vec<u8>,
     pub(super) tally: super::tally::Tally,
     /// The token fast paths (`plain_number`, `hopeless_word`); off only in tests
@@ -349,6 +353,7 @@ impl TextScan {
                 next_seg: u64::MAX,
                 field_cache: Vec::new(),
                 field_cache_next: 0,
+                field_last: 0,
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
                 tally: super::tally::Tally::new(),
                 shortcuts: true,
@@ -806,13 +811,31 @@ impl State {
     /// into the value queue.
     #[inline(always)]
     fn field_ctx(&mut self, name: &[u8]) -> Ctx {
+        let guess = self.field_last + 1;
+        let guess = if guess < self.field_cache.len() {
+            guess
+        } else {
+            0
+        };
+        if let Some(f) = self.field_cache.get(guess) {
+            if f.name.len() == name.len()
+                && (name.len() <= 16 && f.key.head == [load8(name, 0), load8(name, 8)]
+                    || f.name == name)
+            {
+                self.field_last = guess;
+                return f.ctx;
+            }
+        }
         let key = NameKey::of(name);
         match self
             .field_cache
             .iter()
-            .find(|f| f.key == key && (key.is_whole() || f.name == name))
+            .position(|f| f.key == key && (key.is_whole() || f.name == name))
         {
-            Some(f) => f.ctx,
+            Some(k) => {
+                self.field_last = k;
+                self.field_cache.get(k).map_or_else(Ctx::default, |f| f.ctx)
+            }
             None => self.learn_field(key, name),
         }
     }
@@ -839,10 +862,12 @@ impl State {
             ctx,
         };
         if self.field_cache.len() < FIELD_CACHE {
+            self.field_last = self.field_cache.len();
             self.field_cache.push(m);
         } else {
             let k = self.field_cache_next % FIELD_CACHE;
             self.field_cache_next = self.field_cache_next.wrapping_add(1);
+            self.field_last = k;
             if let Some(old) = self.field_cache.get_mut(k) {
                 *old = m;
             }
