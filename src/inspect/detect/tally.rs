@@ -2,7 +2,6 @@
 //! hashes, never as values), evidence per evidence class, and a few masked
 //! samples. Everything here is bounded by settings, not by input.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
@@ -123,9 +122,24 @@ impl EvidenceTally {
     }
 }
 
+/// A hasher keyed from the OS's randomness: one process-wide key, and one per
+/// state. `std`'s `RandomState` reads the OS once per thread; hashing with it
+/// turns that into the key without another dependency.
+fn keyed_hasher() -> foldhash::quality::SeedableRandomState {
+    use std::collections::hash_map::RandomState;
+    use std::sync::OnceLock;
+    static SHARED: OnceLock<foldhash::SharedSeed> = OnceLock::new();
+    let shared =
+        SHARED.get_or_init(|| foldhash::SharedSeed::from_u64(RandomState::new().hash_one(0u64)));
+    foldhash::quality::SeedableRandomState::with_seed(RandomState::new().hash_one(1u64), shared)
+}
+
 /// Per-body counts. Debug shows counts only.
 pub(crate) struct Tally {
-    hasher: RandomState,
+    /// foldhash (a fraction of SipHash's cost on these short values), keyed
+    /// from the OS's randomness rather than its own address-based default, so
+    /// values can neither be recovered from the set nor steered into it.
+    hasher: foldhash::quality::SeedableRandomState,
     ids: [IdTally; CLASSES],
     pub(crate) health: EvidenceTally,
     pub(crate) fin: EvidenceTally,
@@ -158,7 +172,7 @@ pub(crate) struct Limits {
 impl Tally {
     pub(crate) fn new() -> Tally {
         Tally {
-            hasher: RandomState::new(),
+            hasher: keyed_hasher(),
             ids: Default::default(),
             health: EvidenceTally::default(),
             fin: EvidenceTally::default(),
