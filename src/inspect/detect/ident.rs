@@ -178,19 +178,28 @@ fn year_range(s: &[u8]) -> bool {
 /// or 3-8 (mainland mobiles), by spaces or by dashes. A date (2026-11-20 is
 /// eight digits and starts like a Hong Kong line) is not a phone number.
 fn phone_groups(s: &[u8]) -> bool {
-    if !grouped_digits(s) {
-        return false;
-    }
-    let mut lens = [0usize; 4];
+    // One pass: group lengths, and a single kind of separator between groups.
+    let mut lens = [0u8; 3];
     let mut k = 0;
-    for g in s.split(|&b| b == b' ' || b == b'-') {
-        match lens.get_mut(k) {
-            Some(slot) => *slot = g.len(),
-            None => return false,
+    let mut sep = 0u8;
+    for &b in s {
+        if b.is_ascii_digit() {
+            match lens.get_mut(k) {
+                Some(l) => *l = l.saturating_add(1),
+                None => return false,
+            }
+        } else if (b == b' ' || b == b'-') && (sep == 0 || sep == b) && lens.get(k) != Some(&0) {
+            sep = b;
+            k += 1;
+        } else {
+            return false;
         }
-        k += 1;
     }
-    matches!(lens.get(..k), Some([_] | [4, 4] | [3, 8] | [3, 4, 4]))
+    match lens.get(..=k) {
+        Some([n]) => *n >= 2,
+        Some(groups) => matches!(groups, [4, 4] | [3, 8] | [3, 4, 4]),
+        None => false,
+    }
 }
 
 /// How issuers print cards: groups of four (the last may be shorter), or the
@@ -268,6 +277,10 @@ fn macau_layout(s: &[u8]) -> Option<Value> {
 
 /// Country-code forms: `+853`, `(853)`, `(+853)`, `00853`, then the number.
 fn split_country_code(s: &[u8]) -> Option<(&'static [u8], &[u8])> {
+    // Most tokens start with a digit of the number itself.
+    if !matches!(s.first(), Some(b'+' | b'(' | b'0')) {
+        return None;
+    }
     for (cc, digits) in [
         (b"+853".as_slice(), b"853".as_slice()),
         (b"+852", b"852"),
@@ -524,9 +537,11 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         });
         return out;
     }
-    let prc_layout = tight && s.iter().all(u8::is_ascii_alphanumeric)
-        || s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ');
-    if n == 18 && prc_layout && validate::prc_id(c, today) {
+    let prc_layout = || {
+        tight && s.iter().all(u8::is_ascii_alphanumeric)
+            || s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ')
+    };
+    if n == 18 && prc_layout() && validate::prc_id(c, today) {
         out.push(Meaning::Id {
             class: Class::PrcId,
             value: Value::new(c),
@@ -632,4 +647,71 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_layouts() {
+        for ok in [
+            "61234567",
+            "6123 4567",
+            "6123-4567",
+            "13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "138 12345678",
+        ] {
+            assert!(phone_groups(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "",
+            "6",
+            "6123 ",
+            " 6123",
+            "6123  4567",
+            "6123 -4567",
+            "138 1234-5678",
+            "2026-11-20",
+            "20 26 11 20",
+            "12 34 56 78",
+            "6123/4567",
+            "6123.4567",
+            "1 2 3 4",
+            "61234 567",
+        ] {
+            assert!(!phone_groups(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn year_ranges_and_dates() {
+        for y in ["2005-2008", "1999-2026", "2012-2012"] {
+            assert!(year_range(y.as_bytes()), "{y}");
+        }
+        for n in [
+            "2008-2005",
+            "2812-3456",
+            "6123-4567",
+            "2005 2008",
+            "2005-20081",
+        ] {
+            assert!(!year_range(n.as_bytes()), "{n}");
+        }
+        for d in ["2026-11-20", "20-11-2026", "1990-01-31"] {
+            assert!(dashed_date(d.as_bytes()), "{d}");
+        }
+        for n in [
+            "2026-13-20",
+            "2026-11-32",
+            "2026-00-10",
+            "012-345-678901",
+            "1234-5678-9012",
+            "2026-11",
+        ] {
+            assert!(!dashed_date(n.as_bytes()), "{n}");
+        }
+    }
 }
