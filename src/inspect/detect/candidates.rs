@@ -266,6 +266,9 @@ impl State {
         if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j, last) {
             return;
         }
+        if self.shortcuts && self.decimal(buf, j, last) {
+            return;
+        }
         let floor = self.skip_tok.saturating_sub(self.base) as usize;
         let mut s = j;
         let mut letters = 0;
@@ -358,6 +361,29 @@ impl State {
             return;
         }
         self.push_token(buf, tok);
+    }
+
+    /// `12345.67` (amounts fill spreadsheets): the token the walk would read,
+    /// built directly. Out of line: the common tokens never get here.
+    #[inline(never)]
+    fn decimal(&mut self, buf: &[u8], j: usize, last: bool) -> bool {
+        let Some(n) = plain_decimal(buf, j, last) else {
+            return false;
+        };
+        self.skip_tok = self.base + (j + n) as u64;
+        let start = self.base + j as u64;
+        let mut tok = Tok {
+            start,
+            end: start + n as u64,
+            norm: [0; MAX_TOKEN],
+            len: n as u8,
+            alnum: (n - 1) as u8,
+        };
+        if let (Some(dst), Some(src)) = (tok.norm.get_mut(..n), buf.get(j..j + n)) {
+            dst.copy_from_slice(src);
+        }
+        self.push_token(buf, tok);
+        true
     }
 
     /// Hex ids, `user123`, `v2beta3`: an alphanumeric run with more letters
@@ -555,6 +581,39 @@ fn plain_number(buf: &[u8], j: usize, last: bool) -> Option<usize> {
         None => last,
     };
     (n <= CHAIN_ALNUM && ends).then_some(n)
+}
+
+/// A decimal number between clean ends (`12345.67`, `0.5`): its length, when
+/// the walk would read exactly it as one token (short enough, not too many
+/// digits for any reading to keep). `None` for anything else.
+#[inline]
+fn plain_decimal(buf: &[u8], j: usize, last: bool) -> Option<usize> {
+    if !clean_before(*buf.get(j.checked_sub(1)?)?) {
+        return None;
+    }
+    let rest = buf.get(j..)?;
+    let int = rest
+        .iter()
+        .take(MAX_TOKEN)
+        .position(|b| !b.is_ascii_digit())?;
+    if rest.get(int) != Some(&b'.') {
+        return None;
+    }
+    let tail = rest.get(int + 1..)?;
+    let frac = tail
+        .iter()
+        .take(MAX_TOKEN)
+        .position(|b| !b.is_ascii_digit())
+        .or((last && tail.len() <= MAX_TOKEN).then_some(tail.len()))?;
+    let n = int + 1 + frac;
+    if frac == 0 || n > MAX_TOKEN || int + frac > CHAIN_ALNUM {
+        return None;
+    }
+    let ends = match tail.get(frac) {
+        Some(&b) => clean_after(b),
+        None => last,
+    };
+    ends.then_some(n)
 }
 
 /// An IBAN printed in groups of four whose groups may be all letters (`GB82

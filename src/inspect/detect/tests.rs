@@ -424,6 +424,10 @@ fn token_soup() -> impl Strategy<Value = String> {
         Just("GB82WEST12345698765432".to_string()),
         Just("A123456(3)".to_string()),
         Just("6123 4567".to_string()),
+        // Decimals, and two financial terms so that amounts show in the count.
+        r"[0-9]{1,6}\.[0-9]{1,3}",
+        Just(" salary ".to_string()),
+        Just(" balance ".to_string()),
         // A value boundary (see `values`).
         Just("|".to_string()),
     ];
