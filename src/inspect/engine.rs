@@ -108,6 +108,41 @@ impl Engine {
     }
 }
 
+/// Puts a finished body's state among the thread's spares. The oldest goes
+/// when they are full. When the state is another engine's than the spares'
+/// (a reload), the states of engines that no longer exist go at once, and
+/// their dictionaries with them, instead of waiting to be pushed out.
+#[allow(clippy::vec_box)]
+fn keep(spare: &mut Vec<Box<TextScan>>, text: Box<TextScan>) {
+    let reloaded = spare
+        .first()
+        .is_some_and(|t| !Arc::ptr_eq(t.detectors(), text.detectors()));
+    if reloaded {
+        // An engine is gone when the spares hold every reference to its
+        // dictionaries.
+        let held = |d: &Arc<Detectors>, spare: &[Box<TextScan>]| {
+            spare
+                .iter()
+                .filter(|t| Arc::ptr_eq(t.detectors(), d))
+                .count()
+        };
+        let gone: Vec<bool> = spare
+            .iter()
+            .map(|t| Arc::strong_count(t.detectors()) <= held(t.detectors(), spare))
+            .collect();
+        let mut k = 0;
+        spare.retain(|_| {
+            let keep = !gone.get(k).copied().unwrap_or(false);
+            k += 1;
+            keep
+        });
+    }
+    if spare.len() >= SPARE_MAX {
+        spare.remove(0);
+    }
+    spare.push(text);
+}
+
 /// One body being scanned.
 pub struct BodyScan {
     inner: Scanner<Box<TextScan>>,
@@ -128,11 +163,7 @@ impl BodyScan {
             text.reset();
             let _ = SPARE.try_with(|cell| {
                 if let Ok(mut spare) = cell.try_borrow_mut() {
-                    if spare.len() >= SPARE_MAX {
-                        // The oldest goes: it may belong to a replaced engine.
-                        spare.remove(0);
-                    }
-                    spare.push(text);
+                    keep(&mut spare, text);
                 }
             });
         }
@@ -230,6 +261,37 @@ mod tests {
         assert_eq!(spare_len(), 1, "the first engine's state is still kept");
         s.finish();
         assert_eq!(spare_len(), 2);
+    }
+
+    #[test]
+    fn a_replaced_engines_states_are_released_with_it() {
+        let old = Engine::shipped();
+        let open: Vec<BodyScan> = (0..3).map(|_| old.scanner(hint("text/plain"))).collect();
+        for mut s in open {
+            s.feed(b"hello");
+            s.finish();
+        }
+        assert_eq!(spare_len(), 3);
+        let dictionaries = Arc::downgrade(&old.detectors);
+        drop(old);
+        assert!(
+            dictionaries.upgrade().is_some(),
+            "kept states still hold them"
+        );
+
+        let new = Engine::shipped();
+        new.scan(hint("application/json"), br#"{"note":"hello"}"#);
+        assert!(
+            dictionaries.upgrade().is_none(),
+            "released at the first body after the reload"
+        );
+        assert_eq!(spare_len(), 1);
+
+        // An engine still in use keeps its state beside another's.
+        let other = Engine::shipped();
+        other.scan(hint("text/plain"), b"hello");
+        new.scan(hint("text/plain"), b"hello");
+        assert_eq!(spare_len(), 2, "one state of each engine");
     }
 
     /// Tests run on threads of their own, so this thread's spares are theirs.
