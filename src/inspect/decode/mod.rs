@@ -51,6 +51,16 @@ pub(crate) enum Node {
 }
 
 impl Node {
+    /// Whether every further byte is only counted (recognised media, or a
+    /// body a limit stopped looking at): feeding it does no work to time.
+    pub fn skips(&self) -> bool {
+        match self {
+            Node::Media | Node::Skip => true,
+            Node::Sniff(n) => n.inner.as_ref().is_some_and(Node::skips),
+            _ => false,
+        }
+    }
+
     /// The decoder for `kind` at nesting `depth`, noting the format it opens.
     pub fn of<S: TextSink>(kind: Kind, depth: u32, cx: &mut Cx<S>) -> Node {
         if depth > cx.limits.max_depth {
