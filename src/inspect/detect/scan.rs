@@ -121,9 +121,21 @@ pub struct TextScan {
     st: State,
     /// 64-byte blocks with the word filter (AVX-512 VBMI), else 16-byte blocks.
     wide: bool,
-    /// The current value has ended: the next text opens a new one under this
-    /// context (a field's, or none after a plain boundary).
-    opening: Option<Ctx>,
+    /// Whether the next text opens a new value, and under which context.
+    opening: Opening,
+}
+
+/// What the next text does. A field's context is taken from the cache when
+/// the text comes, not copied here: a struct written in `field` and read back
+/// at once in `text` stalled on store forwarding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// The current value goes on.
+    Continue,
+    /// A value with no field (after a plain boundary).
+    Plain,
+    /// A value under the field `field_last` names in the cache.
+    Field,
 }
 
 impl fmt::Debug for TextScan {
@@ -359,7 +371,7 @@ impl TextScan {
                 shortcuts: true,
             },
             wide: wide_blocks(),
-            opening: None,
+            opening: Opening::Continue,
         };
         t.reset();
         t
@@ -387,7 +399,7 @@ impl TextScan {
 
     /// Forget the last body; keep the allocations.
     pub fn reset(&mut self) {
-        self.opening = None;
+        self.opening = Opening::Continue;
         self.buf.clear();
         // One byte of history so the first real byte has a "previous" byte.
         self.buf.push(b'\n');
@@ -805,12 +817,11 @@ impl NameKey {
 }
 
 impl State {
-    /// The context a field name gives its values, from the cache when the name
-    /// was seen before (a CSV repeats its headers for every cell, JSON its keys
-    /// for every object). Inlined, so a hit is copied straight from the cache
-    /// into the value queue.
+    /// Points `field_last` at the cache entry for a field name, learning the
+    /// name if it was not seen before (a CSV repeats its headers for every
+    /// cell, JSON its keys for every object).
     #[inline(always)]
-    fn field_ctx(&mut self, name: &[u8]) -> Ctx {
+    fn find_field(&mut self, name: &[u8]) {
         let guess = self.field_last + 1;
         let guess = if guess < self.field_cache.len() {
             guess
@@ -823,7 +834,7 @@ impl State {
                     || f.name == name)
             {
                 self.field_last = guess;
-                return f.ctx;
+                return;
             }
         }
         let key = NameKey::of(name);
@@ -832,18 +843,22 @@ impl State {
             .iter()
             .position(|f| f.key == key && (key.is_whole() || f.name == name))
         {
-            Some(k) => {
-                self.field_last = k;
-                self.field_cache.get(k).map_or_else(Ctx::default, |f| f.ctx)
-            }
+            Some(k) => self.field_last = k,
             None => self.learn_field(key, name),
         }
+    }
+
+    /// The context of the field `find_field` found last.
+    fn last_field_ctx(&self) -> Ctx {
+        self.field_cache
+            .get(self.field_last)
+            .map_or_else(Ctx::default, |f| f.ctx)
     }
 
     /// A field name not in the cache: its terms, remembered.
     #[cold]
     #[inline(never)]
-    fn learn_field(&mut self, key: NameKey, name: &[u8]) -> Ctx {
+    fn learn_field(&mut self, key: NameKey, name: &[u8]) {
         let dict = &self.det.dict;
         let mut ctx = Ctx::default();
         dict.find_all(name, |id| {
@@ -872,27 +887,40 @@ impl State {
                 *old = m;
             }
         }
-        ctx
     }
 }
 
 impl TextSink for TextScan {
     fn field(&mut self, name: &[u8]) {
-        self.opening = Some(self.st.field_ctx(name));
+        self.st.find_field(name);
+        self.opening = Opening::Field;
     }
 
     fn text(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
-        if let Some(ctx) = self.opening.take() {
-            self.open_value(ctx);
-        }
-        if let Some(seg) = self.st.segs.last_mut() {
-            if seg.ctx.n_terms > 0
-                && !seg.evidence
-                && bytes.iter().any(|b| !b.is_ascii_whitespace())
-            {
+        // Whether this value's field has terms that still wait for a
+        // non-blank byte, known without reading back a value just written.
+        let waiting = match self.opening {
+            Opening::Continue => self
+                .st
+                .segs
+                .last()
+                .is_some_and(|seg| seg.ctx.n_terms > 0 && !seg.evidence),
+            Opening::Plain => {
+                self.open_value(Ctx::default());
+                false
+            }
+            Opening::Field => {
+                let ctx = self.st.last_field_ctx();
+                self.open_value(ctx);
+                ctx.n_terms > 0
+            }
+        };
+        self.opening = Opening::Continue;
+        if waiting && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            if let Some(seg) = self.st.segs.last_mut() {
                 seg.evidence = true;
             }
         }
@@ -905,7 +933,7 @@ impl TextSink for TextScan {
     fn boundary(&mut self) {
         // The value ends; the next one opens only when text arrives for it
         // (JSON's boundary before every key, empty strings and cells).
-        self.opening = Some(Ctx::default());
+        self.opening = Opening::Plain;
     }
 }
 
