@@ -559,28 +559,39 @@ fn clean_after(b: u8) -> bool {
         )
 }
 
+/// Length of the digit run `s` starts with, when it ends within `most + 1`
+/// bytes; the end of the last data may end it.
+#[inline(always)]
+fn digit_run(s: &[u8], most: usize, last: bool) -> Option<usize> {
+    s.iter()
+        .take(most + 1)
+        .position(|b| !b.is_ascii_digit())
+        .or((last && s.len() <= most).then_some(s.len()))
+}
+
+/// Whether a token of `s` ends cleanly at `n` (the end of the last data is
+/// the end of a value).
+#[inline(always)]
+fn ends_clean(s: &[u8], n: usize, last: bool) -> bool {
+    match s.get(n) {
+        Some(&b) => clean_after(b),
+        None => last,
+    }
+}
+
 /// The common token, a run of ASCII digits between clean ends
 /// (`"ts":1764384000000,`, `room 12 at`, `6123 4567`), read without the general
 /// walk: its length, when the token is exactly the run, as `token` would find
-/// it (chaining is `push_digits`'). `None` for anything else.
+/// it (chaining is `push_digits`'). `None` for anything else: longer runs (no
+/// reading) and an end not yet in the buffer take the general path.
 #[inline(always)]
 fn plain_number(buf: &[u8], j: usize, last: bool) -> Option<usize> {
     if !clean_before(*buf.get(j.checked_sub(1)?)?) {
         return None;
     }
     let rest = buf.get(j..)?;
-    let n = rest
-        .iter()
-        .take(CHAIN_ALNUM + 1)
-        .position(|b| !b.is_ascii_digit())
-        .or((last && rest.len() <= CHAIN_ALNUM).then_some(rest.len()))?;
-    // Longer runs (no reading) and an end not yet in the buffer take the
-    // general path; the end of the last data is an end (of a value).
-    let ends = match rest.get(n) {
-        Some(&b) => clean_after(b),
-        None => last,
-    };
-    (n <= CHAIN_ALNUM && ends).then_some(n)
+    let n = digit_run(rest, CHAIN_ALNUM, last)?;
+    (n <= CHAIN_ALNUM && ends_clean(rest, n, last)).then_some(n)
 }
 
 /// A decimal number between clean ends (`12345.67`, `0.5`): its length, when
@@ -592,28 +603,15 @@ fn plain_decimal(buf: &[u8], j: usize, last: bool) -> Option<usize> {
         return None;
     }
     let rest = buf.get(j..)?;
-    let int = rest
-        .iter()
-        .take(MAX_TOKEN)
-        .position(|b| !b.is_ascii_digit())?;
+    let int = digit_run(rest, MAX_TOKEN, false)?;
     if rest.get(int) != Some(&b'.') {
         return None;
     }
     let tail = rest.get(int + 1..)?;
-    let frac = tail
-        .iter()
-        .take(MAX_TOKEN)
-        .position(|b| !b.is_ascii_digit())
-        .or((last && tail.len() <= MAX_TOKEN).then_some(tail.len()))?;
+    let frac = digit_run(tail, MAX_TOKEN, last)?;
     let n = int + 1 + frac;
-    if frac == 0 || n > MAX_TOKEN || int + frac > CHAIN_ALNUM {
-        return None;
-    }
-    let ends = match tail.get(frac) {
-        Some(&b) => clean_after(b),
-        None => last,
-    };
-    ends.then_some(n)
+    let short = frac > 0 && n <= MAX_TOKEN && int + frac <= CHAIN_ALNUM;
+    (short && ends_clean(tail, frac, last)).then_some(n)
 }
 
 /// An IBAN printed in groups of four whose groups may be all letters (`GB82
