@@ -125,3 +125,52 @@ fn an_endless_input_stops_at_the_body_limit() {
     let reason = lines[0]["incomplete"].as_str().expect("incomplete");
     assert!(reason.starts_with("size_limit"), "{reason}");
 }
+
+/// Ordinary developer files, each shaped after a false finding that scanning
+/// crate sources, Debian docs and HAR captures turned up: none of them holds
+/// personal data, and none may report any.
+#[test]
+fn developer_files_report_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: [(&str, &str); 6] = [
+        (
+            "icons.css",
+            r#".fa-file-medical:before{content:"\f477"}.fa-file-prescription:before{content:"\f572"}.fa-prescription-bottle-alt:before{content:"\f486"}.fa-procedures:before{content:"\f487"}"#,
+        ),
+        (
+            "termios.rs",
+            "pub const B3500000: u32 = 4110;\npub const B4000000: u32 = 4111;\npub const B1152000: u32 = 4105;\n",
+        ),
+        (
+            "copyright",
+            "Files: *\nCopyright: 2005-2008 Divmod, Inc.\n 2008-2011 Johan Dahlin\n 2012-2015 Nippon Telegraph and Telephone Corporation\n",
+        ),
+        (
+            "perf.txt",
+            "Limited by a sheer amount of NEON instructions.\nCycles per byte: A7 2.39 1.20 1.20\nA53 1.32 1.29 1.46\nA57 1.95 0.85 0.93\n",
+        ),
+        (
+            "repo.json",
+            r#"{"name":"mitmproxy","ssh_url":"git@github.com:mitmproxy/mitmproxy.git","created_at":"2010-02-16","pushed_at":"2026-11-20","size":58213}"#,
+        ),
+        (
+            "changelog",
+            "v1.4 (2026-11-20): release notes, tel 2026-11-20 build; see account no. 2012-2015 archive\n",
+        ),
+    ];
+    let paths: Vec<String> = files
+        .iter()
+        .map(|(name, text)| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p.display().to_string()
+        })
+        .collect();
+    let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (code, lines, err) = scan_json(&args, None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines.len(), files.len());
+    for line in &lines {
+        assert_eq!(line["classes"], serde_json::json!({}), "{line}");
+    }
+}
