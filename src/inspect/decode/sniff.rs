@@ -135,7 +135,15 @@ pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
     }
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     if head.starts_with(b"--") {
-        return memchr(b'\n', head).is_some();
+        // Settled once the second line shows whether it opens with `Content-`.
+        return memchr(b'\n', head).is_some_and(|nl| {
+            let next = head.get(nl + 1..).unwrap_or(&[]);
+            let seen = next.len().min(8);
+            next.len() >= 8
+                || !next
+                    .get(..seen)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&b"content-"[..seen]))
+        });
     }
     let trimmed = trim_start(head);
     match trimmed.first() {
@@ -225,7 +233,10 @@ fn trim_start(b: &[u8]) -> &[u8] {
     b.get(n..).unwrap_or(&[])
 }
 
-/// A body that opens with `--token` alone on its first line is multipart.
+/// A body that opens with `--token` alone on its first line, and then a part's
+/// `Content-…` header, is multipart. The header is required: Markdown and YAML
+/// open with `---` and a `title: …` line, and read as a malformed multipart
+/// body they would end incomplete (and be blocked) instead of scanned.
 fn multipart_boundary(head: &[u8]) -> Option<Vec<u8>> {
     let rest = head.strip_prefix(b"--")?;
     let end = memchr(b'\n', rest)?;
@@ -236,7 +247,10 @@ fn multipart_boundary(head: &[u8]) -> Option<Vec<u8>> {
         && line
             .iter()
             .all(|c| c.is_ascii_alphanumeric() || b"'()+_,-./:=?".contains(c));
-    ok.then(|| line.to_vec())
+    let header = rest
+        .get(end + 1..end + 1 + 8)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"content-"));
+    (ok && header).then(|| line.to_vec())
 }
 
 /// `name=value&…` with nothing a form encoder would have escaped.
@@ -350,6 +364,27 @@ mod tests {
                 hint: (None, None),
                 want: Kind::Multipart {
                     boundary: b"WebKitFormBoundary7MA4".to_vec(),
+                },
+            },
+            Case {
+                name: "front matter is not multipart",
+                head: b"---\ntitle: Hacking on systemd\ncategory: Contributing\n---\n# Hacking",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "a rule line is not multipart",
+                head: b"--------\nNotes\n",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "multipart shape with lower-case headers",
+                head:
+                    b"------------------------d74496d66958873e\r\ncontent-type: text/plain\r\n\r\nx",
+                hint: (None, None),
+                want: Kind::Multipart {
+                    boundary: b"----------------------d74496d66958873e".to_vec(),
                 },
             },
             Case {
