@@ -264,8 +264,10 @@ fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static
         Gzip::Between => match data.first() {
             None => none(0),
             Some(0x1f) => {
+                // Another member (`cat a.gz b.gz`, pigz): read its header in
+                // this same step, since a step that uses nothing ends the feed.
                 *g = Gzip::Header(Vec::new());
-                none(0)
+                gzip_step(g, data, out)
             }
             // Padding after the last member is not content.
             Some(_) => Ok(Step {

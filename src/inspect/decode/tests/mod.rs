@@ -396,6 +396,16 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Members concatenated (`cat a.gz b.gz`, pigz, rotated logs) are
+            // one valid gzip stream: every member is read, none is truncated.
+            name: "gzip with two members",
+            input: [gzip(b"first HKID A123456(7)\n"), gzip(b"second 6612 3456\n")].concat(),
+            hint: hint(None, Some("gzip"), None),
+            events: Some(vec![t("first HKID A123456(7)\nsecond 6612 3456\n"), B]),
+            formats: vec!["gzip"],
+            ..Case::default()
+        },
+        Case {
             name: "gzip file sniffed by magic",
             input: gzip(b"name,hkid\nChan,A123456(7)\n"),
             hint: hint(None, None, Some("list.csv.gz")),
