@@ -106,7 +106,16 @@ impl DecompressNode {
     pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
         while !self.failed && !cx.stopped {
             if self.ended {
-                // Trailing bytes after the stream are not content.
+                // Zero padding after the stream (tar blocks, some encoders)
+                // is not content. Anything else would cross the border
+                // unscanned, so it makes the scan incomplete.
+                if data.iter().any(|&b| b != 0) {
+                    cx.incomplete(
+                        IncompleteReason::Malformed,
+                        format!("{}: data after the end of the stream", self.name),
+                    );
+                    self.failed = true;
+                }
                 return;
             }
             let step = match self.step(data) {
@@ -142,7 +151,9 @@ impl DecompressNode {
             }
             self.ended = step.ended;
             let full = step.made == self.out.len();
-            if (data.is_empty() && !full) || (step.used == 0 && step.made == 0) {
+            // At the end of the stream the loop goes round once more, so that
+            // what follows it in this chunk is looked at.
+            if !self.ended && ((data.is_empty() && !full) || (step.used == 0 && step.made == 0)) {
                 return;
             }
         }
@@ -269,9 +280,10 @@ fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static
                 *g = Gzip::Header(Vec::new());
                 gzip_step(g, data, out)
             }
-            // Padding after the last member is not content.
+            // Not another member: the stream has ended, and `feed` looks at
+            // what follows.
             Some(_) => Ok(Step {
-                used: data.len(),
+                used: 0,
                 made: 0,
                 ended: true,
             }),

@@ -406,6 +406,33 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            name: "gzip with zero padding after it",
+            input: [gzip(b"padded A123456(7)"), vec![0; 512]].concat(),
+            hint: hint(None, Some("gzip"), None),
+            events: Some(vec![t("padded A123456(7)"), B]),
+            formats: vec!["gzip"],
+            ..Case::default()
+        },
+        Case {
+            // Bytes after the end of a compressed stream would leave unscanned.
+            name: "gzip with text after it",
+            input: [gzip(b"hello"), b"HKID A123456(7)".to_vec()].concat(),
+            hint: hint(None, Some("gzip"), None),
+            contains: vec!["hello"],
+            formats: vec!["gzip"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "deflate with text after it",
+            input: [zlib(b"hello"), b"HKID A123456(7)".to_vec()].concat(),
+            hint: hint(None, Some("deflate"), None),
+            contains: vec!["hello"],
+            formats: vec!["deflate"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
             name: "gzip file sniffed by magic",
             input: gzip(b"name,hkid\nChan,A123456(7)\n"),
             hint: hint(None, None, Some("list.csv.gz")),
