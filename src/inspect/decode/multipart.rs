@@ -38,6 +38,12 @@ pub(crate) struct MultipartNode {
     carry: Vec<u8>,
     headers: Vec<u8>,
     part: Option<Node>,
+    /// Before the first delimiter. Receivers ignore the preamble and the
+    /// epilogue, but their bytes still leave: both are scanned as text.
+    in_preamble: bool,
+    /// The preamble or epilogue has had a byte that is not white space (the
+    /// line breaks around delimiters are not text).
+    loose_seen: bool,
 }
 
 impl MultipartNode {
@@ -53,6 +59,8 @@ impl MultipartNode {
             carry: b"\r\n".to_vec(),
             headers: Vec::new(),
             part: None,
+            in_preamble: true,
+            loose_seen: false,
         }
     }
 
@@ -62,7 +70,11 @@ impl MultipartNode {
                 State::Body => self.body(data, cx),
                 State::AfterDelim { dash } => self.after_delim(data, dash, cx),
                 State::Headers => self.header_bytes(data, cx),
-                State::Epilogue | State::Broken => return,
+                State::Epilogue => {
+                    self.loose_text(data, cx);
+                    return;
+                }
+                State::Broken => return,
             };
         }
     }
@@ -70,7 +82,23 @@ impl MultipartNode {
     fn deliver<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
         if let Some(part) = &mut self.part {
             part.feed(bytes, cx);
+        } else if self.in_preamble {
+            self.loose_text(bytes, cx);
         }
+    }
+
+    /// Preamble or epilogue bytes, from the first that is not white space on.
+    fn loose_text<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
+        let mut bytes = bytes;
+        if !self.loose_seen {
+            let blank = bytes.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            bytes = bytes.get(blank..).unwrap_or(&[]);
+            if bytes.is_empty() {
+                return;
+            }
+            self.loose_seen = true;
+        }
+        cx.sink.text(bytes);
     }
 
     /// Part content up to the next delimiter; returns the input after it.
@@ -144,6 +172,12 @@ impl MultipartNode {
         if let Some(mut part) = self.part.take() {
             part.finish(cx);
             cx.sink.boundary();
+        } else if self.in_preamble {
+            self.in_preamble = false;
+            if self.loose_seen {
+                cx.sink.boundary();
+            }
+            self.loose_seen = false;
         }
         self.state = State::AfterDelim { dash: false };
     }

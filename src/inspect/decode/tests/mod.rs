@@ -406,6 +406,21 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Receivers ignore a preamble and an epilogue, but their bytes
+            // leave all the same.
+            name: "multipart preamble and epilogue are scanned",
+            input: [
+                b"preamble HKID A123456(7)\r\n".to_vec(),
+                multipart("pe", &[("f", None, b"hello".as_slice())]),
+                b"epilogue B765432(1)".to_vec(),
+            ]
+            .concat(),
+            hint: hint(Some("multipart/form-data; boundary=pe"), None, None),
+            contains: vec!["preamble HKID A123456(7)", "hello", "epilogue B765432(1)"],
+            formats: vec!["multipart"],
+            ..Case::default()
+        },
+        Case {
             name: "gzip with zero padding after it",
             input: [gzip(b"padded A123456(7)"), vec![0; 512]].concat(),
             hint: hint(None, Some("gzip"), None),
