@@ -76,6 +76,19 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             return;
         }
     };
+    // Bytes outside the archive (before it, its comment, after it) are no
+    // entry's, but they leave with it: scanned as text.
+    let start = usize::try_from(ar.offset()).unwrap_or(0);
+    for loose in [
+        buf.get(..start).unwrap_or(&[]),
+        ar.comment(),
+        after_archive(buf),
+    ] {
+        if loose.iter().any(|b| !b.is_ascii_whitespace() && *b != 0) {
+            cx.sink.text(loose);
+            cx.sink.boundary();
+        }
+    }
     let flavor = if ar.index_for_name("word/document.xml").is_some() {
         Flavor::Docx
     } else if ar.index_for_name("xl/workbook.xml").is_some() {
@@ -201,6 +214,23 @@ fn with_entry<S: TextSink, R: Read + Seek2>(
     }
     cx.expand(usize::try_from(produced).unwrap_or(usize::MAX));
     cx.check_clock();
+}
+
+/// What follows the end of central directory record and its comment: a zip
+/// reader skips it. Empty when the record is not found where readers look.
+fn after_archive(buf: &[u8]) -> &[u8] {
+    const EOCD: &[u8] = b"PK\x05\x06";
+    // The record is 22 bytes plus a comment of at most 65,535.
+    let from = buf.len().saturating_sub(22 + 65_535 + 1024);
+    let tail = buf.get(from..).unwrap_or(&[]);
+    let Some(at) = memchr::memmem::rfind(tail, EOCD) else {
+        return &[];
+    };
+    let comment_len = match tail.get(at + 20..at + 22) {
+        Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
+        _ => return &[],
+    };
+    buf.get(from + at + 22 + comment_len..).unwrap_or(&[])
 }
 
 /// `ZipArchive` needs `Read + Seek`; this names the pair once.

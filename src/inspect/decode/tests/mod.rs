@@ -464,6 +464,21 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A zip reader skips bytes before the archive and after its end
+            // record, but they leave with it.
+            name: "zip with text before and after it",
+            input: [
+                b"before HKID A123456(7) ".to_vec(),
+                zip_of(&[("a.txt", b"inside".as_slice())]),
+                b" after B765432(1)".to_vec(),
+            ]
+            .concat(),
+            hint: hint(Some("application/zip"), None, None),
+            contains: vec!["before HKID A123456(7)", "inside", "after B765432(1)"],
+            formats: vec!["zip"],
+            ..Case::default()
+        },
+        Case {
             name: "docx",
             input: docx(&["Passport number E12345678", "第二段"]),
             events: None,
