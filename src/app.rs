@@ -83,15 +83,19 @@ impl Running {
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down gracefully; SIGHUP reloads.
+    /// Install `signals` before saying the proxy is ready: until they are
+    /// installed, a SIGHUP (a reload sent right after start) kills the process.
     pub async fn until_signal(
         self,
+        signals: Signals,
         path: Option<&std::path::Path>,
         overrides: &crate::config::Overrides,
     ) -> std::io::Result<()> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut hup = signal(SignalKind::hangup())?;
+        let Signals {
+            mut term,
+            mut int,
+            mut hup,
+        } = signals;
         loop {
             tokio::select! {
                 _ = term.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
@@ -104,6 +108,25 @@ impl Running {
         }
         self.shutdown().await;
         Ok(())
+    }
+}
+
+/// The signals `until_signal` answers, installed (so no longer fatal).
+pub struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers; needs a Tokio runtime.
+    pub fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
 }
 

@@ -24,6 +24,9 @@ pub fn run(
         .build()?;
     rt.block_on(async {
         let running = crate::app::start_with(&cfg, opts).await?;
+        // Before "listening": a reload sent as soon as that line appears must
+        // find the handler in place.
+        let signals = crate::app::Signals::install()?;
         if let Some(r) = &opts.record {
             eprintln!(
                 "sluice: recording intercepted flows to {} (sensitive values masked)",
@@ -43,7 +46,9 @@ pub fn run(
             running.local_addr(),
             cfg.source
         );
-        running.until_signal(config_path, overrides).await?;
+        running
+            .until_signal(signals, config_path, overrides)
+            .await?;
         Ok::<_, Box<dyn std::error::Error>>(ExitCode::SUCCESS)
     })
 }
