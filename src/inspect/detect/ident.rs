@@ -141,11 +141,7 @@ fn grouped_digits(s: &[u8]) -> bool {
 /// A calendar date printed with dashes, year first or last (2026-11-20,
 /// 20-11-2026): digits an account context nearby does not make an account.
 fn dashed_date(s: &[u8]) -> bool {
-    let num = |g: &[u8]| {
-        g.iter().try_fold(0u32, |v, &b| {
-            b.is_ascii_digit().then(|| v * 10 + u32::from(b - b'0'))
-        })
-    };
+    let num = validate::number;
     let mut parts = s.split(|&b| b == b'-');
     let (Some(a), Some(b), Some(c), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -163,11 +159,7 @@ fn dashed_date(s: &[u8]) -> bool {
 /// A span of years, 2005-2008: a Hong Kong line or an account number in shape,
 /// but in copyright lines and CVs it is years.
 fn year_range(s: &[u8]) -> bool {
-    let year = |g: &[u8]| {
-        g.len() == 4
-            && g.iter().all(u8::is_ascii_digit)
-            && matches!(g.get(..2), Some(b"19" | b"20"))
-    };
+    let year = |g: &[u8]| g.len() == 4 && matches!(validate::number(g), Some(1900..=2099));
     match (s.get(..4), s.get(4), s.get(5..)) {
         (Some(a), Some(b'-'), Some(b)) => year(a) && year(b) && a <= b,
         _ => false,

@@ -17,7 +17,7 @@ fn all_digits(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(u8::is_ascii_digit)
 }
 
-fn number(s: &[u8]) -> Option<u32> {
+pub(crate) fn number(s: &[u8]) -> Option<u32> {
     if s.is_empty() || s.len() > 9 {
         return None;
     }
