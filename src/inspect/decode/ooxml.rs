@@ -82,7 +82,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     for loose in [
         buf.get(..start).unwrap_or(&[]),
         ar.comment(),
-        after_archive(buf),
+        after_archive(buf, start),
     ] {
         if loose.iter().any(|b| !b.is_ascii_whitespace() && *b != 0) {
             cx.sink.text(loose);
@@ -217,20 +217,33 @@ fn with_entry<S: TextSink, R: Read + Seek2>(
 }
 
 /// What follows the end of central directory record and its comment: a zip
-/// reader skips it. Empty when the record is not found where readers look.
-fn after_archive(buf: &[u8]) -> &[u8] {
+/// reader skips it. The record is the last signature whose central directory
+/// ends where the record starts (signatures can also appear in appended
+/// bytes); for a Zip64 archive, whose fields say 0xFFFFFFFF, the last one.
+fn after_archive(buf: &[u8], start: usize) -> &[u8] {
     const EOCD: &[u8] = b"PK\x05\x06";
-    // The record is 22 bytes plus a comment of at most 65,535.
-    let from = buf.len().saturating_sub(22 + 65_535 + 1024);
-    let tail = buf.get(from..).unwrap_or(&[]);
-    let Some(at) = memchr::memmem::rfind(tail, EOCD) else {
+    let u32_at = |k: usize| match buf.get(k..k + 4) {
+        Some(&[a, b, c, d]) => Some(u32::from_le_bytes([a, b, c, d])),
+        _ => None,
+    };
+    let ends_directory = |at: usize| match (u32_at(at + 12), u32_at(at + 16)) {
+        (Some(u32::MAX), _) | (_, Some(u32::MAX)) => true,
+        (Some(size), Some(offset)) => start + offset as usize + size as usize == at,
+        _ => false,
+    };
+    let mut found = memchr::memmem::rfind_iter(buf, EOCD);
+    let Some(last) = found.next() else {
         return &[];
     };
-    let comment_len = match tail.get(at + 20..at + 22) {
+    let at = std::iter::once(last)
+        .chain(found)
+        .find(|&at| ends_directory(at))
+        .unwrap_or(last);
+    let comment_len = match buf.get(at + 20..at + 22) {
         Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
         _ => return &[],
     };
-    buf.get(from + at + 22 + comment_len..).unwrap_or(&[])
+    buf.get(at + 22 + comment_len..).unwrap_or(&[])
 }
 
 /// `ZipArchive` needs `Read + Seek`; this names the pair once.

@@ -479,6 +479,21 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Far more than a comment's 64 KiB after the end record, and a
+            // stray end-record signature in it: still found, still scanned.
+            name: "zip with a long tail after it",
+            input: [
+                zip_of(&[("a.txt", b"inside".as_slice())]),
+                b" tail HKID A123456(7) PK\x05\x06 ".to_vec(),
+                vec![b'x'; 67_000],
+            ]
+            .concat(),
+            hint: hint(Some("application/zip"), None, None),
+            contains: vec!["inside", "tail HKID A123456(7)"],
+            formats: vec!["zip"],
+            ..Case::default()
+        },
+        Case {
             name: "docx",
             input: docx(&["Passport number E12345678", "第二段"]),
             events: None,
