@@ -1,7 +1,10 @@
 //! Zip archives, and the Office Open XML documents built on them: DOCX and PPTX
 //! text runs (`w:t`, `a:t`) with paragraph boundaries, XLSX cells (shared
-//! strings resolved, first row as column names). Other entries (embedded
-//! documents, media, files of a plain zip) are sniffed and decoded recursively.
+//! strings resolved, first row as column names), pivot caches (their values
+//! under their field names), and the text of every other part that holds any
+//! (charts' cached values, cell comments, custom XML, document properties).
+//! Other entries (embedded documents, media, files of a plain zip) are sniffed
+//! and decoded recursively.
 //!
 //! Each entry is read through a cap: the body's remaining decompression budget,
 //! and the ratio limit against the entry's compressed size.
@@ -35,7 +38,12 @@ enum Role {
     /// Paragraph text (`w:t`, `a:t`).
     Runs,
     Sheet,
-    /// Read already (shared strings) or pure structure (styles, rels).
+    /// A pivot cache's rows, whose fields its definition names.
+    PivotRecords,
+    /// Any other part: every text node (see `xml_text`).
+    Xml,
+    /// Read already (shared strings, pivot definitions) or pure structure
+    /// (styles, themes, relationships).
     Skip,
     Nested,
 }
@@ -112,6 +120,27 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         }
         _ => Vec::new(),
     };
+    let mut used = vec![false; shared.len()];
+    // A pivot cache keeps its own copy of the source data, which stays in the
+    // file after the source sheet is deleted. Its definition names the fields
+    // (and holds their distinct values); the records, read in the loop, refer
+    // to the names by position.
+    let mut pivots: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+    if flavor == Flavor::Xlsx {
+        for i in 0..ar.len() {
+            let name = ar.name_for_index(i).unwrap_or_default();
+            let Some(n) = pivot_number(name, PIVOT_DEFINITION) else {
+                continue;
+            };
+            let n = n.to_owned();
+            if cx.stopped {
+                return;
+            }
+            let mut fields = Vec::new();
+            with_entry(&mut ar, i, cx, |r, cx| pivot_definition(r, &mut fields, cx));
+            pivots.push((n, fields));
+        }
+    }
     for i in 0..ar.len() {
         if cx.stopped || !cx.entry() {
             return;
@@ -123,8 +152,22 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         match role(flavor, &name) {
             Role::Skip => {}
             Role::Runs => with_entry(&mut ar, i, cx, runs),
-            Role::Sheet => with_entry(&mut ar, i, cx, |r, cx| sheet(r, &shared, cx)),
+            Role::Sheet => with_entry(&mut ar, i, cx, |r, cx| sheet(r, &shared, &mut used, cx)),
+            Role::PivotRecords => {
+                let fields = pivot_number(&name, PIVOT_RECORDS)
+                    .and_then(|n| pivots.iter().find(|(p, _)| p == n))
+                    .map_or(&[][..], |(_, f)| f.as_slice());
+                with_entry(&mut ar, i, cx, |r, cx| pivot_records(r, fields, cx));
+            }
+            Role::Xml => with_entry(&mut ar, i, cx, xml_text),
             Role::Nested => with_entry(&mut ar, i, cx, |r, cx| nested(r, &name, depth, cx)),
+        }
+    }
+    // A shared string no cell refers to is in no sheet, but it leaves with the file.
+    for (text, _) in shared.iter().zip(&used).filter(|(_, u)| !**u) {
+        if text.iter().any(|b| !b.is_ascii_whitespace()) {
+            cx.sink.text(text);
+            cx.sink.boundary();
         }
     }
 }
@@ -156,10 +199,46 @@ fn role(flavor: Flavor, name: &str) -> Role {
             Role::Runs
         }
         Flavor::Xlsx if name.starts_with("xl/worksheets/sheet") => Role::Sheet,
+        Flavor::Xlsx if name == "xl/sharedStrings.xml" => Role::Skip,
+        Flavor::Xlsx if pivot_number(name, PIVOT_DEFINITION).is_some() => Role::Skip,
+        Flavor::Xlsx if pivot_number(name, PIVOT_RECORDS).is_some() => Role::PivotRecords,
         _ if name == "docProps/core.xml" => Role::Runs,
-        _ if xml => Role::Skip,
+        _ if xml && structural(name) => Role::Skip,
+        _ if xml => Role::Xml,
         _ => Role::Nested,
     }
+}
+
+/// Parts that describe only how a document looks or is wired together: no
+/// text a user wrote is kept in them.
+fn structural(name: &str) -> bool {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    name.ends_with(".rels")
+        || name.contains("/theme/")
+        || matches!(
+            file,
+            "[Content_Types].xml"
+                | "styles.xml"
+                | "stylesWithEffects.xml"
+                | "settings.xml"
+                | "webSettings.xml"
+                | "fontTable.xml"
+                | "numbering.xml"
+                | "calcChain.xml"
+                | "presProps.xml"
+                | "viewProps.xml"
+                | "tableStyles.xml"
+        )
+}
+
+const PIVOT_DEFINITION: &str = "xl/pivotCache/pivotCacheDefinition";
+const PIVOT_RECORDS: &str = "xl/pivotCache/pivotCacheRecords";
+
+/// The number that pairs a pivot cache's definition with its records
+/// (`pivotCacheDefinition3.xml`, `pivotCacheRecords3.xml`), as Excel and
+/// LibreOffice name them.
+fn pivot_number<'a>(name: &'a str, stem: &str) -> Option<&'a str> {
+    name.strip_prefix(stem)?.strip_suffix(".xml")
 }
 
 /// Opens entry `i` under the caps, hands it to `read`, then accounts for it.
@@ -276,8 +355,26 @@ fn nested<S: TextSink>(r: &mut dyn Read, name: &str, depth: u32, cx: &mut Cx<S>)
     node.finish(cx);
 }
 
-fn xml_reader(r: &mut dyn Read) -> Reader<BufReader<&mut dyn Read>> {
-    Reader::from_reader(BufReader::new(r))
+/// Hands each XML event of a part to `on`, in order. Malformed XML marks the
+/// body incomplete and ends the part.
+fn each_event<S: TextSink>(
+    r: &mut dyn Read,
+    cx: &mut Cx<S>,
+    mut on: impl FnMut(Event<'_>, &mut Cx<S>),
+) {
+    let mut reader = Reader::from_reader(BufReader::new(r));
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Eof) => break,
+            Ok(event) => on(event, cx),
+            Err(_) => {
+                xml_error(cx);
+                break;
+            }
+        }
+        buf.clear();
+    }
 }
 
 fn unescaped(raw: &[u8], out: &mut Vec<u8>) {
@@ -296,35 +393,25 @@ fn xml_error<S: TextSink>(cx: &mut Cx<S>) {
 }
 
 fn runs<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
-    let mut reader = xml_reader(r);
-    let mut buf = Vec::new();
     let mut text = Vec::new();
     let mut in_t = false;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) => in_t = is_text_element(&e),
-            Ok(Event::Empty(e)) if matches!(e.local_name().as_ref(), b"tab" | b"br" | b"cr") => {
-                cx.sink.text(b" ")
-            }
-            Ok(Event::End(e)) => match e.local_name().as_ref() {
-                b"p" | b"tc" => cx.sink.boundary(),
-                _ => in_t = false,
-            },
-            Ok(Event::Text(e)) if in_t => {
-                text.clear();
-                unescaped(&e, &mut text);
-                cx.sink.text(&text);
-            }
-            Ok(Event::CData(e)) if in_t => cx.sink.text(&e),
-            Ok(Event::Eof) => break,
-            Err(_) => {
-                xml_error(cx);
-                break;
-            }
-            Ok(_) => {}
+    each_event(r, cx, |event, cx| match event {
+        Event::Start(e) => in_t = is_text_element(&e),
+        Event::Empty(e) if matches!(e.local_name().as_ref(), b"tab" | b"br" | b"cr") => {
+            cx.sink.text(b" ")
         }
-        buf.clear();
-    }
+        Event::End(e) => match e.local_name().as_ref() {
+            b"p" | b"tc" => cx.sink.boundary(),
+            _ => in_t = false,
+        },
+        Event::Text(e) if in_t => {
+            text.clear();
+            unescaped(&e, &mut text);
+            cx.sink.text(&text);
+        }
+        Event::CData(e) if in_t => cx.sink.text(&e),
+        _ => {}
+    });
     cx.sink.boundary();
 }
 
@@ -338,35 +425,25 @@ fn is_text_element(e: &BytesStart<'_>) -> bool {
 }
 
 fn shared_strings<S: TextSink>(r: &mut dyn Read, out: &mut Vec<Vec<u8>>, cx: &mut Cx<S>) {
-    let mut reader = xml_reader(r);
-    let mut buf = Vec::new();
     let mut cur = Vec::new();
     let mut in_t = false;
     let mut in_phonetic = false;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) => match e.local_name().as_ref() {
-                b"t" => in_t = !in_phonetic,
-                b"rPh" => in_phonetic = true,
-                b"si" => cur.clear(),
-                _ => {}
-            },
-            Ok(Event::End(e)) => match e.local_name().as_ref() {
-                b"t" => in_t = false,
-                b"rPh" => in_phonetic = false,
-                b"si" => out.push(std::mem::take(&mut cur)),
-                _ => {}
-            },
-            Ok(Event::Text(e)) if in_t && cur.len() < MAX_CELL => unescaped(&e, &mut cur),
-            Ok(Event::Eof) => break,
-            Err(_) => {
-                xml_error(cx);
-                break;
-            }
-            Ok(_) => {}
-        }
-        buf.clear();
-    }
+    each_event(r, cx, |event, _| match event {
+        Event::Start(e) => match e.local_name().as_ref() {
+            b"t" => in_t = !in_phonetic,
+            b"rPh" => in_phonetic = true,
+            b"si" => cur.clear(),
+            _ => {}
+        },
+        Event::End(e) => match e.local_name().as_ref() {
+            b"t" => in_t = false,
+            b"rPh" => in_phonetic = false,
+            b"si" => out.push(std::mem::take(&mut cur)),
+            _ => {}
+        },
+        Event::Text(e) if in_t && cur.len() < MAX_CELL => unescaped(&e, &mut cur),
+        _ => {}
+    });
 }
 
 /// Column index from a cell reference such as `AB12`.
@@ -382,64 +459,57 @@ fn column(reference: &[u8]) -> Option<usize> {
     any.then(|| col - 1)
 }
 
-fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], cx: &mut Cx<S>) {
-    let mut reader = xml_reader(r);
-    let mut buf = Vec::new();
+fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], cx: &mut Cx<S>) {
     let mut headers: Vec<Vec<u8>> = Vec::new();
     let mut rows = 0u64;
     let (mut col, mut next_col) = (0usize, 0usize);
     let mut shared_ref = false;
     let mut value = Vec::new();
     let mut in_value = false;
-    loop {
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Start(e)) => match e.local_name().as_ref() {
-                b"row" => {
-                    rows += 1;
-                    next_col = 0;
-                }
-                b"c" => {
-                    col = next_col;
-                    shared_ref = false;
-                    value.clear();
-                    for a in e.attributes().flatten() {
-                        match a.key.as_ref() {
-                            b"r" => col = column(&a.value).unwrap_or(col),
-                            b"t" => shared_ref = a.value.as_ref() == b"s",
-                            _ => {}
-                        }
-                    }
-                    next_col = col + 1;
-                }
-                b"v" | b"t" => in_value = true,
-                _ => {}
-            },
-            Ok(Event::End(e)) => match e.local_name().as_ref() {
-                b"v" | b"t" => in_value = false,
-                b"c" => {
-                    let text = if shared_ref {
-                        std::str::from_utf8(&value)
-                            .ok()
-                            .and_then(|s| s.trim().parse::<usize>().ok())
-                            .and_then(|i| shared.get(i))
-                            .map_or(&[][..], |s| s.as_slice())
-                    } else {
-                        value.as_slice()
-                    };
-                    cell(text, col, rows <= 1, &mut headers, cx);
-                }
-                _ => {}
-            },
-            Ok(Event::Text(e)) if in_value && value.len() < MAX_CELL => unescaped(&e, &mut value),
-            Ok(Event::Eof) => break,
-            Err(_) => {
-                xml_error(cx);
-                break;
+    each_event(r, cx, |event, cx| match event {
+        Event::Start(e) => match e.local_name().as_ref() {
+            b"row" => {
+                rows += 1;
+                next_col = 0;
             }
-            Ok(_) => {}
-        }
-        buf.clear();
-    }
+            b"c" => {
+                col = next_col;
+                shared_ref = false;
+                value.clear();
+                for a in e.attributes().flatten() {
+                    match a.key.as_ref() {
+                        b"r" => col = column(&a.value).unwrap_or(col),
+                        b"t" => shared_ref = a.value.as_ref() == b"s",
+                        _ => {}
+                    }
+                }
+                next_col = col + 1;
+            }
+            b"v" | b"t" => in_value = true,
+            _ => {}
+        },
+        Event::End(e) => match e.local_name().as_ref() {
+            b"v" | b"t" => in_value = false,
+            b"c" => {
+                let text = if shared_ref {
+                    let i = std::str::from_utf8(&value)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<usize>().ok());
+                    if let Some(u) = i.and_then(|i| used.get_mut(i)) {
+                        *u = true;
+                    }
+                    i.and_then(|i| shared.get(i))
+                        .map_or(&[][..], |s| s.as_slice())
+                } else {
+                    value.as_slice()
+                };
+                cell(text, col, rows <= 1, &mut headers, cx);
+            }
+            _ => {}
+        },
+        Event::Text(e) if in_value && value.len() < MAX_CELL => unescaped(&e, &mut value),
+        _ => {}
+    });
 }
 
 fn cell<S: TextSink>(
@@ -467,4 +537,148 @@ fn cell<S: TextSink>(
     }
     cx.sink.text(text);
     cx.sink.boundary();
+}
+
+/// Run text: pieces of one paragraph that Word and Excel split wherever the
+/// formatting changes (`A123` `456(7)`), so no boundary falls between them.
+fn is_run_text(local: &[u8]) -> bool {
+    matches!(local, b"t" | b"delText" | b"instrText")
+}
+
+/// The text of a part with no reader of its own: run text as one piece up to
+/// the end of the element that holds the runs (a paragraph, a comment), and
+/// any other text node as the value of its element, whose name is the field
+/// (`<hkid>` in a custom XML part heads its value as a JSON key does).
+fn xml_text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
+    let mut text = Vec::new();
+    // Open elements: whether each is a run (`r`), for finding the holder of
+    // run text. Its length is the depth.
+    let mut open: Vec<bool> = Vec::new();
+    let mut element = Vec::new();
+    // The depth of the element holding the run text written last: the runs'
+    // boundary comes when it ends.
+    let mut holder: Option<usize> = None;
+    each_event(r, cx, |event, cx| match event {
+        Event::Start(e) => {
+            let local = e.local_name();
+            open.push(local.as_ref() == b"r");
+            element.clear();
+            element.extend_from_slice(local.as_ref().get(..256).unwrap_or(local.as_ref()));
+        }
+        Event::End(_) => {
+            open.pop();
+            element.clear();
+            if holder.is_some_and(|d| open.len() < d) {
+                holder = None;
+                cx.sink.boundary();
+            }
+        }
+        Event::Text(e) => {
+            text.clear();
+            unescaped(&e, &mut text);
+            xml_value(&text, &element, &open, &mut holder, cx);
+        }
+        Event::CData(e) => xml_value(&e, &element, &open, &mut holder, cx),
+        _ => {}
+    });
+    if holder.is_some() {
+        cx.sink.boundary();
+    }
+}
+
+fn xml_value<S: TextSink>(
+    text: &[u8],
+    element: &[u8],
+    open: &[bool],
+    holder: &mut Option<usize>,
+    cx: &mut Cx<S>,
+) {
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    if is_run_text(element) {
+        // `t` at depth d; its run (if any) at d - 1; the holder above that.
+        let d = open.len();
+        let in_run = open.len() >= 2 && open.get(d - 2) == Some(&true);
+        *holder = Some(d.saturating_sub(if in_run { 2 } else { 1 }));
+        cx.sink.text(text);
+        return;
+    }
+    if holder.take().is_some() {
+        cx.sink.boundary();
+    }
+    if !element.is_empty() {
+        cx.sink.field(element);
+    }
+    cx.sink.text(text);
+    cx.sink.boundary();
+}
+
+/// The value of attribute `key`, unescaped, into `out` (cleared); false if absent.
+fn attribute(e: &BytesStart<'_>, key: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    match e.attributes().flatten().find(|a| a.key.as_ref() == key) {
+        Some(a) => {
+            unescaped(&a.value, out);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A pivot cache definition: each field's name goes into `fields`, and the
+/// distinct values kept for it (`<s v="陳大文"/>` under `sharedItems`, and the
+/// labels of grouped items) are written under that name.
+fn pivot_definition<S: TextSink>(r: &mut dyn Read, fields: &mut Vec<Vec<u8>>, cx: &mut Cx<S>) {
+    let mut value = Vec::new();
+    // The field being read, if it is one of the first `MAX_COLUMNS`.
+    let mut field: Option<usize> = None;
+    each_event(r, cx, |event, cx| match event {
+        Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+            b"cacheField" => {
+                attribute(&e, b"name", &mut value);
+                value.truncate(256);
+                field = (fields.len() < MAX_COLUMNS).then(|| {
+                    fields.push(value.clone());
+                    fields.len() - 1
+                });
+            }
+            b"s" | b"n" | b"d" | b"e" if attribute(&e, b"v", &mut value) => {
+                if let Some(name) = field.and_then(|f| fields.get(f)).filter(|n| !n.is_empty()) {
+                    cx.sink.field(name);
+                }
+                cx.sink.text(&value);
+                cx.sink.boundary();
+            }
+            _ => {}
+        },
+        Event::End(e) if e.local_name().as_ref() == b"cacheField" => field = None,
+        _ => {}
+    });
+}
+
+/// A pivot cache's rows (`<r><x v="0"/><n v="5000"/></r>`): a value written
+/// in place goes under its field's name; an index (`x`) points to a value the
+/// definition already gave.
+fn pivot_records<S: TextSink>(r: &mut dyn Read, fields: &[Vec<u8>], cx: &mut Cx<S>) {
+    let mut value = Vec::new();
+    let mut col = 0usize;
+    each_event(r, cx, |event, cx| match event {
+        Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+            b"r" => col = 0,
+            b"x" | b"m" | b"b" => col += 1,
+            b"s" | b"n" | b"d" | b"e" => {
+                if attribute(&e, b"v", &mut value) {
+                    if let Some(name) = fields.get(col).filter(|n| !n.is_empty()) {
+                        cx.sink.field(name);
+                    }
+                    cx.sink.text(&value);
+                    cx.sink.boundary();
+                }
+                col += 1;
+            }
+            _ => {}
+        },
+        _ => {}
+    });
 }

@@ -128,6 +128,65 @@ fn xlsx() -> Vec<u8> {
     ])
 }
 
+/// An XLSX whose data is also outside its sheets: a pivot cache, a cell
+/// comment split into runs, a chart's cached series name, a shared string no
+/// cell uses; and a style sheet, which holds none.
+fn xlsx_beyond_sheets() -> Vec<u8> {
+    let shared = r#"<sst><si><t>Name</t></si><si><t>unused HKID A123456(7)</t></si></sst>"#;
+    let sheet = r#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>"#;
+    let comments = r#"<comments><authors><author>Chan</author></authors><commentList><comment ref="A1" authorId="0"><text><r><rPr><b/></rPr><t>Patient</t></r><r><t xml:space="preserve"> diagnosis</t></r></text></comment></commentList></comments>"#;
+    let definition = r#"<pivotCacheDefinition><cacheFields count="2"><cacheField name="電話" numFmtId="0"><sharedItems count="1"><s v="6612 3456"/></sharedItems></cacheField><cacheField name="Salary"><sharedItems containsNumber="1" minValue="5000" maxValue="5000"/></cacheField></cacheFields></pivotCacheDefinition>"#;
+    let records =
+        r#"<pivotCacheRecords count="1"><r><x v="0"/><n v="5000"/></r></pivotCacheRecords>"#;
+    let chart = r#"<c:chartSpace xmlns:c="c"><c:chart><c:ser><c:tx><c:strRef><c:f>Sheet1!$B$1</c:f><c:strCache><c:pt idx="0"><c:v>Salary &amp; bonus</c:v></c:pt></c:strCache></c:strRef></c:tx></c:ser></c:chart></c:chartSpace>"#;
+    zip_of(&[
+        ("[Content_Types].xml", CT_TYPES),
+        (
+            "xl/workbook.xml",
+            b"<workbook><sheets><sheet name=\"Sheet1\"/></sheets></workbook>",
+        ),
+        ("xl/sharedStrings.xml", shared.as_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+        ("xl/comments1.xml", comments.as_bytes()),
+        ("xl/pivotCache/pivotCacheRecords1.xml", records.as_bytes()),
+        (
+            "xl/pivotCache/pivotCacheDefinition1.xml",
+            definition.as_bytes(),
+        ),
+        ("xl/charts/chart1.xml", chart.as_bytes()),
+        ("xl/styles.xml", b"<styleSheet><x>not text</x></styleSheet>"),
+        (
+            "xl/theme/theme1.xml",
+            b"<a:theme><a:t>Office</a:t></a:theme>",
+        ),
+    ])
+}
+
+/// A DOCX with a custom XML part (content controls bound to data) and a
+/// building block, both outside `word/document.xml`.
+fn docx_beyond_body() -> Vec<u8> {
+    let custom =
+        r#"<?xml version="1.0"?><employee><name>陳大文</name><hkid>A123456(7)</hkid></employee>"#;
+    let glossary = r#"<w:glossaryDocument xmlns:w="w"><w:docParts><w:docPart><w:docPartBody><w:p><w:r><w:t>M123</w:t></w:r><w:r><w:t>4567</w:t></w:r></w:p></w:docPartBody></w:docPart></w:docParts></w:glossaryDocument>"#;
+    zip_of(&[
+        ("[Content_Types].xml", CT_TYPES),
+        (
+            "word/document.xml",
+            b"<w:document xmlns:w=\"w\"><w:body/></w:document>",
+        ),
+        ("customXml/item1.xml", custom.as_bytes()),
+        (
+            "customXml/_rels/item1.xml.rels",
+            b"<Relationships><Relationship Target=\"x\"/></Relationships>",
+        ),
+        ("word/glossary/document.xml", glossary.as_bytes()),
+        (
+            "word/fontTable.xml",
+            b"<w:fonts><w:t>Calibri</w:t></w:fonts>",
+        ),
+    ])
+}
+
 fn pptx() -> Vec<u8> {
     let slide = r#"<?xml version="1.0"?><p:sld xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>Patient &amp; diagnosis</a:t></a:r></a:p><a:p><a:r><a:t>M1234567</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>"#;
     zip_of(&[
@@ -507,6 +566,54 @@ fn cases() -> Vec<Case> {
             input: xlsx(),
             pairs: vec![("Name", "陳大文"), ("HKID", "A123456(7)"), ("Phone", "85261234567")],
             formats: vec!["xlsx"],
+            ..Case::default()
+        },
+        Case {
+            name: "xlsx with data beyond its sheets",
+            input: xlsx_beyond_sheets(),
+            events: Some(vec![
+                // The pivot definition is read before the other parts.
+                f("電話"),
+                t("6612 3456"),
+                B,
+                t("Name"),
+                B,
+                f("author"),
+                t("Chan"),
+                B,
+                t("Patient diagnosis"),
+                B,
+                f("Salary"),
+                t("5000"),
+                B,
+                f("f"),
+                t("Sheet1!$B$1"),
+                B,
+                f("v"),
+                t("Salary & bonus"),
+                B,
+                t("unused HKID A123456(7)"),
+                B,
+            ]),
+            formats: vec!["xlsx"],
+            ..Case::default()
+        },
+        Case {
+            name: "docx with custom XML and a building block",
+            input: docx_beyond_body(),
+            events: Some(vec![
+                // The (empty) body's end.
+                B,
+                f("name"),
+                t("陳大文"),
+                B,
+                f("hkid"),
+                t("A123456(7)"),
+                B,
+                t("M1234567"),
+                B,
+            ]),
+            formats: vec!["docx"],
             ..Case::default()
         },
         Case {
