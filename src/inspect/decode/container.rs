@@ -2,8 +2,10 @@
 //! PDF's objects point anywhere): held in memory up to the body's hold budget,
 //! then read at `finish`. Past the budget the scan says `size_limit`.
 
+use std::io::Read;
+
 use super::cx::Cx;
-use super::{ooxml, pdf, Kind};
+use super::{ooxml, pdf, ContentHint, Kind, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -65,4 +67,32 @@ impl BufferNode {
         }
         cx.release(buf.len());
     }
+}
+
+/// A file inside another (a zip entry, a PDF attachment): sniffed by its
+/// name and content, and decoded one level deeper.
+pub(super) fn nested<S: TextSink>(r: &mut dyn Read, name: &str, depth: u32, cx: &mut Cx<S>) {
+    let hint = ContentHint {
+        file_name: Some(name.to_owned()),
+        ..ContentHint::default()
+    };
+    let mut node = Node::sniffing(hint, depth + 1);
+    let mut buf = vec![0u8; 32 << 10];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                node.feed(buf.get(..n).unwrap_or(&[]), cx);
+                cx.work(n);
+                if cx.stopped {
+                    return;
+                }
+            }
+            Err(_) => {
+                cx.incomplete(IncompleteReason::Malformed, "corrupt zip entry");
+                break;
+            }
+        }
+    }
+    node.finish(cx);
 }

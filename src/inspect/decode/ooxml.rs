@@ -16,12 +16,11 @@ use quick_xml::Reader;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
+use super::container;
 use super::cx::Cx;
-use super::{ContentHint, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
-const READ_CHUNK: usize = 32 << 10;
 /// A single XLSX cell value or shared string longer than this is cut.
 const MAX_CELL: usize = 64 << 10;
 const MAX_COLUMNS: usize = 1024;
@@ -160,7 +159,9 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 with_entry(&mut ar, i, cx, |r, cx| pivot_records(r, fields, cx));
             }
             Role::Xml => with_entry(&mut ar, i, cx, xml_text),
-            Role::Nested => with_entry(&mut ar, i, cx, |r, cx| nested(r, &name, depth, cx)),
+            Role::Nested => with_entry(&mut ar, i, cx, |r, cx| {
+                container::nested(r, &name, depth, cx)
+            }),
         }
     }
     // A shared string no cell refers to is in no sheet, but it leaves with the file.
@@ -328,32 +329,6 @@ fn after_archive(buf: &[u8], start: usize) -> &[u8] {
 /// `ZipArchive` needs `Read + Seek`; this names the pair once.
 pub(crate) trait Seek2: Read + std::io::Seek {}
 impl<T: Read + std::io::Seek> Seek2 for T {}
-
-fn nested<S: TextSink>(r: &mut dyn Read, name: &str, depth: u32, cx: &mut Cx<S>) {
-    let hint = ContentHint {
-        file_name: Some(name.to_owned()),
-        ..ContentHint::default()
-    };
-    let mut node = Node::sniffing(hint, depth + 1);
-    let mut buf = vec![0u8; READ_CHUNK];
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                node.feed(buf.get(..n).unwrap_or(&[]), cx);
-                cx.work(n);
-                if cx.stopped {
-                    return;
-                }
-            }
-            Err(_) => {
-                cx.incomplete(IncompleteReason::Malformed, "corrupt zip entry");
-                break;
-            }
-        }
-    }
-    node.finish(cx);
-}
 
 /// Hands each XML event of a part to `on`, in order. Malformed XML marks the
 /// body incomplete and ends the part.

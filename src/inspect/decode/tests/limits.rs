@@ -188,6 +188,39 @@ fn too_many_zip_entries_hit_the_entry_limit() {
 }
 
 #[test]
+fn pdf_with_too_many_objects_or_too_large_font_maps_hits_the_entry_limit() {
+    let pdf_hint = hint(Some("application/pdf"), None, None);
+    // Numbered objects, and a font that makes the file worth indexing.
+    let mut many = b"%PDF-1.7\n1 0 obj << /Subtype /Type0 >> endobj\n".to_vec();
+    for n in 2..300_000u32 {
+        many.extend_from_slice(format!("{n} 0 obj\nnull\nendobj\n").as_bytes());
+    }
+    many.extend_from_slice(b"5 0 obj\n<< >>\nstream\nBT (text) Tj ET\nendstream\nendobj\n");
+    let (_, report) = scan_counting(&many, &pdf_hint, &Limits::default());
+    let inc = report.incomplete.expect("object limit");
+    assert_eq!(inc.reason, IncompleteReason::EntryLimit, "{inc:?}");
+
+    // A font map of 300,000 codes: past what one PDF may keep.
+    let mut cmap = b"1 begincodespacerange <000000> <FFFFFF> endcodespacerange\n".to_vec();
+    cmap.extend_from_slice(b"beginbfchar\n");
+    for c in 0..300_000u32 {
+        cmap.extend_from_slice(format!("<{c:06X}> <0041>\n").as_bytes());
+    }
+    cmap.extend_from_slice(b"endbfchar\n");
+    let mut big = b"%PDF-1.7\n3 0 obj << /Type /Page /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >> endobj\n".to_vec();
+    big.extend_from_slice(b"4 0 obj << >> stream\nBT /F1 9 Tf <000001> Tj ET\nendstream endobj\n");
+    big.extend_from_slice(
+        b"5 0 obj << /Subtype /Type0 /ToUnicode 6 0 R >> endobj\n6 0 obj << >> stream\n",
+    );
+    big.extend_from_slice(&cmap);
+    big.extend_from_slice(b"\nendstream endobj\n");
+    let (sink, report) = scan_counting(&big, &pdf_hint, &Limits::default());
+    let inc = report.incomplete.expect("font map limit");
+    assert_eq!(inc.reason, IncompleteReason::EntryLimit, "{inc:?}");
+    assert!(sink.text > 0, "what fitted is still read");
+}
+
+#[test]
 fn too_many_multipart_parts_hit_the_entry_limit() {
     let parts: Vec<Part<'_>> = (0..20).map(|_| ("f", None, &b"v"[..])).collect();
     let body = multipart("bnd", &parts);

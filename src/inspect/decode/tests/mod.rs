@@ -209,6 +209,53 @@ fn pdf(content: &[u8], filter: &str) -> Vec<u8> {
     out
 }
 
+/// A PDF of the objects given: (number, dictionary, stream data).
+fn pdf_of(objects: &[(u32, &str, Option<&[u8]>)]) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    for (n, dict, stream) in objects {
+        out.extend_from_slice(format!("{n} 0 obj\n{dict}\n").as_bytes());
+        if let Some(data) = stream {
+            out.extend_from_slice(b"stream\r\n");
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\nendstream\n");
+        }
+        out.extend_from_slice(b"endobj\n");
+    }
+    out.extend_from_slice(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
+    out
+}
+
+/// A ToUnicode CMap giving each character of `text`, in order of first
+/// appearance, a two-byte code from 1 up; and `text` in those codes.
+fn subset(text: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut chars: Vec<char> = Vec::new();
+    let mut codes = Vec::new();
+    for c in text.chars() {
+        let k = chars.iter().position(|&x| x == c).unwrap_or_else(|| {
+            chars.push(c);
+            chars.len() - 1
+        });
+        codes.extend_from_slice(&(k as u16 + 1).to_be_bytes());
+    }
+    let mut cmap = String::from("/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n1 begincodespacerange <0000> <FFFF> endcodespacerange\n");
+    cmap.push_str(&format!("{} beginbfchar\n", chars.len()));
+    for (k, c) in chars.iter().enumerate() {
+        let mut units = [0u16; 2];
+        let hex: String = c
+            .encode_utf16(&mut units)
+            .iter()
+            .map(|u| format!("{u:04X}"))
+            .collect();
+        cmap.push_str(&format!("<{:04X}> <{hex}>\n", k + 1));
+    }
+    cmap.push_str("endbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end\n");
+    (zlib(cmap.as_bytes()), codes)
+}
+
+fn hex_string(codes: &[u8]) -> String {
+    codes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
 /// A part: its name, its (file name, content type) if a file, its content.
 type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
 
@@ -646,6 +693,170 @@ fn cases() -> Vec<Case> {
             },
             events: Some(vec![t("Application"), B, t("A123456(7)"), B, t("陳"), B]),
             formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
+            // What Chrome, wkhtmltopdf and most PDF libraries write: a
+            // subset font whose codes are glyph numbers, read through its
+            // ToUnicode CMap. Two fonts on the page, one a standard font.
+            name: "pdf with an embedded subset font (Identity-H)",
+            input: {
+                let (cmap, codes) = subset("身份證 A123456(3)");
+                let content = zlib(
+                    format!(
+                        "BT /F2 11 Tf 72 700 Td <{}> Tj ET BT /F1 11 Tf 72 680 Td (plain text) Tj ET",
+                        hex_string(&codes)
+                    )
+                    .as_bytes(),
+                );
+                pdf_of(&[
+                    (1, "<< /Type /Catalog /Pages 2 0 R >>", None),
+                    (2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", None),
+                    (3, "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> /Contents 4 0 R >>", None),
+                    (4, "<< /Filter /FlateDecode >>", Some(&content)),
+                    (5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", None),
+                    (6, "<< /Type /Font /Subtype /Type0 /BaseFont /AAAAAA+NotoSans /Encoding /Identity-H /DescendantFonts [7 0 R] /ToUnicode 8 0 R >>", None),
+                    (7, "<< /Type /Font /Subtype /CIDFontType2 >>", None),
+                    (8, "<< /Filter /FlateDecode >>", Some(&cmap)),
+                ])
+            },
+            events: Some(vec![t("身份證 A123456(3)"), B, t("plain text"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
+            // The same font with its dictionary packed in an object stream,
+            // the page's resources inherited from the page tree, its contents
+            // an array, and the same name meaning another font on another
+            // page; a form XObject with resources of its own.
+            name: "pdf fonts through object streams, inherited resources and forms",
+            input: {
+                let (cmap, codes) = subset("HKID A123456(3)");
+                let (cmap2, codes2) = subset("M1234567");
+                let packed = "6 0 7 80 ";
+                let objs = format!(
+                    "{packed}<< /Type /Font /Subtype /Type0 /Encoding /Identity-H /ToUnicode 8 0 R >>{}<< /Font << /F1 6 0 R >> >>",
+                    " ".repeat(80 - "<< /Type /Font /Subtype /Type0 /Encoding /Identity-H /ToUnicode 8 0 R >>".len())
+                );
+                let objstm = zlib(objs.as_bytes());
+                let page1 = zlib(format!("BT /F1 9 Tf <{}> Tj ET", hex_string(&codes)).as_bytes());
+                let page2 = zlib(format!("BT /F1 9 Tf <{}> Tj ET /X1 Do", hex_string(&codes2)).as_bytes());
+                let form = format!("BT /F1 9 Tf <{}> Tj ET", hex_string(&codes));
+                let first = format!("<< /Type /ObjStm /N 2 /First {} /Filter /FlateDecode >>", packed.len());
+                pdf_of(&[
+                    (1, "<< /Type /Catalog /Pages 2 0 R >>", None),
+                    (2, "<< /Type /Pages /Kids [3 0 R 10 0 R] /Count 2 /Resources 7 0 R >>", None),
+                    (3, "<< /Type /Page /Parent 2 0 R /Contents [4 0 R] >>", None),
+                    (4, "<< /Filter /FlateDecode >>", Some(&page1)),
+                    (5, &first, Some(&objstm)),
+                    (8, "<< /Filter /FlateDecode >>", Some(&cmap)),
+                    (10, "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 12 0 R >> /XObject << /X1 13 0 R >> >> /Contents 11 0 R >>", None),
+                    (11, "<< /Filter /FlateDecode >>", Some(&page2)),
+                    (12, "<< /Type /Font /Subtype /Type0 /Encoding /Identity-H /ToUnicode 14 0 R >>", None),
+                    (13, "<< /Type /XObject /Subtype /Form /Resources 7 0 R >>", Some(form.as_bytes())),
+                    (14, "<< /Filter /FlateDecode >>", Some(&cmap2)),
+                ])
+            },
+            events: Some(vec![t("HKID A123456(3)"), B, t("M1234567"), B, t("HKID A123456(3)"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
+            // A font that is not embedded, its codes UCS-2 by its encoding.
+            name: "pdf with a UCS-2 encoded CJK font",
+            input: pdf_of(&[
+                (3, "<< /Type /Page /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>", None),
+                (4, "<< >>", Some(b"BT /F1 9 Tf <8EAB4EFD8B49> Tj ET")),
+                (5, "<< /Type /Font /Subtype /Type0 /BaseFont /MSung-Light /Encoding /UniCNS-UCS2-H >>", None),
+            ]),
+            events: Some(vec![t("身份證"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
+            // Glyph numbers with no map to characters: the text cannot be
+            // read, and the report says so rather than passing it.
+            name: "pdf with a subset font and no ToUnicode map",
+            input: pdf_of(&[
+                (3, "<< /Type /Page /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>", None),
+                (4, "<< >>", Some(b"BT /F1 9 Tf <00240025> Tj ET BT /F2 9 Tf (readable) Tj ET")),
+                (5, "<< /Type /Font /Subtype /Type0 /Encoding /Identity-H >>", None),
+            ]),
+            events: Some(vec![t("readable"), B]),
+            formats: vec!["pdf"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
+            // ReportLab's default: Flate inside ASCII85, for every stream.
+            name: "pdf with ASCII85 around Flate, and an XMP packet",
+            input: {
+                let a85 = |data: &[u8]| {
+                    let mut out = b"<~".to_vec();
+                    for group in data.chunks(4) {
+                        let mut v = [0u8; 4];
+                        v[..group.len()].copy_from_slice(group);
+                        let mut n = u32::from_be_bytes(v);
+                        let mut digits = [0u8; 5];
+                        for d in digits.iter_mut().rev() {
+                            *d = (n % 85) as u8 + b'!';
+                            n /= 85;
+                        }
+                        out.extend_from_slice(&digits[..group.len() + 1]);
+                    }
+                    out.extend_from_slice(b"~>");
+                    out
+                };
+                let content = a85(&zlib(b"BT /F1 9 Tf (HKID A123456\\(3\\)) Tj ET"));
+                pdf_of(&[
+                    (3, "<< /Type /Page /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>", None),
+                    (4, "<< /Filter [ /ASCII85Decode /FlateDecode ] >>", Some(&content)),
+                    (5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", None),
+                    (6, "<< /Type /Metadata /Subtype /XML >>", Some(b"<dc:creator>Chan Tai Man</dc:creator>")),
+                ])
+            },
+            events: Some(vec![t("HKID A123456(3)"), B, t("<dc:creator>Chan Tai Man</dc:creator>"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
+            // A file attached to the PDF leaves with it: read as what it is
+            // (here a CSV, whose header gives its column context).
+            name: "pdf with an attached file",
+            input: pdf_of(&[
+                (3, "<< /Type /Page /Contents 4 0 R >>", None),
+                (4, "<< >>", Some(b"BT (See the attached list) Tj ET")),
+                (7, "<< /Type /Filespec /F (list.csv) /UF <FEFF006C006900730074002E006300730076> /EF << /F 8 0 R >> >>", None),
+                (8, "<< /Type /EmbeddedFile /Filter /FlateDecode >>", Some(&zlib("姓名,電話\n陳大文,6612 3456\n".as_bytes()))),
+            ]),
+            pairs: vec![("電話", "6612 3456")],
+            formats: vec!["pdf", "csv"],
+            ..Case::default()
+        },
+        Case {
+            // A page's content that cannot be read: the document's text is
+            // unknown even though other strings (its info) were read.
+            name: "pdf whose page content has a filter not read here",
+            input: pdf_of(&[
+                (3, "<< /Type /Page /Contents 4 0 R >>", None),
+                (4, "<< /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 4 >> >>", Some(b"\x02\x00\x01\x02")),
+                (9, "<< /Title (Quarterly report) >>", None),
+            ]),
+            events: Some(vec![t("Quarterly report"), B]),
+            formats: vec!["pdf"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
+            name: "pdf cut short inside a stream",
+            input: {
+                let mut p = pdf_of(&[(3, "<< /Type /Page /Contents 4 0 R >>", None)]);
+                p.extend_from_slice(b"4 0 obj << >>\nstream\nBT (HKID A123456\\(3\\)) Tj ET\nBT (and then");
+                p
+            },
+            contains: vec!["HKID A123456(3)"],
+            formats: vec!["pdf"],
+            incomplete: Some(IncompleteReason::Malformed),
             ..Case::default()
         },
         Case {

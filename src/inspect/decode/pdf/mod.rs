@@ -1,36 +1,42 @@
-//! PDF text, best effort: FlateDecode (or unfiltered) content streams are
-//! inflated under the body's limits and their text-showing operators (`Tj`,
-//! `TJ`, `'`, `"`) read, literal and hex strings alike. A PDF whose text could
-//! not be read (encrypted, unknown filters) says so: never a silent pass.
+//! PDF text, best effort. Streams are decoded through their filter chains
+//! under the body's limits; page content's text-showing operators (`Tj`, `TJ`,
+//! `'`, `"`) are read through each font's ToUnicode CMap (subset fonts show
+//! glyph numbers, not characters); strings outside streams (form values, the
+//! document's info), XMP metadata and attached files are read too. A PDF
+//! whose text could not be read (encrypted, filters not read here, a font
+//! with no map, a file cut short) says so: never a silent pass.
 
-use flate2::{Decompress, FlushDecompress, Status};
+mod cmap;
+mod document;
+mod filters;
+mod syntax;
+
 use memchr::memmem;
 
 use super::cx::Cx;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
+use filters::Filter;
 
 /// How far back from `stream` the object's dictionary is looked for.
 const DICT_WINDOW: usize = 4096;
 const MAX_STRING: usize = 64 << 10;
 
-enum Filter {
-    None,
-    Flate,
-    Image(&'static str),
-    Unreadable,
-}
-
-pub(crate) fn scan<S: TextSink>(buf: &[u8], _depth: u32, cx: &mut Cx<S>) {
+pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     cx.format("pdf");
     if memmem::find(buf, b"/Encrypt").is_some() {
         cx.incomplete(IncompleteReason::Encrypted, "encrypted PDF");
         return;
     }
+    let doc = document::Document::of(buf, cx);
     let mut text_bytes = 0usize;
+    // Streams that could not be read: ones whose text is the document's
+    // (page content, object streams, attachments), and others.
+    let mut hidden = 0usize;
     let mut unreadable = 0usize;
+    let mut unmapped = false;
+    let mut cut = false;
     let mut streams = 0usize;
-    let mut out = Vec::new();
     let mut at = 0;
     let mut gap = 0;
     while let Some(p) = memmem::find(buf.get(at..).unwrap_or(&[]), b"stream") {
@@ -42,50 +48,98 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], _depth: u32, cx: &mut Cx<S>) {
         if kw >= 3 && buf.get(kw - 3..kw) == Some(b"end") {
             continue;
         }
-        let start = match buf.get(at..at + 2) {
-            Some([b'\r', b'\n', ..]) => at + 2,
-            Some([b'\n', ..]) | Some([b'\r', ..]) => at + 1,
-            _ => continue,
+        let Some(start) = syntax::stream_start(buf, at) else {
+            continue;
         };
-        let Some(len) = memmem::find(buf.get(start..).unwrap_or(&[]), b"endstream") else {
-            unreadable += 1;
-            break;
-        };
+        // Without `endstream` the file was cut short: what is there is read.
+        let len =
+            memmem::find(buf.get(start..).unwrap_or(&[]), b"endstream").unwrap_or_else(|| {
+                cut = true;
+                buf.len() - start
+            });
         let data = buf.get(start..start + len).unwrap_or(&[]);
+        // The end of line before `endstream` is not data.
+        let data = data
+            .strip_suffix(b"\r\n")
+            .or_else(|| data.strip_suffix(b"\n"))
+            .or_else(|| data.strip_suffix(b"\r"))
+            .unwrap_or(data);
         text_bytes += dict_strings(buf.get(gap..start).unwrap_or(&[]), cx);
         gap = start + len;
         at = start + len + 9;
         streams += 1;
-        let dict = buf.get(kw.saturating_sub(DICT_WINDOW)..kw).unwrap_or(&[]);
-        let dict = match memmem::rfind(dict, b"obj") {
-            Some(o) => dict.get(o..).unwrap_or(&[]),
-            None => dict,
+        let from = kw.saturating_sub(DICT_WINDOW);
+        let dict = buf.get(from..kw).unwrap_or(&[]);
+        let (dict, num) = match memmem::rfind(dict, b"obj") {
+            Some(o) => (
+                dict.get(o..).unwrap_or(&[]),
+                syntax::header_number(buf, from + o),
+            ),
+            None => (dict, None),
         };
-        out.clear();
-        let content: &[u8] = match filter(dict) {
+        let is_type = |t: &[u8]| syntax::is_name(dict, b"Type", t);
+        if is_type(b"XRef") {
+            // Byte offsets of objects, in binary.
+            continue;
+        }
+        let attachment = is_type(b"EmbeddedFile").then(|| doc.attachment(num).unwrap_or(""));
+        let matters = attachment.is_some()
+            || doc.is_content(num)
+            || is_type(b"ObjStm")
+            || is_type(b"Metadata");
+        // A stream read in part (cut short, corrupt) is scanned for what it
+        // gave, and counts as not read.
+        let (content, whole) = match filters::filter(dict) {
             Filter::Image(mime) => {
                 cx.media(mime);
                 continue;
             }
-            Filter::Unreadable => {
-                unreadable += 1;
-                continue;
-            }
-            Filter::None => data,
-            Filter::Flate => {
-                if !inflate(data, &mut out, cx) && out.is_empty() {
-                    unreadable += 1;
-                    continue;
-                }
-                &out
-            }
+            Filter::Unreadable => (Vec::new(), false),
+            Filter::Chain(steps) if steps.is_empty() => (data.to_vec(), true),
+            Filter::Chain(steps) => filters::decode(data, &steps, cx),
         };
-        text_bytes += show_text(content, cx);
+        if !whole {
+            if matters {
+                hidden += 1;
+            } else {
+                unreadable += 1;
+            }
+        }
+        if content.is_empty() {
+            continue;
+        }
+        if let Some(name) = attachment {
+            // An attached file leaves with the PDF: read as what it is.
+            super::container::nested(&mut content.as_slice(), name, depth, cx);
+            text_bytes += content.len();
+            continue;
+        }
+        if is_type(b"Metadata") {
+            // XMP: XML whose text (title, author, keywords) is the document's.
+            cx.sink.text(&content);
+            cx.sink.boundary();
+            text_bytes += content.len();
+            continue;
+        }
+        let (shown, lost) = show_text(&content, &doc, num, cx);
+        text_bytes += shown;
+        unmapped |= lost;
         // Object streams hold dictionaries (form fields) compressed.
-        text_bytes += dict_strings(content, cx);
+        text_bytes += dict_strings(&content, cx);
     }
     text_bytes += dict_strings(buf.get(gap..).unwrap_or(&[]), cx);
-    if text_bytes == 0 && unreadable > 0 {
+    if cut {
+        cx.incomplete(
+            IncompleteReason::Malformed,
+            "PDF cut short: a stream without its end",
+        );
+    } else if unmapped {
+        cx.incomplete(
+            IncompleteReason::Unsupported,
+            "PDF text in a font without a Unicode map",
+        );
+    } else if hidden > 0 || text_bytes == 0 && unreadable > 0 || !doc.has_pages() && unreadable > 0
+    {
         cx.incomplete(
             IncompleteReason::Unsupported,
             "PDF text is in streams that could not be read",
@@ -95,86 +149,35 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], _depth: u32, cx: &mut Cx<S>) {
     }
 }
 
-fn filter(dict: &[u8]) -> Filter {
-    let has = |n: &[u8]| memmem::find(dict, n).is_some();
-    if has(b"/Subtype/Image") || has(b"/Subtype /Image") {
-        return Filter::Image(if has(b"/DCTDecode") {
-            "image/jpeg"
-        } else if has(b"/JPXDecode") {
-            "image/jp2"
-        } else {
-            "image/x-pdf-image"
-        });
-    }
-    if has(b"/DCTDecode") {
-        return Filter::Image("image/jpeg");
-    }
-    if !has(b"/Filter") {
-        return Filter::None;
-    }
-    let known_only = [b"/FlateDecode".as_slice(), b"/Fl "].iter().any(|f| has(f))
-        && ![
-            b"/LZWDecode".as_slice(),
-            b"/ASCII85Decode",
-            b"/ASCIIHexDecode",
-            b"/RunLengthDecode",
-            b"/Crypt",
-        ]
-        .iter()
-        .any(|f| has(f));
-    if known_only {
-        Filter::Flate
-    } else {
-        Filter::Unreadable
-    }
-}
-
-/// Inflates a zlib stream into `out` under the body's limits; false on error.
-fn inflate<S: TextSink>(data: &[u8], out: &mut Vec<u8>, cx: &mut Cx<S>) -> bool {
-    let mut d = Decompress::new(true);
-    let cap = (data.len() as u64)
-        .saturating_mul(cx.limits.max_ratio)
-        .max(cx.limits.ratio_grace_bytes)
-        .min(cx.expand_room().min(cx.limits.max_buffer_bytes));
-    let mut input = data;
-    let mut chunk = [0u8; 32 << 10];
-    loop {
-        let (in0, out0) = (d.total_in(), d.total_out());
-        let status = d.decompress(input, &mut chunk, FlushDecompress::None);
-        let used = (d.total_in() - in0) as usize;
-        let made = (d.total_out() - out0) as usize;
-        input = input.get(used..).unwrap_or(&[]);
-        if (out.len() + made) as u64 > cap {
-            cx.incomplete(
-                IncompleteReason::RatioLimit,
-                "PDF stream expands past the limits",
-            );
-            return false;
-        }
-        out.extend_from_slice(chunk.get(..made).unwrap_or(&[]));
-        if !cx.expand(made) {
-            return false;
-        }
-        match status {
-            Ok(Status::StreamEnd) => return true,
-            Ok(_) if used == 0 && made == 0 => return !out.is_empty(),
-            Ok(_) => {}
-            Err(_) => return false,
-        }
-    }
-}
-
-/// Delivers the strings shown by text operators; returns the bytes delivered.
-fn show_text<S: TextSink>(content: &[u8], cx: &mut Cx<S>) -> usize {
+/// Delivers the strings shown by text operators, read through the font
+/// selected (`Tf`) in content stream `stream`. Returns the bytes delivered,
+/// and whether a string was shown in a font whose codes cannot be read.
+fn show_text<S: TextSink>(
+    content: &[u8],
+    fonts: &document::Document,
+    stream: Option<u32>,
+    cx: &mut Cx<S>,
+) -> (usize, bool) {
     let mut shown = 0;
     let mut pending: Vec<u8> = Vec::new();
+    let mut raw: Vec<u8> = Vec::new();
     let mut line_has_text = false;
+    let mut font: Option<&document::Font> = None;
+    let mut name: &[u8] = &[];
+    let mut lost = false;
     let mut i = 0;
     while let Some(&c) = content.get(i) {
         match c {
-            b'(' => i = literal(content, i + 1, &mut pending),
-            b'<' if content.get(i + 1) == Some(&b'<') => i += 2,
-            b'<' => i = hex(content, i + 1, &mut pending),
+            b'(' | b'<' if c == b'(' || content.get(i + 1) != Some(&b'<') => {
+                raw.clear();
+                i = if c == b'(' {
+                    literal(content, i + 1, &mut raw)
+                } else {
+                    hex(content, i + 1, &mut raw)
+                };
+                lost |= as_text(&raw, font, &mut pending);
+            }
+            b'<' => i += 2,
             b'%' => {
                 while content.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
                     i += 1;
@@ -216,9 +219,11 @@ fn show_text<S: TextSink>(content: &[u8], cx: &mut Cx<S>) -> usize {
                     {
                         i += 1;
                     }
+                    name = content.get(start + 1..i).unwrap_or(&[]);
                     continue;
                 }
                 match content.get(start..i).unwrap_or(&[]) {
+                    b"Tf" => font = fonts.get(stream, name),
                     b"Tj" | b"TJ" | b"'" | b"\"" => {
                         let op_newline = matches!(content.get(start), Some(b'\'' | b'"'));
                         if op_newline && line_has_text {
@@ -240,7 +245,27 @@ fn show_text<S: TextSink>(content: &[u8], cx: &mut Cx<S>) -> usize {
     if line_has_text {
         cx.sink.boundary();
     }
-    shown
+    (shown, lost)
+}
+
+/// Appends what the string `raw` shows in `font` to `pending`; true if the
+/// font's codes cannot be read (the string is then left out).
+fn as_text(raw: &[u8], font: Option<&document::Font>, pending: &mut Vec<u8>) -> bool {
+    match font {
+        None | Some(document::Font::Raw) => pending.extend_from_slice(raw),
+        Some(document::Font::Mapped(map)) => {
+            let mut text = String::new();
+            map.decode(raw, &mut text);
+            pending.extend_from_slice(text.as_bytes());
+        }
+        Some(document::Font::Utf16) => {
+            let mut text = String::new();
+            utf16_be(raw, &mut text);
+            pending.extend_from_slice(text.as_bytes());
+        }
+        Some(document::Font::Unreadable) => return !raw.is_empty(),
+    }
+    false
 }
 
 /// Keys whose string values are text a person wrote: form field values,
@@ -290,21 +315,31 @@ fn dict_strings<S: TextSink>(region: &[u8], cx: &mut Cx<S>) -> usize {
 
 /// PDF strings starting with a UTF-16BE mark are decoded; others pass as bytes.
 fn deliver<S: TextSink>(s: &[u8], cx: &mut Cx<S>) -> usize {
-    if let Some(rest) = s.strip_prefix(b"\xfe\xff") {
-        let units = rest.chunks_exact(2).map(|p| {
-            u16::from_be_bytes([
-                p.first().copied().unwrap_or(0),
-                p.get(1).copied().unwrap_or(0),
-            ])
-        });
-        let text: String = char::decode_utf16(units)
-            .map(|r| r.unwrap_or('\u{fffd}'))
-            .collect();
+    if s.starts_with(b"\xfe\xff") {
+        let mut text = String::new();
+        text_string(s, &mut text);
         cx.sink.text(text.as_bytes());
         return text.len();
     }
     cx.sink.text(s);
     s.len()
+}
+
+/// A text string (document info, file names): UTF-16BE after its mark, else
+/// the bytes as they are.
+fn text_string(s: &[u8], out: &mut String) {
+    match s.strip_prefix(b"\xfe\xff") {
+        Some(rest) => utf16_be(rest, out),
+        None => out.push_str(&String::from_utf8_lossy(s)),
+    }
+}
+
+fn utf16_be(bytes: &[u8], out: &mut String) {
+    let units = bytes.chunks(2).map(|p| match p {
+        [a, b] => u16::from_be_bytes([*a, *b]),
+        _ => 0xFFFD,
+    });
+    out.extend(char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')));
 }
 
 /// A literal string from after its `(`; returns the index after its `)`.

@@ -1,0 +1,417 @@
+//! What a PDF's objects say about its streams: which are page content (and
+//! so must be read), which font each content stream's resource names (`/F1`)
+//! stand for and how that font's codes become text, and what the attached
+//! files are called. Found by indexing the file's objects, those packed in
+//! object streams too: pages name their content streams and their resources
+//! (inherited from the page tree when a page has none), form XObjects carry
+//! their own, a font names its ToUnicode CMap, a file specification its file.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use memchr::memmem;
+
+use super::cmap::{Budget, CMap};
+use super::filters::{decode, filter, Filter};
+use super::syntax::{
+    balanced, header_number, int, is_delimiter, is_name, reference, skip_space, stream_start, value,
+};
+use crate::inspect::decode::cx::Cx;
+use crate::inspect::findings::IncompleteReason;
+use crate::inspect::sink::TextSink;
+
+/// How many `/Parent` links are followed to find a page's resources.
+const MAX_INHERIT: usize = 32;
+/// Objects indexed (a thousand-page report has tens of thousands).
+const MAX_OBJECTS: usize = 1 << 18;
+/// Code ranges and UTF-16 units kept from all of a PDF's font maps (a CJK
+/// subset maps a few thousand codes).
+const MAX_MAP_RANGES: usize = 1 << 18;
+const MAX_MAP_UNITS: usize = 1 << 19;
+
+/// How one font's strings become text.
+pub(crate) enum Font {
+    /// Through its ToUnicode CMap.
+    Mapped(CMap),
+    /// Two-byte codes that are UTF-16 already (`UniGB-UCS2-H` and its kin,
+    /// for fonts that are not embedded).
+    Utf16,
+    /// A composite font with neither: its codes are glyph numbers, and what
+    /// they show cannot be known.
+    Unreadable,
+    /// A simple font without a map: its bytes are (close to) Latin-1, and
+    /// are read as they are.
+    Raw,
+}
+
+/// Where an object's bytes are: in the file, or in an inflated object stream.
+enum Place {
+    File {
+        dict: Range<usize>,
+        stream: Option<Range<usize>>,
+    },
+    Packed {
+        arena: usize,
+        dict: Range<usize>,
+    },
+}
+
+struct Objects<'a> {
+    buf: &'a [u8],
+    at: HashMap<u32, Place>,
+    arenas: Vec<Vec<u8>>,
+}
+
+impl<'a> Objects<'a> {
+    fn dict(&self, num: u32) -> &[u8] {
+        match self.at.get(&num) {
+            Some(Place::File { dict, .. }) => self.buf.get(dict.clone()).unwrap_or(&[]),
+            Some(Place::Packed { arena, dict }) => self
+                .arenas
+                .get(*arena)
+                .and_then(|a| a.get(dict.clone()))
+                .unwrap_or(&[]),
+            None => &[],
+        }
+    }
+
+    fn stream(&self, num: u32) -> Option<&'a [u8]> {
+        match self.at.get(&num) {
+            Some(Place::File {
+                stream: Some(s), ..
+            }) => self.buf.get(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// A stream's data with its filters undone; `None` if it cannot be read.
+    fn stream_data<S: TextSink>(&self, num: u32, cx: &mut Cx<S>) -> Option<Vec<u8>> {
+        let data = self.stream(num)?;
+        match filter(self.dict(num)) {
+            Filter::Chain(steps) => {
+                let (out, whole) = decode(data, &steps, cx);
+                (whole || !out.is_empty()).then_some(out)
+            }
+            Filter::Image(_) | Filter::Unreadable => None,
+        }
+    }
+
+    /// A dictionary given in place (`<< … >>`) or by reference.
+    fn resolve<'s>(&'s self, value: &'s [u8]) -> &'s [u8] {
+        match reference(value) {
+            Some(n) => self.dict(n),
+            None => value
+                .strip_prefix(b"<<")
+                .map_or(&[][..], |_| balanced(value)),
+        }
+    }
+}
+
+fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
+    let mut objs = Objects {
+        buf,
+        at: HashMap::new(),
+        arenas: Vec::new(),
+    };
+    let mut at = 0;
+    while let Some(p) = memmem::find(buf.get(at..).unwrap_or(&[]), b"obj") {
+        let k = at + p;
+        at = k + 3;
+        if buf.get(k + 3).is_some_and(u8::is_ascii_alphanumeric) {
+            continue;
+        }
+        let Some(num) = header_number(buf, k) else {
+            continue;
+        };
+        let rest = buf.get(at..).unwrap_or(&[]);
+        let end = memmem::find(rest, b"endobj").map_or(buf.len(), |e| at + e);
+        let stream = memmem::find(buf.get(at..end).unwrap_or(&[]), b"stream").map(|s| at + s);
+        let place = match stream.and_then(|s| Some((s, stream_start(buf, s + 6)?))) {
+            Some((s, data)) => {
+                let stop = memmem::find(buf.get(data..).unwrap_or(&[]), b"endstream")
+                    .map_or(buf.len(), |e| data + e);
+                let dict = at..s;
+                at = stop;
+                Place::File {
+                    dict,
+                    stream: Some(data..stop),
+                }
+            }
+            None => {
+                let dict = at..end;
+                at = end;
+                Place::File { dict, stream: None }
+            }
+        };
+        if objs.at.len() >= MAX_OBJECTS && !objs.at.contains_key(&num) {
+            cx.incomplete(
+                IncompleteReason::EntryLimit,
+                format!("PDF with more than {MAX_OBJECTS} objects"),
+            );
+            break;
+        }
+        // An incremental update's later copy of an object is the current one.
+        objs.at.insert(num, place);
+    }
+    // Objects packed in object streams: their dictionaries are compressed.
+    let packed: Vec<u32> = objs
+        .at
+        .keys()
+        .copied()
+        .filter(|&n| is_name(objs.dict(n), b"Type", b"ObjStm"))
+        .collect();
+    for n in packed {
+        if cx.stopped {
+            break;
+        }
+        let dict = objs.dict(n);
+        let (Some(count), Some(first)) = (int(dict, b"N"), int(dict, b"First")) else {
+            continue;
+        };
+        let Some(data) = objs.stream_data(n, cx) else {
+            continue;
+        };
+        let header: Vec<u64> = data
+            .get(..usize::try_from(first).unwrap_or(usize::MAX).min(data.len()))
+            .unwrap_or(&[])
+            .split(u8::is_ascii_whitespace)
+            .filter_map(|w| std::str::from_utf8(w).ok()?.parse().ok())
+            .take(usize::try_from(count.saturating_mul(2)).unwrap_or(usize::MAX))
+            .collect();
+        let arena = objs.arenas.len();
+        let offsets: Vec<(u32, usize)> = header
+            .chunks_exact(2)
+            .filter_map(|p| match p {
+                [num, off] => Some((
+                    u32::try_from(*num).ok()?,
+                    usize::try_from(first.checked_add(*off)?).ok()?,
+                )),
+                _ => None,
+            })
+            .collect();
+        for (i, &(num, start)) in offsets.iter().enumerate() {
+            let end = offsets.get(i + 1).map_or(data.len(), |&(_, e)| e);
+            if objs.at.len() >= MAX_OBJECTS {
+                cx.incomplete(
+                    IncompleteReason::EntryLimit,
+                    format!("PDF with more than {MAX_OBJECTS} objects"),
+                );
+                break;
+            }
+            if start <= end && end <= data.len() {
+                objs.at.entry(num).or_insert(Place::Packed {
+                    arena,
+                    dict: start..end,
+                });
+            }
+        }
+        objs.arenas.push(data);
+    }
+    objs
+}
+
+/// The fonts of a PDF, by the content streams that name them.
+#[derive(Default)]
+pub(crate) struct Document {
+    fonts: HashMap<u32, Font>,
+    /// Per content stream (page contents, form XObjects): name → font object.
+    streams: HashMap<u32, Vec<(Vec<u8>, u32)>>,
+    /// Every name any resource dictionary gives, for a stream no page claims
+    /// (the first font a name was seen with).
+    any: Vec<(Vec<u8>, u32)>,
+    /// Attached files' names, by the stream that holds each.
+    attachments: HashMap<u32, String>,
+}
+
+impl Document {
+    pub(crate) fn of<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) -> Document {
+        let mut fonts = Document::default();
+        let objs = index(buf, cx);
+        let mut nums: Vec<u32> = objs.at.keys().copied().collect();
+        nums.sort_unstable();
+        for &n in &nums {
+            let dict = objs.dict(n);
+            if is_name(dict, b"Type", b"Page") {
+                let names = font_names(&objs, page_resources(&objs, dict));
+                for c in contents(dict) {
+                    fonts.learn(c, &names);
+                }
+            } else if is_name(dict, b"Subtype", b"Form") && objs.stream(n).is_some() {
+                let names = font_names(&objs, value(dict, b"Resources").map(|v| objs.resolve(v)));
+                fonts.learn(n, &names);
+            } else if let Some(ef) = value(dict, b"EF") {
+                // A file specification: `/EF << /F 9 0 R >>` and its name.
+                let file = value(objs.resolve(ef), b"F").and_then(reference);
+                if let (Some(file), Some(name)) = (file, file_name(dict)) {
+                    fonts.attachments.insert(file, name);
+                }
+            }
+        }
+        let mut used: Vec<u32> = fonts.streams.values().flatten().map(|(_, f)| *f).collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut budget = Budget {
+            ranges: MAX_MAP_RANGES,
+            units: MAX_MAP_UNITS,
+            hit: false,
+        };
+        for f in used {
+            if cx.stopped {
+                break;
+            }
+            let font = font(&objs, f, &mut budget, cx);
+            fonts.fonts.insert(f, font);
+        }
+        if budget.hit {
+            cx.incomplete(
+                IncompleteReason::EntryLimit,
+                "PDF font maps larger than the limit",
+            );
+        }
+        fonts
+    }
+
+    fn learn(&mut self, stream: u32, names: &[(Vec<u8>, u32)]) {
+        for (name, f) in names {
+            if !self.any.iter().any(|(n, _)| n == name) {
+                self.any.push((name.clone(), *f));
+            }
+        }
+        self.streams
+            .entry(stream)
+            .or_default()
+            .extend_from_slice(names);
+    }
+
+    /// Whether `stream` is a page's content or a form's: its text is the
+    /// document's, and must be read.
+    pub(crate) fn is_content(&self, stream: Option<u32>) -> bool {
+        stream.is_some_and(|s| self.streams.contains_key(&s))
+    }
+
+    /// Whether any page was found (a PDF too broken for that is read the
+    /// old way, stream by stream).
+    pub(crate) fn has_pages(&self) -> bool {
+        !self.streams.is_empty()
+    }
+
+    /// The name of the file attached in `stream`.
+    pub(crate) fn attachment(&self, stream: Option<u32>) -> Option<&str> {
+        self.attachments.get(&stream?).map(String::as_str)
+    }
+
+    /// The font `name` stands for in content stream `stream`.
+    pub(crate) fn get(&self, stream: Option<u32>, name: &[u8]) -> Option<&Font> {
+        let by_stream = stream
+            .and_then(|s| self.streams.get(&s))
+            .and_then(|names| names.iter().find(|(n, _)| n == name));
+        let (_, f) = by_stream.or_else(|| self.any.iter().find(|(n, _)| n == name))?;
+        self.fonts.get(f)
+    }
+}
+
+fn font<S: TextSink>(objs: &Objects<'_>, f: u32, budget: &mut Budget, cx: &mut Cx<S>) -> Font {
+    let dict = objs.dict(f);
+    if let Some(map) = value(dict, b"ToUnicode")
+        .and_then(reference)
+        .and_then(|m| objs.stream_data(m, cx))
+    {
+        return Font::Mapped(CMap::parse(&map, budget));
+    }
+    if !is_name(dict, b"Subtype", b"Type0") {
+        return Font::Raw;
+    }
+    let encoding = value(dict, b"Encoding").unwrap_or(&[]);
+    let name = encoding.strip_prefix(b"/").unwrap_or(&[]);
+    let name = name
+        .get(
+            ..name
+                .iter()
+                .position(|&c| is_delimiter(c))
+                .unwrap_or(name.len()),
+        )
+        .unwrap_or(&[]);
+    if memmem::find(name, b"UCS2").is_some() || memmem::find(name, b"UTF16").is_some() {
+        Font::Utf16
+    } else {
+        Font::Unreadable
+    }
+}
+
+/// A file specification's name (`/UF`, else `/F`), as text.
+fn file_name(spec: &[u8]) -> Option<String> {
+    [&b"UF"[..], b"F"].iter().find_map(|key| {
+        let v = value(spec, key)?;
+        let mut bytes = Vec::new();
+        match v.first() {
+            Some(b'(') => super::literal(v, 1, &mut bytes),
+            Some(b'<') => super::hex(v, 1, &mut bytes),
+            _ => return None,
+        };
+        let mut name = String::new();
+        super::text_string(&bytes, &mut name);
+        Some(name)
+    })
+}
+
+/// A page's resources, its own or the nearest ancestor's.
+fn page_resources<'s>(objs: &'s Objects<'_>, page: &'s [u8]) -> Option<&'s [u8]> {
+    let mut dict = page;
+    for _ in 0..MAX_INHERIT {
+        if let Some(r) = value(dict, b"Resources") {
+            return Some(objs.resolve(r));
+        }
+        dict = objs.dict(value(dict, b"Parent").and_then(reference)?);
+    }
+    None
+}
+
+/// The `/Font` entries of a resource dictionary: name → font object.
+fn font_names(objs: &Objects<'_>, resources: Option<&[u8]>) -> Vec<(Vec<u8>, u32)> {
+    let Some(fonts) = resources.and_then(|r| value(r, b"Font")) else {
+        return Vec::new();
+    };
+    let fonts = objs.resolve(fonts);
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(p) = memchr::memchr(b'/', fonts.get(at..).unwrap_or(&[])) {
+        let start = at + p + 1;
+        let mut i = start;
+        while fonts.get(i).is_some_and(|&c| !is_delimiter(c)) {
+            i += 1;
+        }
+        at = i.max(start);
+        let name = fonts.get(start..i).unwrap_or(&[]);
+        if let Some(f) = reference(skip_space(fonts.get(i..).unwrap_or(&[]))) {
+            out.push((name.to_vec(), f));
+        }
+    }
+    out
+}
+
+/// The content streams a page names: one reference or an array of them.
+fn contents(page: &[u8]) -> Vec<u32> {
+    let Some(v) = value(page, b"Contents") else {
+        return Vec::new();
+    };
+    if let Some(n) = reference(v) {
+        return vec![n];
+    }
+    let Some(inner) = v.strip_prefix(b"[") else {
+        return Vec::new();
+    };
+    let inner = inner
+        .get(..memchr::memchr(b']', inner).unwrap_or(inner.len()))
+        .unwrap_or(&[]);
+    let words: Vec<&[u8]> = inner
+        .split(u8::is_ascii_whitespace)
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(3)
+        .filter_map(|w| match w {
+            [n, _, r] if *r == b"R" => std::str::from_utf8(n).ok()?.parse().ok(),
+            _ => None,
+        })
+        .collect()
+}
