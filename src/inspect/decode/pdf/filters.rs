@@ -176,7 +176,7 @@ fn inflate(data: &[u8], out: &mut Capped) -> bool {
 fn ascii_hex(data: &[u8], out: &mut Capped) -> bool {
     let mut bytes = Vec::with_capacity(data.len() / 2 + 1);
     let end = super::hex(data, 0, &mut bytes);
-    out.push(&bytes) && data.get(end - 1) == Some(&b'>')
+    out.push(&bytes) && end.checked_sub(1).and_then(|e| data.get(e)) == Some(&b'>')
 }
 
 fn ascii85(data: &[u8], out: &mut Capped) -> bool {

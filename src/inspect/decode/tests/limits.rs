@@ -332,11 +332,84 @@ fn garbage_never_panics() {
     }
 }
 
+/// Pieces of PDF syntax, for soups of them.
+const PDF_TOKENS: &[&str] = &[
+    "%PDF-1.7\n",
+    " 1 0 obj ",
+    " 2 0 obj ",
+    " 3 0 obj ",
+    " 4 0 obj ",
+    "endobj\n",
+    " stream\n",
+    "\nendstream ",
+    "<<",
+    ">>",
+    "[",
+    "]",
+    "/Type /Page ",
+    "/Type /Pages ",
+    "/Type /ObjStm ",
+    "/N 2 /First 8 ",
+    "/Parent 2 0 R ",
+    "/Kids [1 0 R] ",
+    "/Resources ",
+    "/Font << /F1 3 0 R >> ",
+    "/Contents 4 0 R ",
+    "/Contents [4 0 R 1 0 R] ",
+    "/Subtype /Type0 ",
+    "/Encoding /Identity-H ",
+    "/Encoding /UniGB-UCS2-H ",
+    "/ToUnicode 4 0 R ",
+    "/Filter /FlateDecode ",
+    "/Filter [/ASCII85Decode /LZWDecode] ",
+    "/Filter /RunLengthDecode ",
+    "/Filter /ASCIIHexDecode ",
+    "/Subtype /Form ",
+    "/EF << /F 4 0 R >> ",
+    "/UF <FEFF0061> ",
+    "/Type /EmbeddedFile ",
+    "/Type /Metadata ",
+    "begincodespacerange ",
+    "endcodespacerange ",
+    "beginbfchar ",
+    "endbfchar ",
+    "beginbfrange ",
+    "endbfrange ",
+    "<0000> ",
+    "<FFFF> ",
+    "<00> ",
+    "<D842DFB7> ",
+    "(A1\\(2\\)) ",
+    "BT ",
+    "/F1 9 Tf ",
+    "Tj ",
+    "TJ ",
+    "ET ",
+    "<~9jqo^~> ",
+    "z",
+    "~>",
+    "\u{80}\x00\x01",
+    "0 ",
+    "4294967295 ",
+    "-300 ",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn any_chunking_gives_the_same_events(which in 0usize..30, cuts in prop::collection::vec(0usize..4000, 0..12)) {
+    fn pdf_syntax_soup_never_panics(picks in prop::collection::vec(0usize..PDF_TOKENS.len(), 0..400)) {
+        let mut body = b"%PDF-1.7\n".to_vec();
+        for p in picks {
+            body.extend_from_slice(PDF_TOKENS[p].as_bytes());
+        }
+        let h = hint(Some("application/pdf"), None, None);
+        let (_, report) = scan_counting(&body, &h, &Limits::default());
+        prop_assert_eq!(report.bytes, body.len() as u64);
+    }
+
+    #[test]
+    fn any_chunking_gives_the_same_events(which in 0usize..200, cuts in prop::collection::vec(0usize..4000, 0..12)) {
         let all = cases();
         let c = &all[which % all.len()];
         let mut cuts = cuts;
