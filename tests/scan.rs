@@ -181,3 +181,25 @@ fn developer_files_report_nothing() {
         assert!(line["incomplete"].is_null(), "{line}");
     }
 }
+
+/// Word 97 and Excel 97 files as LibreOffice writes them: their text is
+/// UTF-16 and their numbers binary, so a byte-level scan saw none of it.
+#[test]
+fn legacy_office_files_are_read() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let doc = format!("{dir}/tests/fixtures/legacy/staff.doc");
+    let xls = format!("{dir}/tests/fixtures/legacy/staff.xls");
+    let (code, lines, err) = scan_json(&[&doc, &xls], None);
+    assert_eq!(code, 0, "{err}");
+    let [doc, xls] = &lines[..] else {
+        panic!("two results: {lines:?}");
+    };
+    assert_eq!(doc["classes"]["hk_id"], 1, "{doc}");
+    assert_eq!(doc["classes"]["phone"], 1, "{doc}");
+    assert!(doc["classes"]["health"].as_u64() >= Some(1), "{doc}");
+    assert!(doc["incomplete"].is_null(), "{doc}");
+    // Both numeric phone cells count under their 電話 column.
+    assert_eq!(xls["classes"]["phone"], 2, "{xls}");
+    assert_eq!(xls["classes"]["hk_id"], 1, "{xls}");
+    assert!(xls["incomplete"].is_null(), "{xls}");
+}

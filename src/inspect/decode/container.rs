@@ -1,11 +1,12 @@
 //! Formats that can only be read whole (zip's central directory is at the end;
-//! PDF's objects point anywhere): held in memory up to the body's hold budget,
-//! then read at `finish`. Past the budget the scan says `size_limit`.
+//! PDF's objects and a compound file's sectors point anywhere): held in memory
+//! up to the body's hold budget, then read at `finish`. Past the budget the
+//! scan says `size_limit`. Also the reading of a file found inside another.
 
 use std::io::Read;
 
 use super::cx::Cx;
-use super::{ooxml, pdf, ContentHint, Kind, Node};
+use super::{cfb, ooxml, pdf, ContentHint, Kind, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -27,10 +28,10 @@ impl BufferNode {
     }
 
     fn name(&self) -> &'static str {
-        if self.kind == Kind::Pdf {
-            "pdf"
-        } else {
-            "zip"
+        match self.kind {
+            Kind::Pdf => "pdf",
+            Kind::Cfb => "compound file",
+            _ => "zip",
         }
     }
 
@@ -60,10 +61,10 @@ impl BufferNode {
             return;
         }
         let buf = std::mem::take(&mut self.buf);
-        if self.kind == Kind::Pdf {
-            pdf::scan(&buf, self.depth, cx);
-        } else {
-            ooxml::scan(&buf, self.depth, cx);
+        match self.kind {
+            Kind::Pdf => pdf::scan(&buf, self.depth, cx),
+            Kind::Cfb => cfb::scan(&buf, self.depth, cx),
+            _ => ooxml::scan(&buf, self.depth, cx),
         }
         cx.release(buf.len());
     }

@@ -5,9 +5,10 @@
 //! a body split anywhere gives the same sink events. Nodes nest: a gzip node
 //! feeds a multipart node whose parts feed sniffing nodes, and so on; the
 //! depth of that nesting is limited. Formats that need the whole thing (zip,
-//! PDF) buffer up to a limit and are read at `finish`.
+//! PDF, compound files) buffer up to a limit and are read at `finish`.
 
 mod base64;
+mod cfb;
 mod compress;
 mod container;
 mod csv;
@@ -98,7 +99,7 @@ impl Node {
                     None => Node::Skip,
                 }
             }
-            Kind::Zip | Kind::Pdf => {
+            Kind::Zip | Kind::Pdf | Kind::Cfb => {
                 Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
             }
             Kind::Media(mime) => {

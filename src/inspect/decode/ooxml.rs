@@ -487,7 +487,7 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
     });
 }
 
-fn cell<S: TextSink>(
+pub(super) fn cell<S: TextSink>(
     text: &[u8],
     col: usize,
     first_row: bool,

@@ -28,7 +28,9 @@ pub enum Kind {
     Utf16Be,
     Json,
     Form,
-    Multipart { boundary: Vec<u8> },
+    Multipart {
+        boundary: Vec<u8>,
+    },
     Csv,
     Gzip,
     Zlib,
@@ -36,6 +38,8 @@ pub enum Kind {
     Zstd,
     Zip,
     Pdf,
+    /// A compound file (OLE2): legacy Office documents, Outlook messages.
+    Cfb,
     Media(&'static str),
 }
 
@@ -168,6 +172,10 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     }
     if head.starts_with(b"%PDF-") {
         return Some(Kind::Pdf);
+    }
+    // By its magic only: files named .doc are often RTF or HTML.
+    if head.starts_with(super::cfb::MAGIC) {
+        return Some(Kind::Cfb);
     }
     if head.starts_with(b"\xff\xfe") {
         return Some(Kind::Utf16Le);

@@ -398,6 +398,32 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
+    fn damaged_compound_files_never_panic(
+        which in 0usize..5,
+        hits in prop::collection::vec((0usize..4096, any::<u8>()), 1..24),
+        cut in 0usize..4096,
+    ) {
+        let mut seeds = vec![
+            compound(&[("/Workbook", &biff_book(false))]),
+            word_doc(&[("Staff: Chan\r", true), ("身份證 A123", false)], 0x0200),
+            compound(&[("/PowerPoint Document", &ppt_document())]),
+            compound(&[
+                ("/__substg1.0_0037001F", &utf16z("Staff list")),
+                ("/__attach_version1.0_#00000000/__substg1.0_37010102", b"PK\x03\x04"),
+            ]),
+        ];
+        seeds.push(seeds[0].clone());
+        let mut bad = seeds.swap_remove(which);
+        for (at, b) in hits {
+            let n = bad.len();
+            bad[at % n] = b;
+        }
+        bad.truncate(cut.max(600));
+        let (_, report) = scan_counting(&bad, &ContentHint::default(), &Limits::default());
+        prop_assert_eq!(report.bytes, bad.len() as u64);
+    }
+
+    #[test]
     fn pdf_syntax_soup_never_panics(picks in prop::collection::vec(0usize..PDF_TOKENS.len(), 0..400)) {
         let mut body = b"%PDF-1.7\n".to_vec();
         for p in picks {
