@@ -37,7 +37,8 @@ pub(crate) enum Node {
     /// Holds the first bytes until it knows what they are.
     Sniff(Box<SniffNode>),
     Text,
-    Utf16(text::Utf16Node),
+    /// Another encoding than UTF-8, decoded and sniffed again.
+    Transcode(Box<text::TranscodeNode>),
     Json(Box<json::JsonNode>),
     Base64(Box<base64::Base64Node>),
     Form(Box<form::FormNode>),
@@ -63,7 +64,7 @@ impl Node {
     }
 
     /// The decoder for `kind` at nesting `depth`, noting the format it opens.
-    pub fn of<S: TextSink>(kind: Kind, depth: u32, cx: &mut Cx<S>) -> Node {
+    pub fn of<S: TextSink>(kind: Kind, hint: &ContentHint, depth: u32, cx: &mut Cx<S>) -> Node {
         if depth > cx.limits.max_depth {
             cx.incomplete(
                 IncompleteReason::DepthLimit,
@@ -75,7 +76,12 @@ impl Node {
             Kind::Text => Node::Text,
             Kind::Utf16Le | Kind::Utf16Be => {
                 cx.format("utf-16");
-                Node::Utf16(text::Utf16Node::new(kind == Kind::Utf16Be))
+                let enc = if kind == Kind::Utf16Be {
+                    encoding_rs::UTF_16BE
+                } else {
+                    encoding_rs::UTF_16LE
+                };
+                Node::Transcode(Box::new(text::TranscodeNode::new(enc, hint.clone(), depth)))
             }
             Kind::Json => {
                 cx.format("json");
@@ -126,7 +132,7 @@ impl Node {
         match self {
             Node::Sniff(n) => n.feed(data, cx),
             Node::Text => cx.sink.text(data),
-            Node::Utf16(n) => n.feed(data, cx),
+            Node::Transcode(n) => n.feed(data, cx),
             Node::Json(n) => n.feed(data, cx),
             Node::Base64(n) => n.feed(data, cx),
             Node::Form(n) => n.feed(data, cx),
@@ -145,7 +151,7 @@ impl Node {
         match self {
             Node::Sniff(n) => n.finish(cx),
             Node::Text => cx.sink.boundary(),
-            Node::Utf16(n) => n.finish(cx),
+            Node::Transcode(n) => n.finish(cx),
             Node::Json(n) => n.finish(cx),
             Node::Base64(n) => n.finish(cx),
             Node::Form(n) => n.finish(cx),
@@ -174,7 +180,12 @@ impl SniffNode {
         let take = (SNIFF_LEN - self.head.len().min(SNIFF_LEN)).min(data.len());
         let (now, rest) = data.split_at(take);
         self.head.extend_from_slice(now);
-        if conclusive(&self.head, &self.hint) {
+        // Text waits for a full head: whether it is UTF-8 is judged on the
+        // same bytes however the body is split.
+        let full = self.head.len() >= SNIFF_LEN;
+        if conclusive(&self.head, &self.hint)
+            && (full || !matches!(sniff(&self.head, &self.hint), Kind::Text | Kind::Csv))
+        {
             let inner = self.decide(cx);
             inner.feed(rest, cx);
         }
@@ -183,8 +194,22 @@ impl SniffNode {
     /// Picks the decoder from the head and hands it the head.
     fn decide<S: TextSink>(&mut self, cx: &mut Cx<S>) -> &mut Node {
         let kind = sniff(&self.head, &self.hint);
+        let legacy = matches!(kind, Kind::Text | Kind::Csv)
+            .then(|| text::legacy_encoding(&self.head, &self.hint))
+            .flatten();
+        let node = match legacy {
+            Some(enc) => {
+                cx.format(text::format_name(enc));
+                Node::Transcode(Box::new(text::TranscodeNode::new(
+                    enc,
+                    self.hint.clone(),
+                    self.depth,
+                )))
+            }
+            None => Node::of(kind, &self.hint, self.depth, cx),
+        };
         let head = std::mem::take(&mut self.head);
-        let inner = self.inner.insert(Node::of(kind, self.depth, cx));
+        let inner = self.inner.insert(node);
         inner.feed(&head, cx);
         inner
     }

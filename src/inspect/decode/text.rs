@@ -1,109 +1,104 @@
-//! Text that needs a little decoding before the sink sees it: UTF-16 (after a
-//! byte-order mark) to UTF-8, and URL percent-encoding. Both carry partial
-//! sequences across chunks so any split gives the same output.
+//! Text that needs a little decoding before the sink sees it: other encodings
+//! (UTF-16, legacy code pages) to UTF-8, and URL percent-encoding. Both carry
+//! partial sequences across chunks so any split gives the same output.
 
+use encoding_rs::{CoderResult, Encoding};
 use memchr::memchr2;
 
 use super::cx::Cx;
+use super::{ContentHint, Node};
 use crate::inspect::sink::TextSink;
 
-/// UTF-16 to UTF-8, streaming. Lone surrogates become U+FFFD.
-pub(crate) struct Utf16Node {
-    big_endian: bool,
-    odd: Option<u8>,
-    high: Option<u16>,
-    started: bool,
+/// Text in another encoding than UTF-8 (UTF-16 after its byte-order mark,
+/// or a legacy code page: Big5 and GBK from Chinese Windows, Windows-1252
+/// from Portuguese), turned into UTF-8 on the way and then sniffed again: a
+/// UTF-16 or Big5 CSV is still a CSV. The decoder carries partial characters
+/// across chunks, so any split gives the same text.
+pub(crate) struct TranscodeNode {
+    decoder: encoding_rs::Decoder,
+    inner: Node,
+    out: Vec<u8>,
 }
 
-impl Utf16Node {
-    pub fn new(big_endian: bool) -> Self {
-        Utf16Node {
-            big_endian,
-            odd: None,
-            high: None,
-            started: false,
+impl TranscodeNode {
+    pub fn new(encoding: &'static Encoding, mut hint: ContentHint, depth: u32) -> Self {
+        // What comes out is UTF-8, whatever charset the body was labelled with.
+        if let Some(ct) = &mut hint.content_type {
+            ct.truncate(ct.find(';').unwrap_or(ct.len()));
+        }
+        TranscodeNode {
+            decoder: encoding.new_decoder_with_bom_removal(),
+            inner: Node::sniffing(hint, depth + 1),
+            out: vec![0; 8 << 10],
         }
     }
 
-    pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
-        let mut out = [0u8; 4096];
-        let mut n = 0;
-        if let Some(first) = self.odd.take() {
-            match data.split_first() {
-                Some((&second, rest)) => {
-                    n += self.unit(first, second, out.get_mut(n..).unwrap_or(&mut []));
-                    data = rest;
-                }
-                None => {
-                    self.odd = Some(first);
-                    return;
-                }
-            }
-        }
-        let mut pairs = data.chunks_exact(2);
-        for pair in &mut pairs {
-            if n + 8 > out.len() {
-                cx.sink.text(out.get(..n).unwrap_or(&[]));
-                n = 0;
-            }
-            if let [a, b] = *pair {
-                n += self.unit(a, b, out.get_mut(n..).unwrap_or(&mut []));
-            }
-        }
-        self.odd = pairs.remainder().first().copied();
-        if n > 0 {
-            cx.sink.text(out.get(..n).unwrap_or(&[]));
-        }
-    }
-
-    /// Decodes one code unit into `out`, returning how many bytes it wrote.
-    fn unit(&mut self, a: u8, b: u8, out: &mut [u8]) -> usize {
-        let u = if self.big_endian {
-            u16::from_be_bytes([a, b])
-        } else {
-            u16::from_le_bytes([a, b])
-        };
-        let first = !self.started;
-        self.started = true;
-        if first && u == 0xfeff {
-            return 0;
-        }
-        let mut written = 0;
-        let c = match (self.high.take(), u) {
-            (Some(h), 0xdc00..=0xdfff) => {
-                let cp = 0x10000 + ((u32::from(h) - 0xd800) << 10) + (u32::from(u) - 0xdc00);
-                char::from_u32(cp).unwrap_or('\u{fffd}')
-            }
-            (high, _) => {
-                if high.is_some() {
-                    written += encode('\u{fffd}', out);
-                }
-                match u {
-                    0xd800..=0xdbff => {
-                        self.high = Some(u);
-                        return written;
-                    }
-                    0xdc00..=0xdfff => '\u{fffd}',
-                    _ => char::from_u32(u32::from(u)).unwrap_or('\u{fffd}'),
-                }
-            }
-        };
-        written + encode(c, out.get_mut(written..).unwrap_or(&mut []))
+    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        self.decode(data, false, cx);
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        if self.high.take().is_some() || self.odd.take().is_some() {
-            cx.sink.text("\u{fffd}".as_bytes());
+        self.decode(&[], true, cx);
+        self.inner.finish(cx);
+    }
+
+    fn decode<S: TextSink>(&mut self, mut data: &[u8], last: bool, cx: &mut Cx<S>) {
+        loop {
+            let (result, read, written, _) = self.decoder.decode_to_utf8(data, &mut self.out, last);
+            self.inner.feed(self.out.get(..written).unwrap_or(&[]), cx);
+            data = data.get(read..).unwrap_or(&[]);
+            if result == CoderResult::InputEmpty {
+                return;
+            }
         }
-        cx.sink.boundary();
     }
 }
 
-fn encode(c: char, out: &mut [u8]) -> usize {
-    if out.len() < c.len_utf8() {
-        return 0;
+/// The legacy encoding a text body is in, if it is not UTF-8: the charset its
+/// Content-Type names, else a guess from its first bytes when they are not
+/// UTF-8 (a character cut at the end of them does not count).
+pub(crate) fn legacy_encoding(head: &[u8], hint: &ContentHint) -> Option<&'static Encoding> {
+    let named = hint.content_type.as_deref().and_then(|ct| {
+        ct.split(';').skip(1).find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| Encoding::for_label(v.trim().trim_matches('"').as_bytes()))?
+        })
+    });
+    if let Some(enc) = named {
+        return (enc != encoding_rs::UTF_8 && enc.is_ascii_compatible()).then_some(enc);
     }
-    c.encode_utf8(out).len()
+    match std::str::from_utf8(head) {
+        Ok(_) => return None,
+        Err(e) if e.error_len().is_none() => return None,
+        Err(_) => {}
+    }
+    // Binary data is not text in some code page: it has NULs and control
+    // bytes, which text in any of them has next to none of.
+    let controls = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    if controls * 100 > head.len() {
+        return None;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(head, false);
+    let enc = detector.guess(None, chardetng::Utf8Detection::Deny);
+    (enc != encoding_rs::UTF_8).then_some(enc)
+}
+
+/// The format name a transcoded body reports (lower case, as the others).
+pub(crate) fn format_name(enc: &'static Encoding) -> &'static str {
+    match enc.name() {
+        "Big5" => "big5",
+        "GBK" => "gbk",
+        "gb18030" => "gb18030",
+        "Shift_JIS" => "shift_jis",
+        "EUC-KR" => "euc-kr",
+        name => name,
+    }
 }
 
 /// Percent-decoding (`+` as space), streaming: a `%` and its hex digits may

@@ -561,9 +561,57 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            name: "invalid utf-8 passes through untouched",
+            // Not UTF-8, and text-like: read in the code page it most
+            // likely is (here Windows-1252).
+            name: "invalid utf-8 text is read as a legacy code page",
             input: b"ab\xff\xfe\xc3(cd".to_vec(),
-            events: Some(vec![t("ab"), B]).map(|_| vec![SinkEvent::Text(b"ab\xff\xfe\xc3(cd".to_vec()), B]),
+            events: Some(vec![t("abÿþÃ(cd"), B]),
+            formats: vec!["windows-1252"],
+            ..Case::default()
+        },
+        Case {
+            // Binary is not text in any code page: passed as it is.
+            name: "invalid utf-8 with control bytes passes through untouched",
+            input: b"ab\xff\x00\x01\xfe\xc3(cd".to_vec(),
+            events: Some(vec![SinkEvent::Text(b"ab\xff\x00\x01\xfe\xc3(cd".to_vec()), B]),
+            ..Case::default()
+        },
+        Case {
+            // What Excel on a Hong Kong or Macau Windows saves as "CSV".
+            name: "big5 csv from chinese windows",
+            input: encoding_rs::BIG5.encode("姓名,電話,備註\r\n陳大文,6612 3456,醫生紙\r\n").0.into_owned(),
+            hint: hint(None, None, Some("staff.csv")),
+            pairs: vec![("電話", "6612 3456"), ("備註", "醫生紙")],
+            formats: vec!["big5", "csv"],
+            ..Case::default()
+        },
+        Case {
+            name: "gbk text named by its charset",
+            input: encoding_rs::GBK.encode("身份证号码 110101199003077578，病假").0.into_owned(),
+            hint: hint(Some("text/plain; charset=GBK"), None, None),
+            events: Some(vec![t("身份证号码 110101199003077578，病假"), B]),
+            formats: vec!["gbk"],
+            ..Case::default()
+        },
+        Case {
+            name: "windows-1252 portuguese",
+            input: encoding_rs::WINDOWS_1252.encode("Número de conta 123-456789-001, atestado médico").0.into_owned(),
+            events: Some(vec![t("Número de conta 123-456789-001, atestado médico"), B]),
+            formats: vec!["windows-1252"],
+            ..Case::default()
+        },
+        Case {
+            // Excel's "Unicode Text": UTF-16 with a mark, tab-separated;
+            // sniffed again once decoded, so a CSV name still makes a CSV.
+            name: "utf-16 tab-separated text from excel",
+            input: {
+                let mut v = vec![0xff, 0xfe];
+                v.extend("姓名\t電話\r\n陳大文\t6612 3456\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+                v
+            },
+            hint: hint(None, None, Some("staff.csv")),
+            pairs: vec![("電話", "6612 3456")],
+            formats: vec!["utf-16", "csv"],
             ..Case::default()
         },
         Case {
