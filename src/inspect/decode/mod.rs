@@ -21,6 +21,7 @@ mod multipart;
 mod ooxml;
 mod pdf;
 pub mod sniff;
+mod tar;
 mod text;
 mod value;
 
@@ -44,6 +45,7 @@ pub(crate) enum Node {
     Form(Box<form::FormNode>),
     Multipart(Box<multipart::MultipartNode>),
     Csv(Box<csv::CsvNode>),
+    Tar(Box<tar::TarNode>),
     Decompress(Box<compress::DecompressNode>),
     Buffer(Box<container::BufferNode>),
     /// Recognised media: bytes are counted by the scanner, never looked at.
@@ -105,12 +107,24 @@ impl Node {
                     None => Node::Skip,
                 }
             }
+            Kind::Tar => {
+                cx.format("tar");
+                Node::Tar(Box::new(tar::TarNode::new(depth)))
+            }
             Kind::Zip | Kind::Pdf | Kind::Cfb => {
                 Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
             }
             Kind::Media(mime) => {
                 cx.media(mime);
                 Node::Media
+            }
+            Kind::Unread(name) => {
+                cx.format(name);
+                cx.incomplete(
+                    IncompleteReason::Unsupported,
+                    format!("{name} archive or stream: its content is not read here"),
+                );
+                Node::Skip
             }
         }
     }
@@ -138,6 +152,7 @@ impl Node {
             Node::Form(n) => n.feed(data, cx),
             Node::Multipart(n) => n.feed(data, cx),
             Node::Csv(n) => n.feed(data, cx),
+            Node::Tar(n) => n.feed(data, cx),
             Node::Decompress(n) => n.feed(data, cx),
             Node::Buffer(n) => n.feed(data, cx),
             Node::Media | Node::Skip => {}
@@ -157,6 +172,7 @@ impl Node {
             Node::Form(n) => n.finish(cx),
             Node::Multipart(n) => n.finish(cx),
             Node::Csv(n) => n.finish(cx),
+            Node::Tar(n) => n.finish(cx),
             Node::Decompress(n) => n.finish(cx),
             Node::Buffer(n) => n.finish(cx),
             Node::Media | Node::Skip => {}

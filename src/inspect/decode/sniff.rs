@@ -40,7 +40,11 @@ pub enum Kind {
     Pdf,
     /// A compound file (OLE2): legacy Office documents, Outlook messages.
     Cfb,
+    Tar,
     Media(&'static str),
+    /// A format recognised but not read here (RAR, 7z, bzip2, xz…), by its
+    /// format name: reported, never passed as if it held nothing.
+    Unread(&'static str),
 }
 
 /// How many leading bytes `sniff` wants; fewer is fine at the end of a body.
@@ -116,8 +120,32 @@ pub fn sniff(head: &[u8], hint: &ContentHint) -> Kind {
     Kind::Text
 }
 
+/// Archives and compressors whose content is not read here. Scanned as
+/// bytes they would look like nothing at all, so they are named instead.
+fn unread_magic(head: &[u8]) -> Option<&'static str> {
+    const TABLE: &[(&[u8], &str)] = &[
+        (b"Rar!\x1a\x07", "rar"),
+        (b"7z\xbc\xaf\x27\x1c", "7z"),
+        (b"\xfd7zXZ\x00", "xz"),
+        (b"MSCF\x00\x00\x00\x00", "cab"),
+        (b"\x04\x22\x4d\x18", "lz4"),
+        (b"LZIP", "lzip"),
+    ];
+    if let Some((_, name)) = TABLE.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some(name);
+    }
+    // bzip2: `BZh`, the block size, then the first block's magic (text can
+    // start with "BZh").
+    match head {
+        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..] if rest.starts_with(b"1AY&SY") => Some("bzip2"),
+        _ => None,
+    }
+}
+
 /// Bytes that settle every magic-number check (the longest needs 12).
 const MAGIC_LEN: usize = 16;
+/// A tar header says so at bytes 257 to 262.
+const TAR_MAGIC_END: usize = 263;
 
 /// Whether `head` already settles what `sniff` would say of any longer head:
 /// the decoder can then start without holding more bytes.
@@ -126,6 +154,10 @@ pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
         return true;
     }
     if head.len() < MAGIC_LEN {
+        return false;
+    }
+    // A tar header's magic is at 257: a NUL-padded name may still be one.
+    if head.len() < TAR_MAGIC_END && super::tar::may_be_tar(head) {
         return false;
     }
     if by_magic(head).is_some()
@@ -172,6 +204,12 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     }
     if head.starts_with(b"%PDF-") {
         return Some(Kind::Pdf);
+    }
+    if let Some(name) = unread_magic(head) {
+        return Some(Kind::Unread(name));
+    }
+    if super::tar::is_tar(head) {
+        return Some(Kind::Tar);
     }
     // By its magic only: files named .doc are often RTF or HTML.
     if head.starts_with(super::cfb::MAGIC) {

@@ -454,6 +454,35 @@ fn utf16z(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// A tar archive as `tar` writes one (GNU headers, long names as `L`
+/// records), of `files`, a directory, and a member named by a pax record.
+fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    let mut dir = tar::Header::new_gnu();
+    dir.set_entry_type(tar::EntryType::Directory);
+    dir.set_size(0);
+    b.append_data(&mut dir, "staff/", std::io::empty()).unwrap();
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    let record = "23 path=staff/pax-notes\n";
+    let mut pax = tar::Header::new_ustar();
+    pax.set_entry_type(tar::EntryType::XHeader);
+    pax.set_size(record.len() as u64);
+    pax.set_cksum();
+    b.append(&pax, record.as_bytes()).unwrap();
+    let notes = b"mail chan.tai.man@example.com";
+    let mut h = tar::Header::new_ustar();
+    h.set_path("short-name").unwrap();
+    h.set_size(notes.len() as u64);
+    h.set_cksum();
+    b.append(&h, &notes[..]).unwrap();
+    b.into_inner().unwrap()
+}
+
 /// A part: its name, its (file name, content type) if a file, its content.
 type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
 
@@ -1205,6 +1234,72 @@ fn cases() -> Vec<Case> {
             events: Some(vec![]),
             formats: vec!["cfb"],
             incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // A .tar.gz of a CSV (whose long name takes a GNU record) and a
+            // DOCX: each member is decoded as what it is.
+            name: "tar.gz of a csv, a docx and a pax-named note",
+            input: gzip(&tar_of(&[
+                (&format!("staff/{}/list.csv", "very-long-directory-name-".repeat(5)), "姓名,電話\n陳大文,6612 3456\n".as_bytes()),
+                ("staff/report.docx", &docx(&["Passport E12345678"])),
+            ])),
+            pairs: vec![("電話", "6612 3456")],
+            contains: vec!["Passport E12345678", "mail chan.tai.man@example.com"],
+            formats: vec!["gzip", "tar", "csv", "docx"],
+            media: vec!["image/png"],
+            ..Case::default()
+        },
+        Case {
+            name: "tar with text after its end",
+            input: [tar_of(&[("a.txt", b"hello")]), b"HKID A123456(3)".to_vec()].concat(),
+            contains: vec!["hello"],
+            formats: vec!["tar"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "tar cut inside a member",
+            input: tar_of(&[("a.txt", &[b'x'; 2000])])[..1800].to_vec(),
+            formats: vec!["tar"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "tar with a broken header checksum",
+            input: {
+                let mut t = tar_of(&[("a.txt", b"hello")]);
+                // The second header (the file's): one byte of its name.
+                t[512] ^= 0x20;
+                t
+            },
+            formats: vec!["tar"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            // WinRAR is what many offices zip with: its content is not read
+            // here, and the report says so rather than passing it as empty.
+            name: "rar archive",
+            input: b"Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06\x00\x05\x01\x01\x80\x80\x00staff.xlsx".to_vec(),
+            events: Some(vec![]),
+            formats: vec!["rar"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
+            name: "bzip2 stream",
+            input: b"BZh91AY&SY\x12\x34\x56\x78 compressed".to_vec(),
+            events: Some(vec![]),
+            formats: vec!["bzip2"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
+            // Text that happens to start like bzip2's magic is text.
+            name: "text starting with BZh",
+            input: b"BZh is not a word".to_vec(),
+            events: Some(vec![t("BZh is not a word"), B]),
             ..Case::default()
         },
         Case {
