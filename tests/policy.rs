@@ -235,6 +235,58 @@ async fn docx_of_hkids_is_blocked_to_mainland_and_allowed_to_the_international_e
     w.proxy.shutdown().await;
 }
 
+/// Files as offices still send them: an Excel 97 workbook (LibreOffice-made,
+/// numeric phone cells) and a RAR archive, as DingTalk's client uploads
+/// them, with no useful content type. Neither may reach the mainland: the
+/// workbook for what it holds, the archive because it cannot be read.
+#[tokio::test]
+async fn legacy_workbooks_and_unread_archives_are_blocked_to_mainland() {
+    let w = world().await;
+    let xls = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/legacy/staff.xls"
+    ))
+    .unwrap();
+    let rar = b"Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06\x00\x05\x01\x01\x80\x80\x00"
+        .to_vec();
+    // The archive stops at the first rule: what it might hold is unsettled,
+    // and that rule's `on_incomplete` blocks.
+    for (file, data, incomplete) in [
+        ("staff.xls", xls, None),
+        ("staff.rar", rar, Some("unsupported")),
+    ] {
+        let body = multipart(&[
+            ("type", None, "text/plain", b"file".to_vec()),
+            ("media", Some(file), "application/octet-stream", data),
+        ]);
+        let a = w
+            .post(
+                "oapi.dingtalk.com",
+                "/media/upload?type=file",
+                &multipart_type(),
+                body,
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        let j = a.json();
+        assert_eq!(j["errcode"], 451, "{file}: {j}");
+        let rec = w.record_for(j["sluice_ticket"].as_str().unwrap());
+        assert_eq!(rec["action"], "block", "{file}: {rec}");
+        assert_eq!(rec["rule"], "sensitive-to-mainland", "{file}: {rec}");
+        assert_eq!(
+            rec["incomplete"]["reason"].as_str(),
+            incomplete,
+            "{file}: {rec}"
+        );
+        if incomplete.is_none() {
+            assert_eq!(rec["classes"]["phone"], 2, "{rec}");
+            assert_eq!(rec["classes"]["hk_id"], 1, "{rec}");
+        }
+    }
+    assert_eq!(w.dingtalk.heads_seen(), 0, "the origin received nothing");
+    w.proxy.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_same_over_http2_and_gzip() {
     let w = world().await;
