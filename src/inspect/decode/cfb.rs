@@ -295,6 +295,9 @@ fn word_text<S: TextSink>(word: &[u8], table: &[u8], cx: &mut Cx<S>) -> bool {
     };
     let n = plc.len().saturating_sub(4) / 12;
     let mut text = String::new();
+    // Pieces cover the stream's text once: a table whose pieces add up to
+    // more than the stream repeats it (or is forged to), and is cut there.
+    let mut left = word.len();
     for k in 0..n {
         let (Some(cp0), Some(cp1), Some(fc)) = (
             u32_at(plc, k * 4),
@@ -304,6 +307,19 @@ fn word_text<S: TextSink>(word: &[u8], table: &[u8], cx: &mut Cx<S>) -> bool {
             break;
         };
         let chars = cp1.saturating_sub(cp0) as usize;
+        let bytes = if fc & 0x4000_0000 != 0 {
+            chars
+        } else {
+            chars.saturating_mul(2)
+        };
+        if bytes > left {
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                "Word piece table longer than its text",
+            );
+            break;
+        }
+        left -= bytes;
         text.clear();
         if fc & 0x4000_0000 != 0 {
             let at = ((fc & !0x4000_0000) / 2) as usize;

@@ -114,6 +114,9 @@ fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
         arenas: Vec::new(),
     };
     let mut at = 0;
+    // The next `endobj` at or after `at`, found once however many objects
+    // (streams without their own `endobj`) come before it.
+    let mut next_end: Option<usize> = None;
     while let Some(p) = memmem::find(buf.get(at..).unwrap_or(&[]), b"obj") {
         let k = at + p;
         at = k + 3;
@@ -123,8 +126,15 @@ fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
         let Some(num) = header_number(buf, k) else {
             continue;
         };
-        let rest = buf.get(at..).unwrap_or(&[]);
-        let end = memmem::find(rest, b"endobj").map_or(buf.len(), |e| at + e);
+        let end = match next_end {
+            Some(e) if e >= at => e,
+            _ => {
+                let rest = buf.get(at..).unwrap_or(&[]);
+                let e = memmem::find(rest, b"endobj").map_or(buf.len(), |e| at + e);
+                next_end = Some(e);
+                e
+            }
+        };
         let stream = memmem::find(buf.get(at..end).unwrap_or(&[]), b"stream").map(|s| at + s);
         let place = match stream.and_then(|s| Some((s, stream_start(buf, s + 6)?))) {
             Some((s, data)) => {
@@ -210,44 +220,59 @@ fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
     objs
 }
 
+/// Font names (`/F1`) to font objects, as one resource dictionary gives them.
+type Names = HashMap<Vec<u8>, u32>;
+
 /// The fonts of a PDF, by the content streams that name them.
 #[derive(Default)]
 pub(crate) struct Document {
     fonts: HashMap<u32, Font>,
-    /// Per content stream (page contents, form XObjects): name → font object.
-    streams: HashMap<u32, Vec<(Vec<u8>, u32)>>,
+    /// Name maps, one per resource dictionary: the pages of a document mostly
+    /// share theirs, and each is read once.
+    lists: Vec<Names>,
+    /// Per content stream (page contents, form XObjects): its name map.
+    streams: HashMap<u32, usize>,
     /// Every name any resource dictionary gives, for a stream no page claims
     /// (the first font a name was seen with).
-    any: Vec<(Vec<u8>, u32)>,
+    any: Names,
     /// Attached files' names, by the stream that holds each.
     attachments: HashMap<u32, String>,
 }
 
 impl Document {
     pub(crate) fn of<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) -> Document {
-        let mut fonts = Document::default();
+        let mut doc = Document::default();
         let objs = index(buf, cx);
         let mut nums: Vec<u32> = objs.at.keys().copied().collect();
         nums.sort_unstable();
+        // Resource dictionaries read so far, by where their bytes are; and
+        // the page tree's inherited resources, by node.
+        let mut read: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut inherited: HashMap<u32, Option<&[u8]>> = HashMap::new();
         for &n in &nums {
+            if cx.stopped {
+                break;
+            }
             let dict = objs.dict(n);
             if is_name(dict, b"Type", b"Page") {
-                let names = font_names(&objs, page_resources(&objs, dict));
+                let resources = page_resources(&objs, dict, &mut inherited);
+                let list = doc.list(&objs, resources, &mut read);
                 for c in contents(dict) {
-                    fonts.learn(c, &names);
+                    doc.streams.entry(c).or_insert(list);
                 }
             } else if is_name(dict, b"Subtype", b"Form") && objs.stream(n).is_some() {
-                let names = font_names(&objs, value(dict, b"Resources").map(|v| objs.resolve(v)));
-                fonts.learn(n, &names);
+                let resources = value(dict, b"Resources").map(|v| objs.resolve(v));
+                let list = doc.list(&objs, resources, &mut read);
+                doc.streams.entry(n).or_insert(list);
             } else if let Some(ef) = value(dict, b"EF") {
                 // A file specification: `/EF << /F 9 0 R >>` and its name.
                 let file = value(objs.resolve(ef), b"F").and_then(reference);
                 if let (Some(file), Some(name)) = (file, file_name(dict)) {
-                    fonts.attachments.insert(file, name);
+                    doc.attachments.insert(file, name);
                 }
             }
         }
-        let mut used: Vec<u32> = fonts.streams.values().flatten().map(|(_, f)| *f).collect();
+        let mut used: Vec<u32> = doc.lists.iter().flat_map(|l| l.values().copied()).collect();
         used.sort_unstable();
         used.dedup();
         let mut budget = Budget {
@@ -260,7 +285,7 @@ impl Document {
                 break;
             }
             let font = font(&objs, f, &mut budget, cx);
-            fonts.fonts.insert(f, font);
+            doc.fonts.insert(f, font);
         }
         if budget.hit {
             cx.incomplete(
@@ -268,19 +293,28 @@ impl Document {
                 "PDF font maps larger than the limit",
             );
         }
-        fonts
+        doc
     }
 
-    fn learn(&mut self, stream: u32, names: &[(Vec<u8>, u32)]) {
-        for (name, f) in names {
-            if !self.any.iter().any(|(n, _)| n == name) {
-                self.any.push((name.clone(), *f));
-            }
+    /// The name map of a resource dictionary, read once however many pages
+    /// share it.
+    fn list(
+        &mut self,
+        objs: &Objects<'_>,
+        resources: Option<&[u8]>,
+        read: &mut HashMap<(usize, usize), usize>,
+    ) -> usize {
+        let key = resources.map_or((0, 0), |r| (r.as_ptr() as usize, r.len()));
+        if let Some(&i) = read.get(&key) {
+            return i;
         }
-        self.streams
-            .entry(stream)
-            .or_default()
-            .extend_from_slice(names);
+        let names = font_names(objs, resources);
+        for (name, f) in &names {
+            self.any.entry(name.clone()).or_insert(*f);
+        }
+        self.lists.push(names);
+        read.insert(key, self.lists.len() - 1);
+        self.lists.len() - 1
     }
 
     /// Whether `stream` is a page's content or a form's: its text is the
@@ -304,8 +338,9 @@ impl Document {
     pub(crate) fn get(&self, stream: Option<u32>, name: &[u8]) -> Option<&Font> {
         let by_stream = stream
             .and_then(|s| self.streams.get(&s))
-            .and_then(|names| names.iter().find(|(n, _)| n == name));
-        let (_, f) = by_stream.or_else(|| self.any.iter().find(|(n, _)| n == name))?;
+            .and_then(|&l| self.lists.get(l))
+            .and_then(|names| names.get(name));
+        let f = by_stream.or_else(|| self.any.get(name))?;
         self.fonts.get(f)
     }
 }
@@ -354,25 +389,50 @@ fn file_name(spec: &[u8]) -> Option<String> {
     })
 }
 
-/// A page's resources, its own or the nearest ancestor's.
-fn page_resources<'s>(objs: &'s Objects<'_>, page: &'s [u8]) -> Option<&'s [u8]> {
-    let mut dict = page;
-    for _ in 0..MAX_INHERIT {
-        if let Some(r) = value(dict, b"Resources") {
-            return Some(objs.resolve(r));
-        }
-        dict = objs.dict(value(dict, b"Parent").and_then(reference)?);
+/// A page's resources, its own or the nearest ancestor's. What each node of
+/// the page tree passes down is remembered: a document of many pages under
+/// one node reads that node once.
+fn page_resources<'s>(
+    objs: &'s Objects<'_>,
+    page: &'s [u8],
+    inherited: &mut HashMap<u32, Option<&'s [u8]>>,
+) -> Option<&'s [u8]> {
+    if let Some(r) = value(page, b"Resources") {
+        return Some(objs.resolve(r));
     }
-    None
+    // Up the tree to a node that has them (or whose answer is known).
+    let mut chain = Vec::new();
+    let mut node = value(page, b"Parent").and_then(reference);
+    let mut found = None;
+    while let Some(n) = node {
+        if let Some(&known) = inherited.get(&n) {
+            found = known;
+            break;
+        }
+        if chain.len() >= MAX_INHERIT || chain.contains(&n) {
+            break;
+        }
+        chain.push(n);
+        let dict = objs.dict(n);
+        if let Some(r) = value(dict, b"Resources") {
+            found = Some(objs.resolve(r));
+            break;
+        }
+        node = value(dict, b"Parent").and_then(reference);
+    }
+    for n in chain {
+        inherited.insert(n, found);
+    }
+    found
 }
 
 /// The `/Font` entries of a resource dictionary: name → font object.
-fn font_names(objs: &Objects<'_>, resources: Option<&[u8]>) -> Vec<(Vec<u8>, u32)> {
+fn font_names(objs: &Objects<'_>, resources: Option<&[u8]>) -> Names {
     let Some(fonts) = resources.and_then(|r| value(r, b"Font")) else {
-        return Vec::new();
+        return Names::new();
     };
     let fonts = objs.resolve(fonts);
-    let mut out = Vec::new();
+    let mut out = Names::new();
     let mut at = 0;
     while let Some(p) = memchr::memchr(b'/', fonts.get(at..).unwrap_or(&[])) {
         let start = at + p + 1;
@@ -383,7 +443,7 @@ fn font_names(objs: &Objects<'_>, resources: Option<&[u8]>) -> Vec<(Vec<u8>, u32
         at = i.max(start);
         let name = fonts.get(start..i).unwrap_or(&[]);
         if let Some(f) = reference(skip_space(fonts.get(i..).unwrap_or(&[]))) {
-            out.push((name.to_vec(), f));
+            out.entry(name.to_vec()).or_insert(f);
         }
     }
     out

@@ -220,6 +220,36 @@ fn pdf_with_too_many_objects_or_too_large_font_maps_hits_the_entry_limit() {
     assert!(sink.text > 0, "what fitted is still read");
 }
 
+/// Twenty thousand pages under one page-tree node, which carries their
+/// resources (two thousand font names): each page inherits them, and they
+/// are read once, not once a page (which took hours before).
+#[test]
+fn pdf_pages_sharing_resources_read_them_once() {
+    let pages = 20_000u32;
+    let mut pdf = b"%PDF-1.7\n1 0 obj << /Type /Font /Subtype /Type1 >> endobj\n".to_vec();
+    let kids: String = (0..pages).map(|k| format!("{} 0 R ", 10 + k)).collect();
+    let fonts: String = (0..2000).map(|k| format!("/F{k} 1 0 R ")).collect();
+    pdf.extend_from_slice(
+        format!("2 0 obj << /Type /Pages /Kids [{kids}] /Count {pages} /Resources << /Font << {fonts}>> >> >> endobj\n").as_bytes(),
+    );
+    pdf.extend_from_slice(
+        b"4 0 obj << >> stream\nBT /F7 9 Tf (HKID A123456\\(3\\)) Tj ET\nendstream endobj\n",
+    );
+    for k in 0..pages {
+        pdf.extend_from_slice(
+            format!(
+                "{} 0 obj << /Type /Page /Parent 2 0 R /Contents 4 0 R >> endobj\n",
+                10 + k
+            )
+            .as_bytes(),
+        );
+    }
+    let h = hint(Some("application/pdf"), None, None);
+    let (sink, report) = scan_counting(&pdf, &h, &Limits::default());
+    assert_eq!(report.incomplete, None);
+    assert!(sink.text >= 15, "the page's text is read");
+}
+
 #[test]
 fn too_many_multipart_parts_hit_the_entry_limit() {
     let parts: Vec<Part<'_>> = (0..20).map(|_| ("f", None, &b"v"[..])).collect();

@@ -279,8 +279,13 @@ fn compound(streams: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// A Word 97 document whose text is `pieces`, each stored 8-bit (true) or
-/// as UTF-16, laid out by a piece table after a property modifier.
+/// as UTF-16, laid out by a piece table after a property modifier. `last_cp`
+/// forges the end of the last piece.
 fn word_doc(pieces: &[(&str, bool)], flags: u16) -> Vec<u8> {
+    word_doc_forged(pieces, flags, None)
+}
+
+fn word_doc_forged(pieces: &[(&str, bool)], flags: u16, last_cp: Option<u32>) -> Vec<u8> {
     let le16 = |v: u16| v.to_le_bytes();
     let le32 = |v: u32| v.to_le_bytes();
     // Header: 14 16-bit words, 22 32-bit words, 93 (offset, size) pairs.
@@ -305,6 +310,9 @@ fn word_doc(pieces: &[(&str, bool)], flags: u16) -> Vec<u8> {
         };
         cp += n as u32;
         cps.push(cp);
+    }
+    if let (Some(forged), Some(last)) = (last_cp, cps.last_mut()) {
+        *last = forged;
     }
     let mut plc: Vec<u8> = cps.iter().flat_map(|c| le32(*c)).collect();
     for fc in pcds {
@@ -1139,6 +1147,15 @@ fn cases() -> Vec<Case> {
             input: word_doc(&[("Staff: Chan\r", true), ("身份證 A123", false), ("456(3)\x07", true)], 0x0200),
             events: Some(vec![t("Staff: Chan\n身份證 A123456(3)\n"), B]),
             formats: vec!["doc"],
+            ..Case::default()
+        },
+        Case {
+            // A piece that claims a billion characters: cut, and said so.
+            name: "word 97 document with a forged piece table",
+            input: word_doc_forged(&[("Staff\r", true), ("tail", true)], 0x0200, Some(1 << 30)),
+            events: Some(vec![t("Staff\n"), B]),
+            formats: vec!["doc"],
+            incomplete: Some(IncompleteReason::Malformed),
             ..Case::default()
         },
         Case {
