@@ -198,18 +198,18 @@ impl SniffNode {
         self.head.extend_from_slice(now);
         // Text waits for a full head: whether it is UTF-8 is judged on the
         // same bytes however the body is split.
-        let full = self.head.len() >= SNIFF_LEN;
-        if conclusive(&self.head, &self.hint)
-            && (full || !matches!(sniff(&self.head, &self.hint), Kind::Text | Kind::Csv))
-        {
-            let inner = self.decide(cx);
+        if !conclusive(&self.head, &self.hint) {
+            return;
+        }
+        let kind = sniff(&self.head, &self.hint);
+        if self.head.len() >= SNIFF_LEN || !matches!(kind, Kind::Text | Kind::Csv) {
+            let inner = self.decide(kind, cx);
             inner.feed(rest, cx);
         }
     }
 
     /// Picks the decoder from the head and hands it the head.
-    fn decide<S: TextSink>(&mut self, cx: &mut Cx<S>) -> &mut Node {
-        let kind = sniff(&self.head, &self.hint);
+    fn decide<S: TextSink>(&mut self, kind: Kind, cx: &mut Cx<S>) -> &mut Node {
         let legacy = matches!(kind, Kind::Text | Kind::Csv)
             .then(|| text::legacy_encoding(&self.head, &self.hint))
             .flatten();
@@ -235,7 +235,7 @@ impl SniffNode {
             if self.head.is_empty() {
                 return;
             }
-            self.decide(cx);
+            self.decide(sniff(&self.head, &self.hint), cx);
         }
         if let Some(inner) = &mut self.inner {
             inner.finish(cx);
