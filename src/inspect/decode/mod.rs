@@ -18,6 +18,7 @@ mod json;
 mod json_scan;
 pub mod limits;
 mod multipart;
+mod odf;
 mod ooxml;
 mod pdf;
 pub mod sniff;

@@ -18,11 +18,12 @@ use zip::ZipArchive;
 
 use super::container;
 use super::cx::Cx;
+use super::odf;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 /// A single XLSX cell value or shared string longer than this is cut.
-const MAX_CELL: usize = 64 << 10;
+pub(super) const MAX_CELL: usize = 64 << 10;
 const MAX_COLUMNS: usize = 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ enum Flavor {
     Docx,
     Xlsx,
     Pptx,
+    /// OpenDocument, by its format name (`odt`, `ods`, `odp`).
+    Odf(&'static str),
     Zip,
 }
 
@@ -41,6 +44,8 @@ enum Role {
     PivotRecords,
     /// Any other part: every text node (see `xml_text`).
     Xml,
+    /// An OpenDocument part with text.
+    Odf,
     /// Read already (shared strings, pivot definitions) or pure structure
     /// (styles, themes, relationships).
     Skip,
@@ -102,6 +107,15 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         Flavor::Xlsx
     } else if ar.index_for_name("ppt/presentation.xml").is_some() {
         Flavor::Pptx
+    } else if ar.index_for_name("content.xml").is_some()
+        && ar.index_for_name("META-INF/manifest.xml").is_some()
+    {
+        let mut mimetype = Vec::new();
+        if let Ok(f) = ar.by_name("mimetype") {
+            // Only its name is wanted; a broken entry leaves it "odf".
+            let _ = f.take(128).read_to_end(&mut mimetype);
+        }
+        Flavor::Odf(odf::format_of(&mimetype))
     } else {
         Flavor::Zip
     };
@@ -109,6 +123,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         Flavor::Docx => "docx",
         Flavor::Xlsx => "xlsx",
         Flavor::Pptx => "pptx",
+        Flavor::Odf(name) => name,
         Flavor::Zip => "zip",
     });
     let shared = match ar.index_for_name("xl/sharedStrings.xml") {
@@ -159,6 +174,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 with_entry(&mut ar, i, cx, |r, cx| pivot_records(r, fields, cx));
             }
             Role::Xml => with_entry(&mut ar, i, cx, xml_text),
+            Role::Odf => with_entry(&mut ar, i, cx, odf::text),
             Role::Nested => with_entry(&mut ar, i, cx, |r, cx| {
                 container::nested(r, &name, depth, cx)
             }),
@@ -177,6 +193,9 @@ fn role(flavor: Flavor, name: &str) -> Role {
     let xml = name.ends_with(".xml") || name.ends_with(".rels") || name.ends_with(".vml");
     match flavor {
         Flavor::Zip => Role::Nested,
+        Flavor::Odf(_) if odf::is_text_part(name) => Role::Odf,
+        Flavor::Odf(_) if xml || name == "mimetype" || name.ends_with(".rdf") => Role::Skip,
+        Flavor::Odf(_) => Role::Nested,
         Flavor::Docx
             if name.starts_with("word/")
                 && [
@@ -332,7 +351,7 @@ impl<T: Read + std::io::Seek> Seek2 for T {}
 
 /// Hands each XML event of a part to `on`, in order. Malformed XML marks the
 /// body incomplete and ends the part.
-fn each_event<S: TextSink>(
+pub(super) fn each_event<S: TextSink>(
     r: &mut dyn Read,
     cx: &mut Cx<S>,
     mut on: impl FnMut(Event<'_>, &mut Cx<S>),
@@ -352,7 +371,7 @@ fn each_event<S: TextSink>(
     }
 }
 
-fn unescaped(raw: &[u8], out: &mut Vec<u8>) {
+pub(super) fn unescaped(raw: &[u8], out: &mut Vec<u8>) {
     let s = String::from_utf8_lossy(raw);
     match quick_xml::escape::unescape(&s) {
         Ok(u) => out.extend_from_slice(u.as_bytes()),

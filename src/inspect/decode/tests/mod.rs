@@ -491,6 +491,20 @@ fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
+/// An OpenDocument package of `mimetype` with these parts.
+fn odf_of(mimetype: &str, parts: &[(&str, &str)]) -> Vec<u8> {
+    let mut entries: Vec<(&str, &[u8])> = vec![
+        ("mimetype", mimetype.as_bytes()),
+        ("META-INF/manifest.xml", b"<manifest:manifest/>"),
+        (
+            "settings.xml",
+            b"<office:settings><config:config-item>secret</config:config-item></office:settings>",
+        ),
+    ];
+    entries.extend(parts.iter().map(|(n, x)| (*n, x.as_bytes())));
+    zip_of(&entries)
+}
+
 /// A part: its name, its (file name, content type) if a file, its content.
 type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
 
@@ -944,6 +958,53 @@ fn cases() -> Vec<Case> {
                 B,
             ]),
             formats: vec!["docx"],
+            ..Case::default()
+        },
+        Case {
+            // Spans split a paragraph anywhere; `text:s` is a space.
+            name: "odt with spans, a note and its metadata",
+            input: odf_of(
+                "application/vnd.oasis.opendocument.text",
+                &[
+                    ("content.xml", r#"<office:document-content><office:body><office:text><text:p>HKID <text:span>A123</text:span>456(3)<text:s/>ok<office:annotation><dc:creator>Chan</dc:creator><text:p>note</text:p></office:annotation></text:p><text:h>Title</text:h></office:text></office:body></office:document-content>"#),
+                    ("meta.xml", r#"<office:document-meta><office:meta><dc:title>Staff</dc:title></office:meta></office:document-meta>"#),
+                ],
+            ),
+            events: Some(vec![
+                t("HKID A123456(3) ok\nChan\nnote\n\n"),
+                B,
+                t("Title"),
+                B,
+                t("Staff"),
+                B,
+            ]),
+            formats: vec!["odt"],
+            ..Case::default()
+        },
+        Case {
+            // Numbers as displayed, under their column's name; repeated
+            // empty cells move the column on.
+            name: "ods with a header row and repeated cells",
+            input: odf_of(
+                "application/vnd.oasis.opendocument.spreadsheet",
+                &[(
+                    "content.xml",
+                    r#"<office:document-content><office:body><office:spreadsheet><table:table table:name="Staff"><table:table-row><table:table-cell><text:p>Name</text:p></table:table-cell><table:table-cell table:number-columns-repeated="2"/><table:table-cell><text:p>電話</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>陳<text:span>大文</text:span></text:p></table:table-cell><table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type="float" office:value="66123456"><text:p>66123456</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#,
+                )],
+            ),
+            events: Some(vec![
+                t("Name"),
+                B,
+                t("電話"),
+                B,
+                f("Name"),
+                t("陳大文"),
+                B,
+                f("電話"),
+                t("66123456"),
+                B,
+            ]),
+            formats: vec!["ods"],
             ..Case::default()
         },
         Case {

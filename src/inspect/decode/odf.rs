@@ -1,0 +1,153 @@
+//! OpenDocument text (LibreOffice, WPS, government templates): the XML of an
+//! ODT, ODS or ODP. A paragraph's text is one piece however many spans split
+//! it, and a spreadsheet's cells are values under their column's first-row
+//! name, as in an XLSX.
+
+use std::io::Read;
+
+use quick_xml::events::{BytesStart, Event};
+
+use super::cx::Cx;
+use super::ooxml::{cell, each_event, unescaped, MAX_CELL};
+use crate::inspect::sink::TextSink;
+
+/// The format an OpenDocument package's `mimetype` entry names.
+pub(super) fn format_of(mimetype: &[u8]) -> &'static str {
+    let kind = mimetype
+        .strip_prefix(b"application/vnd.oasis.opendocument.")
+        .unwrap_or(&[]);
+    match kind {
+        k if k.starts_with(b"text") => "odt",
+        k if k.starts_with(b"spreadsheet") => "ods",
+        k if k.starts_with(b"presentation") => "odp",
+        _ => "odf",
+    }
+}
+
+/// Whether a part of the package holds text: the body, the styles (headers
+/// and footers live there) and the metadata, an embedded object's too.
+pub(super) fn is_text_part(name: &str) -> bool {
+    ["content.xml", "styles.xml", "meta.xml"]
+        .iter()
+        .any(|p| name == *p || name.ends_with(&format!("/{p}")))
+}
+
+fn repeat(e: &BytesStart<'_>, key: &[u8]) -> usize {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == key)
+        .and_then(|a| std::str::from_utf8(&a.value).ok()?.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Reads one XML part. Text outside a paragraph (a title, an author in the
+/// metadata) is a value of its own.
+pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
+    let mut para = Vec::new();
+    // Paragraphs open (they nest: a note inside a paragraph).
+    let mut in_para = 0usize;
+    let mut headers: Vec<Vec<u8>> = Vec::new();
+    let (mut row, mut first_row, mut col) = (0usize, 0usize, 0usize);
+    let mut cell_at: Option<(usize, usize)> = None;
+    let mut cell_text = Vec::new();
+    each_event(r, cx, |event, cx| match event {
+        Event::Start(e) => match e.local_name().as_ref() {
+            b"table" => {
+                headers.clear();
+                row = 0;
+                first_row = 0;
+            }
+            b"table-row" => {
+                row += 1;
+                if first_row == 0 {
+                    first_row = row;
+                }
+                col = 0;
+            }
+            b"table-cell" | b"covered-table-cell" => {
+                cell_at = Some((col, repeat(&e, b"table:number-columns-repeated")));
+                cell_text.clear();
+            }
+            name @ (b"p" | b"h" | b"annotation" | b"note") => {
+                // A note or comment inside a paragraph is set apart from it.
+                if in_para > 0 {
+                    let into = if cell_at.is_some() {
+                        &mut cell_text
+                    } else {
+                        &mut para
+                    };
+                    into.push(b'\n');
+                }
+                if matches!(name, b"p" | b"h") {
+                    in_para += 1;
+                }
+            }
+            _ => {}
+        },
+        Event::Empty(e) => match e.local_name().as_ref() {
+            b"table-cell" | b"covered-table-cell" => {
+                col = col.saturating_add(repeat(&e, b"table:number-columns-repeated"));
+            }
+            name @ (b"s" | b"tab" | b"line-break") => {
+                let into = if cell_at.is_some() {
+                    &mut cell_text
+                } else {
+                    &mut para
+                };
+                into.push(match name {
+                    b"s" => b' ',
+                    b"tab" => b'\t',
+                    _ => b'\n',
+                });
+            }
+            _ => {}
+        },
+        Event::Text(e) => {
+            let into = if cell_at.is_some() {
+                &mut cell_text
+            } else {
+                &mut para
+            };
+            if into.len() < MAX_CELL {
+                unescaped(&e, into);
+            }
+            // A paragraph longer than a cell goes on in pieces.
+            if cell_at.is_none() && para.len() >= MAX_CELL {
+                cx.sink.text(&para);
+                para.clear();
+            }
+        }
+        Event::End(e) => match e.local_name().as_ref() {
+            b"p" | b"h" => {
+                in_para = in_para.saturating_sub(1);
+                if cell_at.is_some() || in_para > 0 {
+                    let into = if cell_at.is_some() {
+                        &mut cell_text
+                    } else {
+                        &mut para
+                    };
+                    into.push(b'\n');
+                } else {
+                    cx.sink.text(&para);
+                    cx.sink.boundary();
+                    para.clear();
+                }
+            }
+            b"table-cell" | b"covered-table-cell" => {
+                if let Some((at, n)) = cell_at.take() {
+                    let text = cell_text.strip_suffix(b"\n").unwrap_or(&cell_text);
+                    cell(text, at, row == first_row, &mut headers, cx);
+                    col = at.saturating_add(n);
+                }
+            }
+            b"annotation" | b"note" if in_para > 0 => para.push(b'\n'),
+            _ if in_para == 0 && cell_at.is_none() && !para.is_empty() => {
+                cx.sink.text(&para);
+                cx.sink.boundary();
+                para.clear();
+            }
+            _ => {}
+        },
+        _ => {}
+    });
+}
