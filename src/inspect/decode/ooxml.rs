@@ -119,6 +119,17 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     } else {
         Flavor::Zip
     };
+    // Packages whose content is binary records, not XML: named, not passed
+    // as if their entries, scanned as bytes, held nothing.
+    for (entry, name) in [("xl/workbook.bin", "xlsb"), ("Index/Document.iwa", "iwork")] {
+        if flavor == Flavor::Zip && ar.index_for_name(entry).is_some() {
+            cx.format(name);
+            cx.incomplete(
+                IncompleteReason::Unsupported,
+                format!("{name} document: its binary parts are not read here"),
+            );
+        }
+    }
     cx.format(match flavor {
         Flavor::Docx => "docx",
         Flavor::Xlsx => "xlsx",

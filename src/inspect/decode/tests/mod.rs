@@ -1008,6 +1008,17 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            name: "xlsb (binary records) is named, not passed",
+            input: zip_of(&[
+                ("[Content_Types].xml", CT_TYPES),
+                ("xl/workbook.bin", b"\x83\x01\x00"),
+                ("xl/sharedStrings.bin", b"\x9f\x01\x08\x00\x00\x00\x00\x00"),
+            ]),
+            formats: vec!["xlsb", "zip"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
             name: "pptx",
             input: pptx(),
             contains: vec!["Patient & diagnosis\nM1234567"],
