@@ -4,6 +4,7 @@
 
 use super::cx::Cx;
 use super::{ContentHint, Node};
+use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 const fn b64_table() -> [bool; 256] {
@@ -38,8 +39,12 @@ fn sextet(c: u8) -> Option<u8> {
 pub(crate) struct Base64Node {
     acc: u32,
     bits: u8,
-    /// Padding or a stray character ends the data; the rest is ignored.
+    /// Padding or a stray character ends the data.
     ended: bool,
+    /// Something other than padding and white space came after the end: it
+    /// leaves with the body but is no part of the data, so it is reported.
+    trailing: bool,
+    reported: bool,
     inner: Option<Node>,
 }
 
@@ -54,6 +59,8 @@ impl Base64Node {
             acc: 0,
             bits: 0,
             ended: false,
+            trailing: false,
+            reported: false,
             inner: Some(Node::sniffing(hint, depth)),
         }
     }
@@ -64,6 +71,8 @@ impl Base64Node {
             acc: 0,
             bits: 0,
             ended: false,
+            trailing: false,
+            reported: false,
             inner: None,
         }
     }
@@ -71,13 +80,19 @@ impl Base64Node {
     /// Decodes what it can of `data` into `out`, returning the bytes written.
     pub fn decode_into(&mut self, data: &[u8], out: &mut [u8]) -> usize {
         let mut n = 0;
-        for &c in data {
+        for (i, &c) in data.iter().enumerate() {
             if self.ended {
+                let rest = data.get(i..).unwrap_or(&[]);
+                self.trailing |= rest
+                    .iter()
+                    .any(|&b| !matches!(b, b'\n' | b'\r' | b' ' | b'\t' | b'='));
                 break;
             }
             let Some(v) = sextet(c) else {
                 if !matches!(c, b'\n' | b'\r' | b' ' | b'\t') {
                     self.ended = true;
+                    // A stray character is itself left over; padding is not.
+                    self.trailing |= c != b'=';
                 }
                 continue;
             };
@@ -100,6 +115,10 @@ impl Base64Node {
             if let Some(inner) = &mut self.inner {
                 inner.feed(out.get(..n).unwrap_or(&[]), cx);
             }
+        }
+        if self.trailing && !self.reported {
+            self.reported = true;
+            cx.incomplete(IncompleteReason::Malformed, "data after the end of base64");
         }
     }
 

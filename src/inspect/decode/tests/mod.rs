@@ -757,6 +757,16 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Bytes after base64's padding are no part of its data, but they
+            // leave with the body: reported, not dropped.
+            name: "multipart base64 part with text after its padding",
+            input: b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\nContent-Transfer-Encoding: base64\r\n\r\nSGVsbG8=\r\n HKID A123456(3)\r\n--b--\r\n".to_vec(),
+            events: Some(vec![f("file"), t("Hello"), B, B]),
+            formats: vec!["multipart", "base64"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
             name: "multipart without closing boundary",
             input: multi[..multi.len() - 24].to_vec(),
             hint: hint(Some("multipart/form-data; boundary=----sluiceB0undary"), None, None),
