@@ -17,6 +17,7 @@ mod form;
 mod json;
 mod json_scan;
 pub mod limits;
+mod mime;
 mod multipart;
 mod odf;
 mod ooxml;
@@ -47,6 +48,8 @@ pub(crate) enum Node {
     Multipart(Box<multipart::MultipartNode>),
     Csv(Box<csv::CsvNode>),
     Tar(Box<tar::TarNode>),
+    Mime(Box<mime::MimeNode>),
+    Qp(Box<mime::QpNode>),
     Decompress(Box<compress::DecompressNode>),
     Buffer(Box<container::BufferNode>),
     /// Recognised media: bytes are counted by the scanner, never looked at.
@@ -108,6 +111,10 @@ impl Node {
                     None => Node::Skip,
                 }
             }
+            Kind::Message => {
+                cx.format("eml");
+                Node::Mime(Box::new(mime::MimeNode::new(depth)))
+            }
             Kind::Tar => {
                 cx.format("tar");
                 Node::Tar(Box::new(tar::TarNode::new(depth)))
@@ -154,6 +161,8 @@ impl Node {
             Node::Multipart(n) => n.feed(data, cx),
             Node::Csv(n) => n.feed(data, cx),
             Node::Tar(n) => n.feed(data, cx),
+            Node::Mime(n) => n.feed(data, cx),
+            Node::Qp(n) => n.feed(data, cx),
             Node::Decompress(n) => n.feed(data, cx),
             Node::Buffer(n) => n.feed(data, cx),
             Node::Media | Node::Skip => {}
@@ -174,6 +183,8 @@ impl Node {
             Node::Multipart(n) => n.finish(cx),
             Node::Csv(n) => n.finish(cx),
             Node::Tar(n) => n.finish(cx),
+            Node::Mime(n) => n.finish(cx),
+            Node::Qp(n) => n.finish(cx),
             Node::Decompress(n) => n.finish(cx),
             Node::Buffer(n) => n.finish(cx),
             Node::Media | Node::Skip => {}

@@ -8,8 +8,8 @@
 use memchr::memmem::Finder;
 use memchr::memrchr;
 
-use super::base64::Base64Node;
 use super::cx::Cx;
+use super::mime;
 use super::{ContentHint, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -235,10 +235,13 @@ impl MultipartNode {
             return;
         }
         let raw = self.headers.get(2..end).unwrap_or(&[]);
-        let text = String::from_utf8_lossy(raw);
+        // Folded header lines (a long file name) join the line before.
+        let text = String::from_utf8_lossy(raw)
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
         let mut hint = ContentHint::default();
         let mut name = None;
-        let mut base64 = false;
+        let mut encoding = String::new();
         for line in text.split("\r\n") {
             let Some((key, value)) = line.split_once(':') else {
                 continue;
@@ -247,10 +250,10 @@ impl MultipartNode {
             if key.eq_ignore_ascii_case("content-type") {
                 hint.content_type = Some(value.trim().to_owned());
             } else if key.eq_ignore_ascii_case("content-transfer-encoding") {
-                base64 = value.trim().eq_ignore_ascii_case("base64");
+                encoding = value.trim().to_ascii_lowercase();
             } else if key.eq_ignore_ascii_case("content-disposition") {
                 name = param(value, "name");
-                hint.file_name = param(value, "filename");
+                hint.file_name = file_name(value);
             }
         }
         let name = name.unwrap_or_default();
@@ -260,12 +263,7 @@ impl MultipartNode {
             cx.sink.boundary();
         }
         cx.sink.field(name.as_bytes());
-        self.part = Some(if base64 {
-            cx.format("base64");
-            Node::Base64(Box::new(Base64Node::with_hint(hint, self.depth + 1)))
-        } else {
-            Node::sniffing(hint, self.depth + 1)
-        });
+        self.part = Some(mime::body_node(&encoding, hint, self.depth + 1, cx));
     }
 
     fn broken<S: TextSink>(&mut self, cx: &mut Cx<S>, why: &str) {
@@ -289,6 +287,24 @@ impl MultipartNode {
             );
         }
     }
+}
+
+/// A part's file name: `filename` (its encoded words decoded, as mail
+/// clients write them), else RFC 2231's `filename*=UTF-8''…`.
+fn file_name(disposition: &str) -> Option<String> {
+    if let Some(f) = param(disposition, "filename") {
+        let mut out = String::new();
+        mime::decode_words(&f, &mut out);
+        return Some(out);
+    }
+    let raw = param(disposition, "filename*")?;
+    let (charset, rest) = raw.split_once('\'')?;
+    let (_, encoded) = rest.split_once('\'')?;
+    let mut bytes = Vec::new();
+    let mut url = super::text::UrlDecoder::default();
+    url.decode(encoded.as_bytes(), |piece| bytes.extend_from_slice(piece));
+    let enc = encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+    Some(enc.decode_without_bom_handling(&bytes).0.into_owned())
 }
 
 /// A `key="value"` parameter of a header value (quotes optional).

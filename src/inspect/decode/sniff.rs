@@ -41,6 +41,8 @@ pub enum Kind {
     /// A compound file (OLE2): legacy Office documents, Outlook messages.
     Cfb,
     Tar,
+    /// An e-mail message (`message/rfc822`, `.eml`).
+    Message,
     Media(&'static str),
     /// A format recognised but not read here (RAR, 7z, bzip2, xz…), by its
     /// format name: reported, never passed as if it held nothing.
@@ -240,6 +242,7 @@ fn by_content_type(ct: &str) -> Option<Kind> {
         "application/x-www-form-urlencoded" => Some(Kind::Form),
         "text/csv" | "text/tab-separated-values" | "application/csv" => Some(Kind::Csv),
         "application/pdf" => Some(Kind::Pdf),
+        "message/rfc822" => Some(Kind::Message),
         "application/gzip" | "application/x-gzip" => Some(Kind::Gzip),
         "application/zstd" => Some(Kind::Zstd),
         "application/zip" => Some(Kind::Zip),
@@ -320,6 +323,7 @@ fn by_extension(name: &str) -> Option<Kind> {
         "json" => Some(Kind::Json),
         "csv" | "tsv" => Some(Kind::Csv),
         "pdf" => Some(Kind::Pdf),
+        "eml" => Some(Kind::Message),
         "gz" => Some(Kind::Gzip),
         "zst" => Some(Kind::Zstd),
         "br" => Some(Kind::Brotli),

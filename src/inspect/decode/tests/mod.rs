@@ -1377,6 +1377,39 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // As Python's e-mail package writes one, saved with bare line
+            // feeds: an encoded subject, a quoted-printable body, and a CSV
+            // attachment whose (folded, RFC 2231) name makes it a CSV.
+            name: "e-mail message with a quoted-printable body and an attachment",
+            input: concat!(
+                "Subject: =?utf-8?b?5ZOh5bel55eF5YGH6KiY6YyE?=\n",
+                "From: =?utf-8?b?6Zmz5aSn5paH?= <chan.tai.man@example.com>\n",
+                "MIME-Version: 1.0\n",
+                "Content-Type: multipart/mixed; boundary=\"==b==\"\n",
+                "\n",
+                "--==b==\n",
+                "Content-Type: text/plain; charset=\"utf-8\"\n",
+                "Content-Transfer-Encoding: quoted-printable\n",
+                "\n",
+                "=E8=BA=AB=E4=BB=BD=E8=AD=89 A123456(3) =\n",
+                "ok\n",
+                "--==b==\n",
+                "Content-Transfer-Encoding: base64\n",
+                "Content-Disposition: attachment;\n",
+                " filename*=utf-8''%E5%90%8D%E5%96%AE.csv\n",
+                "\n",
+                "5aeT5ZCNLOmbu+ipsQrpmbPlpKfmlocsNjYxMjM0NTYK\n",
+                "--==b==--\n",
+            )
+            .as_bytes()
+            .to_vec(),
+            hint: hint(Some("message/rfc822"), None, None),
+            pairs: vec![("Subject", "員工病假記錄"), ("電話", "66123456")],
+            contains: vec!["身份證 A123456(3) ok", "名單.csv"],
+            formats: vec!["eml", "multipart", "quoted-printable", "base64", "csv"],
+            ..Case::default()
+        },
+        Case {
             // WinRAR is what many offices zip with: its content is not read
             // here, and the report says so rather than passing it as empty.
             name: "rar archive",
