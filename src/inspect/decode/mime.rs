@@ -42,7 +42,7 @@ impl MimeNode {
 
     pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
         if self.body.is_some() {
-            self.to_body(data, cx);
+            self.feed_body(data, cx);
             return;
         }
         let before = self.head.len();
@@ -64,7 +64,7 @@ impl MimeNode {
         self.start_body(head.get(..at).unwrap_or(&[]), cx);
         // What followed the blank line in this chunk.
         let used = at + len - before;
-        self.to_body(data.get(used..).unwrap_or(&[]), cx);
+        self.feed_body(data.get(used..).unwrap_or(&[]), cx);
     }
 
     fn start_body<S: TextSink>(&mut self, head: &[u8], cx: &mut Cx<S>) {
@@ -90,7 +90,7 @@ impl MimeNode {
         self.body = Some(body_node(&encoding, hint, self.depth + 1, cx));
     }
 
-    fn to_body<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+    fn feed_body<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
         let Some(body) = &mut self.body else {
             return;
         };
