@@ -517,7 +517,7 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
     });
 }
 
-pub(super) fn cell<S: TextSink>(
+pub(crate) fn cell<S: TextSink>(
     text: &[u8],
     col: usize,
     first_row: bool,

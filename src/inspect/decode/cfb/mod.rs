@@ -1,0 +1,292 @@
+//! Compound files (OLE2): Word 97–2003 documents (the text through the piece
+//! table), Excel 97–2003 workbooks (BIFF8 cells, numbers included, first row
+//! as column names), PowerPoint 97–2003 text atoms, and Outlook messages (their
+//! string properties and attachments). A password-protected Office document,
+//! new or old, is reported as encrypted; a compound file of another kind as
+//! not read. Raw, these files hide text as UTF-16 and numbers as binary, so a
+//! byte-level scan of them would pass what it cannot see.
+
+mod biff;
+mod ppt;
+mod word;
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use super::container::nested;
+use super::cx::Cx;
+use crate::inspect::findings::IncompleteReason;
+use crate::inspect::sink::TextSink;
+
+/// The first bytes of every compound file.
+pub(crate) const MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    Doc,
+    Xls,
+    Ppt,
+    Msg,
+    Other,
+}
+
+pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
+    let mut comp = match cfb::CompoundFile::open(Cursor::new(buf)) {
+        Ok(c) => c,
+        Err(_) => {
+            cx.format("cfb");
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                "compound file (legacy Office) without a readable directory",
+            );
+            return;
+        }
+    };
+    let streams: Vec<PathBuf> = comp
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    let has = |name: &str| streams.iter().any(|p| p == Path::new(name));
+    if has("/EncryptionInfo") || has("/EncryptedPackage") {
+        cx.format("cfb");
+        cx.incomplete(
+            IncompleteReason::Encrypted,
+            "password-protected Office document",
+        );
+        return;
+    }
+    let flavor = if has("/WordDocument") {
+        Flavor::Doc
+    } else if has("/Workbook") || has("/Book") {
+        Flavor::Xls
+    } else if has("/PowerPoint Document") {
+        Flavor::Ppt
+    } else if streams
+        .iter()
+        .any(|p| file_name(p).starts_with("__substg1.0_"))
+    {
+        Flavor::Msg
+    } else {
+        Flavor::Other
+    };
+    cx.format(match flavor {
+        Flavor::Doc => "doc",
+        Flavor::Xls => "xls",
+        Flavor::Ppt => "ppt",
+        Flavor::Msg => "msg",
+        Flavor::Other => "cfb",
+    });
+    match flavor {
+        Flavor::Doc => {
+            let word = read_stream(&mut comp, Path::new("/WordDocument"), cx);
+            let table = match word::word_flags(&word) {
+                Some(f) if f & 0x0100 != 0 => {
+                    cx.incomplete(
+                        IncompleteReason::Encrypted,
+                        "password-protected Word document",
+                    );
+                    return;
+                }
+                Some(f) if f & 0x0200 != 0 => "/1Table",
+                Some(_) => "/0Table",
+                None => {
+                    cx.incomplete(
+                        IncompleteReason::Malformed,
+                        "Word document without its header",
+                    );
+                    return;
+                }
+            };
+            let table = read_stream(&mut comp, Path::new(table), cx);
+            if !word::word_text(&word, &table, cx) {
+                cx.incomplete(
+                    IncompleteReason::Malformed,
+                    "Word document whose text could not be found",
+                );
+            }
+        }
+        Flavor::Xls => {
+            let name = if has("/Workbook") {
+                "/Workbook"
+            } else {
+                "/Book"
+            };
+            let book = read_stream(&mut comp, Path::new(name), cx);
+            biff::biff(&book, cx);
+        }
+        Flavor::Ppt => {
+            if has("/EncryptedSummary") {
+                cx.incomplete(
+                    IncompleteReason::Encrypted,
+                    "password-protected PowerPoint document",
+                );
+                return;
+            }
+            let doc = read_stream(&mut comp, Path::new("/PowerPoint Document"), cx);
+            ppt::ppt_text(&doc, cx);
+        }
+        Flavor::Msg | Flavor::Other => {}
+    }
+    let mut known = 0usize;
+    for path in &streams {
+        if cx.stopped || !cx.entry() {
+            return;
+        }
+        let name = file_name(path);
+        if flavor == Flavor::Msg && name.starts_with("__substg1.0_") {
+            known += 1;
+            msg_property(&mut comp, path, depth, cx);
+            continue;
+        }
+        if PRIMARY.contains(&path.to_str().unwrap_or("")) {
+            continue;
+        }
+        // Embedded documents (an OLE object's package, a nested compound
+        // file) are decoded as what they are; the format's other streams
+        // hold pictures, formatting and structure.
+        if is_container(&head(&mut comp, path)) {
+            let data = read_stream(&mut comp, path, cx);
+            nested(&mut data.as_slice(), name, depth, cx);
+        }
+    }
+    if flavor == Flavor::Other || flavor == Flavor::Msg && known == 0 {
+        cx.incomplete(
+            IncompleteReason::Unsupported,
+            "compound file of a kind not read here",
+        );
+    }
+}
+
+/// The streams read above as the document itself.
+const PRIMARY: [&str; 6] = [
+    "/WordDocument",
+    "/0Table",
+    "/1Table",
+    "/Workbook",
+    "/Book",
+    "/PowerPoint Document",
+];
+
+/// A stream's first bytes (fewer if it is shorter).
+fn head(comp: &mut cfb::CompoundFile<Cursor<&[u8]>>, path: &Path) -> Vec<u8> {
+    let mut head = Vec::with_capacity(8);
+    if let Ok(s) = comp.open_stream(path) {
+        // A stream too broken to read has no head: it is not opened further.
+        let _ = s.take(8).read_to_end(&mut head);
+    }
+    head
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+/// Whether `data` starts like something the decoders open (zip, PDF, a
+/// compound file, gzip).
+fn is_container(data: &[u8]) -> bool {
+    [&b"PK\x03\x04"[..], b"%PDF-", MAGIC, b"\x1f\x8b"]
+        .iter()
+        .any(|m| data.starts_with(m))
+}
+
+/// Reads one stream whole, within the body's decompression budget (a compound
+/// file's streams are its content, as a zip's entries are).
+fn read_stream<S: TextSink>(
+    comp: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    path: &Path,
+    cx: &mut Cx<S>,
+) -> Vec<u8> {
+    let Ok(stream) = comp.open_stream(path) else {
+        cx.incomplete(
+            IncompleteReason::Malformed,
+            "unreadable compound file stream",
+        );
+        return Vec::new();
+    };
+    let room = cx.expand_room().min(cx.limits.max_buffer_bytes);
+    let mut data = Vec::new();
+    if stream
+        .take(room.saturating_add(1))
+        .read_to_end(&mut data)
+        .is_err()
+    {
+        cx.incomplete(IncompleteReason::Malformed, "corrupt compound file stream");
+    }
+    if data.len() as u64 > room {
+        cx.incomplete(
+            IncompleteReason::SizeLimit,
+            "compound file stream past the decompression limit",
+        );
+        data.truncate(usize::try_from(room).unwrap_or(usize::MAX));
+    }
+    cx.expand(data.len());
+    cx.check_clock();
+    data
+}
+
+/// Little-endian UTF-16 (an odd last byte is dropped).
+pub(super) fn utf16le(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
+    let units = bytes
+        .chunks_exact(2)
+        .map(|p| u16::from_le_bytes([p[0], p[1]]));
+    char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}'))
+}
+
+pub(super) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// One property stream of an Outlook message (`__substg1.0_PPPPTTTT`):
+/// strings (type 001F is UTF-16, 001E 8-bit) are text; an attachment's data
+/// (3701, binary) is decoded as a file.
+fn msg_property<S: TextSink>(
+    comp: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    path: &Path,
+    depth: u32,
+    cx: &mut Cx<S>,
+) {
+    let name = file_name(path);
+    let tag = name.get(12..20).unwrap_or("");
+    let kind = tag.get(4..).unwrap_or("");
+    if !matches!(kind, "001F" | "001E") && tag != "37010102" {
+        return;
+    }
+    let data = read_stream(comp, path, cx);
+    match kind {
+        "001F" => {
+            let text: String = utf16le(&data).collect();
+            cx.sink.text(text.trim_end_matches('\0').as_bytes());
+            cx.sink.boundary();
+        }
+        "001E" => {
+            cx.sink.text(&data);
+            cx.sink.boundary();
+        }
+        _ => {
+            // The attachment's long file name is a sibling property.
+            let dir = path.parent().unwrap_or(Path::new("/"));
+            let file = read_name(comp, &dir.join("__substg1.0_3707001F"), cx);
+            nested(&mut data.as_slice(), &file, depth, cx);
+        }
+    }
+}
+
+fn read_name<S: TextSink>(
+    comp: &mut cfb::CompoundFile<Cursor<&[u8]>>,
+    path: &Path,
+    cx: &mut Cx<S>,
+) -> String {
+    if !comp.is_stream(path) {
+        return String::new();
+    }
+    let data = read_stream(comp, path, cx);
+    utf16le(&data)
+        .collect::<String>()
+        .trim_end_matches('\0')
+        .to_owned()
+}
