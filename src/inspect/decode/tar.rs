@@ -55,17 +55,20 @@ fn octal(field: &[u8]) -> Option<u64> {
     any.then_some(v)
 }
 
+/// The header's sum of bytes (its checksum field counted as spaces) matches
+/// the field: as unsigned bytes, or as signed ones, which old Unix tars
+/// (HP-UX, V7) summed.
 fn checksum_ok(h: &[u8]) -> bool {
     let Some(want) = h.get(148..156).and_then(octal) else {
         return false;
     };
-    let sum: u64 = h
-        .iter()
-        .take(BLOCK)
-        .enumerate()
-        .map(|(i, &b)| u64::from(if (148..156).contains(&i) { b' ' } else { b }))
-        .sum();
-    sum == want
+    let (mut unsigned, mut signed) = (0u64, 0i64);
+    for (i, &b) in h.iter().take(BLOCK).enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { b };
+        unsigned += u64::from(b);
+        signed += i64::from(b as i8);
+    }
+    unsigned == want || u64::try_from(signed).is_ok_and(|s| s == want)
 }
 
 fn text_field(f: &[u8]) -> String {
@@ -93,9 +96,14 @@ pub(crate) struct TarNode {
     pad: u64,
     /// A name for the next member, from a long-name or pax record.
     next_name: Option<String>,
+    /// The next member's size from a pax record (which overrides the header's).
+    next_size: Option<u64>,
     zero_blocks: u8,
     ended: bool,
     broken: bool,
+    /// A GNU sparse member's extension blocks (its map of holes) come next;
+    /// its data, of this size, after them.
+    sparse_ext: Option<u64>,
 }
 
 impl TarNode {
@@ -108,9 +116,11 @@ impl TarNode {
             left: 0,
             pad: 0,
             next_name: None,
+            next_size: None,
             zero_blocks: 0,
             ended: false,
             broken: false,
+            sparse_ext: None,
         }
     }
 
@@ -166,13 +176,25 @@ impl TarNode {
 
     fn start_entry<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         let h = &self.header;
+        if let Some(size) = self.sparse_ext {
+            // An extension block: more follow while its last flag is set.
+            if h.get(504).is_some_and(|&f| f != 0) {
+                return;
+            }
+            self.sparse_ext = None;
+            self.start_data(size, cx);
+            return;
+        }
         if h.iter().all(|&b| b == 0) {
             self.zero_blocks += 1;
             self.ended = self.zero_blocks >= 2;
             return;
         }
         self.zero_blocks = 0;
-        let size = h.get(124..136).and_then(octal);
+        let size = self
+            .next_size
+            .take()
+            .or_else(|| h.get(124..136).and_then(octal));
         let (true, Some(size)) = (checksum_ok(h), size) else {
             cx.incomplete(IncompleteReason::Malformed, "broken tar header");
             self.broken = true;
@@ -187,8 +209,11 @@ impl TarNode {
             }
         }
         let name = self.next_name.take().unwrap_or(name);
+        let extended = kind == b'S' && h.get(482).is_some_and(|&f| f != 0);
         self.data = Some(match kind {
-            b'0' | 0 | b'7' => {
+            // Regular files, contiguous files, GNU sparse files (their data
+            // pieces, holes left out).
+            b'0' | 0 | b'7' | b'S' => {
                 if !cx.entry() {
                     self.broken = true;
                     return;
@@ -205,6 +230,14 @@ impl TarNode {
             }
             _ => Data::Nothing,
         });
+        if extended {
+            self.sparse_ext = Some(size);
+        } else {
+            self.start_data(size, cx);
+        }
+    }
+
+    fn start_data<S: TextSink>(&mut self, size: u64, cx: &mut Cx<S>) {
         self.left = size;
         self.pad = (BLOCK as u64 - size % BLOCK as u64) % BLOCK as u64;
         if size == 0 {
@@ -216,7 +249,12 @@ impl TarNode {
         match self.data.take() {
             Some(Data::Member(mut node)) => node.finish(cx),
             Some(Data::Meta(b'L')) => self.next_name = Some(text_field(&self.meta)),
-            Some(Data::Meta(_)) => self.next_name = pax_path(&self.meta),
+            Some(Data::Meta(_)) => {
+                self.next_name =
+                    pax_value(&self.meta, b"path").map(|p| String::from_utf8_lossy(p).into_owned());
+                self.next_size = pax_value(&self.meta, b"size")
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok());
+            }
             _ => {}
         }
     }
@@ -234,16 +272,16 @@ impl TarNode {
     }
 }
 
-/// The `path` of a pax extended header (`<len> path=<name>\n` records).
-fn pax_path(records: &[u8]) -> Option<String> {
+/// A value of a pax extended header (`<len> <key>=<value>\n` records).
+fn pax_value<'m>(records: &'m [u8], key: &[u8]) -> Option<&'m [u8]> {
     let mut rest = records;
     while !rest.is_empty() {
         let sp = rest.iter().position(|&b| b == b' ')?;
         let len: usize = std::str::from_utf8(rest.get(..sp)?).ok()?.parse().ok()?;
         let record = rest.get(sp + 1..len)?;
         let record = record.strip_suffix(b"\n").unwrap_or(record);
-        if let Some(path) = record.strip_prefix(b"path=") {
-            return Some(String::from_utf8_lossy(path).into_owned());
+        if let Some(v) = record.strip_prefix(key).and_then(|r| r.strip_prefix(b"=")) {
+            return Some(v);
         }
         rest = rest.get(len..)?;
     }

@@ -505,6 +505,38 @@ fn odf_of(mimetype: &str, parts: &[(&str, &str)]) -> Vec<u8> {
     zip_of(&entries)
 }
 
+/// A raw tar header: name, type, size (octal), magic; its checksum summed
+/// over signed bytes when `signed` (as old HP-UX and V7 tars did).
+fn tar_header(name: &[u8], kind: u8, size: u64, signed: bool) -> Vec<u8> {
+    let mut h = vec![0u8; 512];
+    h[..name.len()].copy_from_slice(name);
+    h[100..107].copy_from_slice(b"0000644");
+    h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
+    h[156] = kind;
+    h[257..263].copy_from_slice(b"ustar\0");
+    h[263..265].copy_from_slice(b"00");
+    h[148..156].copy_from_slice(b"        ");
+    let sum: i64 = h
+        .iter()
+        .map(|&b| {
+            if signed {
+                i64::from(b as i8)
+            } else {
+                i64::from(b)
+            }
+        })
+        .sum();
+    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    h
+}
+
+/// `data` padded to whole 512-byte blocks.
+fn blocks(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    v.resize(data.len().div_ceil(512) * 512, 0);
+    v
+}
+
 /// A part: its name, its (file name, content type) if a file, its content.
 type Part<'a> = (&'a str, Option<(&'a str, &'a str)>, &'a [u8]);
 
@@ -1347,6 +1379,37 @@ fn cases() -> Vec<Case> {
             contains: vec!["Passport E12345678", "mail chan.tai.man@example.com"],
             formats: vec!["gzip", "tar", "csv", "docx"],
             media: vec!["image/png"],
+            ..Case::default()
+        },
+        Case {
+            // What other tars write: a checksum over signed bytes (a name
+            // with Latin-1 letters), a pax size that overrides the header's,
+            // and a GNU sparse file with a block of its hole map after the
+            // header.
+            name: "tar from older and other writers",
+            input: [
+                tar_header(b"caf\xe9.txt", b'0', 5, true),
+                blocks(b"hello"),
+                tar_header(b"PaxHeaders/big", b'x', 11, false),
+                blocks(b"11 size=15\n"),
+                tar_header(b"big.txt", b'0', 0, false),
+                blocks(b"HKID A123456(3)"),
+                {
+                    let mut h = tar_header(b"sparse.txt", b'S', 8, false);
+                    h[482] = 1;
+                    // The checksum covers the flag: rebuilt.
+                    h[148..156].copy_from_slice(b"        ");
+                    let sum: u64 = h.iter().map(|&b| u64::from(b)).sum();
+                    h[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+                    h
+                },
+                vec![0u8; 512],
+                blocks(b"pieces!!"),
+                vec![0u8; 1024],
+            ]
+            .concat(),
+            contains: vec!["hello", "HKID A123456(3)", "pieces!!"],
+            formats: vec!["tar"],
             ..Case::default()
         },
         Case {
