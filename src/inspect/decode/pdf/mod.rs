@@ -57,13 +57,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 cut = true;
                 buf.len() - start
             });
-        let data = buf.get(start..start + len).unwrap_or(&[]);
-        // The end of line before `endstream` is not data.
-        let data = data
-            .strip_suffix(b"\r\n")
-            .or_else(|| data.strip_suffix(b"\n"))
-            .or_else(|| data.strip_suffix(b"\r"))
-            .unwrap_or(data);
+        let raw = buf.get(start..start + len).unwrap_or(&[]);
         text_bytes += dict_strings(buf.get(gap..start).unwrap_or(&[]), cx);
         gap = start + len;
         at = start + len + 9;
@@ -76,6 +70,23 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 syntax::header_number(buf, from + o),
             ),
             None => (dict, None),
+        };
+        // `/Length` says where the data ends: the line break before
+        // `endstream` is not data, but a stream's last byte may be a line
+        // feed. Without a direct length that fits, all of it is taken.
+        let length = syntax::value(dict, b"Length")
+            .filter(|v| syntax::reference(v).is_none())
+            .and_then(|_| syntax::int(dict, b"Length"))
+            .and_then(|n| usize::try_from(n).ok());
+        let data = match length {
+            Some(n)
+                if raw
+                    .get(n..)
+                    .is_some_and(|t| t.iter().all(u8::is_ascii_whitespace)) =>
+            {
+                raw.get(..n).unwrap_or(raw)
+            }
+            _ => raw,
         };
         let is_type = |t: &[u8]| syntax::is_name(dict, b"Type", t);
         if is_type(b"XRef") {

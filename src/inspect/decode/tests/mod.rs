@@ -1209,10 +1209,28 @@ fn cases() -> Vec<Case> {
                     (3, "<< /Type /Page /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>", None),
                     (4, "<< /Filter [ /ASCII85Decode /FlateDecode ] >>", Some(&content)),
                     (5, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", None),
-                    (6, "<< /Type /Metadata /Subtype /XML >>", Some(b"<dc:creator>Chan Tai Man</dc:creator>")),
+                    (6, "<< /Type /Metadata /Subtype /XML /Length 37 >>", Some(b"<dc:creator>Chan Tai Man</dc:creator>")),
                 ])
             },
             events: Some(vec![t("HKID A123456(3)"), B, t("<dc:creator>Chan Tai Man</dc:creator>"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
+            // A Flate stream whose last byte is a line feed: `/Length` keeps
+            // it (the line break before `endstream` is the one to drop).
+            name: "pdf stream whose data ends in a line feed",
+            input: {
+                // The checksum's last byte moves by 97 for each `a`: one of
+                // 256 lengths ends the stream in 0x0A.
+                let data = (0..256)
+                    .map(|k| zlib(format!("BT (HKID A123456\\(3\\) {}) Tj ET", "a".repeat(k)).as_bytes()))
+                    .find(|z| z.last() == Some(&b'\n'))
+                    .expect("some stream ends in a line feed");
+                let dict = format!("<< /Filter /FlateDecode /Length {} >>", data.len());
+                pdf_of(&[(3, "<< /Type /Page /Contents 4 0 R >>", None), (4, &dict, Some(&data))])
+            },
+            contains: vec!["HKID A123456(3)"],
             formats: vec!["pdf"],
             ..Case::default()
         },
