@@ -58,6 +58,11 @@ pub(crate) enum Meaning {
     /// Supporting evidence (ICD-10 code, amount) for an evidence class; always
     /// needs a term of that class near.
     Support(Class),
+    /// A plain digit run of card length with an issuer's prefix: a card if it
+    /// passes Luhn and card context is near; without context, judged with the
+    /// body's other such runs (`Tally::plain_card`). A failing one is only
+    /// counted, and the readings after it still apply.
+    PlainCard { value: Value, valid: bool },
 }
 
 /// Up to three readings of one chain, best first; the first whose context is
@@ -517,17 +522,25 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             return out;
         }
     }
-    if letters == 0
-        && (13..=19).contains(&n)
-        && (tight && digits_only(s) || card_groups(s))
-        && validate::payment_card(c)
-    {
-        out.push(Meaning::Id {
-            class: Class::PaymentCard,
-            value: Value::new(c),
-            needs_context: false,
-        });
-        return out;
+    if letters == 0 && (13..=19).contains(&n) && validate::card_issuer(c) {
+        let valid = validate::luhn(c);
+        if tight && digits_only(s) {
+            out.push(Meaning::PlainCard {
+                value: Value::new(c),
+                valid,
+            });
+            if valid {
+                return out;
+            }
+        } else if valid && card_groups(s) {
+            // Written in groups, as people write cards: counted anywhere.
+            out.push(Meaning::Id {
+                class: Class::PaymentCard,
+                value: Value::new(c),
+                needs_context: false,
+            });
+            return out;
+        }
     }
     let prc_layout = || {
         tight && s.iter().all(u8::is_ascii_alphanumeric)

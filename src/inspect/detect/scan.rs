@@ -306,6 +306,25 @@ fn in_identifier(buf: &[u8], j: usize, len: usize) -> bool {
     joiner(at(e)) && at(e + 1).is_ascii_alphanumeric()
 }
 
+/// A field name as words: `card_number`, `card-number` and `cardNumber` are
+/// "card number" to the dictionary, whose terms are written as prose.
+fn field_words(name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(name.len() + 4);
+    let mut prev = 0u8;
+    for &b in name {
+        if matches!(b, b'_' | b'-' | b'.') {
+            out.push(b' ');
+        } else {
+            if b.is_ascii_uppercase() && prev.is_ascii_lowercase() {
+                out.push(b' ');
+            }
+            out.push(b);
+        }
+        prev = b;
+    }
+    out
+}
+
 /// Whether `scan_wide` can run here (AVX-512 with VBMI).
 fn wide_blocks() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -722,6 +741,7 @@ impl State {
             }
             let hit = p.readings.iter().find(|m| match m {
                 Meaning::Id { class, .. } | Meaning::Support(class) => bit(*class) & bits != 0,
+                Meaning::PlainCard { .. } => false,
             });
             match hit {
                 Some(m) => {
@@ -743,6 +763,10 @@ impl State {
                 self.tally.identifier(class, value.as_bytes(), &lim)
             }
             Meaning::Support(class) => self.tally.support(class),
+            Meaning::PlainCard { value, .. } => {
+                self.tally
+                    .identifier(Class::PaymentCard, value.as_bytes(), &lim)
+            }
         }
     }
 
@@ -761,6 +785,22 @@ impl State {
         let mut needs = false;
         for m in readings.iter() {
             let ok = match m {
+                Meaning::PlainCard { value, valid } => {
+                    if self.context_near(Class::PaymentCard, start, end) {
+                        if *valid {
+                            self.accept(*m);
+                            return;
+                        }
+                    } else {
+                        let lim = self.det.limits();
+                        self.tally.plain_card(valid.then(|| value.as_bytes()), &lim);
+                        if *valid {
+                            return;
+                        }
+                    }
+                    // Not a card: what else the run may be is read on.
+                    false
+                }
                 Meaning::Id {
                     needs_context: false,
                     ..
@@ -861,7 +901,7 @@ impl State {
     fn learn_field(&mut self, key: NameKey, name: &[u8]) {
         let dict = &self.det.dict;
         let mut ctx = Ctx::default();
-        dict.find_all(name, |id| {
+        dict.find_all(&field_words(name), |id| {
             let roles = dict.roles(id);
             ctx.mask |= roles.context;
             if roles.health > 0 || roles.fin > 0 {

@@ -40,6 +40,22 @@ struct IdTally {
     samples: Vec<String>,
 }
 
+/// Plain runs of card length with a card issuer's prefix and no card context
+/// near (no keyword, no column or key naming cards). Order and tracking
+/// numbers look like that and pass Luhn one time in ten; a list of cards
+/// passes every time. So the valid ones are held (hashed and masked, never
+/// raw) until the body ends, and counted as cards unless the body has many
+/// such runs and most of them fail.
+#[derive(Default)]
+struct PlainCards {
+    seen: u64,
+    valid: u64,
+    held: Vec<(u64, String)>,
+}
+
+/// Fewest plain runs for their pass rate to say anything.
+const PLAIN_CARDS_JUDGED: u64 = 10;
+
 #[derive(Default)]
 pub(crate) struct EvidenceTally {
     /// Term ids seen (as a bitset over the dictionary).
@@ -141,6 +157,7 @@ pub(crate) struct Tally {
     /// values can neither be recovered from the set nor steered into it.
     hasher: foldhash::quality::SeedableRandomState,
     ids: [IdTally; CLASSES],
+    plain_cards: PlainCards,
     pub(crate) health: EvidenceTally,
     pub(crate) fin: EvidenceTally,
 }
@@ -174,12 +191,16 @@ impl Tally {
         Tally {
             hasher: keyed_hasher(),
             ids: Default::default(),
+            plain_cards: PlainCards::default(),
             health: EvidenceTally::default(),
             fin: EvidenceTally::default(),
         }
     }
 
     pub(crate) fn reset(&mut self) {
+        self.plain_cards.seen = 0;
+        self.plain_cards.valid = 0;
+        self.plain_cards.held.clear();
         for t in &mut self.ids {
             t.seen.clear();
             t.count = 0;
@@ -237,6 +258,39 @@ impl Tally {
         }
     }
 
+    /// The held plain cards that count, beyond those already in `cards`: none
+    /// when the body's plain runs mostly fail Luhn (they are ids, and the
+    /// valid ones chance), else the distinct new ones.
+    fn plain_cards_counted(&self, cards: &IdTally, lim: &Limits) -> (u64, Vec<String>) {
+        let p = &self.plain_cards;
+        if p.seen >= PLAIN_CARDS_JUDGED && p.valid * 2 < p.seen {
+            return (0, Vec::new());
+        }
+        let mut new: HashSet<u64, BuildHasherDefault<PreHashed>> = HashSet::default();
+        let mut samples = Vec::new();
+        for (h, sample) in &p.held {
+            if !cards.seen.contains(h) && new.insert(*h) && samples.len() < lim.samples {
+                samples.push(sample.clone());
+            }
+        }
+        (new.len() as u64, samples)
+    }
+
+    /// A plain card-length run with no card context: `Some(value)` if it
+    /// passes Luhn, `None` if not (counted only).
+    pub(crate) fn plain_card(&mut self, valid: Option<&[u8]>, lim: &Limits) {
+        let p = &mut self.plain_cards;
+        p.seen += 1;
+        let Some(value) = valid else {
+            return;
+        };
+        p.valid += 1;
+        if p.held.len() < lim.max_distinct {
+            let h = self.hasher.hash_one(value);
+            p.held.push((h, mask::mask(Class::PaymentCard, value)));
+        }
+    }
+
     pub(crate) fn support(&mut self, class: Class) {
         match class {
             Class::Health => self.health.supporting += 1,
@@ -247,12 +301,20 @@ impl Tally {
 
     pub(crate) fn finish_into(&self, f: &mut Findings, lim: &Limits) {
         for (class, t) in Class::ALL.iter().zip(self.ids.iter()) {
-            if t.count > 0 {
-                *f.classes.entry(*class).or_insert(0) += t.count;
-                f.samples
-                    .entry(*class)
-                    .or_default()
-                    .extend(t.samples.iter().cloned());
+            let (extra, extra_samples) = if *class == Class::PaymentCard {
+                self.plain_cards_counted(t, lim)
+            } else {
+                (0, Vec::new())
+            };
+            if t.count + extra > 0 {
+                *f.classes.entry(*class).or_insert(0) += t.count + extra;
+                f.samples.entry(*class).or_default().extend(
+                    t.samples
+                        .iter()
+                        .chain(&extra_samples)
+                        .take(lim.samples)
+                        .cloned(),
+                );
             }
         }
         // An ICD-10 code is specific to health; a number with two decimals is

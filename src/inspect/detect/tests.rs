@@ -295,6 +295,101 @@ fn cells(header: &[u8], values: &[&str]) -> Findings {
     f
 }
 
+/// Card-length ids with a Visa prefix, as order and tracking numbers are:
+/// deterministic, and a tenth of them pass Luhn by chance.
+fn order_ids(n: usize) -> Vec<String> {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            format!("4{:015}", x % 1_000_000_000_000_000)
+        })
+        .collect()
+}
+
+#[test]
+fn long_ids_that_pass_luhn_by_chance_are_not_cards() {
+    let ids = order_ids(60);
+    let by_chance = ids
+        .iter()
+        .filter(|i| validate::payment_card(i.as_bytes()))
+        .count();
+    assert!(
+        (2..30).contains(&by_chance),
+        "the list tests the rule: {by_chance} pass"
+    );
+    // As a column of order numbers, and as plain lines of text.
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_eq!(counts(&cells(b"order_id", &refs)), vec![]);
+    let text = ids.join("\n");
+    check_case(&case("sixty order ids", text, &[]));
+}
+
+#[test]
+fn lists_of_cards_and_cards_among_ids_still_count() {
+    let cards = [
+        "4111111111111111",
+        "5500000000000004",
+        "340000000000009",
+        "4012888888881881",
+        "6200000000000005",
+        "3530111333300000",
+        "5105105105105100",
+        "4222222222222",
+        "4000056655665556",
+        "5200828282828210",
+        "371449635398431",
+    ];
+    // A list of cards with no context at all: every one passes Luhn.
+    check_case(&case(
+        "eleven plain cards",
+        cards.join("\n"),
+        &[(Class::PaymentCard, 11)],
+    ));
+    // A lone card in a message counts as it always did.
+    check_case(&case(
+        "one plain card",
+        "order 4111111111111111 shipped",
+        &[(Class::PaymentCard, 1)],
+    ));
+    // Cards under a column that names them count among many order ids.
+    let mut s = TextScan::new(det());
+    for (k, id) in order_ids(60).iter().enumerate() {
+        s.field(b"order_id");
+        s.text(id.as_bytes());
+        s.boundary();
+        if let Some(card) = cards.get(k % 20) {
+            s.field(b"card_number");
+            s.text(card.as_bytes());
+            s.boundary();
+        }
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert_eq!(counts(&f), vec![(Class::PaymentCard, 11)]);
+}
+
+/// Field names are written as code: `account_number`, `contactNumber`,
+/// `card-number`. They match the prose terms ("account number") all the same.
+#[test]
+fn snake_and_camel_case_field_names_match_their_terms() {
+    for (header, value, class) in [
+        (&b"account_number"[..], "01234567890", Class::BankAccount),
+        (b"bankAccountNo", "01234567890", Class::BankAccount),
+        (b"contactNumber", "61234567", Class::Phone),
+        (b"contact-no", "61234567", Class::Phone),
+    ] {
+        assert_eq!(
+            counts(&cells(header, &[value])),
+            vec![(class, 1)],
+            "{}",
+            String::from_utf8_lossy(header)
+        );
+    }
+}
+
 #[test]
 fn column_header_covers_its_column() {
     let phones = ["61234567", "62345678", "28123456", "6123 4567"];
