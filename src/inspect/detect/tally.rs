@@ -301,20 +301,23 @@ impl Tally {
 
     pub(crate) fn finish_into(&self, f: &mut Findings, lim: &Limits) {
         for (class, t) in Class::ALL.iter().zip(self.ids.iter()) {
-            let (extra, extra_samples) = if *class == Class::PaymentCard {
-                self.plain_cards_counted(t, lim)
-            } else {
-                (0, Vec::new())
-            };
-            if t.count + extra > 0 {
-                *f.classes.entry(*class).or_insert(0) += t.count + extra;
-                f.samples.entry(*class).or_default().extend(
-                    t.samples
-                        .iter()
-                        .chain(&extra_samples)
-                        .take(lim.samples)
-                        .cloned(),
-                );
+            if t.count > 0 {
+                *f.classes.entry(*class).or_insert(0) += t.count;
+                f.samples
+                    .entry(*class)
+                    .or_default()
+                    .extend(t.samples.iter().cloned());
+            }
+        }
+        if !self.plain_cards.held.is_empty() {
+            if let Some(cards) = self.ids.get(Class::PaymentCard as usize) {
+                let (extra, samples) = self.plain_cards_counted(cards, lim);
+                if extra > 0 {
+                    *f.classes.entry(Class::PaymentCard).or_insert(0) += extra;
+                    let kept = f.samples.entry(Class::PaymentCard).or_default();
+                    let room = lim.samples.saturating_sub(kept.len());
+                    kept.extend(samples.into_iter().take(room));
+                }
             }
         }
         // An ICD-10 code is specific to health; a number with two decimals is
