@@ -287,12 +287,7 @@ impl Qp {
 }
 
 fn hex(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// A quoted-printable body or part, decoded streaming into a sniffing node.
