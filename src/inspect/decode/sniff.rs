@@ -228,8 +228,22 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
 
 fn by_content_type(ct: &str) -> Option<Kind> {
     let mut parts = ct.split(';');
-    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    match mime.as_str() {
+    let raw = parts.next().unwrap_or("").trim();
+    // Lower-cased on the stack: every body asks, twice.
+    let mut buf = [0u8; 128];
+    let owned;
+    let mime = match buf.get_mut(..raw.len()) {
+        Some(b) => {
+            b.copy_from_slice(raw.as_bytes());
+            b.make_ascii_lowercase();
+            std::str::from_utf8(b).unwrap_or("")
+        }
+        None => {
+            owned = raw.to_ascii_lowercase();
+            owned.as_str()
+        }
+    };
+    match mime {
         "multipart/form-data" | "multipart/mixed" | "multipart/related" => {
             let boundary = parts.find_map(|p| {
                 let (k, v) = p.split_once('=')?;
