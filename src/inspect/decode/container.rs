@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use super::cx::Cx;
-use super::{cfb, ooxml, pdf, ContentHint, Kind, Node};
+use super::{cfb, ooxml, pdf, rtf, ContentHint, Kind, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -31,6 +31,7 @@ impl BufferNode {
         match self.kind {
             Kind::Pdf => "pdf",
             Kind::Cfb => "compound file",
+            Kind::Rtf => "rtf",
             _ => "zip",
         }
     }
@@ -64,6 +65,7 @@ impl BufferNode {
         match self.kind {
             Kind::Pdf => pdf::scan(&buf, self.depth, cx),
             Kind::Cfb => cfb::scan(&buf, self.depth, cx),
+            Kind::Rtf => rtf::scan(&buf, cx),
             _ => ooxml::scan(&buf, self.depth, cx),
         }
         cx.release(buf.len());

@@ -22,6 +22,7 @@ mod multipart;
 mod odf;
 mod ooxml;
 mod pdf;
+mod rtf;
 pub mod sniff;
 mod tar;
 mod text;
@@ -119,7 +120,7 @@ impl Node {
                 cx.format("tar");
                 Node::Tar(Box::new(tar::TarNode::new(depth)))
             }
-            Kind::Zip | Kind::Pdf | Kind::Cfb => {
+            Kind::Zip | Kind::Pdf | Kind::Cfb | Kind::Rtf => {
                 Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
             }
             Kind::Media(mime) => {

@@ -43,6 +43,7 @@ pub enum Kind {
     Tar,
     /// An e-mail message (`message/rfc822`, `.eml`).
     Message,
+    Rtf,
     Media(&'static str),
     /// A format recognised but not read here (RAR, 7z, bzip2, xz…), by its
     /// format name: reported, never passed as if it held nothing.
@@ -213,6 +214,9 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     if super::tar::is_tar(head) {
         return Some(Kind::Tar);
     }
+    if super::rtf::is_rtf(head) {
+        return Some(Kind::Rtf);
+    }
     // By its magic only: files named .doc are often RTF or HTML.
     if head.starts_with(super::cfb::MAGIC) {
         return Some(Kind::Cfb);
@@ -257,6 +261,7 @@ fn by_content_type(ct: &str) -> Option<Kind> {
         "text/csv" | "text/tab-separated-values" | "application/csv" => Some(Kind::Csv),
         "application/pdf" => Some(Kind::Pdf),
         "message/rfc822" => Some(Kind::Message),
+        "application/rtf" | "text/rtf" => Some(Kind::Rtf),
         "application/gzip" | "application/x-gzip" => Some(Kind::Gzip),
         "application/zstd" => Some(Kind::Zstd),
         "application/zip" => Some(Kind::Zip),
@@ -338,6 +343,7 @@ fn by_extension(name: &str) -> Option<Kind> {
         "csv" | "tsv" => Some(Kind::Csv),
         "pdf" => Some(Kind::Pdf),
         "eml" => Some(Kind::Message),
+        "rtf" => Some(Kind::Rtf),
         "gz" => Some(Kind::Gzip),
         "zst" => Some(Kind::Zstd),
         "br" => Some(Kind::Brotli),

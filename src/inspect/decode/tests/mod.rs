@@ -1491,6 +1491,26 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // As LibreOffice writes it: characters past the code page as
+            // `\uN` with a `?` fallback (a surrogate pair for one past
+            // U+FFFF), tables and pictures skipped, formatting groups inside
+            // a word, the author from the document's info.
+            name: "rtf with unicode escapes",
+            input: br"{\rtf1\ansi\ansicpg1252\uc1{\fonttbl{\f0\froman Times;}}{\colortbl;\red0\green0\blue0;}{\info{\author Chan}{\comment draft}}{\*\generator secret 1.0;}\pard \u36523?\u20221?\u35657? A123{\b 456}(3)\par\u38651?\u35441? 6612 3456 \u-10179?\u-8704?{\pict\pngblip 89504e470d0a1a0a}}".to_vec(),
+            events: Some(vec![t("\nChan\ndraft身份證 A123456(3)\n電話 6612 3456 😀"), B]),
+            formats: vec!["rtf"],
+            ..Case::default()
+        },
+        Case {
+            // As Word on Chinese Windows writes it: Big5 bytes as `\'hh`.
+            name: "rtf in a double-byte code page",
+            input: br"{\rtf1\ansi\ansicpg950 \'b9\'71\'b8\'dc 6612 3456\par}".to_vec(),
+            hint: hint(None, None, Some("staff.doc")),
+            events: Some(vec![t("電話 6612 3456\n"), B]),
+            formats: vec!["rtf"],
+            ..Case::default()
+        },
+        Case {
             // WinRAR is what many offices zip with: its content is not read
             // here, and the report says so rather than passing it as empty.
             name: "rar archive",

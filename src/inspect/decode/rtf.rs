@@ -1,0 +1,208 @@
+//! RTF (Word and WordPad's "Rich Text", LibreOffice's export): the document's
+//! text with its escapes undone. Chinese and Portuguese are written as
+//! `\uN` escapes or as `\'hh` bytes in the document's code page, which a
+//! byte-level scan cannot read. Font tables, style sheets, pictures and other
+//! destinations that hold no text a person wrote are skipped.
+
+use encoding_rs::Encoding;
+
+use super::cx::Cx;
+use crate::inspect::sink::TextSink;
+
+/// Groups nested deeper than this are read as text, without their own state.
+const MAX_GROUPS: usize = 256;
+
+/// Destinations whose content is not text a person wrote.
+const SKIPPED: &[&[u8]] = &[
+    b"fonttbl",
+    b"colortbl",
+    b"stylesheet",
+    b"listtable",
+    b"listoverridetable",
+    b"rsidtbl",
+    b"generator",
+    b"themedata",
+    b"colorschememapping",
+    b"datastore",
+    b"latentstyles",
+    b"pict",
+    b"objdata",
+    b"xmlnstbl",
+    b"mmathPr",
+    b"pgdsctbl",
+    b"revtbl",
+];
+
+#[derive(Clone, Copy)]
+struct Group {
+    skip: bool,
+    /// Fallback characters after a `\uN` (`\ucN`).
+    uc: usize,
+}
+
+/// Whether `head` opens an RTF document.
+pub(crate) fn is_rtf(head: &[u8]) -> bool {
+    head.starts_with(b"{\\rtf")
+}
+
+pub(crate) fn scan<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) {
+    cx.format("rtf");
+    let mut stack: Vec<Group> = Vec::new();
+    let mut group = Group { skip: false, uc: 1 };
+    let mut codepage = encoding_rs::WINDOWS_1252;
+    let mut text = String::new();
+    // `\'hh` bytes not yet decoded: a double-byte character is two of them.
+    let mut bytes: Vec<u8> = Vec::new();
+    // Fallback characters still to drop after a `\uN`.
+    let mut drop = 0usize;
+    let mut high: Option<u16> = None;
+    let mut i = 0;
+    let flush = |bytes: &mut Vec<u8>, text: &mut String, codepage: &'static Encoding| {
+        if !bytes.is_empty() {
+            text.push_str(&codepage.decode_without_bom_handling(bytes).0);
+            bytes.clear();
+        }
+    };
+    while let Some(&c) = buf.get(i) {
+        i += 1;
+        match c {
+            b'{' => {
+                flush(&mut bytes, &mut text, codepage);
+                if stack.len() < MAX_GROUPS {
+                    stack.push(group);
+                }
+                // `{\*\dest …}`: a destination a reader may ignore.
+                if buf.get(i..i + 2) == Some(b"\\*") {
+                    group.skip = true;
+                }
+            }
+            b'}' => {
+                flush(&mut bytes, &mut text, codepage);
+                group = stack.pop().unwrap_or(group);
+            }
+            b'\\' => {
+                let Some(&n) = buf.get(i) else { break };
+                if n == b'\'' {
+                    // A byte in the code page: two hex digits.
+                    let v = buf
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    i += 3;
+                    if drop > 0 {
+                        drop -= 1;
+                    } else if let (Some(v), false) = (v, group.skip) {
+                        bytes.push(v);
+                    }
+                    continue;
+                }
+                flush(&mut bytes, &mut text, codepage);
+                if !n.is_ascii_alphabetic() {
+                    // A control symbol: `\\`, `\{`, `\}` are themselves, `\~` a space.
+                    i += 1;
+                    let ch = match n {
+                        b'\\' | b'{' | b'}' => Some(char::from(n)),
+                        b'~' => Some(' '),
+                        b'_' => Some('-'),
+                        _ => None,
+                    };
+                    if let (Some(ch), false) = (ch, group.skip) {
+                        if drop > 0 {
+                            drop -= 1;
+                        } else {
+                            text.push(ch);
+                        }
+                    }
+                    continue;
+                }
+                let start = i;
+                while buf.get(i).is_some_and(u8::is_ascii_alphabetic) {
+                    i += 1;
+                }
+                let word = buf.get(start..i).unwrap_or(&[]);
+                let num_start = i;
+                if buf.get(i) == Some(&b'-') {
+                    i += 1;
+                }
+                while buf.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                let num: Option<i64> = std::str::from_utf8(buf.get(num_start..i).unwrap_or(&[]))
+                    .ok()
+                    .and_then(|n| n.parse().ok());
+                if buf.get(i) == Some(&b' ') {
+                    i += 1;
+                }
+                match word {
+                    w if SKIPPED.contains(&w) => group.skip = true,
+                    b"ansicpg" => codepage = num.and_then(windows_codepage).unwrap_or(codepage),
+                    b"uc" => group.uc = num.and_then(|n| usize::try_from(n).ok()).unwrap_or(1),
+                    b"u" => {
+                        if let (Some(n), false) = (num, group.skip) {
+                            // 16-bit signed: negative values are the upper half;
+                            // a character past U+FFFF comes as two surrogates.
+                            let unit = u16::try_from(n.rem_euclid(65_536)).unwrap_or(0xFFFD);
+                            if (0xD800..0xDC00).contains(&unit) {
+                                high = Some(unit);
+                            } else {
+                                let units = high.take().into_iter().chain([unit]);
+                                text.extend(
+                                    char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')),
+                                );
+                            }
+                        }
+                        drop = group.uc;
+                    }
+                    // Breaks, and the document's properties (each its own piece).
+                    b"par" | b"line" | b"row" | b"sect" | b"page" | b"cell" | b"title"
+                    | b"subject" | b"author" | b"manager" | b"company" | b"operator"
+                    | b"category" | b"keywords" | b"comment" | b"doccomm"
+                        if !group.skip =>
+                    {
+                        text.push('\n')
+                    }
+                    b"tab" if !group.skip => text.push('\t'),
+                    _ => {}
+                }
+                continue;
+            }
+            b'\r' | b'\n' => {}
+            _ => {
+                if group.skip {
+                    continue;
+                }
+                if drop > 0 {
+                    drop -= 1;
+                    continue;
+                }
+                flush(&mut bytes, &mut text, codepage);
+                if c.is_ascii() {
+                    text.push(char::from(c));
+                } else {
+                    bytes.push(c);
+                }
+            }
+        }
+        if text.len() >= 32 << 10 {
+            cx.sink.text(text.as_bytes());
+            text.clear();
+        }
+    }
+    flush(&mut bytes, &mut text, codepage);
+    cx.sink.text(text.as_bytes());
+    cx.sink.boundary();
+}
+
+/// The encoding of a Windows code page number (`\ansicpg950`).
+fn windows_codepage(n: i64) -> Option<&'static Encoding> {
+    Some(match n {
+        936 => encoding_rs::GBK,
+        950 => encoding_rs::BIG5,
+        54936 => encoding_rs::GB18030,
+        932 => encoding_rs::SHIFT_JIS,
+        949 => encoding_rs::EUC_KR,
+        874 => encoding_rs::WINDOWS_874,
+        1250..=1258 => return Encoding::for_label(format!("windows-{n}").as_bytes()),
+        _ => return None,
+    })
+}
