@@ -65,7 +65,7 @@ impl BufferNode {
         match self.kind {
             Kind::Pdf => pdf::scan(&buf, self.depth, cx),
             Kind::Cfb => cfb::scan(&buf, self.depth, cx),
-            Kind::Rtf => rtf::scan(&buf, cx),
+            Kind::Rtf => rtf::scan(&buf, self.depth, cx),
             _ => ooxml::scan(&buf, self.depth, cx),
         }
         cx.release(buf.len());

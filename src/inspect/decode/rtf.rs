@@ -6,6 +6,7 @@
 
 use encoding_rs::Encoding;
 
+use super::container::nested;
 use super::cx::Cx;
 use crate::inspect::sink::TextSink;
 
@@ -36,6 +37,8 @@ const SKIPPED: &[&[u8]] = &[
 #[derive(Clone, Copy)]
 struct Group {
     skip: bool,
+    /// Inside `\objdata`: hex digits of an embedded object.
+    object: bool,
     /// Fallback characters after a `\uN` (`\ucN`).
     uc: usize,
 }
@@ -45,10 +48,17 @@ pub(crate) fn is_rtf(head: &[u8]) -> bool {
     head.starts_with(b"{\\rtf")
 }
 
-pub(crate) fn scan<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) {
+pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     cx.format("rtf");
     let mut stack: Vec<Group> = Vec::new();
-    let mut group = Group { skip: false, uc: 1 };
+    let mut group = Group {
+        skip: false,
+        object: false,
+        uc: 1,
+    };
+    // An embedded object's bytes, and the high nibble of the one being read.
+    let mut object: Vec<u8> = Vec::new();
+    let mut nibble: Option<u8> = None;
     let mut codepage = encoding_rs::WINDOWS_1252;
     let mut text = String::new();
     // `\'hh` bytes not yet decoded: a double-byte character is two of them.
@@ -78,7 +88,12 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) {
             }
             b'}' => {
                 flush(&mut bytes, &mut text, codepage);
+                let closed = group;
                 group = stack.pop().unwrap_or(group);
+                if closed.object && !group.object {
+                    embedded(&std::mem::take(&mut object), depth, cx);
+                    nibble = None;
+                }
             }
             b'\\' => {
                 let Some(&n) = buf.get(i) else { break };
@@ -134,6 +149,10 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) {
                     i += 1;
                 }
                 match word {
+                    b"objdata" => {
+                        group.skip = true;
+                        group.object = true;
+                    }
                     w if SKIPPED.contains(&w) => group.skip = true,
                     b"ansicpg" => codepage = num.and_then(windows_codepage).unwrap_or(codepage),
                     b"uc" => group.uc = num.and_then(|n| usize::try_from(n).ok()).unwrap_or(1),
@@ -168,6 +187,16 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) {
             }
             b'\r' | b'\n' => {}
             _ => {
+                if group.object {
+                    if let Some(v) = char::from(c).to_digit(16) {
+                        let v = v as u8;
+                        match nibble.take() {
+                            Some(h) => object.push(h << 4 | v),
+                            None => nibble = Some(v),
+                        }
+                    }
+                    continue;
+                }
                 if group.skip {
                     continue;
                 }
@@ -191,6 +220,26 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) {
     flush(&mut bytes, &mut text, codepage);
     cx.sink.text(text.as_bytes());
     cx.sink.boundary();
+}
+
+/// An OLE 1 embedded object (`\objdata`): its class and names, then the
+/// native data, which is the file (a workbook, a document) it embeds.
+fn embedded<S: TextSink>(ole: &[u8], depth: u32, cx: &mut Cx<S>) {
+    let u32_at = |at: usize| {
+        ole.get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| u32::from_le_bytes(b) as usize)
+    };
+    // Version and format, then three length-prefixed strings.
+    let mut at = 8;
+    for _ in 0..3 {
+        let Some(len) = u32_at(at) else { return };
+        at = at.saturating_add(4).saturating_add(len);
+    }
+    let Some(size) = u32_at(at) else { return };
+    let data = ole.get(at + 4..).unwrap_or(&[]);
+    let data = data.get(..size.min(data.len())).unwrap_or(data);
+    nested(&mut &data[..], "", depth, cx);
 }
 
 /// The encoding of a Windows code page number (`\ansicpg950`).

@@ -1502,6 +1502,30 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // An embedded object: OLE 1 header (version, format, class,
+            // topic and item names) then the file itself, in hex.
+            name: "rtf with an embedded document",
+            input: {
+                let file = docx(&["Passport E12345678"]);
+                let mut ole = Vec::new();
+                ole.extend_from_slice(&0x0501u32.to_le_bytes());
+                ole.extend_from_slice(&2u32.to_le_bytes());
+                for name in [&b"Word.Document.12\0"[..], b"\0", b"\0"] {
+                    ole.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                    ole.extend_from_slice(name);
+                }
+                ole.extend_from_slice(&(file.len() as u32).to_le_bytes());
+                ole.extend_from_slice(&file);
+                let hex: String = ole.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{{\\rtf1\\ansi See attached{{\\object\\objemb{{\\*\\objclass Word.Document.12}}{{\\*\\objdata\r\n{hex}}}}}}}")
+                    .into_bytes()
+            },
+            contains: vec!["See attached", "Passport E12345678"],
+            formats: vec!["rtf", "docx"],
+            media: vec!["image/png"],
+            ..Case::default()
+        },
+        Case {
             // As Word on Chinese Windows writes it: Big5 bytes as `\'hh`.
             name: "rtf in a double-byte code page",
             input: br"{\rtf1\ansi\ansicpg950 \'b9\'71\'b8\'dc 6612 3456\par}".to_vec(),
