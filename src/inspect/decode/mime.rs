@@ -247,16 +247,12 @@ impl Qp {
             return;
         }
         if self.n == 1 {
-            match b {
-                b'\n' => self.n = 0,
-                b'\r' => {
-                    self.held[0] = b;
-                    self.n = 2;
-                }
-                _ => {
-                    self.held[0] = b;
-                    self.n = 2;
-                }
+            // `=` LF is a soft line break; `=` CR waits for its LF.
+            if b == b'\n' {
+                self.n = 0;
+            } else {
+                self.held[0] = b;
+                self.n = 2;
             }
             return;
         }

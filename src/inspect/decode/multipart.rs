@@ -308,7 +308,7 @@ fn file_name(disposition: &str) -> Option<String> {
 }
 
 /// A `key="value"` parameter of a header value (quotes optional).
-fn param(header: &str, key: &str) -> Option<String> {
+pub(super) fn param(header: &str, key: &str) -> Option<String> {
     header.split(';').skip(1).find_map(|p| {
         let (k, v) = p.split_once('=')?;
         k.trim()

@@ -58,14 +58,11 @@ impl TranscodeNode {
 /// Content-Type names, else a guess from its first bytes when they are not
 /// UTF-8 (a character cut at the end of them does not count).
 pub(crate) fn legacy_encoding(head: &[u8], hint: &ContentHint) -> Option<&'static Encoding> {
-    let named = hint.content_type.as_deref().and_then(|ct| {
-        ct.split(';').skip(1).find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case("charset")
-                .then(|| Encoding::for_label(v.trim().trim_matches('"').as_bytes()))?
-        })
-    });
+    let named = hint
+        .content_type
+        .as_deref()
+        .and_then(|ct| super::multipart::param(ct, "charset"))
+        .and_then(|label| Encoding::for_label(label.as_bytes()));
     if let Some(enc) = named {
         return (enc != encoding_rs::UTF_8 && enc.is_ascii_compatible()).then_some(enc);
     }

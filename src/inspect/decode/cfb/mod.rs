@@ -226,11 +226,9 @@ fn read_stream<S: TextSink>(
 }
 
 /// Little-endian UTF-16 (an odd last byte is dropped).
-pub(super) fn utf16le(bytes: &[u8]) -> impl Iterator<Item = char> + '_ {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|p| u16::from_le_bytes([p[0], p[1]]));
-    char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}'))
+pub(super) fn utf16le(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    let even = bytes.get(..bytes.len() & !1).unwrap_or(&[]);
+    encoding_rs::UTF_16LE.decode_without_bom_handling(even).0
 }
 
 pub(super) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
@@ -259,7 +257,7 @@ fn msg_property<S: TextSink>(
     let data = read_stream(comp, path, cx);
     match kind {
         "001F" => {
-            let text: String = utf16le(&data).collect();
+            let text = utf16le(&data);
             cx.sink.text(text.trim_end_matches('\0').as_bytes());
             cx.sink.boundary();
         }
@@ -285,8 +283,5 @@ fn read_name<S: TextSink>(
         return String::new();
     }
     let data = read_stream(comp, path, cx);
-    utf16le(&data)
-        .collect::<String>()
-        .trim_end_matches('\0')
-        .to_owned()
+    utf16le(&data).trim_end_matches('\0').to_owned()
 }

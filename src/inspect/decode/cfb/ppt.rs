@@ -25,7 +25,9 @@ pub(super) fn ppt_text<S: TextSink>(doc: &[u8], cx: &mut Cx<S>) {
             .unwrap_or(&[]);
         let mut text = String::new();
         match kind {
-            TEXT_CHARS | CSTRING => utf16le(data).for_each(|c| push_word_char(c, &mut text)),
+            TEXT_CHARS | CSTRING => utf16le(data)
+                .chars()
+                .for_each(|c| push_word_char(c, &mut text)),
             TEXT_BYTES => data
                 .iter()
                 .for_each(|&b| push_word_char(cp1252(b), &mut text)),

@@ -97,7 +97,9 @@ pub(super) fn word_text<S: TextSink>(word: &[u8], table: &[u8], cx: &mut Cx<S>) 
         } else {
             let at = fc as usize;
             let bytes = word.get(at..at.saturating_add(chars * 2)).unwrap_or(&[]);
-            utf16le(bytes).for_each(|c| push_word_char(c, &mut text));
+            utf16le(bytes)
+                .chars()
+                .for_each(|c| push_word_char(c, &mut text));
         }
         // Pieces split text anywhere: no boundary between them.
         cx.sink.text(text.as_bytes());

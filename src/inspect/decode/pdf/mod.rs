@@ -346,11 +346,7 @@ fn text_string(s: &[u8], out: &mut String) {
 }
 
 fn utf16_be(bytes: &[u8], out: &mut String) {
-    let units = bytes.chunks(2).map(|p| match p {
-        [a, b] => u16::from_be_bytes([*a, *b]),
-        _ => 0xFFFD,
-    });
-    out.extend(char::decode_utf16(units).map(|c| c.unwrap_or('\u{FFFD}')));
+    out.push_str(&encoding_rs::UTF_16BE.decode_without_bom_handling(bytes).0);
 }
 
 /// A literal string from after its `(`; returns the index after its `)`.
