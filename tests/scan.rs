@@ -203,3 +203,49 @@ fn legacy_office_files_are_read() {
     assert_eq!(xls["classes"]["hk_id"], 1, "{xls}");
     assert!(xls["incomplete"].is_null(), "{xls}");
 }
+
+/// Text that was escaped or encoded on the way out: an HTML page whose
+/// Chinese is character references (what mail clients and editors write),
+/// and a CSV whose English header row hides the Big5 rows under it. Both
+/// read as nothing but their ASCII digits when scanned as bytes.
+#[test]
+fn escaped_and_late_encoded_text_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let refs = |s: &str| -> String { s.chars().map(|c| format!("&#x{:X};", c as u32)).collect() };
+    let html = format!(
+        "<!DOCTYPE html>\n<html><body><table><tr><td>{}</td><td>6123&nbsp;4567</td></tr>\
+         <tr><td>{}</td><td>{} {}</td></tr></table></body></html>\n",
+        refs("電話"),
+        refs("備註"),
+        refs("醫生紙"),
+        refs("病假三天"),
+    );
+    let html_path = dir.path().join("leave.html");
+    std::fs::write(&html_path, html).unwrap();
+    let mut csv = b"Name,Phone,Note\r\n".to_vec();
+    for i in 0..30 {
+        csv.extend_from_slice(format!("Staff {i},6612 34{i:02},ok\r\n").as_bytes());
+    }
+    for _ in 0..3 {
+        let (big5, _, _) = encoding_rs::BIG5.encode("陳大文,6698 7654,醫生紙 病假\r\n");
+        csv.extend_from_slice(&big5);
+    }
+    let csv_path = dir.path().join("staff.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let (code, lines, err) = scan_json(
+        &[
+            &html_path.display().to_string(),
+            &csv_path.display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let [html, csv] = &lines[..] else {
+        panic!("two results: {lines:?}");
+    };
+    assert!(html["classes"]["health"].as_u64() >= Some(1), "{html}");
+    assert_eq!(html["classes"]["phone"], 1, "{html}");
+    assert!(html["incomplete"].is_null(), "{html}");
+    assert!(csv["classes"]["health"].as_u64() >= Some(1), "{csv}");
+    assert_eq!(csv["classes"]["phone"], 31, "{csv}");
+}

@@ -17,6 +17,7 @@ mod form;
 mod json;
 mod json_scan;
 pub mod limits;
+mod markup;
 mod mime;
 mod multipart;
 mod odf;
@@ -48,6 +49,10 @@ pub(crate) enum Node {
     Form(Box<form::FormNode>),
     Multipart(Box<multipart::MultipartNode>),
     Csv(Box<csv::CsvNode>),
+    Markup(Box<markup::MarkupNode>),
+    /// Text whose head was ASCII, until the first byte that is not settles
+    /// its encoding.
+    Late(Box<text::LateCharset>),
     Tar(Box<tar::TarNode>),
     Mime(Box<mime::MimeNode>),
     Qp(Box<mime::QpNode>),
@@ -106,6 +111,10 @@ impl Node {
                 cx.format("csv");
                 Node::Csv(Box::new(csv::CsvNode::new()))
             }
+            Kind::Markup(name) => {
+                cx.format(name);
+                Node::Markup(Box::new(markup::MarkupNode::new()))
+            }
             Kind::Gzip | Kind::Zlib | Kind::Brotli | Kind::Zstd => {
                 match compress::DecompressNode::new(&kind, depth, cx) {
                     Some(n) => Node::Decompress(Box::new(n)),
@@ -161,6 +170,8 @@ impl Node {
             Node::Form(n) => n.feed(data, cx),
             Node::Multipart(n) => n.feed(data, cx),
             Node::Csv(n) => n.feed(data, cx),
+            Node::Markup(n) => n.feed(data, cx),
+            Node::Late(n) => n.feed(data, cx),
             Node::Tar(n) => n.feed(data, cx),
             Node::Mime(n) => n.feed(data, cx),
             Node::Qp(n) => n.feed(data, cx),
@@ -183,6 +194,8 @@ impl Node {
             Node::Form(n) => n.finish(cx),
             Node::Multipart(n) => n.finish(cx),
             Node::Csv(n) => n.finish(cx),
+            Node::Markup(n) => n.finish(cx),
+            Node::Late(n) => n.finish(cx),
             Node::Tar(n) => n.finish(cx),
             Node::Mime(n) => n.finish(cx),
             Node::Qp(n) => n.finish(cx),
@@ -215,7 +228,7 @@ impl SniffNode {
             return;
         }
         let kind = sniff(&self.head, &self.hint);
-        if self.head.len() >= SNIFF_LEN || !matches!(kind, Kind::Text | Kind::Csv) {
+        if self.head.len() >= SNIFF_LEN || !is_text(&kind) {
             let inner = self.decide(kind, cx);
             inner.feed(rest, cx);
         }
@@ -223,11 +236,13 @@ impl SniffNode {
 
     /// Picks the decoder from the head and hands it the head.
     fn decide<S: TextSink>(&mut self, kind: Kind, cx: &mut Cx<S>) -> &mut Node {
-        let legacy = matches!(kind, Kind::Text | Kind::Csv)
-            .then(|| text::legacy_encoding(&self.head, &self.hint))
-            .flatten();
-        let node = match legacy {
-            Some(enc) => {
+        let plan = if is_text(&kind) {
+            text::charset(&self.head, &self.hint, matches!(kind, Kind::Markup(_)))
+        } else {
+            text::Charset::Utf8
+        };
+        let node = match plan {
+            text::Charset::Legacy(enc) => {
                 cx.format(text::format_name(enc));
                 Node::Transcode(Box::new(text::TranscodeNode::new(
                     enc,
@@ -235,7 +250,11 @@ impl SniffNode {
                     self.depth,
                 )))
             }
-            None => Node::of(kind, &self.hint, self.depth, cx),
+            text::Charset::Late(declared) => {
+                let inner = Node::of(kind, &self.hint, self.depth, cx);
+                Node::Late(Box::new(text::LateCharset::new(inner, declared)))
+            }
+            text::Charset::Utf8 => Node::of(kind, &self.hint, self.depth, cx),
         };
         let head = std::mem::take(&mut self.head);
         let inner = self.inner.insert(node);
@@ -254,6 +273,11 @@ impl SniffNode {
             inner.finish(cx);
         }
     }
+}
+
+/// Kinds read as text, whose encoding the head (or a later byte) decides.
+fn is_text(kind: &Kind) -> bool {
+    matches!(kind, Kind::Text | Kind::Csv | Kind::Markup(_))
 }
 
 /// The decoder tree for a body: its Content-Encoding chain (last applied,

@@ -32,6 +32,8 @@ pub enum Kind {
         boundary: Vec<u8>,
     },
     Csv,
+    /// HTML or XML (by its format name): text with character references.
+    Markup(&'static str),
     Gzip,
     Zlib,
     Brotli,
@@ -262,12 +264,16 @@ fn by_content_type(ct: &str) -> Option<Kind> {
         "application/pdf" => Some(Kind::Pdf),
         "message/rfc822" => Some(Kind::Message),
         "application/rtf" | "text/rtf" => Some(Kind::Rtf),
+        "text/html" | "application/xhtml+xml" => Some(Kind::Markup("html")),
         "application/gzip" | "application/x-gzip" => Some(Kind::Gzip),
         "application/zstd" => Some(Kind::Zstd),
         "application/zip" => Some(Kind::Zip),
         m if m.starts_with("application/vnd.openxmlformats-officedocument.") => Some(Kind::Zip),
         m if m == "application/json" || m == "text/json" || m.ends_with("+json") => {
             Some(Kind::Json)
+        }
+        m if m == "text/xml" || m == "application/xml" || m.ends_with("+xml") => {
+            Some(Kind::Markup("xml"))
         }
         _ => None,
     }
@@ -293,7 +299,22 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
     if looks_like_form(head) {
         return Some(Kind::Form);
     }
-    None
+    markup(trimmed)
+}
+
+/// A document that opens as HTML or XML does (case aside).
+fn markup(head: &[u8]) -> Option<Kind> {
+    let opens = |tag: &[u8]| {
+        head.get(..tag.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(tag))
+    };
+    if opens(b"<!doctype html") || opens(b"<html") {
+        Some(Kind::Markup("html"))
+    } else if opens(b"<?xml") || opens(b"<svg") {
+        Some(Kind::Markup("xml"))
+    } else {
+        None
+    }
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {
@@ -344,6 +365,8 @@ fn by_extension(name: &str) -> Option<Kind> {
         "pdf" => Some(Kind::Pdf),
         "eml" => Some(Kind::Message),
         "rtf" => Some(Kind::Rtf),
+        "html" | "htm" | "xhtml" => Some(Kind::Markup("html")),
+        "xml" | "svg" => Some(Kind::Markup("xml")),
         "gz" => Some(Kind::Gzip),
         "zst" => Some(Kind::Zstd),
         "br" => Some(Kind::Brotli),
@@ -413,6 +436,42 @@ mod tests {
                 head: b"\xff\xd8\xff\xe0\0\x10JFIF",
                 hint: (None, None),
                 want: Kind::Media("image/jpeg"),
+            },
+            Case {
+                name: "html by its doctype, any case, after blank lines",
+                head: b"\r\n  <!doctype HTML><html>",
+                hint: (None, None),
+                want: Kind::Markup("html"),
+            },
+            Case {
+                name: "html by content type",
+                head: b"<p>hello</p>",
+                hint: (Some("text/html; charset=big5"), None),
+                want: Kind::Markup("html"),
+            },
+            Case {
+                name: "xml by declaration",
+                head: b"<?xml version=\"1.0\"?><a/>",
+                hint: (None, None),
+                want: Kind::Markup("xml"),
+            },
+            Case {
+                name: "svg by a +xml content type",
+                head: b"<svg xmlns=\"http://www.w3.org/2000/svg\">",
+                hint: (Some("image/svg+xml"), None),
+                want: Kind::Markup("xml"),
+            },
+            Case {
+                name: "xml by extension",
+                head: b"<staff><name>x</name></staff>",
+                hint: (None, Some("export.XML")),
+                want: Kind::Markup("xml"),
+            },
+            Case {
+                name: "a tag that is not a document's opening is text",
+                head: b"<b>note</b> call me",
+                hint: (None, None),
+                want: Kind::Text,
             },
             Case {
                 name: "utf16le bom",

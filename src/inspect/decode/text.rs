@@ -42,48 +42,206 @@ impl TranscodeNode {
         self.inner.finish(cx);
     }
 
-    fn decode<S: TextSink>(&mut self, mut data: &[u8], last: bool, cx: &mut Cx<S>) {
+    fn decode<S: TextSink>(&mut self, data: &[u8], last: bool, cx: &mut Cx<S>) {
+        transcode(
+            &mut self.decoder,
+            &mut self.out,
+            &mut self.inner,
+            data,
+            last,
+            cx,
+        );
+    }
+}
+
+/// Bytes looked at, from the first that is not ASCII, to tell UTF-8 from a
+/// code page (as `SNIFF_LEN` for a body whose head already shows it).
+const LATE_WINDOW: usize = 512;
+
+/// Text whose head was all ASCII, which says nothing of its encoding: an
+/// English header row over Big5 names, an HTML page whose `<head>` is ASCII
+/// and whose body is GBK. Bytes pass through until the first one that is not
+/// ASCII; the `LATE_WINDOW` bytes from there decide UTF-8 (passed through as
+/// before) or a code page (the declared one, else `chardetng`'s guess), and
+/// the rest is decoded. Every code page read here keeps ASCII as it is, so
+/// the text already passed on reads the same either way; and the decision
+/// depends only on the bytes, not on how they were split.
+pub(crate) struct LateCharset {
+    inner: Node,
+    declared: Option<&'static Encoding>,
+    state: Late,
+}
+
+enum Late {
+    Ascii,
+    Deciding(Vec<u8>),
+    Utf8,
+    Legacy {
+        decoder: encoding_rs::Decoder,
+        out: Vec<u8>,
+    },
+}
+
+impl LateCharset {
+    pub fn new(inner: Node, declared: Option<&'static Encoding>) -> Self {
+        LateCharset {
+            inner,
+            declared,
+            state: Late::Ascii,
+        }
+    }
+
+    pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
         loop {
-            let (result, read, written, _) = self.decoder.decode_to_utf8(data, &mut self.out, last);
-            self.inner.feed(self.out.get(..written).unwrap_or(&[]), cx);
-            data = data.get(read..).unwrap_or(&[]);
-            if result == CoderResult::InputEmpty {
-                return;
+            match &mut self.state {
+                // `is_ascii` first: it is vectorised, and most chunks pass.
+                Late::Ascii if data.is_ascii() => return self.inner.feed(data, cx),
+                Late::Ascii => match data.iter().position(|&b| b >= 0x80) {
+                    None => return self.inner.feed(data, cx),
+                    Some(at) => {
+                        let (ascii, rest) = data.split_at(at);
+                        self.inner.feed(ascii, cx);
+                        self.state = Late::Deciding(Vec::with_capacity(LATE_WINDOW));
+                        data = rest;
+                    }
+                },
+                Late::Deciding(held) => {
+                    let take = (LATE_WINDOW - held.len()).min(data.len());
+                    let (now, rest) = data.split_at(take);
+                    held.extend_from_slice(now);
+                    if held.len() < LATE_WINDOW {
+                        return;
+                    }
+                    self.decide(cx);
+                    data = rest;
+                }
+                Late::Utf8 => return self.inner.feed(data, cx),
+                Late::Legacy { decoder, out } => {
+                    return transcode(decoder, out, &mut self.inner, data, false, cx);
+                }
+            }
+        }
+    }
+
+    pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if matches!(self.state, Late::Deciding(_)) {
+            self.decide(cx);
+        }
+        if let Late::Legacy { decoder, out } = &mut self.state {
+            transcode(decoder, out, &mut self.inner, &[], true, cx);
+        }
+        self.inner.finish(cx);
+    }
+
+    /// Settles the encoding on the held window and hands the window on.
+    fn decide<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        let Late::Deciding(held) = std::mem::replace(&mut self.state, Late::Utf8) else {
+            return;
+        };
+        // A character cut by the window's end (or the body's) is still UTF-8.
+        let utf8 = std::str::from_utf8(&held).map_or_else(|e| e.error_len().is_none(), |_| true);
+        let enc = if utf8 || is_binary(&held) {
+            None
+        } else {
+            self.declared
+                .filter(|e| *e != encoding_rs::UTF_8)
+                .or_else(|| guess(&held))
+        };
+        match enc {
+            None => self.inner.feed(&held, cx),
+            Some(enc) => {
+                cx.format(format_name(enc));
+                let mut decoder = enc.new_decoder_without_bom_handling();
+                let mut out = vec![0; 8 << 10];
+                transcode(&mut decoder, &mut out, &mut self.inner, &held, false, cx);
+                self.state = Late::Legacy { decoder, out };
             }
         }
     }
 }
 
-/// The legacy encoding a text body is in, if it is not UTF-8: the charset its
-/// Content-Type names, else a guess from its first bytes when they are not
-/// UTF-8 (a character cut at the end of them does not count).
-pub(crate) fn legacy_encoding(head: &[u8], hint: &ContentHint) -> Option<&'static Encoding> {
+fn transcode<S: TextSink>(
+    decoder: &mut encoding_rs::Decoder,
+    out: &mut [u8],
+    inner: &mut Node,
+    mut data: &[u8],
+    last: bool,
+    cx: &mut Cx<S>,
+) {
+    loop {
+        let (result, read, written, _) = decoder.decode_to_utf8(data, out, last);
+        inner.feed(out.get(..written).unwrap_or(&[]), cx);
+        data = data.get(read..).unwrap_or(&[]);
+        if result == CoderResult::InputEmpty {
+            return;
+        }
+    }
+}
+
+/// Binary data is not text in some code page: it has NULs and control
+/// bytes, which text in any of them has next to none of.
+fn is_binary(bytes: &[u8]) -> bool {
+    let controls = bytes
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
+        .count();
+    controls * 100 > bytes.len()
+}
+
+/// The code page `chardetng` takes these bytes to be, if not UTF-8.
+fn guess(bytes: &[u8]) -> Option<&'static Encoding> {
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, false);
+    let enc = detector.guess(None, chardetng::Utf8Detection::Deny);
+    (enc != encoding_rs::UTF_8).then_some(enc)
+}
+
+/// How a text body's bytes become UTF-8.
+pub(crate) enum Charset {
+    /// They are UTF-8 already (or not text at all): passed as they are.
+    Utf8,
+    /// A code page, decoded from the first byte.
+    Legacy(&'static Encoding),
+    /// The head is ASCII: decided at the first byte that is not
+    /// (`LateCharset`), in favour of the code page the document declares.
+    Late(Option<&'static Encoding>),
+}
+
+/// How to read a text body: the charset its Content-Type names is taken at
+/// its word; else the head decides, and where the head is all ASCII the
+/// first byte past it that is not does. `markup`: the head may declare its
+/// own charset (`<meta charset>`, `<?xml encoding=…?>`).
+pub(crate) fn charset(head: &[u8], hint: &ContentHint, markup: bool) -> Charset {
+    let usable = |e: &&'static Encoding| *e != encoding_rs::UTF_8 && e.is_ascii_compatible();
     let named = hint
         .content_type
         .as_deref()
         .and_then(|ct| super::multipart::param(ct, "charset"))
         .and_then(|label| Encoding::for_label(label.as_bytes()));
     if let Some(enc) = named {
-        return (enc != encoding_rs::UTF_8 && enc.is_ascii_compatible()).then_some(enc);
+        return Some(enc)
+            .filter(usable)
+            .map_or(Charset::Utf8, Charset::Legacy);
+    }
+    if is_binary(head) {
+        return Charset::Utf8;
+    }
+    let declared = markup
+        .then(|| super::markup::declared_charset(head))
+        .flatten()
+        .filter(usable);
+    if head.is_ascii() {
+        return Charset::Late(declared);
     }
     match std::str::from_utf8(head) {
-        Ok(_) => return None,
-        Err(e) if e.error_len().is_none() => return None,
+        Ok(_) => return Charset::Utf8,
+        // A character cut at the end of the head is still UTF-8.
+        Err(e) if e.error_len().is_none() => return Charset::Utf8,
         Err(_) => {}
     }
-    // Binary data is not text in some code page: it has NULs and control
-    // bytes, which text in any of them has next to none of.
-    let controls = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-        .count();
-    if controls * 100 > head.len() {
-        return None;
-    }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(head, false);
-    let enc = detector.guess(None, chardetng::Utf8Detection::Deny);
-    (enc != encoding_rs::UTF_8).then_some(enc)
+    declared
+        .or_else(|| guess(head))
+        .map_or(Charset::Utf8, Charset::Legacy)
 }
 
 /// The format name a transcoded body reports (lower case, as the others).

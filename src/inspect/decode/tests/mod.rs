@@ -677,6 +677,93 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // What editors and mail clients write for anything not ASCII.
+            name: "html character references are undone",
+            input: b"<p>&#x91AB;&#x751F;&#32025; A&#49;23456&#40;7&#41; m&eacute;dico &amp; &lt;b&gt; &bogus; &#xZZ; &#1114112; &#150; &copy &#49</p>".to_vec(),
+            hint: hint(Some("text/html; charset=utf-8"), None, None),
+            events: Some(vec![
+                t("<p>醫生紙 A123456(7) médico & <b> &bogus; &#xZZ; \u{FFFD} – &copy 1</p>"),
+                B,
+            ]),
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            name: "an overlong reference is text",
+            input: format!("<html>&{}; &#{}; ok", "a".repeat(40), "9".repeat(40)).into_bytes(),
+            events: Some(vec![
+                t(&format!("<html>&{}; &#{}; ok", "a".repeat(40), "9".repeat(40))),
+                B,
+            ]),
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            name: "a reference cut by the end of the body",
+            input: b"<html>tel &#54;&#49;&#50;&#51; 4567 &#x36".to_vec(),
+            events: Some(vec![t("<html>tel 6123 4567 6"), B]),
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            name: "xml declaring its encoding",
+            input: {
+                let mut v = b"<?xml version='1.0' encoding='GB2312'?>\n<staff><note>".to_vec();
+                v.extend_from_slice(&encoding_rs::GBK.encode("身份证 病假").0);
+                v.extend_from_slice(b" &#x75C5;</note></staff>");
+                v
+            },
+            contains: vec!["<note>身份证 病假 病</note>"],
+            formats: vec!["gbk", "xml"],
+            ..Case::default()
+        },
+        Case {
+            // The `<head>` is ASCII and longer than the sniffed head: the
+            // meta's charset is used where the first Chinese byte is.
+            name: "html whose gbk text starts past an ascii head",
+            input: {
+                let mut v = b"<!DOCTYPE html>\n<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"><style>".to_vec();
+                for _ in 0..60 {
+                    v.extend_from_slice(b"p{margin:0}");
+                }
+                v.extend_from_slice(b"</style></head><body><p>");
+                v.extend_from_slice(&encoding_rs::GBK.encode("员工病假，附医生证明").0);
+                v.extend_from_slice(b"</p></body></html>");
+                v
+            },
+            contains: vec!["<p>员工病假，附医生证明</p>"],
+            formats: vec!["html", "gbk"],
+            ..Case::default()
+        },
+        Case {
+            // An English header row over Big5 rows, no charset anywhere.
+            name: "csv whose big5 rows follow an ascii head",
+            input: {
+                let mut v = b"Name,Phone,Note\r\n".to_vec();
+                for i in 0..40 {
+                    v.extend_from_slice(format!("Staff {i},6612 34{:02},ok\r\n", i % 100).as_bytes());
+                }
+                for _ in 0..4 {
+                    v.extend_from_slice(&encoding_rs::BIG5.encode("陳大文,6612 3456,醫生紙 病假\r\n黃美玲,6698 7654,體檢報告\r\n").0);
+                }
+                v
+            },
+            hint: hint(None, None, Some("staff.csv")),
+            pairs: vec![("Note", "醫生紙 病假"), ("Name", "黃美玲")],
+            formats: vec!["csv", "big5"],
+            ..Case::default()
+        },
+        Case {
+            name: "utf-8 after an ascii head stays as it is",
+            input: {
+                let mut v = "a".repeat(600).into_bytes();
+                v.extend_from_slice(" 醫生紙 A123456(7)".as_bytes());
+                v
+            },
+            events: Some(vec![t(&format!("{} 醫生紙 A123456(7)", "a".repeat(600))), B]),
+            ..Case::default()
+        },
+        Case {
             name: "windows-1252 portuguese",
             input: encoding_rs::WINDOWS_1252.encode("Número de conta 123-456789-001, atestado médico").0.into_owned(),
             events: Some(vec![t("Número de conta 123-456789-001, atestado médico"), B]),
@@ -1056,7 +1143,7 @@ fn cases() -> Vec<Case> {
                 ("xl/workbook.bin", b"\x83\x01\x00"),
                 ("xl/sharedStrings.bin", b"\x9f\x01\x08\x00\x00\x00\x00\x00"),
             ]),
-            formats: vec!["xlsb", "zip"],
+            formats: vec!["xlsb", "zip", "xml"],
             incomplete: Some(IncompleteReason::Unsupported),
             ..Case::default()
         },
