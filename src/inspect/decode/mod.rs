@@ -136,6 +136,14 @@ impl Node {
                 cx.media(mime);
                 Node::Media
             }
+            Kind::Encrypted(name) => {
+                cx.format(name);
+                cx.incomplete(
+                    IncompleteReason::Encrypted,
+                    format!("{name} file encrypted as a whole: its content cannot be read"),
+                );
+                Node::Skip
+            }
             Kind::Unread(name) => {
                 cx.format(name);
                 cx.incomplete(

@@ -301,7 +301,7 @@ fn file_name(disposition: &str) -> Option<String> {
     let (charset, rest) = raw.split_once('\'')?;
     let (_, encoded) = rest.split_once('\'')?;
     let mut bytes = Vec::new();
-    let mut url = super::text::UrlDecoder::default();
+    let mut url = super::text::UrlDecoder::percent_only();
     url.decode(encoded.as_bytes(), |piece| bytes.extend_from_slice(piece));
     let enc = encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
     Some(enc.decode_without_bom_handling(&bytes).0.into_owned())

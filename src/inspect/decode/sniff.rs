@@ -50,6 +50,9 @@ pub enum Kind {
     /// A format recognised but not read here (RAR, 7z, bzip2, xz…), by its
     /// format name: reported, never passed as if it held nothing.
     Unread(&'static str),
+    /// A file encrypted as a whole (OpenPGP, S/MIME, age, `openssl enc`), by
+    /// its format name: what it holds cannot be known.
+    Encrypted(&'static str),
 }
 
 /// How many leading bytes `sniff` wants; fewer is fine at the end of a body.
@@ -147,6 +150,77 @@ fn unread_magic(head: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Files encrypted whole, by their headers. Their bytes are random to a
+/// scan, which would otherwise report them clean.
+fn sealed(head: &[u8]) -> Option<&'static str> {
+    const TABLE: &[(&[u8], &str)] = &[
+        (b"Salted__", "openssl-enc"),
+        (b"age-encryption.org/v1\n", "age"),
+        (b"-----BEGIN AGE ENCRYPTED FILE-----", "age"),
+        (b"-----BEGIN PGP MESSAGE-----", "pgp"),
+    ];
+    let trimmed = trim_start(head);
+    if let Some((_, name)) = TABLE.iter().find(|(m, _)| trimmed.starts_with(m)) {
+        return Some(name);
+    }
+    if let [b'A', b'E', b'S', 1..=3, 0, ..] = head {
+        return Some("aescrypt");
+    }
+    if openpgp_encrypted(head) {
+        return Some("pgp");
+    }
+    // CMS (S/MIME, `.p7m`): a DER sequence whose content type is
+    // enveloped-data, 1.2.840.113549.1.7.3.
+    const ENVELOPED: &[u8] = b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03";
+    if head.first() == Some(&0x30)
+        && memchr::memmem::find(head.get(..16).unwrap_or(head), ENVELOPED).is_some()
+    {
+        return Some("smime");
+    }
+    None
+}
+
+/// A binary OpenPGP message that opens, as encrypted ones do, with an
+/// encrypted session key packet (RFC 4880 §5.1, §5.3; RFC 9580): the packet
+/// header, then a version, cipher and algorithm octets that must make sense.
+fn openpgp_encrypted(head: &[u8]) -> bool {
+    let Some((&first, rest)) = head.split_first() else {
+        return false;
+    };
+    let (tag, body) = match first & 0xC0 {
+        // New format: the tag in six bits; one, two or five length octets.
+        0xC0 => {
+            let skip = match rest.first() {
+                Some(0..=191) => 1,
+                Some(192..=223) => 2,
+                Some(255) => 5,
+                _ => return false,
+            };
+            (first & 0x3F, rest.get(skip..))
+        }
+        // Old format: the tag in four bits, the length type in two.
+        0x80 => {
+            let skip = match first & 3 {
+                0 => 1,
+                1 => 2,
+                2 => 4,
+                _ => return false,
+            };
+            ((first >> 2) & 0x0F, rest.get(skip..))
+        }
+        _ => return false,
+    };
+    match (tag, body.unwrap_or(&[])) {
+        // Public-key encrypted session key: version 3, a key id, an algorithm.
+        (1, [3, _, _, _, _, _, _, _, _, algo, ..]) => matches!(algo, 1 | 2 | 16 | 18 | 22 | 25),
+        // Symmetric-key encrypted session key: version 4 (a cipher, an S2K
+        // type) or 5 and 6 (a cipher, an AEAD mode).
+        (3, [4, cipher, s2k, ..]) => (1..=13).contains(cipher) && matches!(s2k, 0 | 1 | 3),
+        (3, [5 | 6, cipher, aead, ..]) => (1..=13).contains(cipher) && (1..=3).contains(aead),
+        _ => false,
+    }
+}
+
 /// Bytes that settle every magic-number check (the longest needs 12).
 const MAGIC_LEN: usize = 16;
 /// A tar header says so at bytes 257 to 262.
@@ -213,6 +287,9 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     if let Some(name) = unread_magic(head) {
         return Some(Kind::Unread(name));
     }
+    if let Some(name) = sealed(head) {
+        return Some(Kind::Encrypted(name));
+    }
     if super::tar::is_tar(head) {
         return Some(Kind::Tar);
     }
@@ -233,8 +310,7 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
 }
 
 fn by_content_type(ct: &str) -> Option<Kind> {
-    let mut parts = ct.split(';');
-    let raw = parts.next().unwrap_or("").trim();
+    let raw = ct.split(';').next().unwrap_or("").trim();
     // Lower-cased on the stack: every body asks, twice.
     let mut buf = [0u8; 128];
     let owned;
@@ -251,12 +327,7 @@ fn by_content_type(ct: &str) -> Option<Kind> {
     };
     match mime {
         "multipart/form-data" | "multipart/mixed" | "multipart/related" => {
-            let boundary = parts.find_map(|p| {
-                let (k, v) = p.split_once('=')?;
-                k.trim()
-                    .eq_ignore_ascii_case("boundary")
-                    .then(|| v.trim().trim_matches('"').as_bytes().to_vec())
-            })?;
+            let boundary = super::multipart::param(ct, "boundary")?.into_bytes();
             (!boundary.is_empty() && boundary.len() <= 200).then_some(Kind::Multipart { boundary })
         }
         "application/x-www-form-urlencoded" => Some(Kind::Form),

@@ -256,15 +256,25 @@ pub(crate) fn format_name(enc: &'static Encoding) -> &'static str {
     }
 }
 
-/// Percent-decoding (`+` as space), streaming: a `%` and its hex digits may
-/// arrive in different chunks.
+/// Percent-decoding (`+` as space, as forms write it), streaming: a `%` and
+/// its hex digits may arrive in different chunks.
 #[derive(Default)]
 pub(crate) struct UrlDecoder {
     pending: [u8; 2],
     have: u8,
+    /// `+` is itself (RFC 3986 and RFC 2231 values), not a space.
+    keep_plus: bool,
 }
 
 impl UrlDecoder {
+    /// Percent escapes only: `+` stays `+`.
+    pub fn percent_only() -> Self {
+        UrlDecoder {
+            keep_plus: true,
+            ..UrlDecoder::default()
+        }
+    }
+
     /// Decodes `data`, handing decoded runs to `out` (long runs in one call).
     pub fn decode(&mut self, mut data: &[u8], mut out: impl FnMut(&[u8])) {
         while !data.is_empty() {
@@ -294,7 +304,12 @@ impl UrlDecoder {
                 }
                 continue;
             }
-            match memchr2(b'%', b'+', data) {
+            let special = if self.keep_plus {
+                memchr::memchr(b'%', data)
+            } else {
+                memchr2(b'%', b'+', data)
+            };
+            match special {
                 None => {
                     out(data);
                     return;
@@ -318,7 +333,7 @@ impl UrlDecoder {
     fn literal(&mut self, c: u8, out: &mut impl FnMut(&[u8])) {
         match c {
             b'%' => self.have = 1,
-            b'+' => out(b" "),
+            b'+' if !self.keep_plus => out(b" "),
             c => out(&[c]),
         }
     }
@@ -380,5 +395,10 @@ mod tests {
         for (name, input, want) in cases {
             assert_eq!(url_all_splits(input), *want, "case {name}");
         }
+        let mut out = Vec::new();
+        let mut d = UrlDecoder::percent_only();
+        d.decode(b"C++%20notes%2B", |b| out.extend_from_slice(b));
+        d.flush(|b| out.extend_from_slice(b));
+        assert_eq!(out, b"C++ notes+", "outside forms `+` is itself");
     }
 }

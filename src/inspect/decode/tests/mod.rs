@@ -677,6 +677,67 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            name: "openssl enc output is encrypted",
+            input: [&b"Salted__"[..], &[0x9e, 0x34, 0x86, 0x10, 0x9b, 0x3d, 0x9d, 0xeb][..], &[7u8; 32][..]].concat(),
+            formats: vec!["openssl-enc"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // `gpg -c`: an old-format symmetric-key session packet, version 4,
+            // AES-256, iterated and salted S2K.
+            name: "gpg symmetric encryption",
+            input: [&b"\x8c\x0d\x04\x09\x03\x02\xd0\xe6\x5f\xbc\x95\x64\x46\xdf\xff"[..], &[0xd2, 0x55, 0x01][..], &[0x5a; 80][..]].concat(),
+            formats: vec!["pgp"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // `gpg -e` to a Curve25519 key: a public-key session packet,
+            // version 3, a key id, ECDH (18).
+            name: "gpg public-key encryption",
+            input: [&b"\x84\x5e\x03\xce\x1b\x20\x87\x3c\x9e\x75\x68\x12\x01\x07\x40"[..], &[0x6e; 100][..]].concat(),
+            formats: vec!["pgp"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            name: "armored pgp message after a blank line",
+            input: b"\r\n-----BEGIN PGP MESSAGE-----\n\njA0ECQMC0OZfvJVkRt//0lUBLQmrMJBbswfEN6jcTxY=\n-----END PGP MESSAGE-----\n".to_vec(),
+            formats: vec!["pgp"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            name: "age file",
+            input: b"age-encryption.org/v1\n-> X25519 abc\nxyz\n--- 123\n\x01\x02\x03".to_vec(),
+            formats: vec!["age"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // DER: SEQUENCE (indefinite), OID enveloped-data.
+            name: "s/mime enveloped data",
+            input: [&b"\x30\x80\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03\xa0\x80\x30"[..], &[0x11; 64][..]].concat(),
+            formats: vec!["smime"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // Signed, not encrypted: the text is there to read.
+            name: "pgp cleartext signature is text",
+            input: b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nHKID A123456(3)\n".to_vec(),
+            contains: vec!["HKID A123456(3)"],
+            ..Case::default()
+        },
+        Case {
+            // A session-packet tag byte with a version no such packet has.
+            name: "binary that only starts like pgp",
+            input: b"\x84\x5e\x07\xce\x1b\x20\x87\x3c\x9e\x75\x68\x12\x01 A123456(3)".to_vec(),
+            contains: vec!["A123456(3)"],
+            ..Case::default()
+        },
+        Case {
             // What editors and mail clients write for anything not ASCII.
             name: "html character references are undone",
             input: b"<p>&#x91AB;&#x751F;&#32025; A&#49;23456&#40;7&#41; m&eacute;dico &amp; &lt;b&gt; &bogus; &#xZZ; &#1114112; &#150; &copy &#49</p>".to_vec(),
