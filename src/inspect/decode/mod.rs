@@ -28,6 +28,7 @@ pub mod sniff;
 mod tar;
 mod text;
 mod value;
+mod xlsb;
 
 pub use limits::Limits;
 pub use sniff::{conclusive, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};

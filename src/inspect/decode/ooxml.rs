@@ -3,8 +3,9 @@
 //! strings resolved, first row as column names), pivot caches (their values
 //! under their field names), and the text of every other part that holds any
 //! (charts' cached values, cell comments, custom XML, document properties).
-//! Other entries (embedded documents, media, files of a plain zip) are sniffed
-//! and decoded recursively.
+//! XLSB workbooks are the same package with binary parts, whose records
+//! `xlsb` reads. Other entries (embedded documents, media, files of a plain
+//! zip) are sniffed and decoded recursively.
 //!
 //! Each entry is read through a cap: the body's remaining decompression budget,
 //! and the ratio limit against the entry's compressed size.
@@ -19,6 +20,7 @@ use zip::ZipArchive;
 use super::container;
 use super::cx::Cx;
 use super::odf;
+use super::xlsb;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -30,6 +32,8 @@ const MAX_COLUMNS: usize = 1024;
 enum Flavor {
     Docx,
     Xlsx,
+    /// Excel's binary workbook: XLSX's package, BIFF12 records in its parts.
+    Xlsb,
     Pptx,
     /// OpenDocument, by its format name (`odt`, `ods`, `odp`).
     Odf(&'static str),
@@ -40,6 +44,11 @@ enum Role {
     /// Paragraph text (`w:t`, `a:t`).
     Runs,
     Sheet,
+    /// An XLSB sheet's or comments' records.
+    BinSheet,
+    BinComments,
+    /// Records holding data that is not read: named in the report.
+    BinUnread(&'static str),
     /// A pivot cache's rows, whose fields its definition names.
     PivotRecords,
     /// Any other part: every text node (see `xml_text`).
@@ -105,6 +114,8 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         Flavor::Docx
     } else if ar.index_for_name("xl/workbook.xml").is_some() {
         Flavor::Xlsx
+    } else if ar.index_for_name("xl/workbook.bin").is_some() {
+        Flavor::Xlsb
     } else if ar.index_for_name("ppt/presentation.xml").is_some() {
         Flavor::Pptx
     } else if ar.index_for_name("content.xml").is_some()
@@ -119,32 +130,39 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     } else {
         Flavor::Zip
     };
-    // Packages whose content is binary records, not XML: named, not passed
-    // as if their entries, scanned as bytes, held nothing.
-    for (entry, name) in [("xl/workbook.bin", "xlsb"), ("Index/Document.iwa", "iwork")] {
-        if flavor == Flavor::Zip && ar.index_for_name(entry).is_some() {
-            cx.format(name);
-            cx.incomplete(
-                IncompleteReason::Unsupported,
-                format!("{name} document: its binary parts are not read here"),
-            );
-        }
+    // Apple iWork keeps its content in compressed protobuf records: named,
+    // not passed as if its entries, scanned as bytes, held nothing.
+    if flavor == Flavor::Zip && ar.index_for_name("Index/Document.iwa").is_some() {
+        cx.format("iwork");
+        cx.incomplete(
+            IncompleteReason::Unsupported,
+            "iwork document: its binary parts are not read here",
+        );
     }
     cx.format(match flavor {
         Flavor::Docx => "docx",
         Flavor::Xlsx => "xlsx",
+        Flavor::Xlsb => "xlsb",
         Flavor::Pptx => "pptx",
         Flavor::Odf(name) => name,
         Flavor::Zip => "zip",
     });
-    let shared = match ar.index_for_name("xl/sharedStrings.xml") {
-        Some(i) if flavor == Flavor::Xlsx => {
-            let mut strings = Vec::new();
-            with_entry(&mut ar, i, cx, |r, cx| shared_strings(r, &mut strings, cx));
-            strings
+    let mut shared = Vec::new();
+    match flavor {
+        Flavor::Xlsx => {
+            if let Some(i) = ar.index_for_name("xl/sharedStrings.xml") {
+                with_entry(&mut ar, i, cx, |r, cx| shared_strings(r, &mut shared, cx));
+            }
         }
-        _ => Vec::new(),
-    };
+        Flavor::Xlsb => {
+            if let Some(i) = ar.index_for_name("xl/sharedStrings.bin") {
+                with_entry(&mut ar, i, cx, |r, cx| {
+                    xlsb::shared_strings(r, &mut shared, cx)
+                });
+            }
+        }
+        _ => {}
+    }
     let mut used = vec![false; shared.len()];
     // A pivot cache keeps its own copy of the source data, which stays in the
     // file after the source sheet is deleted. Its definition names the fields
@@ -178,6 +196,14 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             Role::Skip => {}
             Role::Runs => with_entry(&mut ar, i, cx, runs),
             Role::Sheet => with_entry(&mut ar, i, cx, |r, cx| sheet(r, &shared, &mut used, cx)),
+            Role::BinSheet => with_entry(&mut ar, i, cx, |r, cx| {
+                xlsb::sheet(r, &shared, &mut used, cx)
+            }),
+            Role::BinComments => with_entry(&mut ar, i, cx, xlsb::comments),
+            Role::BinUnread(what) => cx.incomplete(
+                IncompleteReason::Unsupported,
+                format!("xlsb {what}: its binary records are not read here"),
+            ),
             Role::PivotRecords => {
                 let fields = pivot_number(&name, PIVOT_RECORDS)
                     .and_then(|n| pivots.iter().find(|(p, _)| p == n))
@@ -202,6 +228,16 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
 
 fn role(flavor: Flavor, name: &str) -> Role {
     let xml = name.ends_with(".xml") || name.ends_with(".rels") || name.ends_with(".vml");
+    if flavor == Flavor::Xlsb {
+        match xlsb::part(name) {
+            Some(xlsb::Part::Sheet) => return Role::BinSheet,
+            Some(xlsb::Part::Comments) => return Role::BinComments,
+            Some(xlsb::Part::Unread(what)) => return Role::BinUnread(what),
+            Some(xlsb::Part::SharedStrings | xlsb::Part::Skip) => return Role::Skip,
+            // Its XML parts, embedded files and media: as in an XLSX.
+            None => {}
+        }
+    }
     match flavor {
         Flavor::Zip => Role::Nested,
         Flavor::Odf(_) if odf::is_text_part(name) => Role::Odf,

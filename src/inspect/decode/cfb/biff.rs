@@ -140,7 +140,8 @@ fn short_string(b: &[u8], at: usize) -> String {
 }
 
 /// An RK number: a 30-bit integer or the top of a double, maybe over 100.
-fn rk(v: u32) -> f64 {
+/// XLSB cells keep the same form.
+pub(in crate::inspect::decode) fn rk(v: u32) -> f64 {
     let n = if v & 2 != 0 {
         f64::from((v as i32) >> 2)
     } else {
@@ -154,7 +155,7 @@ fn rk(v: u32) -> f64 {
 }
 
 /// A number as a person would type it: 66123456, not 66123456.0.
-fn number(v: f64) -> String {
+pub(in crate::inspect::decode) fn number(v: f64) -> String {
     if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {

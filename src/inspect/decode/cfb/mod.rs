@@ -10,6 +10,8 @@ mod biff;
 mod ppt;
 mod word;
 
+pub(super) use biff::{number, rk};
+
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 

@@ -142,6 +142,25 @@ fn docx_whose_text_is_a_bomb_reports_the_ratio_not_bad_xml() {
 }
 
 #[test]
+fn xlsb_whose_sheet_is_a_bomb_reports_the_ratio_not_a_cut_record() {
+    // 8 MB of the same cell: the cap cuts the part inside a record.
+    let cell = xcell(6, 0, &wide(&"a".repeat(1000)));
+    let sheet = [xrow(0), cell.repeat(4000)].concat();
+    let bomb = xlsb_of(&[("xl/worksheets/sheet1.bin", &sheet)]);
+    let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+    assert_eq!(report.formats, vec!["xlsb"]);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+    assert!(
+        sink.text > 0 && sink.text <= 1 << 20,
+        "cells before the cap read, none past it: {}",
+        sink.text
+    );
+}
+
+#[test]
 fn encrypted_zip_entry_is_reported() {
     let mut z = zip_of(&[("secret.txt", b"A123456(7)")]);
     // Set the "encrypted" flag in the local and the central header.

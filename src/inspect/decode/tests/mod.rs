@@ -455,6 +455,161 @@ fn ppt_document() -> Vec<u8> {
     doc
 }
 
+/// A BIFF12 record (XLSB): its type, then its size, each in 7-bit groups
+/// low first, a high bit saying another byte follows.
+fn brt(kind: u16, body: &[u8]) -> Vec<u8> {
+    let mut r = Vec::new();
+    for mut v in [u32::from(kind), body.len() as u32] {
+        loop {
+            let low = (v & 0x7F) as u8;
+            v >>= 7;
+            if v == 0 {
+                r.push(low);
+                break;
+            }
+            r.push(low | 0x80);
+        }
+    }
+    r.extend_from_slice(body);
+    r
+}
+
+/// An XLWideString: its count of UTF-16 units, then the units.
+fn wide(s: &str) -> Vec<u8> {
+    let units: Vec<u8> = s.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    [(units.len() as u32 / 2).to_le_bytes().to_vec(), units].concat()
+}
+
+/// An XLSB cell: column, style and flags, then its value.
+fn xcell(kind: u16, col: u32, value: &[u8]) -> Vec<u8> {
+    brt(kind, &[&col.to_le_bytes()[..], &[0; 4], value].concat())
+}
+
+/// A BrtRowHdr: the row's index, then its height and formatting.
+fn xrow(row: u32) -> Vec<u8> {
+    brt(0, &[&row.to_le_bytes()[..], &[0; 13]].concat())
+}
+
+/// A whole-number RK: 30 bits, the "integer" flag set.
+fn rk_int(v: i32) -> Vec<u8> {
+    ((v << 2) | 2).to_le_bytes().to_vec()
+}
+
+/// An XLSB shared strings part; a string starting with `*` is stored as rich
+/// text, its formatting run after it.
+fn xlsb_strings(strings: &[&str]) -> Vec<u8> {
+    let n = (strings.len() as u32).to_le_bytes();
+    let mut part = brt(159, &[n, n].concat());
+    for s in strings {
+        let item = match s.strip_prefix('*') {
+            Some(rich) => [&[1u8][..], &wide(rich), &1u32.to_le_bytes(), &[0, 0, 1, 0]].concat(),
+            None => [&[0u8][..], &wide(s)].concat(),
+        };
+        part.extend(brt(19, &item));
+    }
+    part.extend(brt(160, &[]));
+    part
+}
+
+/// An XLSB sheet part holding `data` between the records that open and
+/// close its cells.
+fn xlsb_sheet(data: &[Vec<u8>]) -> Vec<u8> {
+    let mut part = [brt(129, &[]), brt(148, &[0; 16]), brt(145, &[])].concat();
+    part.extend(data.concat());
+    part.extend([brt(146, &[]), brt(130, &[])].concat());
+    part
+}
+
+/// An XLSB package: a workbook naming one sheet, then `parts`.
+fn xlsb_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut bundle = [0u32.to_le_bytes(), 1u32.to_le_bytes()].concat();
+    bundle.extend(wide("rId1"));
+    bundle.extend(wide("Staff"));
+    let book = [brt(131, &[]), brt(156, &bundle), brt(132, &[])].concat();
+    let mut entries: Vec<(&str, &[u8])> = vec![
+        ("[Content_Types].xml", CT_TYPES),
+        ("xl/workbook.bin", &book),
+        (
+            "xl/_rels/workbook.bin.rels",
+            b"<Relationships><Relationship Target=\"worksheets/sheet1.bin\"/></Relationships>",
+        ),
+    ];
+    entries.extend_from_slice(parts);
+    zip_of(&entries)
+}
+
+/// An XLSB workbook with every kind of cell: a header row of a shared, an
+/// inline and a rich string; phone numbers as an RK integer and as a double;
+/// a shared string, a formula's string, an RK over 100 and a formula's
+/// number; booleans, errors and blanks, which hold nothing to read. A second
+/// sheet has its own header row. Comments, document properties, a shared
+/// string no cell uses; styles and the sheets' row index, which hold none.
+fn xlsb_workbook() -> Vec<u8> {
+    let strings = xlsb_strings(&["電話", "*醫生紙", "unused 身份證 A123456(7)"]);
+    let sheet1 = xlsb_sheet(&[
+        xrow(0),
+        xcell(7, 0, &0u32.to_le_bytes()),
+        xcell(6, 1, &wide("備註")),
+        xcell(62, 2, &[&[0u8][..], &wide("HKID")].concat()),
+        xcell(6, 3, &wide("Salary")),
+        xrow(1),
+        xcell(2, 0, &rk_int(66123456)),
+        xcell(7, 1, &1u32.to_le_bytes()),
+        // The cached result, its flags, then the formula's tokens.
+        xcell(
+            8,
+            2,
+            &[&wide("A123456(7)")[..], &[0, 0], &[3, 0, 0, 0, 0x17, 0, 0]].concat(),
+        ),
+        xcell(2, 3, &((1234567u32 << 2) | 3).to_le_bytes()),
+        xrow(2),
+        xcell(5, 0, &28123456f64.to_le_bytes()),
+        xcell(1, 1, &[]),
+        xcell(4, 2, &[1]),
+        xcell(3, 2, &[0x07]),
+        xcell(
+            9,
+            3,
+            &[&5000.5f64.to_le_bytes()[..], &[0, 0], &[0; 4]].concat(),
+        ),
+        xcell(10, 4, &[&[1u8][..], &[0, 0], &[0; 4]].concat()),
+        xcell(11, 5, &[&[0x2Au8][..], &[0, 0], &[0; 4]].concat()),
+    ]);
+    let sheet2 = xlsb_sheet(&[
+        xrow(0),
+        xcell(6, 0, &wide("Name")),
+        xrow(1),
+        xcell(6, 0, &wide("Lee Siu Ming")),
+    ]);
+    let comments = [
+        brt(628, &[]),
+        brt(630, &[]),
+        brt(632, &wide("Chan")),
+        brt(631, &[]),
+        brt(633, &[]),
+        brt(635, &[0; 36]),
+        brt(637, &[&[0u8][..], &wide("Patient diagnosis")].concat()),
+        brt(636, &[]),
+        brt(634, &[]),
+        brt(629, &[]),
+    ]
+    .concat();
+    let styles = brt(44, &[&[164u8, 0][..], &wide("\"HKID \"@")].concat());
+    let core = r#"<cp:coreProperties xmlns:cp="cp" xmlns:dc="dc"><dc:creator>陳大文</dc:creator></cp:coreProperties>"#;
+    xlsb_of(&[
+        ("docProps/core.xml", core.as_bytes()),
+        ("xl/styles.bin", &styles),
+        ("xl/sharedStrings.bin", &strings),
+        ("xl/worksheets/sheet1.bin", &sheet1),
+        (
+            "xl/worksheets/binaryIndex1.bin",
+            &brt(42, &wide("HKID A123456(7)")),
+        ),
+        ("xl/worksheets/sheet2.bin", &sheet2),
+        ("xl/comments1.bin", &comments),
+    ])
+}
+
 fn utf16z(s: &str) -> Vec<u8> {
     s.encode_utf16()
         .chain([0])
@@ -1198,13 +1353,141 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            name: "xlsb (binary records) is named, not passed",
-            input: zip_of(&[
-                ("[Content_Types].xml", CT_TYPES),
-                ("xl/workbook.bin", b"\x83\x01\x00"),
-                ("xl/sharedStrings.bin", b"\x9f\x01\x08\x00\x00\x00\x00\x00"),
+            name: "xlsb cells under their header row",
+            input: xlsb_workbook(),
+            events: Some(vec![
+                t("陳大文"),
+                B,
+                t("電話"),
+                B,
+                t("備註"),
+                B,
+                t("HKID"),
+                B,
+                t("Salary"),
+                B,
+                f("電話"),
+                t("66123456"),
+                B,
+                f("備註"),
+                t("醫生紙"),
+                B,
+                f("HKID"),
+                t("A123456(7)"),
+                B,
+                f("Salary"),
+                t("12345.67"),
+                B,
+                f("電話"),
+                t("28123456"),
+                B,
+                f("Salary"),
+                t("5000.5"),
+                B,
+                // The second sheet's columns are its own.
+                t("Name"),
+                B,
+                f("Name"),
+                t("Lee Siu Ming"),
+                B,
+                f("author"),
+                t("Chan"),
+                B,
+                t("Patient diagnosis"),
+                B,
+                t("unused 身份證 A123456(7)"),
+                B,
             ]),
-            formats: vec!["xlsb", "zip", "xml"],
+            pairs: vec![("電話", "66123456"), ("電話", "28123456"), ("HKID", "A123456(7)")],
+            formats: vec!["xlsb"],
+            ..Case::default()
+        },
+        Case {
+            name: "xlsb shared string no cell uses is scanned",
+            input: xlsb_of(&[
+                ("xl/sharedStrings.bin", &xlsb_strings(&["HKID", "Chan A123456(7)"])),
+                (
+                    "xl/worksheets/sheet1.bin",
+                    &xlsb_sheet(&[xrow(0), xcell(7, 0, &0u32.to_le_bytes())]),
+                ),
+            ]),
+            events: Some(vec![t("HKID"), B, t("Chan A123456(7)"), B]),
+            contains: vec!["Chan A123456(7)"],
+            formats: vec!["xlsb"],
+            ..Case::default()
+        },
+        Case {
+            // The part ends 30 bytes into a record that declares 44: the
+            // cells before it are read, the report says the part is cut,
+            // and the next part is still read.
+            name: "xlsb record size past the end of its part",
+            input: xlsb_of(&[
+                (
+                    "xl/worksheets/sheet1.bin",
+                    &[
+                        xrow(0),
+                        xcell(6, 0, &wide("電話")),
+                        xrow(1),
+                        xcell(2, 0, &rk_int(66123456)),
+                        xcell(6, 1, &wide("x".repeat(16).as_str()))[..32].to_vec(),
+                    ]
+                    .concat(),
+                ),
+                (
+                    "xl/worksheets/sheet2.bin",
+                    &xlsb_sheet(&[xrow(0), xcell(6, 0, &wide("next sheet"))]),
+                ),
+            ]),
+            events: Some(vec![t("電話"), B, f("電話"), t("66123456"), B, t("next sheet"), B]),
+            pairs: vec![("電話", "66123456")],
+            formats: vec!["xlsb"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            // Its count says 100 characters; the record holds 4 of them.
+            name: "xlsb string longer than its record",
+            input: xlsb_of(&[(
+                "xl/worksheets/sheet1.bin",
+                &xlsb_sheet(&[
+                    xrow(0),
+                    xcell(6, 0, &[&100u32.to_le_bytes()[..], &wide("A123")[4..]].concat()),
+                    xcell(6, 1, &wide("456(7)")),
+                ]),
+            )]),
+            events: Some(vec![t("A123"), B, t("456(7)"), B]),
+            formats: vec!["xlsb"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            // A pivot cache keeps a copy of its source data in records read
+            // nowhere here: the cells are read, and the report says what was not.
+            name: "xlsb pivot cache is named as not read",
+            input: xlsb_of(&[
+                (
+                    "xl/worksheets/sheet1.bin",
+                    &xlsb_sheet(&[
+                        xrow(0),
+                        xcell(6, 0, &wide("電話")),
+                        xrow(1),
+                        xcell(5, 0, &66123456f64.to_le_bytes()),
+                    ]),
+                ),
+                ("xl/pivotCache/pivotCacheRecords1.bin", &brt(33, &[0; 8])),
+            ]),
+            events: Some(vec![t("電話"), B, f("電話"), t("66123456"), B]),
+            formats: vec!["xlsb"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
+            name: "apple iwork is named, not passed",
+            input: zip_of(&[
+                ("Index/Document.iwa", b"\x00\x1e\x00\x00\x08\x01"),
+                ("Metadata/DocumentIdentifier", b"6F2A"),
+            ]),
+            formats: vec!["iwork", "zip"],
             incomplete: Some(IncompleteReason::Unsupported),
             ..Case::default()
         },
