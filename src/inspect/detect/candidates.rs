@@ -263,10 +263,15 @@ impl State {
             self.push_digits(buf, j, n);
             return;
         }
-        if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j, last) {
+        // Only a token with nothing glued before it can be read directly.
+        let clean = j
+            .checked_sub(1)
+            .and_then(|k| buf.get(k))
+            .is_some_and(|&b| clean_before(b));
+        if self.shortcuts && clean && self.separated(buf, j, last) {
             return;
         }
-        if self.shortcuts && self.decimal(buf, j, last) {
+        if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j, last) {
             return;
         }
         let floor = self.skip_tok.saturating_sub(self.base) as usize;
@@ -363,11 +368,12 @@ impl State {
         self.push_token(buf, tok);
     }
 
-    /// `12345.67` (amounts fill spreadsheets): the token the walk would read,
-    /// built directly. Out of line: the common tokens never get here.
+    /// `12345.67`, `2026-11-20`, `20/11/2026` (amounts fill spreadsheets,
+    /// dates every message): the token the walk would read, built directly.
+    /// Out of line: the common tokens never get here.
     #[inline(never)]
-    fn decimal(&mut self, buf: &[u8], j: usize, last: bool) -> bool {
-        let Some(n) = plain_decimal(buf, j, last) else {
+    fn separated(&mut self, buf: &[u8], j: usize, last: bool) -> bool {
+        let Some((n, digits)) = plain_separated(buf, j, last) else {
             return false;
         };
         self.skip_tok = self.base + (j + n) as u64;
@@ -377,7 +383,7 @@ impl State {
             end: start + n as u64,
             norm: [0; MAX_TOKEN],
             len: n as u8,
-            alnum: (n - 1) as u8,
+            alnum: digits as u8,
         };
         if let (Some(dst), Some(src)) = (tok.norm.get_mut(..n), buf.get(j..j + n)) {
             dst.copy_from_slice(src);
@@ -594,24 +600,33 @@ fn plain_number(buf: &[u8], j: usize, last: bool) -> Option<usize> {
     (n <= CHAIN_ALNUM && ends_clean(rest, n, last)).then_some(n)
 }
 
-/// A decimal number between clean ends (`12345.67`, `0.5`): its length, when
-/// the walk would read exactly it as one token (short enough, not too many
-/// digits for any reading to keep). `None` for anything else.
+/// Digit groups joined by single `.`, `-` or `/` between clean ends
+/// (`12345.67`, `2026-11-20`, `20/11/2026`): its length and digit count,
+/// when the walk would read exactly it as one token (short enough, not too
+/// many digits for any reading to keep). `None` for anything else.
 #[inline]
-fn plain_decimal(buf: &[u8], j: usize, last: bool) -> Option<usize> {
+fn plain_separated(buf: &[u8], j: usize, last: bool) -> Option<(usize, usize)> {
     if !clean_before(*buf.get(j.checked_sub(1)?)?) {
         return None;
     }
     let rest = buf.get(j..)?;
-    let int = digit_run(rest, MAX_TOKEN, false)?;
-    if rest.get(int) != Some(&b'.') {
-        return None;
+    let mut n = digit_run(rest, MAX_TOKEN, false)?;
+    let mut digits = n;
+    let mut groups = 1;
+    // The walk takes a separator only between alphanumerics, and only once
+    // it has seen the byte after it: so a group must follow each one.
+    while matches!(rest.get(n), Some(b'.' | b'-' | b'/')) && n < MAX_TOKEN {
+        let tail = rest.get(n + 1..)?;
+        let group = digit_run(tail, MAX_TOKEN, last)?;
+        if group == 0 {
+            return None;
+        }
+        n += 1 + group;
+        digits += group;
+        groups += 1;
     }
-    let tail = rest.get(int + 1..)?;
-    let frac = digit_run(tail, MAX_TOKEN, last)?;
-    let n = int + 1 + frac;
-    let short = frac > 0 && n <= MAX_TOKEN && int + frac <= CHAIN_ALNUM;
-    (short && ends_clean(tail, frac, last)).then_some(n)
+    let short = groups > 1 && n <= MAX_TOKEN && digits <= CHAIN_ALNUM;
+    (short && ends_clean(rest, n, last)).then_some((n, digits))
 }
 
 /// An IBAN printed in groups of four whose groups may be all letters (`GB82

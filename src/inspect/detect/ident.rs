@@ -433,6 +433,15 @@ pub(crate) fn plausible(
 /// Every reading of `s` (tokens joined by single spaces). `today` bounds birth dates.
 pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     let mut out = Readings::default();
+    // A date (most messages have one) reads as nothing below: said once here
+    // instead of by each reading in turn.
+    if custom.is_empty()
+        && s.len() == 10
+        && s.iter().all(|&b| b.is_ascii_digit() || b == b'-')
+        && dashed_date(s)
+    {
+        return out;
+    }
     let mut buf = [0u8; 64];
     let n = compact(s, &mut buf);
     let c = buf.get(..n).unwrap_or(&[]);

@@ -521,6 +521,11 @@ fn token_soup() -> impl Strategy<Value = String> {
         Just("6123 4567".to_string()),
         // Decimals, and two financial terms so that amounts show in the count.
         r"[0-9]{1,6}\.[0-9]{1,3}",
+        // Dates and other digit groups joined by separators, which the walk
+        // and `separated` must read alike, alone and in chains.
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+        r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}",
+        r"[0-9]{1,4}([-./][0-9]{1,4}){1,4}",
         Just(" salary ".to_string()),
         Just(" balance ".to_string()),
         // A value boundary (see `values`).
