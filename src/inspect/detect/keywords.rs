@@ -49,9 +49,14 @@ fn head_of(text: &[u8]) -> (u64, u64) {
 }
 
 /// Filter bits, then the terms of each slot (compressed rows: `offsets[slot]..offsets[slot + 1]`).
+/// A second set of bits, under another hash, turns most keys that share a
+/// slot with a term away before its terms are compared: one in twenty
+/// words did, and some of them, like the `"text"` of every chat message,
+/// come by the thousand.
 #[derive(Debug)]
 struct Index {
     bits: Box<[u64]>,
+    bits2: Box<[u64]>,
     offsets: Box<[u32]>,
     entries: Box<[u16]>,
 }
@@ -61,23 +66,41 @@ fn slot(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOT_BITS)) as usize
 }
 
+#[inline(always)]
+fn slot2(key: u64) -> usize {
+    (key.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> (64 - SLOT_BITS)) as usize
+}
+
+fn set(bits: &mut [u64], s: usize) {
+    if let Some(w) = bits.get_mut(s / 64) {
+        *w |= 1 << (s % 64);
+    }
+}
+
+#[inline(always)]
+fn test(bits: &[u64], s: usize) -> bool {
+    bits.get(s / 64).copied().unwrap_or(0) >> (s % 64) & 1 == 1
+}
+
 impl Index {
     fn build(pairs: &mut [(u64, u16)]) -> Index {
         let size = 1usize << SLOT_BITS;
         let mut bits = vec![0u64; size / 64].into_boxed_slice();
+        let mut bits2 = vec![0u64; size / 64].into_boxed_slice();
         let mut counts = vec![0u32; size + 1];
         pairs.sort_unstable_by_key(|&(k, t)| (slot(k), t));
         let mut entries = Vec::with_capacity(pairs.len());
         let mut last: Option<(usize, u16)> = None;
         for &(k, t) in pairs.iter() {
             let s = slot(k);
+            // Every key sets its second bit, including keys whose slot and
+            // term are already listed (a 3-letter term's many keys).
+            set(&mut bits2, slot2(k));
             if last == Some((s, t)) {
                 continue;
             }
             last = Some((s, t));
-            if let Some(w) = bits.get_mut(s / 64) {
-                *w |= 1 << (s % 64);
-            }
+            set(&mut bits, s);
             if let Some(c) = counts.get_mut(s + 1) {
                 *c += 1;
             }
@@ -91,6 +114,7 @@ impl Index {
         }
         Index {
             bits,
+            bits2,
             offsets: counts.into_boxed_slice(),
             entries: entries.into_boxed_slice(),
         }
@@ -99,8 +123,7 @@ impl Index {
     #[inline(always)]
     fn maybe(&self, key: u64) -> Option<usize> {
         let s = slot(key);
-        let w = self.bits.get(s / 64).copied().unwrap_or(0);
-        (w >> (s % 64) & 1 == 1).then_some(s)
+        (test(&self.bits, s) && test(&self.bits2, slot2(key))).then_some(s)
     }
 
     fn terms(&self, s: usize) -> &[u16] {
@@ -546,6 +569,47 @@ mod tests {
             })
             .count();
         assert!(passed <= 3, "{passed} of {common:?} passed");
+    }
+
+    #[test]
+    fn slot_index_finds_every_term_and_turns_away_common_words() {
+        let det = Detectors::shipped();
+        let d = &det.dict;
+        for t in d
+            .terms
+            .iter()
+            .filter(|t| t.text.first().is_some_and(u8::is_ascii_alphabetic))
+        {
+            for after in [b' ', b',', b'"', b'\n', 0xE3] {
+                let mut text = t.text.to_ascii_uppercase();
+                text.push(after);
+                text.extend_from_slice(b"    ");
+                let slot = d.ascii_slot(super::load8(&text, 0));
+                assert!(slot.is_some(), "{}", String::from_utf8_lossy(&t.text));
+                let found = slot.and_then(|s| d.verify_ascii(s, &text, 0));
+                assert_eq!(
+                    found.map(|(_, len)| len),
+                    Some(t.text.len()),
+                    "{}",
+                    String::from_utf8_lossy(&t.text)
+                );
+            }
+        }
+        // Words in every chat message: none of them starts a term, and none
+        // should cost a comparison with one.
+        for w in [
+            "text\"",
+            "sender",
+            "user1",
+            "msgtype",
+            "markdown",
+            "title",
+            "conversationId",
+        ] {
+            let b = w.as_bytes();
+            let slot = d.ascii_slot(super::load8(b, 0));
+            assert!(slot.is_none(), "{w} shares a slot with a term");
+        }
     }
 
     #[test]
