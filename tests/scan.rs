@@ -207,7 +207,8 @@ fn legacy_office_files_are_read() {
 /// Text that was escaped or encoded on the way out: an HTML page whose
 /// Chinese is character references (what mail clients and editors write),
 /// and a CSV whose English header row hides the Big5 rows under it. Both
-/// read as nothing but their ASCII digits when scanned as bytes.
+/// read as nothing but their ASCII digits when scanned as bytes. And an HTML
+/// table, whose heading names its column for every row.
 #[test]
 fn escaped_and_late_encoded_text_is_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -232,17 +233,32 @@ fn escaped_and_late_encoded_text_is_read() {
     }
     let csv_path = dir.path().join("staff.csv");
     std::fs::write(&csv_path, csv).unwrap();
+    // A staff list saved as a web page: its 電話 heading is far from most of
+    // its numbers, and names their column as a CSV's header does.
+    let mut table =
+        "<html><body><table><tr><th>姓名</th><th>電話</th><th>備註</th></tr>\n".to_string();
+    for i in 0..40 {
+        table.push_str(&format!(
+            "<tr><td>Staff member number {i}</td><td>66{i:02} 12{i:02}</td>\
+             <td>A remark long enough to keep the heading out of reach</td></tr>\n"
+        ));
+    }
+    table.push_str("</table></body></html>\n");
+    let table_path = dir.path().join("staff.htm");
+    std::fs::write(&table_path, table).unwrap();
     let (code, lines, err) = scan_json(
         &[
             &html_path.display().to_string(),
             &csv_path.display().to_string(),
+            &table_path.display().to_string(),
         ],
         None,
     );
     assert_eq!(code, 0, "{err}");
-    let [html, csv] = &lines[..] else {
-        panic!("two results: {lines:?}");
+    let [html, csv, table] = &lines[..] else {
+        panic!("three results: {lines:?}");
     };
+    assert_eq!(table["classes"]["phone"], 40, "{table}");
     assert!(html["classes"]["health"].as_u64() >= Some(1), "{html}");
     assert_eq!(html["classes"]["phone"], 1, "{html}");
     assert!(html["incomplete"].is_null(), "{html}");

@@ -114,7 +114,7 @@ impl Node {
             }
             Kind::Markup(name) => {
                 cx.format(name);
-                Node::Markup(Box::new(markup::MarkupNode::new()))
+                Node::Markup(Box::new(markup::MarkupNode::new(name == "html")))
             }
             Kind::Gzip | Kind::Zlib | Kind::Brotli | Kind::Zstd => {
                 match compress::DecompressNode::new(&kind, depth, cx) {

@@ -915,6 +915,93 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A staff list saved as a web page: the header row names the
+            // columns for every row below it, as a CSV's does.
+            name: "html table headers name their columns",
+            input: "<table>\n<tr><th>姓名</th><th>電話</th></tr>\n<tr><td>陳大文</td><td>6123&nbsp;4567</td></tr>\n<tr><td colspan=2>total</td></tr><tr><td><b>李</b></td><td>6612 3456</td></tr></table>".as_bytes().to_vec(),
+            hint: hint(Some("text/html"), None, None),
+            pairs: vec![
+                ("電話", "6123\u{a0}4567"),
+                ("電話", "6612 3456"),
+                ("姓名", "陳大文"),
+                ("姓名", "total"),
+                ("姓名", "<b>李</b>"),
+            ],
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            name: "html table events",
+            input: b"<table><tr><th>Phone</th><th colspan=\"2\">Note</th></tr><tr><td>1</td><td>2</td><td>3</td></tr></table>".to_vec(),
+            events: Some(vec![
+                t("<table><tr><th>"),
+                B,
+                t("Phone"),
+                B,
+                t("</th><th colspan=\"2\">"),
+                B,
+                t("Note"),
+                B,
+                t("</th></tr><tr><td>"),
+                B,
+                f("Phone"),
+                t("1"),
+                B,
+                t("</td><td>"),
+                B,
+                f("Note"),
+                t("2"),
+                B,
+                t("</td><td>"),
+                B,
+                f("Note"),
+                t("3"),
+                B,
+                t("</td></tr></table>"),
+                B,
+            ]),
+            hint: hint(None, None, Some("list.htm")),
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            // Past the sniffed head, so the table's tags are cut at every
+            // point on their way to the node.
+            name: "html table past the head",
+            input: format!(
+                "<html><!-- {} --><table><tr><th>姓名</th><th>電話</th></tr><tr><td>陳&#x5927;文</td><td>6123 4567</td></tr></table>",
+                "padding ".repeat(80)
+            )
+            .into_bytes(),
+            pairs: vec![("電話", "6123 4567"), ("姓名", "陳大文")],
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            // What looks like a tag in a script or a comment is not one.
+            name: "html scripts and comments hold no cells",
+            input: b"<html><table><tr><th>Phone</th></tr><script>if (a<b) x=\"<td>\";</script><!-- <tr><td>x --><tr><td>6123 4567</td></tr></table>".to_vec(),
+            pairs: vec![("Phone", "6123 4567")],
+            contains: vec!["if (a<b) x=\"<td>\";"],
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            name: "html thead and a table inside a cell",
+            input: "<html><table><thead><tr><th>備註</th></tr></thead><tbody><tr><td>x<table><tr><th>電話</th></tr><tr><td>6612 3456</td></tr></table>y</td></tr><tr><td>after</td></tr></tbody></table>".as_bytes().to_vec(),
+            pairs: vec![("電話", "6612 3456"), ("備註", "after"), ("備註", "x")],
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
+            // In XML a <table> is only an element name.
+            name: "xml tables are text",
+            input: b"<?xml version=\"1.0\"?><table><tr><td>h</td></tr><tr><td>v &amp; w</td></tr></table>".to_vec(),
+            events: Some(vec![t("<?xml version=\"1.0\"?><table><tr><td>h</td></tr><tr><td>v & w</td></tr></table>"), B]),
+            formats: vec!["xml"],
+            ..Case::default()
+        },
+        Case {
             name: "a reference cut by the end of the body",
             input: b"<html>tel &#54;&#49;&#50;&#51; 4567 &#x36".to_vec(),
             events: Some(vec![t("<html>tel 6123 4567 6"), B]),
