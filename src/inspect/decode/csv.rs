@@ -6,12 +6,11 @@
 use memchr::{memchr, memchr3};
 
 use super::cx::Cx;
+use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::sink::TextSink;
 
 /// The first line is held to choose the separator, up to this many bytes.
 const MAX_FIRST_LINE: usize = 64 << 10;
-const MAX_COLUMNS: usize = 1024;
-const MAX_HEADER: usize = 256;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {

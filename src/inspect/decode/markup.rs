@@ -11,6 +11,7 @@ use encoding_rs::Encoding;
 use memchr::{memchr, memchr2};
 
 use super::cx::Cx;
+use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::sink::TextSink;
 
 /// Longest reference read: `&#x0010FFFF;`, or a name. Anything longer is
@@ -23,9 +24,6 @@ const TAG_KEEP: usize = 256;
 const TAG_MOST: usize = 4096;
 /// Tables nested deeper than this are read as text.
 const MAX_TABLES: usize = 8;
-/// Columns given names, and bytes of each name (as for XLSX).
-const MAX_COLUMNS: usize = 1024;
-const MAX_HEADER: usize = 256;
 
 /// Where the reference being read has got to.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -35,6 +35,11 @@ pub use sniff::{conclusive, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
 
 use cx::Cx;
 
+/// Columns a header row may name (a CSV's, a sheet's, an HTML table's), and
+/// bytes kept of each name: past them, values go without a field.
+pub(crate) const MAX_COLUMNS: usize = 1024;
+pub(crate) const MAX_HEADER: usize = 256;
+
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 

@@ -21,12 +21,12 @@ use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
+use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 /// A single XLSX cell value or shared string longer than this is cut.
 pub(super) const MAX_CELL: usize = 64 << 10;
-const MAX_COLUMNS: usize = 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Flavor {
@@ -570,7 +570,7 @@ pub(crate) fn cell<S: TextSink>(
             }
             if let Some(h) = headers.get_mut(col) {
                 h.clear();
-                h.extend_from_slice(text.get(..256.min(text.len())).unwrap_or(&[]));
+                h.extend_from_slice(text.get(..MAX_HEADER.min(text.len())).unwrap_or(&[]));
             }
         }
     } else if let Some(h) = headers.get(col).filter(|h| !h.is_empty()) {
