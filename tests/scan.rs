@@ -204,6 +204,25 @@ fn legacy_office_files_are_read() {
     assert!(xls["incomplete"].is_null(), "{xls}");
 }
 
+/// A PDF whose fonts are not embedded and whose codes are Big5 and GBK bytes
+/// (predefined CMaps), as ReportLab and older Chinese software write them.
+#[test]
+fn pdf_text_in_legacy_cjk_encodings_is_read() {
+    let pdf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/legacy/leave-big5-gbk.pdf"
+    );
+    let (code, lines, err) = scan_json(&[pdf], None);
+    assert_eq!(code, 0, "{err}");
+    let [pdf] = &lines[..] else {
+        panic!("one result: {lines:?}");
+    };
+    assert_eq!(pdf["classes"]["prc_id"], 1, "{pdf}");
+    assert_eq!(pdf["classes"]["phone"], 1, "{pdf}");
+    assert!(pdf["classes"]["health"].as_u64() >= Some(2), "{pdf}");
+    assert!(pdf["incomplete"].is_null(), "{pdf}");
+}
+
 /// Text that was escaped or encoded on the way out: an HTML page whose
 /// Chinese is character references (what mail clients and editors write),
 /// and a CSV whose English header row hides the Big5 rows under it. Both

@@ -36,6 +36,10 @@ pub(crate) enum Font {
     /// Two-byte codes that are UTF-16 already (`UniGB-UCS2-H` and its kin,
     /// for fonts that are not embedded).
     Utf16,
+    /// Codes that are a legacy CJK encoding's bytes, by the predefined CMap
+    /// the font names (`GBK-EUC-H`, `ETen-B5-H`, `HKscs-B5-H`…): what older
+    /// Chinese software writes for fonts it does not embed.
+    Legacy(&'static encoding_rs::Encoding),
     /// A composite font with neither: its codes are glyph numbers, and what
     /// they show cannot be known.
     Unreadable,
@@ -369,8 +373,36 @@ fn font<S: TextSink>(objs: &Objects<'_>, f: u32, budget: &mut Budget, cx: &mut C
     if memmem::find(name, b"UCS2").is_some() || memmem::find(name, b"UTF16").is_some() {
         Font::Utf16
     } else {
-        Font::Unreadable
+        predefined_encoding(name).map_or(Font::Unreadable, Font::Legacy)
     }
+}
+
+/// The encoding whose bytes a predefined CMap's codes are (PDF 32000-1
+/// §9.7.5.2, Table 118). Those that map to CIDs of no encoding here (CNS-EUC,
+/// the Identity CMaps) have none: their text cannot be read.
+fn predefined_encoding(name: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let has = |part: &[u8]| memmem::find(name, part).is_some();
+    Some(if has(b"UTF8") {
+        encoding_rs::UTF_8
+    } else if has(b"GBK2K") {
+        encoding_rs::GB18030
+    } else if name.starts_with(b"GB") {
+        // GB-EUC, GBpc-EUC, GBK-EUC, GBKp-EUC, GBT-EUC: GB 2312 and its
+        // extensions, all inside GBK.
+        encoding_rs::GBK
+    } else if has(b"B5") {
+        // B5pc, ETen-B5, ETenms-B5 and the Hong Kong sets (HKscs-B5 and its
+        // predecessors): Big5, whose WHATWG form carries HKSCS.
+        encoding_rs::BIG5
+    } else if has(b"RKSJ") {
+        encoding_rs::SHIFT_JIS
+    } else if matches!(name, b"EUC-H" | b"EUC-V") {
+        encoding_rs::EUC_JP
+    } else if name.starts_with(b"KSC") {
+        encoding_rs::EUC_KR
+    } else {
+        return None;
+    })
 }
 
 /// A file specification's name (`/UF`, else `/F`), as text.

@@ -274,6 +274,10 @@ fn as_text(raw: &[u8], font: Option<&document::Font>, pending: &mut Vec<u8>) -> 
             utf16_be(raw, &mut text);
             pending.extend_from_slice(text.as_bytes());
         }
+        Some(document::Font::Legacy(enc)) => {
+            let (text, _) = enc.decode_without_bom_handling(raw);
+            pending.extend_from_slice(text.as_bytes());
+        }
         Some(document::Font::Unreadable) => return !raw.is_empty(),
     }
     false

@@ -1689,6 +1689,29 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Older Chinese software: fonts not embedded, codes that are Big5
+            // (Hong Kong's HKSCS set) or GBK bytes by the CMap the font names.
+            name: "pdf with fonts in legacy CJK encodings",
+            input: {
+                let big5 = encoding_rs::BIG5.encode("醫生紙 病假").0.into_owned();
+                let gbk = encoding_rs::GBK.encode("身份证").0.into_owned();
+                let content = format!(
+                    "BT /F1 9 Tf <{}> Tj ET BT /F2 9 Tf <{}> Tj ET",
+                    hex_string(&big5),
+                    hex_string(&gbk)
+                );
+                pdf_of(&[
+                    (3, "<< /Type /Page /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> /Contents 4 0 R >>", None),
+                    (4, "<< >>", Some(content.as_bytes())),
+                    (5, "<< /Type /Font /Subtype /Type0 /BaseFont /MingLiU /Encoding /HKscs-B5-H >>", None),
+                    (6, "<< /Type /Font /Subtype /Type0 /BaseFont /SimSun /Encoding /GBK-EUC-H >>", None),
+                ])
+            },
+            events: Some(vec![t("醫生紙 病假"), B, t("身份证"), B]),
+            formats: vec!["pdf"],
+            ..Case::default()
+        },
+        Case {
             // Glyph numbers with no map to characters: the text cannot be
             // read, and the report says so rather than passing it.
             name: "pdf with a subset font and no ToUnicode map",
