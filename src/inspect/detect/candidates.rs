@@ -517,7 +517,11 @@ impl State {
             && buf
                 .get(end + 1)
                 .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'~' | b'.'));
+        // Random bytes scanned raw spell an address now and then; one there
+        // is bordered by no text, or its top-level domain cased as none is.
         if !tld_ok
+            || !super::scan::cased_as_words_are(tld)
+            || !super::scan::bordered_by_text(buf, k, end)
             || remote
             || file_like
             || domain.first() == Some(&b'.')

@@ -287,6 +287,65 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
     i
 }
 
+/// Terms this short (`HIV`, `VIH`, `CVV`, `NIB`, `tel`) turn up by chance in
+/// binary data scanned as bytes: a few per megabyte of random bytes, and two
+/// distinct weak terms anywhere in a body make a record (4 MiB of random
+/// bytes was a health record). `short_term_in_text` asks more of them.
+const SHORT_TERM: usize = 4;
+
+/// Whether a short term at `j` (`len` bytes) reads as a word of text:
+/// written as words are, and bordered by text.
+fn short_term_in_text(buf: &[u8], j: usize, len: usize) -> bool {
+    buf.get(j..j + len).is_some_and(cased_as_words_are) && bordered_by_text(buf, j, j + len)
+}
+
+/// Whether letters are cased as a word is written (`hiv`, `HIV`, `Hiv`; not
+/// `hIv`, which random bytes give as often).
+pub(super) fn cased_as_words_are(word: &[u8]) -> bool {
+    let mut letters = word.iter().filter(|b| b.is_ascii_alphabetic());
+    let tail_lower = letters.clone().skip(1).all(u8::is_ascii_lowercase);
+    tail_lower || letters.all(u8::is_ascii_uppercase)
+}
+
+/// Whether the bytes either side of `start..end` are text: not control bytes,
+/// not high bytes that are no UTF-8 character. A NUL may border it: strings
+/// in binary files end in one. The ends of the buffer count as text.
+pub(super) fn bordered_by_text(buf: &[u8], start: usize, end: usize) -> bool {
+    let text_byte = |b: u8| b >= 0x20 && b != 0x7F || matches!(b, 0 | b'\t' | b'\n' | b'\r' | 0x0C);
+    let before = match start.checked_sub(1).and_then(|k| buf.get(k)) {
+        None => true,
+        Some(&b) if b < 0x80 => text_byte(b),
+        Some(_) => utf8_ends_at(buf, start),
+    };
+    let after = match buf.get(end) {
+        None => true,
+        Some(&b) if b < 0x80 => text_byte(b),
+        Some(_) => utf8_starts_at(buf, end),
+    };
+    before && after
+}
+
+/// Whether a whole UTF-8 character of two to four bytes ends just before `i`.
+fn utf8_ends_at(buf: &[u8], i: usize) -> bool {
+    (2..=4).any(|n| {
+        i.checked_sub(n)
+            .and_then(|k| buf.get(k..i))
+            .is_some_and(|c| std::str::from_utf8(c).is_ok())
+    })
+}
+
+/// Whether a whole UTF-8 character of two to four bytes starts at `i` (or is
+/// cut only by the end of the buffer).
+fn utf8_starts_at(buf: &[u8], i: usize) -> bool {
+    let rest = buf
+        .get(i..i + 4.min(buf.len().saturating_sub(i)))
+        .unwrap_or(&[]);
+    match std::str::from_utf8(rest) {
+        Ok(_) => true,
+        Err(e) => e.valid_up_to() > 0 || e.error_len().is_none(),
+    }
+}
+
 /// A term at `j` (`len` bytes) that is one word of a code identifier joined by
 /// `-` or `_` (`fa-file-medical`, `prescription_bottle`): names in style
 /// sheets, scripts and URLs, not prose about a person. Field names are
@@ -618,7 +677,9 @@ impl State {
                 let w = load8(buf, j);
                 if let Some(slot) = self.det.dict.ascii_slot(w) {
                     if let Some((id, len)) = self.det.dict.verify_ascii(slot, buf, j) {
-                        if !in_identifier(buf, j, len) {
+                        if !in_identifier(buf, j, len)
+                            && (len > SHORT_TERM || short_term_in_text(buf, j, len))
+                        {
                             self.keyword(id, g, len);
                         }
                     }

@@ -699,3 +699,59 @@ fn shipped_detectors_compile() {
     let r = Detectors::new(&DetectorSettings::default());
     assert!(r.is_ok(), "{:?}", r.err());
 }
+
+/// Short weak terms turn up by chance in binary data scanned as bytes, and
+/// two distinct ones anywhere make a record: 4 MiB of random bytes (the
+/// bench's) read as a health record, and so did a DOCX embedding 200 KB of
+/// them. Between bytes that are no text, or cased as no one writes them,
+/// they are not words; in text, and in NUL-ended strings, they still are.
+#[test]
+fn short_terms_in_binary_data_are_chance() {
+    // The two matches that made 200 KB of random bytes a health record.
+    let mut noise = b"X%Z\x8f\xabvIh\xa1\xf2\xbc\xe7\xee".to_vec();
+    noise.extend_from_slice(&[0xAA; 2000]);
+    noise.extend_from_slice(b"\xe5\xf8;E\xd2hIv=;\xe8\xe6\xcc");
+    noise.extend_from_slice(b"\x01HIV\x02 \xffVIH\xfe \x03CVV\x04 \x9fNIB\x9f");
+    // Addresses as random bytes spell them.
+    noise.extend_from_slice(b"\x91q7x@Kd9.oRg\x05 \x02ab@cd.ef\x03 zz@yy.xW,");
+    let f = run(&[&noise]);
+    assert!(f.classes.is_empty(), "{:?}", f.classes);
+    // Random bytes, as the bench makes them.
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let random: Vec<u8> = (0..(4 << 20) / 8)
+        .flat_map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes()
+        })
+        .collect();
+    let f = run(&[&random]);
+    assert!(
+        f.classes.is_empty(),
+        "4 MiB of random bytes: {:?}",
+        f.classes
+    );
+    // Text: beside Chinese, Portuguese, punctuation, or a string's NUL.
+    for text in [
+        "患者HIV陽性，VIH positivo".as_bytes(),
+        b"(HIV) test; see VIH.",
+        b"\0HIV\0\0Vih\0",
+    ] {
+        let f = run(&[text]);
+        assert!(
+            f.count(Health) >= 1,
+            "{:?}: {:?}",
+            String::from_utf8_lossy(text),
+            f.classes
+        );
+    }
+    for text in [
+        "郵箱:chan.tai.man@example.com，".as_bytes(),
+        b"\0Chan@Example.COM\0",
+        b"<a href=\"mailto:ops@corp.mo\">",
+    ] {
+        let f = run(&[text]);
+        assert_eq!(f.count(Email), 1, "{:?}", String::from_utf8_lossy(text));
+    }
+}
