@@ -408,6 +408,8 @@ const PDF_TOKENS: &[&str] = &[
     "/Subtype /Type0 ",
     "/Encoding /Identity-H ",
     "/Encoding /UniGB-UCS2-H ",
+    "/Encoding /ETen-B5-H ",
+    "/Encoding /GBK-EUC-H ",
     "/ToUnicode 4 0 R ",
     "/Filter /FlateDecode ",
     "/Filter [/ASCII85Decode /LZWDecode] ",
