@@ -223,22 +223,36 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
 }
 
 /// An OLE 1 embedded object (`\objdata`): its class and names, then the
-/// native data, which is the file (a workbook, a document) it embeds.
+/// native data, which is the file (a workbook, a document) it embeds, or for
+/// the `Package` class a file wrapped with its name.
 fn embedded<S: TextSink>(ole: &[u8], depth: u32, cx: &mut Cx<S>) {
     let u32_at = |at: usize| {
         ole.get(at..at + 4)
             .and_then(|b| b.try_into().ok())
             .map(|b| u32::from_le_bytes(b) as usize)
     };
-    // Version and format, then three length-prefixed strings.
+    // Version and format, then three length-prefixed strings: the first
+    // names the class.
     let mut at = 8;
-    for _ in 0..3 {
+    let mut class: &[u8] = &[];
+    for k in 0..3 {
         let Some(len) = u32_at(at) else { return };
+        if k == 0 {
+            class = ole
+                .get(at + 4..at.saturating_add(4).saturating_add(len))
+                .unwrap_or(&[]);
+        }
         at = at.saturating_add(4).saturating_add(len);
     }
     let Some(size) = u32_at(at) else { return };
     let data = ole.get(at + 4..).unwrap_or(&[]);
     let data = data.get(..size.min(data.len())).unwrap_or(data);
+    if class.strip_suffix(b"\0").unwrap_or(class) == b"Package" {
+        if let Some((label, file)) = super::cfb::ole_package(data) {
+            nested(&mut &file[..], &label, depth, cx);
+            return;
+        }
+    }
     nested(&mut &data[..], "", depth, cx);
 }
 

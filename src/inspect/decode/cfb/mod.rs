@@ -131,6 +131,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         Flavor::Msg | Flavor::Other => {}
     }
     let mut known = 0usize;
+    let mut packages = 0usize;
     for path in &streams {
         if cx.stopped || !cx.entry() {
             return;
@@ -144,6 +145,16 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         if PRIMARY.contains(&path.to_str().unwrap_or("")) {
             continue;
         }
+        // A file put in a document with Insert Object (Packager): its name
+        // and bytes inside the object's native stream.
+        if name == OLE_NATIVE {
+            let data = read_stream(&mut comp, path, cx);
+            if let Some((label, file)) = data.get(4..).and_then(ole_package) {
+                packages += 1;
+                nested(&mut &file[..], &label, depth, cx);
+            }
+            continue;
+        }
         // Embedded documents (an OLE object's package, a nested compound
         // file) are decoded as what they are; the format's other streams
         // hold pictures, formatting and structure.
@@ -152,12 +163,41 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             nested(&mut data.as_slice(), name, depth, cx);
         }
     }
-    if flavor == Flavor::Other || flavor == Flavor::Msg && known == 0 {
+    // An OLE object's own file (`oleObject1.bin` in a DOCX) is read once
+    // its package is.
+    if flavor == Flavor::Other && packages == 0 || flavor == Flavor::Msg && known == 0 {
         cx.incomplete(
             IncompleteReason::Unsupported,
             "compound file of a kind not read here",
         );
     }
+}
+
+/// The stream an OLE object keeps its native data in.
+const OLE_NATIVE: &str = "\u{1}Ole10Native";
+
+/// The file inside a Packager object's native data (what Insert Object
+/// makes of a PDF, a CSV or any file; [MS-OLEDS] 2.3.6 and what Office
+/// writes): a signature, the file's label and source path, two numbers, a
+/// temporary path, then the file's size and bytes. `None` when `native` is
+/// not one (an equation's, a chart's), or holds only a link to a file.
+pub(super) fn ole_package(native: &[u8]) -> Option<(String, &[u8])> {
+    if native.get(..2)? != [2, 0] {
+        return None;
+    }
+    let cstr = |at: usize| -> Option<(&[u8], usize)> {
+        let rest = native.get(at..)?;
+        let end = rest.iter().position(|&b| b == 0)?;
+        Some((rest.get(..end)?, at + end + 1))
+    };
+    let (label, at) = cstr(2)?;
+    let (_source, at) = cstr(at)?;
+    let (_temp, at) = cstr(at + 8)?;
+    let size = u32::from_le_bytes(native.get(at..at + 4)?.try_into().ok()?);
+    let file = native.get(at + 4..)?;
+    let file = file.get(..usize::try_from(size).ok()?.min(file.len()))?;
+    let (label, _, _) = encoding_rs::WINDOWS_1252.decode(label);
+    Some((label.into_owned(), file))
 }
 
 /// The streams read above as the document itself.

@@ -256,6 +256,31 @@ fn subset(text: &str) -> (Vec<u8>, Vec<u8>) {
     (zlib(cmap.as_bytes()), codes)
 }
 
+/// A Packager object's native data (what Insert Object makes of a file), as
+/// Office writes it: signature, label, source path, two numbers, temporary
+/// path, size, bytes, then the paths again in UTF-16 (not read).
+fn ole_package(label: &str, file: &[u8]) -> Vec<u8> {
+    let mut p = vec![2, 0];
+    p.extend_from_slice(label.as_bytes());
+    p.push(0);
+    p.extend_from_slice(format!("C:\\Users\\chan\\{label}\0").as_bytes());
+    p.extend_from_slice(&[0, 0, 3, 0]);
+    let temp = format!("C:\\Temp\\{label}\0");
+    p.extend_from_slice(&(temp.len() as u32).to_le_bytes());
+    p.extend_from_slice(temp.as_bytes());
+    p.extend_from_slice(&(file.len() as u32).to_le_bytes());
+    p.extend_from_slice(file);
+    p.extend_from_slice(&[0; 12]);
+    p
+}
+
+/// An OLE object's `\x01Ole10Native` stream: its size, then the native data.
+fn ole_native(native: &[u8]) -> Vec<u8> {
+    let mut s = (native.len() as u32).to_le_bytes().to_vec();
+    s.extend_from_slice(native);
+    s
+}
+
 fn hex_string(codes: &[u8]) -> String {
     codes.iter().map(|b| format!("{b:02X}")).collect()
 }
@@ -1884,6 +1909,47 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A file put in a slide with Insert Object: its bytes are in the
+            // object's native stream, wrapped with its name.
+            name: "powerpoint 97 document with a packaged file",
+            input: compound(&[
+                ("/PowerPoint Document", &ppt_document()),
+                ("/Current User", b"\x00\x01"),
+                (
+                    "/ObjectPool/_1234/\u{1}Ole10Native",
+                    &ole_native(&ole_package("note.txt", b"Passport E12345678")),
+                ),
+            ]),
+            contains: vec!["HKID A123456(3)", "Passport E12345678"],
+            formats: vec!["ppt"],
+            ..Case::default()
+        },
+        Case {
+            // `word/embeddings/oleObject1.bin` as Word writes it for a file
+            // put in a DOCX with Insert Object.
+            name: "ole object holding a packaged file",
+            input: compound(&[
+                ("/\u{1}CompObj", b"\x01\x00\xfe\xff\x03\x0a\x00\x00Package\x00"),
+                (
+                    "/\u{1}Ole10Native",
+                    &ole_native(&ole_package("leave.txt", "病假 醫生紙 A123456(3)".as_bytes())),
+                ),
+            ]),
+            contains: vec!["病假 醫生紙 A123456(3)"],
+            formats: vec!["cfb"],
+            ..Case::default()
+        },
+        Case {
+            // Native data of another class (an equation's): not a package,
+            // and an object file of nothing else stays unread.
+            name: "ole object of another kind is not read",
+            input: compound(&[("/\u{1}Ole10Native", &ole_native(b"\x1c\x00\x00\x00equation"))]),
+            events: Some(vec![]),
+            formats: vec!["cfb"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
             // A workbook with an embedded document (an OLE package).
             name: "powerpoint 97 document with an embedded docx",
             input: compound(&[
@@ -2064,6 +2130,28 @@ fn cases() -> Vec<Case> {
             contains: vec!["See attached", "Passport E12345678"],
             formats: vec!["rtf", "docx"],
             media: vec!["image/png"],
+            ..Case::default()
+        },
+        Case {
+            // Insert Object with a file: the Packager wraps it with its name.
+            name: "rtf with a packaged file",
+            input: {
+                let native = ole_package("staff.csv", "姓名,電話\n陳大文,6612 3456\n".as_bytes());
+                let mut ole = Vec::new();
+                ole.extend_from_slice(&0x0501u32.to_le_bytes());
+                ole.extend_from_slice(&2u32.to_le_bytes());
+                for name in [&b"Package\0"[..], b"\0", b"\0"] {
+                    ole.extend_from_slice(&(name.len() as u32).to_le_bytes());
+                    ole.extend_from_slice(name);
+                }
+                ole.extend_from_slice(&(native.len() as u32).to_le_bytes());
+                ole.extend_from_slice(&native);
+                let hex: String = ole.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{{\\rtf1\\ansi List{{\\object\\objemb{{\\*\\objclass Package}}{{\\*\\objdata {hex}}}}}}}")
+                    .into_bytes()
+            },
+            pairs: vec![("電話", "6612 3456")],
+            formats: vec!["rtf", "csv"],
             ..Case::default()
         },
         Case {
