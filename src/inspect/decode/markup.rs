@@ -22,6 +22,8 @@ const TAG_KEEP: usize = 256;
 /// A tag longer than this (an unclosed quote) is given up on: the bytes after
 /// it are read as text again.
 const TAG_MOST: usize = 4096;
+/// Decoded text held before it is handed to the sink.
+const FLUSH_AT: usize = 32 << 10;
 /// Tables nested deeper than this are read as text.
 const MAX_TABLES: usize = 8;
 
@@ -138,6 +140,11 @@ impl MarkupNode {
             }
             self.byte(c, cx);
             data = data.get(1..).unwrap_or(&[]);
+            // A script or a comment is read a byte at a time: hand it on in
+            // pieces, not held whole.
+            if self.out.len() >= FLUSH_AT && self.mode != Mode::Tag {
+                self.flush(cx);
+            }
         }
         // A tag cut by the chunk's end waits whole: where its bytes go
         // depends on what the tag turns out to be.
