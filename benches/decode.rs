@@ -1,5 +1,6 @@
 //! Decoder throughput with a sink that does nothing: the ceiling the detectors
-//! work under. JSON chat, dense Chinese text, CSV, multipart and media paths.
+//! work under. JSON chat, dense Chinese text, CSV, an HTML table, multipart and
+//! media paths.
 //!
 //! `json_mixed` has the shape of `benches/inspect.rs`'s `mixed_json` (one chat
 //! message per line), so the decoder's share of `engine/mixed_json` shows here.
@@ -133,6 +134,24 @@ fn benches(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(multipart.len() as u64));
     g.bench_function("multipart_text_file", |b| {
         b.iter(|| black_box(scan(&multipart, &mp_hint, &limits, 16 << 10)))
+    });
+
+    // A staff list saved as a web page: tags, attributes, references, cells.
+    let html = {
+        let mut h = String::from("<!DOCTYPE html><html><head><style>td{padding:2px}</style></head><body><table><tr><th>姓名</th><th>電話</th><th>備註</th></tr>\n");
+        for i in 0..20_000 {
+            h.push_str(&format!(
+                "<tr><td class=\"name\">陳大文 {i}</td><td>6612&nbsp;{:04}</td><td><span style=\"color:#333\">Macau &amp; Taipa</span></td></tr>\n",
+                i % 10_000
+            ));
+        }
+        h.push_str("</table></body></html>\n");
+        h.into_bytes()
+    };
+    let html_hint = ContentHint::content_type("text/html; charset=utf-8");
+    g.throughput(Throughput::Bytes(html.len() as u64));
+    g.bench_function("html_table", |b| {
+        b.iter(|| black_box(scan(&html, &html_hint, &limits, 16 << 10)))
     });
 
     let media = {

@@ -122,26 +122,21 @@ impl MarkupNode {
 
     pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
         while let Some(&c) = data.first() {
-            if self.mode == Mode::Text && self.state == Ref::None {
-                // Runs of plain text go to the sink as they are. Only HTML's
-                // tags mean anything here.
-                let stop = if self.html {
-                    memchr2(b'<', b'&', data)
-                } else {
-                    memchr(b'&', data)
-                };
-                let n = stop.unwrap_or(data.len());
-                if n > 0 {
-                    let (run, rest) = data.split_at(n);
-                    self.text_run(run, cx);
-                    data = rest;
-                    continue;
-                }
+            let run = if self.state != Ref::None {
+                0
+            } else {
+                self.plain_run(data)
+            };
+            if run > 0 {
+                let (bytes, rest) = data.split_at(run);
+                self.bulk(bytes, cx);
+                data = rest;
+            } else {
+                self.byte(c, cx);
+                data = data.get(1..).unwrap_or(&[]);
             }
-            self.byte(c, cx);
-            data = data.get(1..).unwrap_or(&[]);
-            // A script or a comment is read a byte at a time: hand it on in
-            // pieces, not held whole.
+            // A script or a comment is not handed on tag by tag: in pieces,
+            // not held whole.
             if self.out.len() >= FLUSH_AT && self.mode != Mode::Tag {
                 self.flush(cx);
             }
@@ -150,6 +145,54 @@ impl MarkupNode {
         // depends on what the tag turns out to be.
         if self.mode != Mode::Tag {
             self.flush(cx);
+        }
+    }
+
+    /// How many bytes from the start of `data` `byte` would take one by one
+    /// without doing anything but pass them on: those go in one piece. Every
+    /// byte that can change the state (`<`, `&`, `>`, quotes, `-` in a
+    /// comment) ends the run.
+    fn plain_run(&self, data: &[u8]) -> usize {
+        let stop = match self.mode {
+            Mode::Text if self.html => memchr2(b'<', b'&', data),
+            Mode::Text => memchr(b'&', data),
+            // Past its first bytes (which may open a comment, `!--`), a tag's
+            // bytes matter only at `>`, a quote or `&`. Tags are short: a
+            // plain loop, where a `memchr` per tag cost more than it saved.
+            Mode::Tag if self.tag.len() >= 3 => {
+                let room = TAG_MOST.saturating_sub(self.tag_len).min(data.len());
+                let quote = self.quote;
+                let ahead = data.get(..room).unwrap_or(&[]);
+                return ahead
+                    .iter()
+                    .position(|&b| {
+                        b == b'&'
+                            || if quote != 0 {
+                                b == quote
+                            } else {
+                                matches!(b, b'>' | b'"' | b'\'')
+                            }
+                    })
+                    .unwrap_or(room);
+            }
+            Mode::Comment if self.run == 0 => memchr2(b'-', b'&', data),
+            Mode::Raw(_) if self.run == 0 => memchr2(b'<', b'&', data),
+            _ => Some(0),
+        };
+        stop.unwrap_or(data.len())
+    }
+
+    /// A run `plain_run` found.
+    fn bulk<S: TextSink>(&mut self, run: &[u8], cx: &mut Cx<S>) {
+        match self.mode {
+            Mode::Text => self.text_run(run, cx),
+            Mode::Tag => {
+                self.emit(run);
+                self.tag_len += run.len();
+                let room = TAG_KEEP.saturating_sub(self.tag.len()).min(run.len());
+                self.tag.extend_from_slice(run.get(..room).unwrap_or(&[]));
+            }
+            Mode::Comment | Mode::Raw(_) => self.emit(run),
         }
     }
 
@@ -348,19 +391,20 @@ impl MarkupNode {
         }
         let col = t.col;
         t.col = t.col.saturating_add(span);
-        let header = (!t.header_row)
-            .then(|| t.headers.get(col))
-            .flatten()
-            .filter(|h| !h.is_empty())
-            .cloned();
         self.naming = t.header_row;
         self.name.clear();
         self.cell = Some((col, span));
         // The opening tag ends the value before the cell's.
         self.flush(cx);
         cx.sink.boundary();
+        let header = self
+            .tables
+            .last()
+            .filter(|t| !t.header_row)
+            .and_then(|t| t.headers.get(col))
+            .filter(|h| !h.is_empty());
         if let Some(h) = header {
-            cx.sink.field(&h);
+            cx.sink.field(h);
         }
     }
 
@@ -511,11 +555,14 @@ impl MarkupNode {
 
 /// A cell's `colspan` (1 if none or unreadable; at most 64).
 fn colspan(tag: &[u8]) -> usize {
-    let lower = tag.to_ascii_lowercase();
-    let Some(at) = memchr::memmem::find(&lower, b"colspan") else {
+    const KEY: &[u8] = b"colspan";
+    let Some(at) = tag
+        .windows(KEY.len())
+        .position(|w| w.eq_ignore_ascii_case(KEY))
+    else {
         return 1;
     };
-    let rest = lower.get(at + b"colspan".len()..).unwrap_or(&[]);
+    let rest = tag.get(at + KEY.len()..).unwrap_or(&[]);
     let digits = rest
         .iter()
         .skip_while(|b| b.is_ascii_whitespace() || matches!(b, b'=' | b'"' | b'\''))
