@@ -64,6 +64,11 @@ pub(crate) struct EvidenceTally {
     weak_distinct: u32,
     pieces: u64,
     supporting: u64,
+    /// Two different terms of the class were seen within the window, or
+    /// as two field names.
+    near: bool,
+    /// The last term seen as a field name.
+    field_term: Option<u16>,
     samples: Vec<String>,
     /// The previous term hit: (position, term, counted yet).
     last: Option<(u64, u16, bool)>,
@@ -91,7 +96,15 @@ impl EvidenceTally {
         samples: usize,
     ) {
         match at {
-            At::Field => self.pieces += 1,
+            At::Field => {
+                self.pieces += 1;
+                // Two columns or keys of one body that name the class (a
+                // table with Diagnosis and Hospital columns) are together.
+                if self.field_term.is_some_and(|t| t != id) {
+                    self.near = true;
+                }
+                self.field_term = Some(id);
+            }
             At::Text(g) => {
                 let near = self
                     .last
@@ -99,6 +112,7 @@ impl EvidenceTally {
                 let mut counted = strength >= STRONG;
                 if let Some((p, other, was_counted)) = near {
                     counted = true;
+                    self.near = true;
                     if !was_counted {
                         self.pieces += 1;
                         self.last = Some((p, other, true));
@@ -131,10 +145,22 @@ impl EvidenceTally {
         }
     }
 
-    /// `with_support`: whether supporting shapes may help reach the threshold.
-    fn score(&self, threshold: u32, with_support: bool) -> u32 {
-        let strong = if self.strong { threshold } else { 0 };
-        strong + self.weak_distinct + u32::from(with_support && self.supporting > 0)
+    /// Whether the body is a record of the class: a strong term, or enough
+    /// distinct weak terms, one more of them when no two were near each
+    /// other. An event plan that asks about food allergies and names
+    /// the hospital next to the venue, pages apart, is not a health record;
+    /// a patient file whose terms are spread out names more than two.
+    /// `with_support`: whether supporting shapes (an ICD-10 code next to a
+    /// health term, itself corroboration) may help reach the threshold.
+    fn present(&self, threshold: u32, with_support: bool) -> bool {
+        let needed = if with_support && self.supporting > 0 {
+            threshold.saturating_sub(1)
+        } else if self.near {
+            threshold
+        } else {
+            threshold + 1
+        };
+        self.strong || self.weak_distinct >= needed
     }
 }
 
@@ -212,6 +238,8 @@ impl Tally {
             e.weak_distinct = 0;
             e.pieces = 0;
             e.supporting = 0;
+            e.near = false;
+            e.field_term = None;
             e.samples.clear();
             e.last = None;
         }
@@ -328,7 +356,7 @@ impl Tally {
             (Class::Health, &self.health, lim.health_threshold, true),
             (Class::FinancialRecord, &self.fin, lim.fin_threshold, false),
         ] {
-            if threshold > 0 && e.score(threshold, with_support) >= threshold {
+            if threshold > 0 && e.present(threshold, with_support) {
                 // Reported means at least one piece, even when the terms that
                 // reached the threshold were each too far from the others.
                 *f.classes.entry(class).or_insert(0) += (e.pieces + e.supporting).max(1);

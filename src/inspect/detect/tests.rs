@@ -205,7 +205,20 @@ fn cases() -> Vec<Case> {
             "please be patient. please be patient. please be patient. 附上醫生紙",
             &[(Health, 1)],
         ),
-        case("health weak terms far apart", format!("patients {far} hospital"), &[(Health, 1)]),
+        // Two weak terms pages apart are two topics, not a record; three
+        // distinct ones spread over a body still make one.
+        case("health two weak terms far apart", format!("patients {far} hospital"), &[]),
+        case(
+            "health event plan",
+            format!("Please tell us about any food allergy. {far} The venue is next to the hospital."),
+            &[],
+        ),
+        case(
+            "health three weak terms far apart",
+            format!("patients {far} hospital {far} diagnosis"),
+            &[(Health, 1)],
+        ),
+        case("health two weak terms together", "patients of the hospital", &[(Health, 2)]),
         // financial_record
         case("fin statement with amount", "bank statement: balance 12,345.67", &[(FinancialRecord, 3)]),
         // One weak term and numbers with two decimals: a table of measurements.
@@ -754,4 +767,25 @@ fn short_terms_in_binary_data_are_chance() {
         let f = run(&[text]);
         assert_eq!(f.count(Email), 1, "{:?}", String::from_utf8_lossy(text));
     }
+}
+
+/// Two columns that name health terms make a health record whatever lies
+/// between their values; one such column alone, as before, does not.
+#[test]
+fn health_columns_together_make_a_record() {
+    let table = |columns: &[&[u8]]| {
+        let mut s = TextScan::new(det());
+        for row in 0..3 {
+            for name in columns {
+                s.field(name);
+                s.text(format!("value {row} {}", "x ".repeat(200)).as_bytes());
+                s.boundary();
+            }
+        }
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        f.count(Health)
+    };
+    assert!(table(&[b"Diagnosis", b"Hospital"]) > 0);
+    assert_eq!(table(&[b"Diagnosis", b"Remarks"]), 0);
 }
