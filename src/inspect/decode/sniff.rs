@@ -370,7 +370,35 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
     if looks_like_form(head) {
         return Some(Kind::Form);
     }
+    if tab_table(head) {
+        return Some(Kind::Csv);
+    }
     markup(trimmed)
+}
+
+/// Lines of cells split by tabs, the same number in each, the first cell of
+/// each filled: what Excel's "Text (Tab delimited)" and "Unicode Text" save
+/// (as `.txt`), and what a copied table pastes as. Indented code has tabs
+/// too, but before its first cell.
+fn tab_table(head: &[u8]) -> bool {
+    let mut lines = head.split(|&b| b == b'\n').peekable();
+    let mut tabs = None;
+    let mut rows = 0;
+    while let Some(line) = lines.next() {
+        // The last piece may be a line cut by the end of the head.
+        if lines.peek().is_none() {
+            break;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let n = line.iter().filter(|&&b| b == b'\t').count();
+        let first_filled = line.first().is_some_and(|&b| b != b'\t' && b != b' ');
+        if n == 0 || !first_filled || tabs.is_some_and(|t| t != n) {
+            return false;
+        }
+        tabs = Some(n);
+        rows += 1;
+    }
+    rows >= 2
 }
 
 /// A document that opens as HTML or XML does (case aside).
@@ -541,6 +569,24 @@ mod tests {
             Case {
                 name: "a tag that is not a document's opening is text",
                 head: b"<b>note</b> call me",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "a tab-separated table saved as .txt",
+                head: "姓名\t電話\r\n陳大文\t6612 3456\r\n李小紅\t6698".as_bytes(),
+                hint: (None, Some("staff.txt")),
+                want: Kind::Csv,
+            },
+            Case {
+                name: "tab-indented code is text",
+                head: b"fn main() {\n\tlet x = 1;\n\tprintln!(x);\n}\n",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "lines with different numbers of tabs are text",
+                head: b"Name\tPhone\nnote: call\tback\tlater\n",
                 hint: (None, None),
                 want: Kind::Text,
             },

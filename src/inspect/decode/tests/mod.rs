@@ -1099,6 +1099,20 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // The same saved as Excel names it, `.txt`: its tabs make it a
+            // table, and the column its context.
+            name: "utf-16 tab-separated text saved as txt",
+            input: {
+                let mut v = vec![0xff, 0xfe];
+                v.extend("姓名\t電話\r\n陳大文\t6612 3456\r\n黃美玲\t6698 7654\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+                v
+            },
+            hint: hint(None, None, Some("staff.txt")),
+            pairs: vec![("電話", "6612 3456"), ("電話", "6698 7654")],
+            formats: vec!["utf-16", "csv"],
+            ..Case::default()
+        },
+        Case {
             // Excel's "Unicode Text": UTF-16 with a mark, tab-separated;
             // sniffed again once decoded, so a CSV name still makes a CSV.
             name: "utf-16 tab-separated text from excel",
