@@ -1,10 +1,11 @@
-//! Decompression (gzip, zlib/raw deflate, brotli, zstd), streaming into a fixed
+//! Decompression (gzip, zlib/raw deflate, brotli, zstd, xz, lzip, bzip2), streaming into a fixed
 //! output buffer so a bomb never inflates into memory: output is handed on
 //! 32 KiB at a time, counted against the body's budget, and the ratio of
 //! output to input is checked past a grace size.
 
 use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, HeapAlloc, HuffmanCode};
 use flate2::{Crc, Decompress, FlushDecompress, Status};
+use lzma_rust2::{Action, LzipStream, StreamResult, XzStream};
 use zstd::stream::raw::{DParameter, Decoder as ZstdDecoder, InBuffer, Operation, OutBuffer};
 
 use super::cx::Cx;
@@ -17,6 +18,18 @@ const OUT: usize = 32 << 10;
 const MAX_GZIP_HEADER: usize = 16 << 10;
 /// zstd frames may ask for a window this large and no larger (8 MiB).
 const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+/// Memory an LZMA decoder (xz, lzip, 7z) may take for its dictionary, in
+/// KiB: enough for `xz -9` and 7-Zip's "ultra" (64 MiB dictionaries), while
+/// a header asking for more (the format allows 4 GiB) is refused before any
+/// allocation.
+pub(super) const LZMA_MEMORY_KIB: u32 = 80 << 10;
+
+/// Why a stream could not be decoded: the reason the report gives, and what.
+type Fault = (IncompleteReason, &'static str);
+
+fn corrupt(what: &'static str) -> Fault {
+    (IncompleteReason::Malformed, what)
+}
 
 enum Gzip {
     Header(Vec<u8>),
@@ -33,6 +46,15 @@ enum Codec {
     Deflate(Option<Decompress>, Vec<u8>),
     Brotli(Box<BrotliState<HeapAlloc<u8>, HeapAlloc<u32>, HeapAlloc<HuffmanCode>>>),
     Zstd(Box<ZstdDecoder<'static>>, bool),
+    /// One xz stream after another (`cat a.xz b.xz`), with the zero padding
+    /// the format allows between them: `None` between two streams.
+    Xz(Option<Box<XzStream>>),
+    /// lzip decodes concatenated members (`plzip`) itself; whether the input
+    /// ended between two of them is asked at `finish`.
+    Lzip(Box<LzipStream>, bool),
+    /// `pbzip2` writes one bzip2 stream per block, one after another: `None`
+    /// between two of them.
+    Bzip2(Option<Box<bzip2::Decompress>>),
 }
 
 pub(crate) struct DecompressNode {
@@ -43,6 +65,9 @@ pub(crate) struct DecompressNode {
     consumed: u64,
     produced: u64,
     ended: bool,
+    /// The stream ended before bytes that are not padding (lzip hands back
+    /// what follows its last member rather than leaving it unread).
+    trailing: bool,
     failed: bool,
 }
 
@@ -54,9 +79,19 @@ struct Step {
 }
 
 impl DecompressNode {
-    /// A decompressor whose output is sniffed afresh.
-    pub fn new<S: TextSink>(kind: &Kind, depth: u32, cx: &mut Cx<S>) -> Option<Self> {
-        Self::with_inner(kind, Node::sniffing(ContentHint::default(), depth + 1), cx)
+    /// A decompressor whose output is sniffed afresh, under the name the
+    /// file had before it was compressed (`staff.csv.gz` holds `staff.csv`).
+    pub fn new<S: TextSink>(
+        kind: &Kind,
+        hint: &ContentHint,
+        depth: u32,
+        cx: &mut Cx<S>,
+    ) -> Option<Self> {
+        let inner = ContentHint {
+            file_name: hint.file_name.as_deref().and_then(uncompressed_name),
+            ..ContentHint::default()
+        };
+        Self::with_inner(kind, Node::sniffing(inner, depth + 1), cx)
     }
 
     /// A decompressor feeding `inner` (the scanner's Content-Encoding chain).
@@ -88,6 +123,15 @@ impl DecompressNode {
                 }
                 ("zstd", Codec::Zstd(Box::new(d), true))
             }
+            Kind::Xz => ("xz", Codec::Xz(None)),
+            Kind::Lzip => (
+                "lzip",
+                Codec::Lzip(
+                    Box::new(LzipStream::new_mem_limit(true, LZMA_MEMORY_KIB)),
+                    false,
+                ),
+            ),
+            Kind::Bzip2 => ("bzip2", Codec::Bzip2(None)),
             _ => return None,
         };
         cx.format(name);
@@ -99,6 +143,7 @@ impl DecompressNode {
             consumed: 0,
             produced: 0,
             ended: false,
+            trailing: false,
             failed: false,
         })
     }
@@ -109,7 +154,7 @@ impl DecompressNode {
                 // Zero padding after the stream (tar blocks, some encoders)
                 // is not content. Anything else would cross the border
                 // unscanned, so it makes the scan incomplete.
-                if data.iter().any(|&b| b != 0) {
+                if self.trailing || data.iter().any(|&b| b != 0) {
                     cx.incomplete(
                         IncompleteReason::Malformed,
                         format!("{}: data after the end of the stream", self.name),
@@ -120,34 +165,15 @@ impl DecompressNode {
             }
             let step = match self.step(data) {
                 Ok(s) => s,
-                Err(what) => {
-                    cx.incomplete(
-                        IncompleteReason::Malformed,
-                        format!("{}: {what}", self.name),
-                    );
-                    self.failed = true;
+                Err(fault) => {
+                    self.fail(fault, cx);
                     return;
                 }
             };
             data = data.get(step.used..).unwrap_or(&[]);
             self.consumed += step.used as u64;
-            if step.made > 0 {
-                self.produced += step.made as u64;
-                if !cx.expand(step.made) {
-                    return;
-                }
-                if self.produced > cx.limits.ratio_grace_bytes
-                    && self.produced > self.consumed.saturating_mul(cx.limits.max_ratio)
-                {
-                    cx.incomplete(
-                        IncompleteReason::RatioLimit,
-                        format!("{} expands more than {}:1", self.name, cx.limits.max_ratio),
-                    );
-                    self.failed = true;
-                    return;
-                }
-                self.inner
-                    .feed(self.out.get(..step.made).unwrap_or(&[]), cx);
+            if !self.hand_on(step.made, cx) {
+                return;
             }
             self.ended = step.ended;
             let full = step.made == self.out.len();
@@ -159,10 +185,37 @@ impl DecompressNode {
         }
     }
 
-    fn step(&mut self, data: &[u8]) -> Result<Step, &'static str> {
+    fn fail<S: TextSink>(&mut self, (reason, what): Fault, cx: &mut Cx<S>) {
+        cx.incomplete(reason, format!("{}: {what}", self.name));
+        self.failed = true;
+    }
+
+    /// Counts `made` bytes of output against the limits and passes them on;
+    /// false when a limit ends the stream.
+    fn hand_on<S: TextSink>(&mut self, made: usize, cx: &mut Cx<S>) -> bool {
+        if made == 0 {
+            return true;
+        }
+        self.produced += made as u64;
+        if !cx.expand(made) {
+            return false;
+        }
+        if self.produced > cx.limits.ratio_grace_bytes
+            && self.produced > self.consumed.saturating_mul(cx.limits.max_ratio)
+        {
+            let what = format!("{} expands more than {}:1", self.name, cx.limits.max_ratio);
+            cx.incomplete(IncompleteReason::RatioLimit, what);
+            self.failed = true;
+            return false;
+        }
+        self.inner.feed(self.out.get(..made).unwrap_or(&[]), cx);
+        true
+    }
+
+    fn step(&mut self, data: &[u8]) -> Result<Step, Fault> {
         let out = &mut self.out[..];
         match &mut self.codec {
-            Codec::Gzip(g) => gzip_step(g, data, out),
+            Codec::Gzip(g) => gzip_step(g, data, out).map_err(corrupt),
             Codec::Deflate(d, first) => {
                 let Some(d) = d else {
                     let take = (2 - first.len().min(2)).min(data.len());
@@ -180,7 +233,7 @@ impl DecompressNode {
                     };
                     let mut dec = Decompress::new(zlib);
                     let head = std::mem::take(first);
-                    let s = inflate(&mut dec, &head, out)?;
+                    let s = inflate(&mut dec, &head, out).map_err(corrupt)?;
                     *d = Some(dec);
                     // The two bytes are in the decompressor now, whatever it made of them.
                     return Ok(Step {
@@ -189,7 +242,7 @@ impl DecompressNode {
                         ended: s.ended,
                     });
                 };
-                inflate(d, data, out)
+                inflate(d, data, out).map_err(corrupt)
             }
             Codec::Brotli(state) => {
                 let (mut avail_in, mut in_off) = (data.len(), 0);
@@ -205,7 +258,7 @@ impl DecompressNode {
                     state,
                 );
                 match r {
-                    BrotliResult::ResultFailure => Err("corrupt brotli stream"),
+                    BrotliResult::ResultFailure => Err(corrupt("corrupt brotli stream")),
                     r => Ok(Step {
                         used: in_off,
                         made: out_off,
@@ -218,7 +271,7 @@ impl DecompressNode {
                 let mut output = OutBuffer::around(out);
                 let hint = d
                     .run(&mut input, &mut output)
-                    .map_err(|_| "corrupt zstd stream")?;
+                    .map_err(|_| corrupt("corrupt zstd stream"))?;
                 let (used, made) = (input.pos(), output.pos());
                 if used > 0 || made > 0 {
                     *frame_done = hint == 0;
@@ -229,6 +282,17 @@ impl DecompressNode {
                     ended: false,
                 })
             }
+            Codec::Xz(slot) => xz_step(slot, data, out),
+            Codec::Lzip(l, done) => {
+                let step = lzma_step(l.process(data, out, Action::Run), "corrupt lzip stream")?;
+                if step.ended {
+                    // Under `Run` only bytes that are no member end it.
+                    *done = true;
+                    self.trailing = l.unused_input().iter().any(|&b| b != 0);
+                }
+                Ok(step)
+            }
+            Codec::Bzip2(slot) => bzip2_step(slot, data, out),
         }
     }
 
@@ -237,10 +301,47 @@ impl DecompressNode {
             Codec::Gzip(g) => matches!(g, Gzip::Between),
             Codec::Zstd(_, frame_done) => *frame_done,
             Codec::Deflate(..) | Codec::Brotli(_) => self.ended,
+            Codec::Xz(slot) => slot.is_none(),
+            Codec::Lzip(_, done) => *done,
+            Codec::Bzip2(slot) => slot.is_none(),
+        }
+    }
+
+    /// lzip learns only now that no more input comes: what it still holds
+    /// is flushed, and it says whether the input ended between members.
+    fn finish_lzip<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        for _ in 0..1 << 16 {
+            if self.failed || cx.stopped {
+                return;
+            }
+            let out = &mut self.out[..];
+            let Codec::Lzip(l, false) = &mut self.codec else {
+                return;
+            };
+            let r = l.process(&[], out, Action::Finish);
+            let r = match lzma_step(r, "truncated lzip stream") {
+                Ok(r) => r,
+                Err(fault) => return self.fail(fault, cx),
+            };
+            if !self.hand_on(r.made, cx) {
+                return;
+            }
+            if r.ended {
+                if let Codec::Lzip(_, done) = &mut self.codec {
+                    *done = true;
+                }
+                return;
+            }
+            if r.made == 0 {
+                return;
+            }
         }
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if self.consumed > 0 {
+            self.finish_lzip(cx);
+        }
         if !self.failed && !self.complete() && self.consumed > 0 {
             cx.incomplete(
                 IncompleteReason::Malformed,
@@ -249,6 +350,105 @@ impl DecompressNode {
         }
         self.inner.finish(cx);
     }
+}
+
+/// The name a compressed file's content had: its compression suffix taken
+/// off, and the short forms of `.tar.gz` and the like read as `.tar`.
+fn uncompressed_name(name: &str) -> Option<String> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    match ext.to_ascii_lowercase().as_str() {
+        "gz" | "gzip" | "bz2" | "xz" | "lz" | "zst" | "br" => Some(stem.to_owned()),
+        "tgz" | "tbz" | "tbz2" | "txz" | "tlz" | "tzst" => Some(format!("{stem}.tar")),
+        _ => None,
+    }
+}
+
+/// One step of an LZMA stream (xz, lzip): a memory limit is a limit, any
+/// other error a corrupt stream.
+fn lzma_step(r: std::io::Result<StreamResult>, what: &'static str) -> Result<Step, Fault> {
+    match r {
+        Ok(r) => Ok(Step {
+            used: r.bytes_consumed,
+            made: r.bytes_produced,
+            ended: r.status == lzma_rust2::Status::StreamEnd,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::OutOfMemory => Err((
+            IncompleteReason::SizeLimit,
+            "its dictionary is larger than the decoder's memory limit",
+        )),
+        Err(_) => Err(corrupt(what)),
+    }
+}
+
+fn xz_step(slot: &mut Option<Box<XzStream>>, data: &[u8], out: &mut [u8]) -> Result<Step, Fault> {
+    let Some(x) = slot else {
+        let step = |used, ended| {
+            Ok(Step {
+                used,
+                made: 0,
+                ended,
+            })
+        };
+        return match data.first() {
+            None => step(0, false),
+            // Stream padding: zeros in fours between streams and after the last.
+            Some(0) => step(data.iter().take_while(|&&b| b == 0).count(), false),
+            Some(0xfd) => {
+                *slot = Some(Box::new(XzStream::new_mem_limit(false, LZMA_MEMORY_KIB)));
+                xz_step(slot, data, out)
+            }
+            Some(_) => step(0, true),
+        };
+    };
+    let step = lzma_step(x.process(data, out, Action::Run), "corrupt xz stream")?;
+    if step.ended {
+        *slot = None;
+    }
+    Ok(Step {
+        ended: false,
+        ..step
+    })
+}
+
+fn bzip2_step(
+    slot: &mut Option<Box<bzip2::Decompress>>,
+    data: &[u8],
+    out: &mut [u8],
+) -> Result<Step, Fault> {
+    let Some(d) = slot else {
+        return match data.first() {
+            None => Ok(Step {
+                used: 0,
+                made: 0,
+                ended: false,
+            }),
+            // Another stream (`pbzip2`, `cat a.bz2 b.bz2`): started in this
+            // same step, since a step that uses nothing ends the feed.
+            Some(b'B') => {
+                *slot = Some(Box::new(bzip2::Decompress::new(false)));
+                bzip2_step(slot, data, out)
+            }
+            // Not another stream: `feed` looks at what follows.
+            Some(_) => Ok(Step {
+                used: 0,
+                made: 0,
+                ended: true,
+            }),
+        };
+    };
+    let (in0, out0) = (d.total_in(), d.total_out());
+    let status = d
+        .decompress(data, out)
+        .map_err(|_| corrupt("corrupt bzip2 stream"))?;
+    let step = Step {
+        used: (d.total_in() - in0) as usize,
+        made: (d.total_out() - out0) as usize,
+        ended: false,
+    };
+    if status == bzip2::Status::StreamEnd {
+        *slot = None;
+    }
+    Ok(step)
 }
 
 fn inflate(d: &mut Decompress, data: &[u8], out: &mut [u8]) -> Result<Step, &'static str> {

@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use super::cx::Cx;
-use super::{cfb, ooxml, pdf, rtf, ContentHint, Kind, Node};
+use super::{cfb, ooxml, pdf, rtf, sevenz, ContentHint, Kind, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -32,6 +32,7 @@ impl BufferNode {
             Kind::Pdf => "pdf",
             Kind::Cfb => "compound file",
             Kind::Rtf => "rtf",
+            Kind::SevenZip => "7z",
             _ => "zip",
         }
     }
@@ -66,6 +67,7 @@ impl BufferNode {
             Kind::Pdf => pdf::scan(&buf, self.depth, cx),
             Kind::Cfb => cfb::scan(&buf, self.depth, cx),
             Kind::Rtf => rtf::scan(&buf, self.depth, cx),
+            Kind::SevenZip => sevenz::scan(&buf, self.depth, cx),
             _ => ooxml::scan(&buf, self.depth, cx),
         }
         cx.release(buf.len());

@@ -24,6 +24,7 @@ mod odf;
 mod ooxml;
 mod pdf;
 mod rtf;
+mod sevenz;
 pub mod sniff;
 mod tar;
 mod text;
@@ -121,12 +122,16 @@ impl Node {
                 cx.format(name);
                 Node::Markup(Box::new(markup::MarkupNode::new(name == "html")))
             }
-            Kind::Gzip | Kind::Zlib | Kind::Brotli | Kind::Zstd => {
-                match compress::DecompressNode::new(&kind, depth, cx) {
-                    Some(n) => Node::Decompress(Box::new(n)),
-                    None => Node::Skip,
-                }
-            }
+            Kind::Gzip
+            | Kind::Zlib
+            | Kind::Brotli
+            | Kind::Zstd
+            | Kind::Xz
+            | Kind::Lzip
+            | Kind::Bzip2 => match compress::DecompressNode::new(&kind, hint, depth, cx) {
+                Some(n) => Node::Decompress(Box::new(n)),
+                None => Node::Skip,
+            },
             Kind::Message => {
                 cx.format("eml");
                 Node::Mime(Box::new(mime::MimeNode::new(depth)))
@@ -135,7 +140,7 @@ impl Node {
                 cx.format("tar");
                 Node::Tar(Box::new(tar::TarNode::new(depth)))
             }
-            Kind::Zip | Kind::Pdf | Kind::Cfb | Kind::Rtf => {
+            Kind::Zip | Kind::Pdf | Kind::Cfb | Kind::Rtf | Kind::SevenZip => {
                 Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
             }
             Kind::Media(mime) => {

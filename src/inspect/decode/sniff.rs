@@ -38,7 +38,12 @@ pub enum Kind {
     Zlib,
     Brotli,
     Zstd,
+    Xz,
+    Lzip,
+    Bzip2,
     Zip,
+    /// A 7z archive: read whole, as a zip is.
+    SevenZip,
     Pdf,
     /// A compound file (OLE2): legacy Office documents, Outlook messages.
     Cfb,
@@ -47,7 +52,7 @@ pub enum Kind {
     Message,
     Rtf,
     Media(&'static str),
-    /// A format recognised but not read here (RAR, 7z, bzip2, xz…), by its
+    /// A format recognised but not read here (RAR, CAB, LZ4), by its
     /// format name: reported, never passed as if it held nothing.
     Unread(&'static str),
     /// A file encrypted as a whole (OpenPGP, S/MIME, age, `openssl enc`), by
@@ -128,26 +133,44 @@ pub fn sniff(head: &[u8], hint: &ContentHint) -> Kind {
     Kind::Text
 }
 
+/// Compressed streams and archives besides zip and gzip that offices and
+/// servers write: 7-Zip's own format, xz and lzip (`.tar.xz`, log
+/// rotation), bzip2.
+fn stream_magic(head: &[u8]) -> Option<Kind> {
+    if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
+        return Some(Kind::SevenZip);
+    }
+    if head.starts_with(b"\xfd7zXZ\x00") {
+        return Some(Kind::Xz);
+    }
+    // lzip: the magic, version 1, a dictionary size byte.
+    if let [b'L', b'Z', b'I', b'P', 1, _, ..] = head {
+        return Some(Kind::Lzip);
+    }
+    // bzip2: `BZh`, the block size, then the first block's magic or, for an
+    // empty stream, the end-of-stream magic (text can start with "BZh").
+    match head {
+        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..]
+            if rest.starts_with(b"1AY&SY") || rest.starts_with(b"\x17\x72\x45\x38\x50\x90") =>
+        {
+            Some(Kind::Bzip2)
+        }
+        _ => None,
+    }
+}
+
 /// Archives and compressors whose content is not read here. Scanned as
 /// bytes they would look like nothing at all, so they are named instead.
 fn unread_magic(head: &[u8]) -> Option<&'static str> {
     const TABLE: &[(&[u8], &str)] = &[
         (b"Rar!\x1a\x07", "rar"),
-        (b"7z\xbc\xaf\x27\x1c", "7z"),
-        (b"\xfd7zXZ\x00", "xz"),
         (b"MSCF\x00\x00\x00\x00", "cab"),
         (b"\x04\x22\x4d\x18", "lz4"),
-        (b"LZIP", "lzip"),
     ];
-    if let Some((_, name)) = TABLE.iter().find(|(m, _)| head.starts_with(m)) {
-        return Some(name);
-    }
-    // bzip2: `BZh`, the block size, then the first block's magic (text can
-    // start with "BZh").
-    match head {
-        [b'B', b'Z', b'h', b'1'..=b'9', rest @ ..] if rest.starts_with(b"1AY&SY") => Some("bzip2"),
-        _ => None,
-    }
+    TABLE
+        .iter()
+        .find(|(m, _)| head.starts_with(m))
+        .map(|(_, name)| *name)
 }
 
 /// Files encrypted whole, by their headers. Their bytes are random to a
@@ -283,6 +306,9 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     }
     if head.starts_with(b"%PDF-") {
         return Some(Kind::Pdf);
+    }
+    if let Some(kind) = stream_magic(head) {
+        return Some(kind);
     }
     if let Some(name) = unread_magic(head) {
         return Some(Kind::Unread(name));

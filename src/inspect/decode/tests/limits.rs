@@ -112,6 +112,95 @@ fn zstd_bomb_hits_the_ratio_limit() {
 }
 
 #[test]
+fn xz_lzip_and_bzip2_bombs_hit_the_ratio_limit() {
+    let zeros = vec![0u8; 16 << 20];
+    for (name, bomb) in [
+        ("xz", xz(&zeros)),
+        ("lzip", lzip(&zeros)),
+        ("bzip2", bzip2(&zeros)),
+    ] {
+        let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+        assert_eq!(
+            report.incomplete.map(|i| i.reason),
+            Some(IncompleteReason::RatioLimit),
+            "{name}"
+        );
+        assert_eq!(report.formats, vec![name]);
+        assert!(
+            sink.text <= (2 << 20),
+            "{name}: stopped near the grace size: {}",
+            sink.text
+        );
+    }
+}
+
+/// An xz stream whose block header asks for a dictionary of `log2` bytes
+/// (LZMA2's dictionary byte; 40 is 4 GiB): the header's CRC is made right,
+/// so only the size stops a decoder.
+fn xz_asking_for_dictionary(byte: u8) -> Vec<u8> {
+    let mut x = xz(b"small");
+    // Stream header (12 bytes), then the block header: its size byte, flags,
+    // then the filter flags: id 0x21 (LZMA2), properties size 1, the byte.
+    let header_len = (usize::from(x[12]) + 1) * 4;
+    let at = (13..12 + header_len)
+        .find(|&i| x[i] == 0x21 && x[i + 1] == 1)
+        .unwrap()
+        + 2;
+    x[at] = byte;
+    let mut crc = flate2::Crc::new();
+    crc.update(&x[12..12 + header_len - 4]);
+    x[12 + header_len - 4..12 + header_len].copy_from_slice(&crc.sum().to_le_bytes());
+    x
+}
+
+#[test]
+fn xz_asking_for_a_huge_dictionary_is_refused_before_allocating() {
+    let (_, report) = scan_counting(
+        &xz_asking_for_dictionary(40),
+        &ContentHint::default(),
+        &Limits::default(),
+    );
+    let inc = report.incomplete.unwrap();
+    assert_eq!(inc.reason, IncompleteReason::SizeLimit, "{}", inc.detail);
+    assert!(inc.detail.contains("memory limit"), "{}", inc.detail);
+}
+
+#[test]
+fn seven_zip_bomb_hits_the_ratio_limit_without_decoding_the_rest() {
+    let zeros = vec![0u8; 32 << 20];
+    let bomb = seven_zip(
+        &[("zeros.txt", &zeros), ("after.txt", b"HKID A123456(7)")],
+        SevenZ {
+            solid: true,
+            ..SevenZ::default()
+        },
+    );
+    assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+    let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit)
+    );
+    assert!(sink.text <= (2 << 20), "stopped at the cap: {}", sink.text);
+}
+
+#[test]
+fn too_many_seven_zip_entries_hit_the_entry_limit() {
+    let names: Vec<String> = (0..40).map(|i| format!("f{i}.txt")).collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    let archive = seven_zip(&entries, SevenZ::default());
+    let limits = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let (_, report) = scan_counting(&archive, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::EntryLimit)
+    );
+}
+
+#[test]
 fn zip_entry_bomb_hits_the_ratio_limit() {
     let zeros = vec![0u8; 8 << 20];
     let bomb = zip_of(&[("zeros.txt", &zeros)]);
@@ -445,6 +534,40 @@ const PDF_TOKENS: &[&str] = &[
     "-300 ",
 ];
 
+/// 7z archives (a block per file, solid, PPMd) and xz, lzip and bzip2
+/// streams, written once: the encoders are slow in a debug build.
+fn archive_seeds() -> &'static [Vec<u8>] {
+    static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let files: [(&str, &[u8]); 3] = [
+            ("staff.csv", b"name,hkid\nChan,A123456(7)\nLee,B765432(1)\n"),
+            ("notes.txt", b"call 6612 3456 about the sick leave"),
+            ("empty.txt", b""),
+        ];
+        let text = b"name,hkid\nChan,A123456(7)\n".repeat(20);
+        vec![
+            seven_zip(&files, SevenZ::default()),
+            seven_zip(
+                &files,
+                SevenZ {
+                    solid: true,
+                    ..SevenZ::default()
+                },
+            ),
+            seven_zip(
+                &files,
+                SevenZ {
+                    ppmd: true,
+                    ..SevenZ::default()
+                },
+            ),
+            xz(&text),
+            lzip(&text),
+            bzip2(&text),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -470,6 +593,23 @@ proptest! {
             bad[at % n] = b;
         }
         bad.truncate(cut.max(600));
+        let (_, report) = scan_counting(&bad, &ContentHint::default(), &Limits::default());
+        prop_assert_eq!(report.bytes, bad.len() as u64);
+    }
+
+    #[test]
+    fn damaged_archives_and_streams_never_panic(
+        which in 0usize..6,
+        hits in prop::collection::vec((0usize..2048, any::<u8>()), 1..12),
+        cut in 0usize..2048,
+    ) {
+        let mut bad = archive_seeds()[which].clone();
+        // Keep the magic, so the damage reaches the decoder.
+        for (at, b) in hits {
+            let n = bad.len();
+            bad[(at % n).max(6)] = b;
+        }
+        bad.truncate(cut.max(12));
         let (_, report) = scan_counting(&bad, &ContentHint::default(), &Limits::default());
         prop_assert_eq!(report.bytes, bad.len() as u64);
     }
