@@ -223,6 +223,42 @@ fn pdf_text_in_legacy_cjk_encodings_is_read() {
     assert!(pdf["incomplete"].is_null(), "{pdf}");
 }
 
+/// Archives and compressed files as 7-Zip, XZ Utils and bzip2 write them.
+/// They used to be named and blocked as unread; a password-protected 7z
+/// still cannot be read, and says so whether or not its names are hidden.
+#[test]
+fn archives_from_7zip_xz_and_bzip2_are_read() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/archives");
+    let files = [
+        "hr.7z",
+        "hr.tar.xz",
+        "staff.csv.bz2",
+        "hr-password.7z",
+        "hr-hidden.7z",
+    ]
+    .map(|f| format!("{dir}/{f}"));
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (code, lines, err) = scan_json(&args, None);
+    assert_eq!(code, 0, "{err}");
+    let [seven, tar_xz, bz2, password, hidden] = &lines[..] else {
+        panic!("five results: {lines:?}");
+    };
+    for read in [seven, tar_xz] {
+        assert_eq!(read["classes"]["hk_id"], 1, "{read}");
+        // Both phones count under the 電話 column, and the leave note is health.
+        assert_eq!(read["classes"]["phone"], 2, "{read}");
+        assert!(read["classes"]["health"].as_u64() >= Some(1), "{read}");
+        assert!(read["incomplete"].is_null(), "{read}");
+    }
+    assert_eq!(bz2["classes"]["phone"], 2, "{bz2}");
+    assert!(bz2["incomplete"].is_null(), "{bz2}");
+    for locked in [password, hidden] {
+        assert_eq!(locked["classes"], serde_json::json!({}), "{locked}");
+        let why = locked["incomplete"].as_str().unwrap_or_default();
+        assert!(why.starts_with("encrypted"), "{locked}");
+    }
+}
+
 /// Text that was escaped or encoded on the way out: an HTML page whose
 /// Chinese is character references (what mail clients and editors write),
 /// and a CSV whose English header row hides the Big5 rows under it. Both

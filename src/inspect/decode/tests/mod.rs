@@ -107,30 +107,19 @@ fn bzip2(data: &[u8]) -> Vec<u8> {
 struct SevenZ {
     /// All files in one compressed block, as 7-Zip does by default.
     solid: bool,
-    /// Content encrypted with this password (AES-256).
-    password: Option<&'static str>,
-    /// The file names encrypted too (`7z -mhe=on`).
-    hide_names: bool,
     ppmd: bool,
 }
 
 fn seven_zip(entries: &[(&str, &[u8])], how: SevenZ) -> Vec<u8> {
     use sevenz_rust2::{
-        encoder_options::AesEncoderOptions, ArchiveEntry, ArchiveWriter, EncoderConfiguration,
-        EncoderMethod, SourceReader,
+        ArchiveEntry, ArchiveWriter, EncoderConfiguration, EncoderMethod, SourceReader,
     };
     let mut w = ArchiveWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
-    let mut methods: Vec<EncoderConfiguration> = Vec::new();
-    if let Some(p) = how.password {
-        methods.push(AesEncoderOptions::new(p.into()).into());
-    }
-    methods.push(EncoderConfiguration::new(if how.ppmd {
+    w.set_content_methods(vec![EncoderConfiguration::new(if how.ppmd {
         EncoderMethod::PPMD
     } else {
         EncoderMethod::LZMA2
-    }));
-    w.set_content_methods(methods);
-    w.set_encrypt_header(how.hide_names);
+    })]);
     if how.solid {
         let names = entries
             .iter()
@@ -2375,9 +2364,11 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            // The names show, the content cannot be read: never passed as empty.
+            // The names show, the content cannot be read: never passed as
+            // empty. (Written by 7-Zip: the shipped build has no AES coder,
+            // and these tests read what it reads.)
             name: "7z archive with a password",
-            input: seven_zip(&[("staff.csv", b"name,hkid\nChan,A123456(7)\n")], SevenZ { password: Some("s3cret"), ..SevenZ::default() }),
+            input: include_bytes!("../../../../tests/fixtures/archives/hr-password.7z").to_vec(),
             events: Some(vec![]),
             formats: vec!["7z"],
             incomplete: Some(IncompleteReason::Encrypted),
@@ -2385,10 +2376,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "7z archive with its names encrypted too",
-            input: seven_zip(
-                &[("staff.csv", b"name,hkid\nChan,A123456(7)\n")],
-                SevenZ { password: Some("s3cret"), hide_names: true, ..SevenZ::default() },
-            ),
+            input: include_bytes!("../../../../tests/fixtures/archives/hr-hidden.7z").to_vec(),
             events: Some(vec![]),
             formats: vec!["7z"],
             incomplete: Some(IncompleteReason::Encrypted),
