@@ -223,7 +223,8 @@ fn pdf_text_in_legacy_cjk_encodings_is_read() {
     assert!(pdf["incomplete"].is_null(), "{pdf}");
 }
 
-/// Archives and compressed files as 7-Zip, XZ Utils and bzip2 write them.
+/// Archives and compressed files as 7-Zip, XZ Utils and bzip2 write them,
+/// and zips whose entries use the methods 7-Zip offers besides Deflate.
 /// They used to be named and blocked as unread; a password-protected 7z
 /// still cannot be read, and says so whether or not its names are hidden.
 #[test]
@@ -235,13 +236,14 @@ fn archives_from_7zip_xz_and_bzip2_are_read() {
         "staff.csv.bz2",
         "hr-password.7z",
         "hr-hidden.7z",
+        "methods.zip",
     ]
     .map(|f| format!("{dir}/{f}"));
     let args: Vec<&str> = files.iter().map(String::as_str).collect();
     let (code, lines, err) = scan_json(&args, None);
     assert_eq!(code, 0, "{err}");
-    let [seven, tar_xz, bz2, password, hidden] = &lines[..] else {
-        panic!("five results: {lines:?}");
+    let [seven, tar_xz, bz2, password, hidden, methods] = &lines[..] else {
+        panic!("six results: {lines:?}");
     };
     for read in [seven, tar_xz] {
         assert_eq!(read["classes"]["hk_id"], 1, "{read}");
@@ -252,6 +254,9 @@ fn archives_from_7zip_xz_and_bzip2_are_read() {
     }
     assert_eq!(bz2["classes"]["phone"], 2, "{bz2}");
     assert!(bz2["incomplete"].is_null(), "{bz2}");
+    // Zip entries in each method 7-Zip offers: 50 phones apiece.
+    assert_eq!(methods["classes"]["phone"], 200, "{methods}");
+    assert!(methods["incomplete"].is_null(), "{methods}");
     for locked in [password, hidden] {
         assert_eq!(locked["classes"], serde_json::json!({}), "{locked}");
         let why = locked["incomplete"].as_str().unwrap_or_default();

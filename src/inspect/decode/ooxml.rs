@@ -85,10 +85,30 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+/// Opens the archive in `buf`. A zip reader looks for the end record only in
+/// the last 64 KiB (room for the longest comment), so bytes appended past
+/// that (an installer's payload, a second file) hide it: the end records
+/// further back are tried too, from the last, each on the bytes up to it.
+fn open(buf: &[u8]) -> Option<ZipArchive<Cursor<&[u8]>>> {
+    if let Ok(ar) = ZipArchive::new(Cursor::new(buf)) {
+        return Some(ar);
+    }
+    memchr::memmem::rfind_iter(buf, b"PK\x05\x06")
+        .take(8)
+        .find_map(|at| {
+            let comment = match buf.get(at + 20..at + 22) {
+                Some(&[a, b]) => usize::from(u16::from_le_bytes([a, b])),
+                _ => return None,
+            };
+            let upto = buf.get(..at + 22 + comment)?;
+            ZipArchive::new(Cursor::new(upto)).ok()
+        })
+}
+
 pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
-    let mut ar = match ZipArchive::new(Cursor::new(buf)) {
-        Ok(a) => a,
-        Err(_) => {
+    let mut ar = match open(buf) {
+        Some(a) => a,
+        None => {
             cx.format("zip");
             cx.incomplete(
                 IncompleteReason::Malformed,
@@ -171,8 +191,8 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     let mut pivots: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
     if flavor == Flavor::Xlsx {
         for i in 0..ar.len() {
-            let name = ar.name_for_index(i).unwrap_or_default();
-            let Some(n) = pivot_number(name, PIVOT_DEFINITION) else {
+            let name = entry_name(&ar, i);
+            let Some(n) = pivot_number(&name, PIVOT_DEFINITION) else {
                 continue;
             };
             let n = n.to_owned();
@@ -188,7 +208,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         if cx.stopped || !cx.entry() {
             return;
         }
-        let name = ar.name_for_index(i).unwrap_or_default().to_owned();
+        let name = entry_name(&ar, i);
         if name.ends_with('/') {
             continue;
         }
@@ -306,6 +326,15 @@ const PIVOT_RECORDS: &str = "xl/pivotCache/pivotCacheRecords";
 /// LibreOffice name them.
 fn pivot_number<'a>(name: &'a str, stem: &str) -> Option<&'a str> {
     name.strip_prefix(stem)?.strip_suffix(".xml")
+}
+
+/// Entry `i`'s name; one that cannot be decoded is read without a name
+/// (sniffed by content alone), not skipped.
+fn entry_name<R: Read + Seek2>(ar: &ZipArchive<R>, i: usize) -> String {
+    ar.name_for_index(i)
+        .and_then(Result::ok)
+        .map(std::borrow::Cow::into_owned)
+        .unwrap_or_default()
 }
 
 /// Opens entry `i` under the caps, hands it to `read`, then accounts for it.

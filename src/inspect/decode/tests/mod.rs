@@ -138,8 +138,10 @@ fn seven_zip(entries: &[(&str, &[u8])], how: SevenZ) -> Vec<u8> {
 
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // Level 9, as the bombs below assume (the writer's default compresses less).
     let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(9));
     for (name, data) in entries {
         w.start_file(*name, opts).unwrap();
         w.write_all(data).unwrap();
