@@ -7,6 +7,7 @@
 //! byte-level scan of them would pass what it cannot see.
 
 mod biff;
+mod lzfu;
 mod ppt;
 mod word;
 
@@ -281,9 +282,17 @@ pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+/// A message's body as text (PR_BODY, UTF-16 or 8-bit), as HTML (PR_HTML)
+/// and as compressed RTF (PR_RTF_COMPRESSED).
+const BODY_UTF16: &str = "1000001F";
+const BODY_8BIT: &str = "1000001E";
+const BODY_HTML: &str = "10130102";
+const BODY_RTF: &str = "10090102";
+
 /// One property stream of an Outlook message (`__substg1.0_PPPPTTTT`):
 /// strings (type 001F is UTF-16, 001E 8-bit) are text; an attachment's data
-/// (3701, binary) is decoded as a file.
+/// (3701, binary) is decoded as a file; a body kept only as HTML or as
+/// compressed RTF is decoded as such.
 fn msg_property<S: TextSink>(
     comp: &mut cfb::CompoundFile<Cursor<&[u8]>>,
     path: &Path,
@@ -293,6 +302,41 @@ fn msg_property<S: TextSink>(
     let name = file_name(path);
     let tag = name.get(12..20).unwrap_or("");
     let kind = tag.get(4..).unwrap_or("");
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let has = |comp: &mut cfb::CompoundFile<Cursor<&[u8]>>, tag: &str| {
+        comp.is_stream(dir.join(format!("__substg1.0_{tag}")))
+    };
+    // The body is kept as text, as HTML, as compressed RTF, or several of
+    // these; the first there is read, so that one body counts once.
+    let plain_body =
+        |comp: &mut cfb::CompoundFile<Cursor<&[u8]>>| has(comp, BODY_UTF16) || has(comp, BODY_8BIT);
+    match tag {
+        BODY_HTML if !plain_body(comp) => {
+            let data = read_stream(comp, path, cx);
+            nested(&mut data.as_slice(), "body.html", depth, cx);
+            return;
+        }
+        BODY_RTF if !plain_body(comp) && !has(comp, BODY_HTML) => {
+            let data = read_stream(comp, path, cx);
+            match lzfu::decompress(&data, usize::try_from(cx.expand_room()).unwrap_or(usize::MAX)) {
+                Ok(rtf) => {
+                    if cx.expand(rtf.len()) {
+                        nested(&mut rtf.as_slice(), "body.rtf", depth, cx);
+                    }
+                }
+                Err(lzfu::Error::TooLarge) => cx.incomplete(
+                    IncompleteReason::SizeLimit,
+                    "message body (compressed RTF) larger than the decompression limit or its header",
+                ),
+                Err(_) => cx.incomplete(
+                    IncompleteReason::Malformed,
+                    "message body (compressed RTF) is corrupt or truncated",
+                ),
+            }
+            return;
+        }
+        _ => {}
+    }
     if !matches!(kind, "001F" | "001E") && tag != "37010102" {
         return;
     }
@@ -309,7 +353,6 @@ fn msg_property<S: TextSink>(
         }
         _ => {
             // The attachment's long file name is a sibling property.
-            let dir = path.parent().unwrap_or(Path::new("/"));
             let file = read_name(comp, &dir.join("__substg1.0_3707001F"), cx);
             nested(&mut data.as_slice(), &file, depth, cx);
         }

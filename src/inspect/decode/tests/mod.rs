@@ -136,6 +136,13 @@ fn seven_zip(entries: &[(&str, &[u8])], how: SevenZ) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+fn hex_bytes(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // Level 9, as the bombs below assume (the writer's default compresses less).
@@ -2051,6 +2058,52 @@ fn cases() -> Vec<Case> {
             pairs: vec![("電話", "6612 3456")],
             contains: vec!["Staff list", "See attached, HKID A123456(3)"],
             formats: vec!["msg", "csv"],
+            ..Case::default()
+        },
+        Case {
+            // No text body: the message was written in RTF and Outlook kept
+            // it compressed (these bytes are what Python's `compressed_rtf`
+            // writes for it). It used to be skipped without a word.
+            name: "outlook message whose body is only compressed rtf",
+            input: compound(&[
+                ("/__substg1.0_0037001F", &utf16z("Leave")),
+                ("/__substg1.0_10090102", &hex_bytes("550000007e0000004c5a46756d52eb2b03000a00726370673132350e3200f406000de06b206c65006176653a20484b49084420410e2033343536c02833292c206307400320f436360e202010120aa30edf0fef0510fb7d14d0")),
+            ]),
+            contains: vec!["Leave", "Sick leave: HKID A123456(3), call 6612 3456\nSick leave"],
+            formats: vec!["msg", "rtf"],
+            ..Case::default()
+        },
+        Case {
+            name: "outlook message whose body is only html",
+            input: compound(&[
+                ("/__substg1.0_0037001F", &utf16z("Leave")),
+                ("/__substg1.0_10130102", b"<html><body><p>&#x91AB;&#x751F;&#x7D19; HKID A123456(3)</p></body></html>"),
+                ("/__substg1.0_10090102", b"never read: the html is the body"),
+            ]),
+            contains: vec!["Leave", "醫生紙 HKID A123456(3)"],
+            formats: vec!["msg", "html"],
+            ..Case::default()
+        },
+        Case {
+            // The same body as text and as HTML counts once: the text is read.
+            name: "outlook message with a text body and its html",
+            input: compound(&[
+                ("/__substg1.0_1000001F", &utf16z("Body HKID A123456(3)")),
+                ("/__substg1.0_10130102", b"<p>html copy</p>"),
+            ]),
+            events: Some(vec![t("Body HKID A123456(3)"), B]),
+            formats: vec!["msg"],
+            ..Case::default()
+        },
+        Case {
+            name: "outlook message whose compressed rtf body is cut",
+            input: compound(&[
+                ("/__substg1.0_0037001F", &utf16z("Leave")),
+                ("/__substg1.0_10090102", &hex_bytes("550000007e0000004c5a46756d52eb2b03000a00726370673132350e3200f406")),
+            ]),
+            contains: vec!["Leave"],
+            formats: vec!["msg"],
+            incomplete: Some(IncompleteReason::Malformed),
             ..Case::default()
         },
         Case {
