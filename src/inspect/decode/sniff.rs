@@ -359,7 +359,7 @@ fn by_content_type(ct: &str) -> Option<Kind> {
         "application/x-www-form-urlencoded" => Some(Kind::Form),
         "text/csv" | "text/tab-separated-values" | "application/csv" => Some(Kind::Csv),
         "application/pdf" => Some(Kind::Pdf),
-        "message/rfc822" => Some(Kind::Message),
+        "message/rfc822" | "application/x-mimearchive" => Some(Kind::Message),
         "application/rtf" | "text/rtf" => Some(Kind::Rtf),
         "text/html" | "application/xhtml+xml" => Some(Kind::Markup("html")),
         "application/gzip" | "application/x-gzip" => Some(Kind::Gzip),
@@ -399,7 +399,22 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
     if tab_table(head) {
         return Some(Kind::Csv);
     }
+    if mime_message(trimmed) {
+        return Some(Kind::Message);
+    }
     markup(trimmed)
+}
+
+/// A MIME message by its first line: what Word, Excel and Internet Explorer
+/// write first in a web archive, or Chrome's (`From: <Saved by Blink>`).
+/// Mail usually opens with other headers, and is sniffed by its name.
+fn mime_message(head: &[u8]) -> bool {
+    [&b"mime-version:"[..], b"from: <saved by blink>"]
+        .iter()
+        .any(|p| {
+            head.get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p))
+        })
 }
 
 /// Lines of cells split by tabs, the same number in each, the first cell of
@@ -488,7 +503,9 @@ fn by_extension(name: &str) -> Option<Kind> {
         "json" => Some(Kind::Json),
         "csv" | "tsv" => Some(Kind::Csv),
         "pdf" => Some(Kind::Pdf),
-        "eml" => Some(Kind::Message),
+        // Web archives (Word and Excel's "Single File Web Page", a browser's
+        // "Save as MHTML") are MIME messages of a page and its parts.
+        "eml" | "mht" | "mhtml" => Some(Kind::Message),
         "rtf" => Some(Kind::Rtf),
         "html" | "htm" | "xhtml" => Some(Kind::Markup("html")),
         "xml" | "svg" => Some(Kind::Markup("xml")),
@@ -525,6 +542,24 @@ mod tests {
                 head: b"PK\x03\x04rest",
                 hint: (None, None),
                 want: Kind::Zip,
+            },
+            Case {
+                name: "web archive from Word or Excel",
+                head: b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"----=_NextPart_01D9\"\r\n",
+                hint: (None, None),
+                want: Kind::Message,
+            },
+            Case {
+                name: "web archive from Chrome",
+                head: b"From: <Saved by Blink>\r\nSnapshot-Content-Location: https://example.com/\r\n",
+                hint: (None, None),
+                want: Kind::Message,
+            },
+            Case {
+                name: "text that mentions a MIME header later is text",
+                head: b"Notes on mail: the MIME-Version: header comes first\n",
+                hint: (None, None),
+                want: Kind::Text,
             },
             Case {
                 name: "pdf magic",

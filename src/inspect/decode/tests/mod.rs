@@ -2061,6 +2061,17 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Word's and Excel's "Single File Web Page": a MIME message whose
+            // page is quoted-printable HTML in Big5. Read as text, neither
+            // the 電話 heading nor its column was seen.
+            name: "web archive (mht) of a staff table",
+            input: b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"----=_NextPart_01D9\"\r\n\r\nThis document is a Single File Web Page, also known as a Web Archive file.\r\n\r\n------=_NextPart_01D9\r\nContent-Location: file:///C:/staff.htm\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Type: text/html; charset=\"big5\"\r\n\r\n<html><body><table><tr><td>=B9q=B8=DC</td></tr><tr><td>6612 3456</td></tr></table></body></html>\r\n\r\n------=_NextPart_01D9--\r\n".to_vec(),
+            hint: hint(None, None, Some("staff.doc")),
+            pairs: vec![("電話", "6612 3456")],
+            formats: vec!["eml", "multipart", "quoted-printable", "big5", "html"],
+            ..Case::default()
+        },
+        Case {
             // No text body: the message was written in RTF and Outlook kept
             // it compressed (these bytes are what Python's `compressed_rtf`
             // writes for it). It used to be skipped without a word.
