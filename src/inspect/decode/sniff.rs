@@ -442,13 +442,26 @@ fn tab_table(head: &[u8]) -> bool {
     rows >= 2
 }
 
-/// A document that opens as HTML or XML does (case aside).
+/// A document that opens as HTML or XML does (case aside), or as the
+/// fragments of HTML that exporters write do.
 fn markup(head: &[u8]) -> Option<Kind> {
     let opens = |tag: &[u8]| {
         head.get(..tag.len())
             .is_some_and(|h| h.eq_ignore_ascii_case(tag))
     };
-    if opens(b"<!doctype html") || opens(b"<html") {
+    // "Export to Excel" in web systems writes a bare table (or a `<meta>`
+    // and a table) and names it `.xls`: HTML all the same.
+    let html = [
+        &b"<!doctype html"[..],
+        b"<html",
+        b"<table",
+        b"<meta",
+        b"<head",
+        b"<body",
+        b"<style",
+        b"<title",
+    ];
+    if html.iter().any(|t| opens(t)) {
         Some(Kind::Markup("html"))
     } else if opens(b"<?xml") || opens(b"<svg") {
         Some(Kind::Markup("xml"))
@@ -560,6 +573,18 @@ mod tests {
                 head: b"Notes on mail: the MIME-Version: header comes first\n",
                 hint: (None, None),
                 want: Kind::Text,
+            },
+            Case {
+                name: "an exported table named .xls is html",
+                head: b"<table border=\"1\"><tr><th>\xe9\x9b\xbb\xe8\xa9\xb1</th></tr>",
+                hint: (None, Some("export.xls")),
+                want: Kind::Markup("html"),
+            },
+            Case {
+                name: "an exported page that opens with its charset is html",
+                head: b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">\n<table>",
+                hint: (None, Some("export.xls")),
+                want: Kind::Markup("html"),
             },
             Case {
                 name: "pdf magic",

@@ -2061,6 +2061,16 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // "Export to Excel" from a web system: a bare HTML table named
+            // .xls. Read as text, rows past the first few lost the heading.
+            name: "html table exported as xls",
+            input: "<table border=\"1\"><tr><th>姓名</th><th>電話</th></tr><tr><td>陳大文</td><td>6612 3456</td></tr></table>\n".as_bytes().to_vec(),
+            hint: hint(None, None, Some("export.xls")),
+            pairs: vec![("電話", "6612 3456"), ("姓名", "陳大文")],
+            formats: vec!["html"],
+            ..Case::default()
+        },
+        Case {
             // Word's and Excel's "Single File Web Page": a MIME message whose
             // page is quoted-printable HTML in Big5. Read as text, neither
             // the 電話 heading nor its column was seen.
