@@ -125,6 +125,14 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             text_bytes += content.len();
             continue;
         }
+        if !doc.is_content(num) && xfa_packet(&content) {
+            // An XFA form (Adobe LiveCycle, many government and HR forms):
+            // its filled-in data and its captions are XML packets, and a
+            // dynamic form's pages hold only "Please wait…".
+            super::container::nested(&mut content.as_slice(), "xfa.xml", depth, cx);
+            text_bytes += content.len();
+            continue;
+        }
         if is_type(b"Metadata") {
             // XMP: XML whose text (title, author, keywords) is the document's.
             cx.sink.text(&content);
@@ -158,6 +166,29 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     } else if streams == 0 && text_bytes == 0 {
         cx.incomplete(IncompleteReason::Malformed, "PDF without content streams");
     }
+}
+
+/// Whether a stream is a packet of an XFA form: XML that opens as the
+/// packets do (`<xdp:xdp>` whole, or `<template>`, `<xfa:datasets>`,
+/// `<config>`… one by one). Page content never opens with a tag.
+fn xfa_packet(content: &[u8]) -> bool {
+    let n = content
+        .iter()
+        .take_while(|c| c.is_ascii_whitespace())
+        .count();
+    let head = content.get(n..).unwrap_or(&[]);
+    [
+        &b"<?xml"[..],
+        b"<xdp:xdp",
+        b"<xfa:datasets",
+        b"<template",
+        b"<config",
+        b"<localeSet",
+        b"<connectionSet",
+        b"<xfdf",
+    ]
+    .iter()
+    .any(|p| head.starts_with(p))
 }
 
 /// Delivers the strings shown by text operators, read through the font

@@ -1778,6 +1778,28 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A dynamic XFA form as LiveCycle Designer saves it filled in: the
+            // page says only "Please wait", the data is in the datasets
+            // packet. It used to be parsed as page content and lost.
+            name: "pdf xfa form with its data in the datasets packet",
+            input: {
+                let datasets = zlib("<xfa:datasets xmlns:xfa=\"http://www.xfa.org/schema/xfa-data/1.0/\"><xfa:data><form1><Name>陳大文</Name><HKID>A123456(3)</HKID><Reason>&#x75C5;&#x5047;</Reason></form1></xfa:data></xfa:datasets>".as_bytes());
+                let template = zlib(b"<template xmlns=\"http://www.xfa.org/schema/xfa-template/3.3/\"><subform name=\"form1\"><field name=\"HKID\"><caption><value><text>Identity card number</text></value></caption></field></subform></template>");
+                pdf_of(&[
+                    (1, "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [] /XFA [(template) 5 0 R (datasets) 6 0 R] >> >>", None),
+                    (2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>", None),
+                    (3, "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 7 0 R >> >> /Contents 4 0 R >>", None),
+                    (4, "<< >>", Some(b"BT /F1 11 Tf 72 700 Td (Please wait...) Tj ET")),
+                    (5, "<< /Filter /FlateDecode >>", Some(&template)),
+                    (6, "<< /Filter /FlateDecode >>", Some(&datasets)),
+                    (7, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", None),
+                ])
+            },
+            contains: vec!["Please wait...", "Identity card number", "陳大文</Name><HKID>A123456(3)</HKID><Reason>病假"],
+            formats: vec!["pdf", "xml"],
+            ..Case::default()
+        },
+        Case {
             // A font that is not embedded, its codes UCS-2 by its encoding.
             name: "pdf with a UCS-2 encoded CJK font",
             input: pdf_of(&[
