@@ -242,6 +242,7 @@ impl MultipartNode {
         let mut hint = ContentHint::default();
         let mut name = None;
         let mut encoding = String::new();
+        let mut disposition = None;
         for line in text.split("\r\n") {
             let Some((key, value)) = line.split_once(':') else {
                 continue;
@@ -253,9 +254,10 @@ impl MultipartNode {
                 encoding = value.trim().to_ascii_lowercase();
             } else if key.eq_ignore_ascii_case("content-disposition") {
                 name = param(value, "name");
-                hint.file_name = file_name(value);
+                disposition = Some(value);
             }
         }
+        hint.file_name = file_name(disposition, hint.content_type.as_deref());
         let name = name.unwrap_or_default();
         if let Some(file) = &hint.file_name {
             cx.sink.field(name.as_bytes());
@@ -289,20 +291,57 @@ impl MultipartNode {
     }
 }
 
-/// A part's file name: `filename` (its encoded words decoded, as mail
-/// clients write them), else RFC 2231's `filename*=UTF-8''…`.
-fn file_name(disposition: &str) -> Option<String> {
-    if let Some(f) = param(disposition, "filename") {
+/// A part's file name: the disposition's `filename`, else the type's `name`
+/// (older mailers give only that).
+fn file_name(disposition: Option<&str>, content_type: Option<&str>) -> Option<String> {
+    disposition
+        .and_then(|d| extended_param(d, "filename"))
+        .or_else(|| content_type.and_then(|t| extended_param(t, "name")))
+}
+
+/// Parameter `key` as mail clients write it: plain (its encoded words
+/// decoded), RFC 2231's `key*=UTF-8''…`, or, for long or non-ASCII values
+/// (Thunderbird, Apple Mail), split over `key*0*=`, `key*1*=`… pieces.
+fn extended_param(header: &str, key: &str) -> Option<String> {
+    if let Some(f) = param(header, key) {
         let mut out = String::new();
         mime::decode_words(&f, &mut out);
         return Some(out);
     }
-    let raw = param(disposition, "filename*")?;
-    let (charset, rest) = raw.split_once('\'')?;
-    let (_, encoded) = rest.split_once('\'')?;
+    let mut pieces = match param(header, &format!("{key}*")) {
+        Some(whole) => vec![(whole, true)],
+        None => Vec::new(),
+    };
+    if pieces.is_empty() {
+        // At most 64 pieces: past that a name is not a name.
+        for n in 0..64 {
+            if let Some(v) = param(header, &format!("{key}*{n}*")) {
+                pieces.push((v, true));
+            } else if let Some(v) = param(header, &format!("{key}*{n}")) {
+                pieces.push((v, false));
+            } else {
+                break;
+            }
+        }
+    }
+    let (first, first_encoded) = pieces.first_mut()?;
+    // Only an encoded first piece names its charset: `UTF-8'zh'…`.
+    let mut charset = String::new();
+    if *first_encoded {
+        let (cs, rest) = first.split_once('\'')?;
+        let (_, value) = rest.split_once('\'')?;
+        charset = cs.to_owned();
+        *first = value.to_owned();
+    }
     let mut bytes = Vec::new();
-    let mut url = super::text::UrlDecoder::percent_only();
-    url.decode(encoded.as_bytes(), |piece| bytes.extend_from_slice(piece));
+    for (piece, encoded) in &pieces {
+        if *encoded {
+            let mut url = super::text::UrlDecoder::percent_only();
+            url.decode(piece.as_bytes(), |b| bytes.extend_from_slice(b));
+        } else {
+            bytes.extend_from_slice(piece.as_bytes());
+        }
+    }
     let enc = encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
     Some(enc.decode_without_bom_handling(&bytes).0.into_owned())
 }

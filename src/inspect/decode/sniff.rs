@@ -352,7 +352,9 @@ fn by_content_type(ct: &str) -> Option<Kind> {
         }
     };
     match mime {
-        "multipart/form-data" | "multipart/mixed" | "multipart/related" => {
+        // Any multipart type with a boundary: mail is `alternative` (every
+        // HTML message), `signed` (S/MIME), `report` (bounces), `digest`…
+        m if m.starts_with("multipart/") => {
             let boundary = super::multipart::param(ct, "boundary")?.into_bytes();
             (!boundary.is_empty() && boundary.len() <= 200).then_some(Kind::Multipart { boundary })
         }

@@ -293,12 +293,7 @@ impl State {
             }
         }
         let (before, _) = fold_before(buf, s);
-        let mut glued = letters > 4
-            || before.is_ascii_alphanumeric()
-            || matches!(
-                before,
-                b'_' | b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
-            );
+        let mut glued = letters > 4 || before.is_ascii_alphanumeric() || glues_before(before);
         let mut walk = Walk::new();
         let (stop, prev, complete) = extend(buf, s, 0, &mut walk, last);
         if !complete {
@@ -314,7 +309,7 @@ impl State {
         }
         self.skip_tok = self.base + stop as u64;
         let (after, _) = fold_at(buf, stop);
-        glued |= matches!(after, b'@' | b'_');
+        glued |= after == b'@';
         if glued || walk.overlong || walk.n == 0 {
             self.flush_chain();
             return;
@@ -419,12 +414,12 @@ impl State {
         let (run, run_letters) = alnum_run(buf.get(j..).unwrap_or(&[]));
         let e = j + run;
         // The end of the last data is an end too (the end of a value). An `@`
-        // or `_` after the run glues it to an address or a name (`chan2024@`),
-        // and the walk would stop there too.
+        // after the run glues it to an address (`chan2024@`), and the walk
+        // would stop there too.
         let mut glued_after = false;
         match buf.get(e) {
             Some(&b) if clean_after(b) => {}
-            Some(b'@' | b'_') => glued_after = true,
+            Some(b'@') => glued_after = true,
             None if last => {}
             _ => return false,
         }
@@ -432,13 +427,8 @@ impl State {
             return false;
         };
         let total = letters + run_letters;
-        let glued = glued_after
-            || letters > 4
-            || before.is_ascii_alphanumeric()
-            || matches!(
-                before,
-                b'_' | b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
-            );
+        let glued =
+            glued_after || letters > 4 || before.is_ascii_alphanumeric() || glues_before(before);
         let iban_head = word.iter().take(2).all(u8::is_ascii_alphabetic)
             && word
                 .get(2..4)
@@ -545,28 +535,55 @@ impl State {
 }
 
 /// Bytes before a digit that `token` neither walks back over (letters, `+`,
-/// `(`) nor treats as gluing the token to a word (`_`, `@`, `.`, `-` …).
+/// `(`) nor treats as gluing the token to a word (`@`, `.`, `-` …). An `_`
+/// separates: file names join their words with it (`陳大文_A123456(3).pdf`).
 /// Non-ASCII bytes may fold to full-width letters: not these.
 #[inline(always)]
 fn clean_before(b: u8) -> bool {
-    b.is_ascii()
-        && !b.is_ascii_alphanumeric()
-        && !matches!(
-            b,
-            b'+' | b'(' | b'_' | b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
-        )
+    b.is_ascii() && !b.is_ascii_alphanumeric() && !glues_before(b) && !matches!(b, b'+' | b'(')
+}
+
+/// Bytes that make the token after them part of a longer word: an address,
+/// a variable, a path, a decimal (`x@a1234567`, `$A1234567`, `v.12345678`).
+#[inline(always)]
+fn glues_before(b: u8) -> bool {
+    matches!(
+        b,
+        b'@' | b'.' | b'#' | b'$' | b'%' | b'&' | b'=' | b'\\' | b'-'
+    )
 }
 
 /// Bytes after an alphanumeric run that end the token there: not a separator
-/// a token may contain, not a byte that glues it (`@`, `_`), not non-ASCII.
+/// a token may contain, not a byte that glues it (`@`), not non-ASCII.
 #[inline(always)]
 fn clean_after(b: u8) -> bool {
     b.is_ascii()
         && !b.is_ascii_alphanumeric()
-        && !matches!(
-            b,
-            b'(' | b')' | b'-' | b'/' | b'.' | b'<' | b'+' | b'@' | b'_'
-        )
+        && !matches!(b, b'(' | b')' | b'-' | b'/' | b'.' | b'<' | b'+' | b'@')
+}
+
+/// Whether `.` at `dot` starts a file's extension (`A1234563.jpg`,
+/// `+853 6612 3456.pdf`): a name people give the scan of an ID card or a
+/// form, whose content (an image) says nothing readable. The token ends
+/// before it, as it would before a space.
+fn file_extension(buf: &[u8], dot: usize) -> bool {
+    const EXTENSIONS: &[&[u8]] = &[
+        b"pdf", b"jpg", b"jpeg", b"png", b"gif", b"bmp", b"tif", b"tiff", b"heic", b"heif",
+        b"webp", b"doc", b"docx", b"xls", b"xlsx", b"xlsm", b"ppt", b"pptx", b"txt", b"csv",
+        b"rtf", b"odt", b"ods", b"zip", b"7z", b"rar", b"msg", b"eml", b"mp4", b"mov",
+    ];
+    let Some(rest) = buf.get(dot + 1..) else {
+        return false;
+    };
+    let n = rest
+        .iter()
+        .take(6)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let ends = rest.get(n).is_none_or(|b| !b.is_ascii_alphanumeric());
+    ends && rest
+        .get(..n)
+        .is_some_and(|ext| EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }
 
 /// Length of the digit run `s` starts with, when it ends within `most + 1`
@@ -816,7 +833,12 @@ fn extend(
             b'(' => next.is_ascii_alphanumeric() || next == b'+',
             b'+' => (prev == 0 || prev == b'(') && next.is_ascii_digit(),
             b')' => prev.is_ascii_alphanumeric(),
-            b'-' | b'/' | b'.' => prev.is_ascii_alphanumeric() && next.is_ascii_alphanumeric(),
+            b'.' => {
+                prev.is_ascii_alphanumeric()
+                    && next.is_ascii_alphanumeric()
+                    && !file_extension(buf, i)
+            }
+            b'-' | b'/' => prev.is_ascii_alphanumeric() && next.is_ascii_alphanumeric(),
             b'<' => {
                 (prev.is_ascii_alphanumeric() || prev == b'<')
                     && (next.is_ascii_alphanumeric() || next == b'<')

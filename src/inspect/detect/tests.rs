@@ -87,6 +87,17 @@ fn cases() -> Vec<Case> {
         case("hkid wrong check", "A123456(4)", &[]),
         case("hkid sku with dash", "SKU A123456-3", &[]),
         case("hkid glued to letters", "refA123456(3)", &[]),
+        // File names: the scan of an ID card is an image, and its name (in a
+        // multipart header, a zip, DingTalk's upload JSON) is all there is
+        // to read. `_` joins words in them, and an extension ends them.
+        case("hkid in a file name", "陳大文_A123456(3).pdf", &[(HkId, 1)]),
+        case("hkid file name with words after", "身份證_A1234563_front.JPG", &[(HkId, 1)]),
+        case("prc id as a file name", "11010519491231002X.jpg", &[(PrcId, 1)]),
+        case("card number as a file name", "card_4111111111111111.png", &[(PaymentCard, 1)]),
+        case("phone in a file name", "電話 +853 6612 3456.pdf", &[(Phone, 1)]),
+        case("hkid before a decimal part is not a file name", "A1234563.5", &[]),
+        case("hkid before an unknown suffix", "身份證 A1234563.bak1", &[]),
+        case("hkid after an address is glued", "mail@A1234563", &[]),
         case("hkid repeated is one value", "A123456(3), A1234563 and A123456 (3)", &[(HkId, 1)]),
         // prc_id
         case("prc published sample", "身份证号 11010519491231002X", &[(PrcId, 1)]),
@@ -531,6 +542,10 @@ fn token_soup() -> impl Strategy<Value = String> {
         Just("passport".to_string()),
         Just("GB82WEST12345698765432".to_string()),
         Just("A123456(3)".to_string()),
+        // File names: `_` between words, an extension at the end.
+        Just("_".to_string()),
+        Just(".pdf".to_string()),
+        Just(".JPG ".to_string()),
         Just("6123 4567".to_string()),
         // Decimals, and two financial terms so that amounts show in the count.
         r"[0-9]{1,6}\.[0-9]{1,3}",

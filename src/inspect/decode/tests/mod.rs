@@ -2263,6 +2263,61 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // HTML mail as Outlook and Thunderbird send it: `alternative`, a
+            // preamble before the first part, the text base64 UTF-8. Only
+            // `mixed` and `related` were read as parts; this was raw text.
+            name: "html mail: multipart/alternative with a preamble",
+            input: concat!(
+                "MIME-Version: 1.0\r\n",
+                "Content-Type: multipart/alternative; boundary=\"alt\"\r\n",
+                "\r\n",
+                "This is a multi-part message in MIME format.\r\n",
+                "--alt\r\n",
+                "Content-Type: text/plain; charset=utf-8\r\n",
+                "Content-Transfer-Encoding: base64\r\n",
+                "\r\n",
+                "55eF5Lq66LOH5paZIEhLSUQgQTEyMzQ1NigzKQ==\r\n",
+                "--alt\r\n",
+                "Content-Type: text/html; charset=utf-8\r\n",
+                "\r\n",
+                "<p>same</p>\r\n",
+                "--alt--\r\n",
+            )
+            .as_bytes()
+            .to_vec(),
+            hint: hint(None, None, Some("mail.eml")),
+            contains: vec!["病人資料 HKID A123456(3)"],
+            formats: vec!["eml", "multipart", "base64", "html"],
+            ..Case::default()
+        },
+        Case {
+            // A long or non-ASCII name split into RFC 2231 pieces (Thunderbird),
+            // and only the type's `name` given (older mailers).
+            name: "attachment names in rfc 2231 pieces and in the type",
+            input: concat!(
+                "Content-Type: multipart/mixed; boundary=\"B\"\r\n",
+                "\r\n",
+                "--B\r\n",
+                "Content-Type: application/octet-stream\r\n",
+                "Content-Disposition: attachment;\r\n",
+                " filename*0*=UTF-8''%E9%99%B3%E5%A4%A7%E6%96%87_;\r\n",
+                " filename*1=\"A123456(3).jpg\"\r\n",
+                "\r\n",
+                "x\r\n",
+                "--B\r\n",
+                "Content-Type: text/csv; name=\"staff list.csv\"\r\n",
+                "\r\n",
+                "a,b\r\n",
+                "--B--\r\n",
+            )
+            .as_bytes()
+            .to_vec(),
+            hint: hint(Some("message/rfc822"), None, None),
+            contains: vec!["陳大文_A123456(3).jpg", "staff list.csv"],
+            formats: vec!["eml", "multipart", "csv"],
+            ..Case::default()
+        },
+        Case {
             // As LibreOffice writes it: characters past the code page as
             // `\uN` with a `?` fallback (a surrogate pair for one past
             // U+FFFF), tables and pictures skipped, formatting groups inside
