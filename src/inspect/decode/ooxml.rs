@@ -130,6 +130,14 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             cx.sink.boundary();
         }
     }
+    if let Some(format) = encrypted_odf(&mut ar) {
+        cx.format(format);
+        cx.incomplete(
+            IncompleteReason::Encrypted,
+            "password-protected OpenDocument file: its content cannot be read",
+        );
+        return;
+    }
     let flavor = if ar.index_for_name("word/document.xml").is_some() {
         Flavor::Docx
     } else if ar.index_for_name("xl/workbook.xml").is_some() {
@@ -326,6 +334,28 @@ const PIVOT_RECORDS: &str = "xl/pivotCache/pivotCacheRecords";
 /// LibreOffice name them.
 fn pivot_number<'a>(name: &'a str, stem: &str) -> Option<&'a str> {
     name.strip_prefix(stem)?.strip_suffix(".xml")
+}
+
+/// A password-protected OpenDocument file, by its format name. LibreOffice
+/// and WPS encrypt each part and say so in the manifest
+/// (`<manifest:encryption-data>`); newer LibreOffice can instead put the
+/// whole package in one `encrypted-package` entry. Read as a zip, either
+/// passes as ciphertext that holds nothing.
+fn encrypted_odf<R: Read + Seek2>(ar: &mut ZipArchive<R>) -> Option<&'static str> {
+    let mut mimetype = Vec::new();
+    if let Ok(f) = ar.by_name("mimetype") {
+        let _ = f.take(128).read_to_end(&mut mimetype);
+    }
+    let format = odf::format_of(&mimetype);
+    if ar.index_for_name("encrypted-package").is_some() {
+        return Some(format);
+    }
+    let mut manifest = Vec::new();
+    // A manifest names every part; a few MB is already absurd.
+    if let Ok(f) = ar.by_name("META-INF/manifest.xml") {
+        let _ = f.take(4 << 20).read_to_end(&mut manifest);
+    }
+    memchr::memmem::find(&manifest, b"encryption-data").map(|_| format)
 }
 
 /// Entry `i`'s name; one that cannot be decoded is read without a name

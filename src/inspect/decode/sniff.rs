@@ -52,7 +52,7 @@ pub enum Kind {
     Message,
     Rtf,
     Media(&'static str),
-    /// A format recognised but not read here (RAR, CAB, LZ4), by its
+    /// A format recognised but not read here (RAR, CAB, LZ4, TNEF), by its
     /// format name: reported, never passed as if it held nothing.
     Unread(&'static str),
     /// A file encrypted as a whole (OpenPGP, S/MIME, age, `openssl enc`), by
@@ -166,6 +166,9 @@ fn unread_magic(head: &[u8]) -> Option<&'static str> {
         (b"Rar!\x1a\x07", "rar"),
         (b"MSCF\x00\x00\x00\x00", "cab"),
         (b"\x04\x22\x4d\x18", "lz4"),
+        // Outlook's `winmail.dat` (TNEF): the message's attachments and its
+        // RTF body, packed in Microsoft's own format.
+        (b"\x78\x9f\x3e\x22", "tnef"),
     ];
     TABLE
         .iter()

@@ -2263,6 +2263,44 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // LibreOffice's "Save with password": each part encrypted, the
+            // manifest says how. The ciphertext used to pass as a clean zip.
+            name: "password-protected odt",
+            input: zip_of(&[
+                ("mimetype", b"application/vnd.oasis.opendocument.text"),
+                ("content.xml", &[0x9c, 0x13, 0x7f, 0x01, 0xee, 0x42, 0x3c, 0x80]),
+                ("META-INF/manifest.xml", br#"<manifest:manifest><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="4821"><manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k"><manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/></manifest:encryption-data></manifest:file-entry></manifest:manifest>"#),
+            ]),
+            events: Some(vec![]),
+            formats: vec!["odt"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // Newer LibreOffice can encrypt the whole package as one entry.
+            name: "odf encrypted as a whole package",
+            input: zip_of(&[
+                ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+                ("encrypted-package", &[0x51, 0xa7, 0x00, 0x3d, 0x9e]),
+                ("META-INF/manifest.xml", b"<manifest:manifest/>"),
+            ]),
+            events: Some(vec![]),
+            formats: vec!["ods"],
+            incomplete: Some(IncompleteReason::Encrypted),
+            ..Case::default()
+        },
+        Case {
+            // Outlook's winmail.dat: attachments in Microsoft's own packing.
+            // Read as text it held nothing; it is named and not passed.
+            name: "tnef winmail.dat",
+            input: b"\x78\x9f\x3e\x22\x01\x00\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00\x00\x01\x00\x01\x00".to_vec(),
+            hint: hint(Some("application/ms-tnef"), None, Some("winmail.dat")),
+            events: Some(vec![]),
+            formats: vec!["tnef"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
             // HTML mail as Outlook and Thunderbird send it: `alternative`, a
             // preamble before the first part, the text base64 UTF-8. Only
             // `mixed` and `related` were read as parts; this was raw text.
