@@ -28,6 +28,7 @@ mod sevenz;
 pub mod sniff;
 mod tar;
 mod text;
+mod tnef;
 mod value;
 mod xlsb;
 
@@ -140,7 +141,7 @@ impl Node {
                 cx.format("tar");
                 Node::Tar(Box::new(tar::TarNode::new(depth)))
             }
-            Kind::Zip | Kind::Pdf | Kind::Cfb | Kind::Rtf | Kind::SevenZip => {
+            Kind::Zip | Kind::Pdf | Kind::Cfb | Kind::Rtf | Kind::SevenZip | Kind::Tnef => {
                 Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
             }
             Kind::Media(mime) => {

@@ -51,8 +51,10 @@ pub enum Kind {
     /// An e-mail message (`message/rfc822`, `.eml`).
     Message,
     Rtf,
+    /// Outlook's `winmail.dat`: a message's body and attachments.
+    Tnef,
     Media(&'static str),
-    /// A format recognised but not read here (RAR, CAB, LZ4, TNEF), by its
+    /// A format recognised but not read here (RAR, CAB, LZ4), by its
     /// format name: reported, never passed as if it held nothing.
     Unread(&'static str),
     /// A file encrypted as a whole (OpenPGP, S/MIME, age, `openssl enc`), by
@@ -166,9 +168,6 @@ fn unread_magic(head: &[u8]) -> Option<&'static str> {
         (b"Rar!\x1a\x07", "rar"),
         (b"MSCF\x00\x00\x00\x00", "cab"),
         (b"\x04\x22\x4d\x18", "lz4"),
-        // Outlook's `winmail.dat` (TNEF): the message's attachments and its
-        // RTF body, packed in Microsoft's own format.
-        (b"\x78\x9f\x3e\x22", "tnef"),
     ];
     TABLE
         .iter()
@@ -310,6 +309,9 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     if head.starts_with(b"%PDF-") {
         return Some(Kind::Pdf);
     }
+    if head.starts_with(super::tnef::MAGIC) {
+        return Some(Kind::Tnef);
+    }
     if let Some(kind) = stream_magic(head) {
         return Some(kind);
     }
@@ -364,6 +366,7 @@ fn by_content_type(ct: &str) -> Option<Kind> {
         "application/x-www-form-urlencoded" => Some(Kind::Form),
         "text/csv" | "text/tab-separated-values" | "application/csv" => Some(Kind::Csv),
         "application/pdf" => Some(Kind::Pdf),
+        "application/ms-tnef" | "application/vnd.ms-tnef" => Some(Kind::Tnef),
         "message/rfc822" | "application/x-mimearchive" => Some(Kind::Message),
         "application/rtf" | "text/rtf" => Some(Kind::Rtf),
         "text/html" | "application/xhtml+xml" => Some(Kind::Markup("html")),

@@ -11,7 +11,7 @@ const COMPRESSED: &[u8; 4] = b"LZFu";
 const STORED: &[u8; 4] = b"MELA";
 
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Error {
+pub(in crate::inspect::decode) enum Error {
     /// Not a compressed-RTF header, or a type this reader does not know.
     Header,
     /// The data ends before the stream's end marker or its stated size.
@@ -22,7 +22,7 @@ pub(super) enum Error {
 
 /// Decompresses `data` (the whole property stream, header first), giving at
 /// most `max` bytes of RTF.
-pub(super) fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, Error> {
+pub(in crate::inspect::decode) fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, Error> {
     let word = |at: usize| -> Option<u32> {
         Some(u32::from_le_bytes(data.get(at..at + 4)?.try_into().ok()?))
     };

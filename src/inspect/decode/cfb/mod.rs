@@ -7,7 +7,7 @@
 //! byte-level scan of them would pass what it cannot see.
 
 mod biff;
-mod lzfu;
+pub(super) mod lzfu;
 mod ppt;
 mod word;
 

@@ -534,8 +534,8 @@ const PDF_TOKENS: &[&str] = &[
     "-300 ",
 ];
 
-/// 7z archives (a block per file, solid, PPMd) and xz, lzip and bzip2
-/// streams, written once: the encoders are slow in a debug build.
+/// 7z archives (a block per file, solid, PPMd), xz, lzip and bzip2 streams
+/// and a winmail.dat, written once: the encoders are slow in a debug build.
 fn archive_seeds() -> &'static [Vec<u8>] {
     static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     SEEDS.get_or_init(|| {
@@ -564,6 +564,24 @@ fn archive_seeds() -> &'static [Vec<u8>] {
             xz(&text),
             lzip(&text),
             bzip2(&text),
+            tnef(&[
+                tnef_att(1, 0x0001_8004, b"Staff list\0"),
+                tnef_att(
+                    1,
+                    0x0006_9003,
+                    &mapi_props(&[
+                        (0x001F, 0x0037, utf16z("subject")),
+                        (0x0102, 0x1013, b"<p>A123456(3)</p>".to_vec()),
+                    ]),
+                ),
+                tnef_att(2, 0x0006_9002, &[1, 0, 0, 0]),
+                tnef_att(2, 0x0006_800F, &text),
+                tnef_att(
+                    2,
+                    0x0006_9005,
+                    &mapi_props(&[(0x001F, 0x3707, utf16z("staff.csv"))]),
+                ),
+            ]),
         ]
     })
 }
@@ -599,7 +617,7 @@ proptest! {
 
     #[test]
     fn damaged_archives_and_streams_never_panic(
-        which in 0usize..6,
+        which in 0usize..7,
         hits in prop::collection::vec((0usize..2048, any::<u8>()), 1..12),
         cut in 0usize..2048,
     ) {

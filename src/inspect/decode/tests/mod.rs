@@ -136,6 +136,40 @@ fn seven_zip(entries: &[(&str, &[u8])], how: SevenZ) -> Vec<u8> {
     w.finish().unwrap().into_inner()
 }
 
+/// A TNEF stream (winmail.dat) of the given attributes.
+fn tnef(attributes: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = b"\x78\x9f\x3e\x22\x01\x00".to_vec();
+    for a in attributes {
+        out.extend_from_slice(a);
+    }
+    out
+}
+
+/// One TNEF attribute: level, id, length, data, checksum.
+fn tnef_att(level: u8, id: u32, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![level];
+    out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(data);
+    let sum = data.iter().fold(0u16, |s, &b| s.wrapping_add(u16::from(b)));
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// A MAPI property list of variable-size values (type, id, value).
+fn mapi_props(props: &[(u16, u16, Vec<u8>)]) -> Vec<u8> {
+    let mut out = (props.len() as u32).to_le_bytes().to_vec();
+    for (kind, id, value) in props {
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        out.extend_from_slice(value);
+        out.resize(out.len() + (4 - value.len() % 4) % 4, 0);
+    }
+    out
+}
+
 fn hex_bytes(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -2290,14 +2324,51 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            // Outlook's winmail.dat: attachments in Microsoft's own packing.
-            // Read as text it held nothing; it is named and not passed.
-            name: "tnef winmail.dat",
-            input: b"\x78\x9f\x3e\x22\x01\x00\x01\x06\x90\x08\x00\x04\x00\x00\x00\x00\x00\x01\x00\x01\x00".to_vec(),
+            // Outlook's winmail.dat as Exchange sends a "Rich Text" message:
+            // subject and body, and an attachment whose long name is in its
+            // MAPI properties. Read as text, it held nothing.
+            name: "tnef winmail.dat with an attachment",
+            input: tnef(&[
+                tnef_att(1, 0x0008_9006, &[0, 0, 1, 0]),
+                tnef_att(1, 0x0001_8004, b"Staff list\0"),
+                tnef_att(1, 0x0002_800C, b"See attached, HKID A123456(3)\0"),
+                tnef_att(2, 0x0006_9002, &[1, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]),
+                tnef_att(2, 0x0001_8010, b"STAFF~1.CSV\0"),
+                tnef_att(2, 0x0006_800F, "姓名,電話\n陳大文,6612 3456\n".as_bytes()),
+                tnef_att(2, 0x0006_9005, &mapi_props(&[(0x001F, 0x3707, utf16z("staff list.csv"))])),
+            ]),
             hint: hint(Some("application/ms-tnef"), None, Some("winmail.dat")),
-            events: Some(vec![]),
+            pairs: vec![("電話", "6612 3456")],
+            contains: vec!["Staff list", "staff list.csv", "See attached, HKID A123456(3)"],
+            formats: vec!["tnef", "csv"],
+            ..Case::default()
+        },
+        Case {
+            // No text body, only the compressed RTF (and an attached message
+            // with a subject of its own).
+            name: "tnef whose body is compressed rtf, with an attached message",
+            input: {
+                let inner = tnef(&[tnef_att(1, 0x0001_8004, b"inner B123456(4)?\0")]);
+                let mut object = vec![0u8; 16];
+                object.extend_from_slice(&inner);
+                tnef(&[
+                    tnef_att(1, 0x0006_9003, &mapi_props(&[(0x0102, 0x1009, hex_bytes("550000007e0000004c5a46756d52eb2b03000a00726370673132350e3200f406000de06b206c65006176653a20484b49084420410e2033343536c02833292c206307400320f436360e202010120aa30edf0fef0510fb7d14d0"))])),
+                    tnef_att(2, 0x0006_9002, &[5, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]),
+                    tnef_att(2, 0x0006_9005, &mapi_props(&[(0x000D, 0x3701, object)])),
+                ])
+            },
+            contains: vec!["inner B123456(4)?", "Sick leave: HKID A123456(3), call 6612 3456"],
+            formats: vec!["tnef", "rtf"],
+            ..Case::default()
+        },
+        Case {
+            name: "truncated tnef",
+            input: {
+                let t = tnef(&[tnef_att(1, 0x0002_800C, b"body HKID A123456(3) and more\0")]);
+                t[..t.len() - 8].to_vec()
+            },
             formats: vec!["tnef"],
-            incomplete: Some(IncompleteReason::Unsupported),
+            incomplete: Some(IncompleteReason::Malformed),
             ..Case::default()
         },
         Case {
