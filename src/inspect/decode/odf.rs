@@ -40,6 +40,19 @@ fn repeat(e: &BytesStart<'_>, key: &[u8]) -> usize {
         .unwrap_or(1)
 }
 
+/// Delivers attribute `key` of `e` as a value of its own.
+fn attribute<S: TextSink>(e: &BytesStart<'_>, key: &[u8], cx: &mut Cx<S>) {
+    let Some(a) = e.attributes().flatten().find(|a| a.key.as_ref() == key) else {
+        return;
+    };
+    let value = a.unescape_value().map(|v| v.into_owned().into_bytes());
+    let value = value.unwrap_or_else(|_| a.value.to_vec());
+    if value.iter().any(|b| !b.is_ascii_whitespace()) {
+        cx.sink.text(&value);
+        cx.sink.boundary();
+    }
+}
+
 /// Reads one XML part. Text outside a paragraph (a title, an author in the
 /// metadata) is a value of its own.
 pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
@@ -56,7 +69,11 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
                 headers.clear();
                 row = 0;
                 first_row = 0;
+                // Sheets are named after whom they are about.
+                attribute(&e, b"table:name", cx);
             }
+            // A link's target (`tel:`, `mailto:`): the text may only say "call".
+            b"a" => attribute(&e, b"xlink:href", cx),
             b"table-row" => {
                 row += 1;
                 if first_row == 0 {

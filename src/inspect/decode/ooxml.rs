@@ -53,6 +53,8 @@ enum Role {
     PivotRecords,
     /// Any other part: every text node (see `xml_text`).
     Xml,
+    /// Relationships: only the targets of external links.
+    Rels,
     /// An OpenDocument part with text.
     Odf,
     /// Read already (shared strings, pivot definitions) or pure structure
@@ -240,6 +242,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             }
             Role::Xml => with_entry(&mut ar, i, cx, xml_text),
             Role::Odf => with_entry(&mut ar, i, cx, odf::text),
+            Role::Rels => with_entry(&mut ar, i, cx, rels),
             Role::Nested => with_entry(&mut ar, i, cx, |r, cx| {
                 container::nested(r, &name, depth, cx)
             }),
@@ -298,6 +301,7 @@ fn role(flavor: Flavor, name: &str) -> Role {
         Flavor::Xlsx if pivot_number(name, PIVOT_DEFINITION).is_some() => Role::Skip,
         Flavor::Xlsx if pivot_number(name, PIVOT_RECORDS).is_some() => Role::PivotRecords,
         _ if name == "docProps/core.xml" => Role::Runs,
+        _ if name.ends_with(".rels") => Role::Rels,
         _ if xml && structural(name) => Role::Skip,
         _ if xml => Role::Xml,
         _ => Role::Nested,
@@ -566,8 +570,25 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
     let mut shared_ref = false;
     let mut value = Vec::new();
     let mut in_value = false;
+    // Text a sheet keeps outside its cells: page headers and footers
+    // ("Confidential: prepared for …"), the lists and messages of data
+    // validation.
+    let mut loose: Option<Vec<u8>> = None;
     each_event(r, cx, |event, cx| match event {
         Event::Start(e) => match e.local_name().as_ref() {
+            n if SHEET_LOOSE.contains(&n) => loose = Some(Vec::new()),
+            b"dataValidation" => {
+                for a in e.attributes().flatten() {
+                    if matches!(
+                        a.key.as_ref(),
+                        b"prompt" | b"promptTitle" | b"error" | b"errorTitle"
+                    ) {
+                        let mut text = Vec::new();
+                        attribute_text(&a, &mut text);
+                        deliver(&text, cx);
+                    }
+                }
+            }
             b"row" => {
                 rows += 1;
                 next_col = 0;
@@ -589,6 +610,11 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
             _ => {}
         },
         Event::End(e) => match e.local_name().as_ref() {
+            n if SHEET_LOOSE.contains(&n) => {
+                if let Some(text) = loose.take() {
+                    deliver(&text, cx);
+                }
+            }
             b"v" | b"t" => in_value = false,
             b"c" => {
                 let text = if shared_ref {
@@ -608,8 +634,40 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
             _ => {}
         },
         Event::Text(e) if in_value && value.len() < MAX_CELL => unescaped(&e, &mut value),
+        Event::Text(e) => {
+            if let Some(text) = loose.as_mut().filter(|t| t.len() < MAX_CELL) {
+                unescaped(&e, text);
+            }
+        }
         _ => {}
     });
+}
+
+/// Elements of a worksheet outside its cells whose text a user wrote.
+const SHEET_LOOSE: &[&[u8]] = &[
+    b"oddHeader",
+    b"oddFooter",
+    b"evenHeader",
+    b"evenFooter",
+    b"firstHeader",
+    b"firstFooter",
+    b"formula1",
+    b"formula2",
+];
+
+/// An attribute's value, its references undone.
+fn attribute_text(a: &quick_xml::events::attributes::Attribute<'_>, out: &mut Vec<u8>) {
+    match a.unescape_value() {
+        Ok(v) => out.extend_from_slice(v.as_bytes()),
+        Err(_) => out.extend_from_slice(&a.value),
+    }
+}
+
+fn deliver<S: TextSink>(text: &[u8], cx: &mut Cx<S>) {
+    if text.iter().any(|b| !b.is_ascii_whitespace()) {
+        cx.sink.text(text);
+        cx.sink.boundary();
+    }
 }
 
 pub(crate) fn cell<S: TextSink>(
@@ -649,6 +707,39 @@ fn is_run_text(local: &[u8]) -> bool {
 /// the end of the element that holds the runs (a paragraph, a comment), and
 /// any other text node as the value of its element, whose name is the field
 /// (`<hkid>` in a custom XML part heads its value as a JSON key does).
+/// A workbook's sheet names (`<sheet name="陳大文 A123456(3)"/>`): people
+/// name sheets after whom they are about.
+fn sheet_name<S: TextSink>(e: &BytesStart<'_>, cx: &mut Cx<S>) {
+    if let Ok(Some(a)) = e.try_get_attribute("name") {
+        let mut text = Vec::new();
+        attribute_text(&a, &mut text);
+        deliver(&text, cx);
+    }
+}
+
+/// The targets of a part's external links (`tel:`, `mailto:`, a web form's
+/// address with its query): the text shows "call me", the target the number.
+fn rels<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
+    each_event(r, cx, |event, cx| {
+        let (Event::Empty(e) | Event::Start(e)) = event else {
+            return;
+        };
+        if e.local_name().as_ref() != b"Relationship" {
+            return;
+        }
+        let external = e
+            .try_get_attribute("TargetMode")
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.value.as_ref() == b"External");
+        if let (true, Ok(Some(a))) = (external, e.try_get_attribute("Target")) {
+            let mut text = Vec::new();
+            attribute_text(&a, &mut text);
+            deliver(&text, cx);
+        }
+    });
+}
+
 fn xml_text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     let mut text = Vec::new();
     // Open elements: whether each is a run (`r`), for finding the holder of
@@ -659,8 +750,12 @@ fn xml_text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     // boundary comes when it ends.
     let mut holder: Option<usize> = None;
     each_event(r, cx, |event, cx| match event {
+        Event::Empty(e) if e.local_name().as_ref() == b"sheet" => sheet_name(&e, cx),
         Event::Start(e) => {
             let local = e.local_name();
+            if local.as_ref() == b"sheet" {
+                sheet_name(&e, cx);
+            }
             open.push(local.as_ref() == b"r");
             element.clear();
             element.extend_from_slice(local.as_ref().get(..256).unwrap_or(local.as_ref()));

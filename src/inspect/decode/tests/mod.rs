@@ -1487,6 +1487,9 @@ fn cases() -> Vec<Case> {
                 f("電話"),
                 t("6612 3456"),
                 B,
+                // The workbook's sheet name.
+                t("Sheet1"),
+                B,
                 t("Name"),
                 B,
                 f("author"),
@@ -1560,6 +1563,9 @@ fn cases() -> Vec<Case> {
                 )],
             ),
             events: Some(vec![
+                // The sheet's name.
+                t("Staff"),
+                B,
                 t("Name"),
                 B,
                 t("電話"),
@@ -2294,6 +2300,37 @@ fn cases() -> Vec<Case> {
             pairs: vec![("Subject", "員工病假記錄"), ("電話", "66123456")],
             contains: vec!["身份證 A123456(3) ok", "名單.csv"],
             formats: vec!["eml", "multipart", "quoted-printable", "base64", "csv"],
+            ..Case::default()
+        },
+        Case {
+            // What a sheet holds outside its cells: its name, its page header
+            // and footer, a validation list and its message, a link's
+            // target. All were dropped.
+            name: "xlsx text outside the cells",
+            input: zip_of(&[
+                ("[Content_Types].xml", CT_TYPES),
+                ("xl/workbook.xml", r#"<workbook><sheets><sheet name="陳大文 A123456(3)" sheetId="1" r:id="rId1"/></sheets></workbook>"#.as_bytes()),
+                ("xl/worksheets/sheet1.xml", br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>call</t></is></c></row></sheetData><dataValidations count="1"><dataValidation type="list" prompt="Pick B123456(7)?"><formula1>"6612 3456,other"</formula1></dataValidation></dataValidations><headerFooter><oddHeader>&amp;LConfidential: C123456(9)</oddHeader><oddFooter>&amp;RPage &amp;P</oddFooter></headerFooter><hyperlinks><hyperlink ref="A1" r:id="rId1"/></hyperlinks></worksheet>"#),
+                ("xl/worksheets/_rels/sheet1.xml.rels", br#"<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="tel:+85366123456" TargetMode="External"/><Relationship Id="rId2" Type="x" Target="../drawings/drawing1.xml"/></Relationships>"#),
+            ]),
+            contains: vec![
+                "陳大文 A123456(3)",
+                "Pick B123456(7)?",
+                "\"6612 3456,other\"",
+                "&LConfidential: C123456(9)",
+                "tel:+85366123456",
+            ],
+            formats: vec!["xlsx"],
+            ..Case::default()
+        },
+        Case {
+            name: "odf sheet names and link targets",
+            input: odf_of(
+                "application/vnd.oasis.opendocument.spreadsheet",
+                &[("content.xml", r#"<office:document-content><office:body><office:spreadsheet><table:table table:name="陳大文 A123456(3)"><table:table-row><table:table-cell><text:p><text:a xlink:href="mailto:chan.tai.man@example.com">write</text:a></text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#)],
+            ),
+            contains: vec!["陳大文 A123456(3)", "mailto:chan.tai.man@example.com", "write"],
+            formats: vec!["ods"],
             ..Case::default()
         },
         Case {
