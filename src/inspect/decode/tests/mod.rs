@@ -2622,3 +2622,4 @@ fn every_case_at_every_split_point() {
 mod json_diff;
 mod json_oracle;
 mod limits;
+mod pdf_audit;
