@@ -682,7 +682,15 @@ fn literal_closed(b: &[u8], mut i: usize, out: &mut Vec<u8>) -> (usize, bool) {
                         }
                         (v & 0xff) as u8
                     }
-                    b'\r' | b'\n' => continue,
+                    // A backslash at a line's end joins the lines: the
+                    // line break (CR, LF or CR LF) is not part of the string.
+                    b'\r' => {
+                        if b.get(i) == Some(&b'\n') {
+                            i += 1;
+                        }
+                        continue;
+                    }
+                    b'\n' => continue,
                     other => other,
                 }
             }

@@ -5,6 +5,8 @@
 
 use super::*;
 
+const HKID: &str = "A123456(3)";
+
 /// Scans `input` as a PDF every way; the text delivered and why it is
 /// incomplete, if it is.
 fn read(name: &str, input: &[u8]) -> (String, Option<IncompleteReason>) {
@@ -139,6 +141,22 @@ fn string_left_open_in_page_content_is_not_a_silent_pass() {
     let (text, incomplete) = read("open string", &page(content));
     assert!(text.contains("HKID A123456(3)"), "{text:?}");
     assert_eq!(incomplete, Some(IncompleteReason::Malformed));
+}
+
+#[test]
+fn line_continuation_in_a_string_joins_the_lines() {
+    for eol in ["\r\n", "\n", "\r"] {
+        let content = format!("BT /F1 9 Tf (HKID A123\\{eol}456\\(3\\)) Tj ET");
+        let (text, _) = read(eol, &page(content.as_bytes()));
+        assert!(text.contains("HKID A123456(3)"), "{eol:?}: {text:?}");
+        // The same in a form field's value, outside the content.
+        let mut p = page(b"BT (Form) Tj ET");
+        p.extend_from_slice(
+            format!("9 0 obj << /T (id) /V (A123\\{eol}456\\(3\\)) >> endobj\n").as_bytes(),
+        );
+        let (text, _) = read(eol, &p);
+        assert!(text.contains(HKID), "{eol:?}: {text:?}");
+    }
 }
 
 proptest::proptest! {
