@@ -29,7 +29,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         return;
     }
     let doc = document::Document::of(buf, cx);
-    let mut text_bytes = 0usize;
+    let mut text_bytes = doc.string_bytes;
     // Streams that could not be read: ones whose text is the document's
     // (page content, object streams, attachments), and others.
     let mut hidden = 0usize;

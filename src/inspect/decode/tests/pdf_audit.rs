@@ -159,6 +159,50 @@ fn line_continuation_in_a_string_joins_the_lines() {
     }
 }
 
+#[test]
+fn strings_held_as_objects_of_their_own_are_read() {
+    // A field's value, an annotation's text and the document's title by
+    // reference; one of them packed in an object stream.
+    let packed_head = "12 0 ";
+    let packed = format!("{packed_head}(Patient: Chan Tai Man)");
+    let objstm = zlib(packed.as_bytes());
+    let objstm_dict = format!(
+        "<< /Type /ObjStm /N 1 /First {} /Filter /FlateDecode >>",
+        packed_head.len()
+    );
+    let mut p = page(b"BT /F1 9 Tf (Application form) Tj ET");
+    let tail = pdf_of(&[
+        (6, "<< /FT /Tx /T (hkid) /V 7 0 R >>", None),
+        (7, "(A123456\\(3\\))", None),
+        (
+            8,
+            "<< /Type /Annot /Subtype /Text /Contents 9 0 R /T 12 0 R >>",
+            None,
+        ),
+        // "電話 61234567" in UTF-16BE with its mark.
+        (
+            9,
+            "<FEFF 96FB 8A71 0020 0036 0031 0032 0033 0034 0035 0036 0037>",
+            None,
+        ),
+        (10, "<< /Title 11 0 R >>", None),
+        (11, "(Sick leave certificate)", None),
+        (13, &objstm_dict, Some(&objstm)),
+    ]);
+    p.extend_from_slice(tail.strip_prefix(b"%PDF-1.7\n").unwrap());
+    let (text, incomplete) = read("string objects", &p);
+    for want in [
+        "Application form",
+        HKID,
+        "電話 61234567",
+        "Sick leave certificate",
+        "Patient: Chan Tai Man",
+    ] {
+        assert!(text.contains(want), "{want}: {text:?}");
+    }
+    assert_eq!(incomplete, None);
+}
+
 proptest::proptest! {
     #[test]
     fn content_soup_never_panics(picks in proptest::collection::vec(0usize..CONTENT_TOKENS.len(), 0..300)) {
