@@ -59,7 +59,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 buf.len() - start
             });
         let raw = buf.get(start..start + len).unwrap_or(&[]);
-        text_bytes += dict_strings(buf.get(gap..start).unwrap_or(&[]), cx);
+        text_bytes += dict_strings(buf.get(gap..start).unwrap_or(&[]), &TEXT_KEYS, cx);
         gap = start + len;
         at = start + len + 9;
         streams += 1;
@@ -149,9 +149,14 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         // Flate images, ICC profiles) are binary, where a `(` means nothing.
         misread |= shown.misread && page;
         // Object streams hold dictionaries (form fields) compressed.
-        text_bytes += dict_strings(&content, cx);
+        let keys = if page {
+            TEXT_KEYS.get(..CONTENT_TEXT_KEYS).unwrap_or(&TEXT_KEYS)
+        } else {
+            &TEXT_KEYS
+        };
+        text_bytes += dict_strings(&content, keys, cx);
     }
-    text_bytes += dict_strings(buf.get(gap..).unwrap_or(&[]), cx);
+    text_bytes += dict_strings(buf.get(gap..).unwrap_or(&[]), &TEXT_KEYS, cx);
     if cut {
         cx.incomplete(
             IncompleteReason::Malformed,
@@ -232,6 +237,12 @@ fn show_text<S: TextSink>(
     let mut font: Option<&document::Font> = None;
     let mut name: &[u8] = &[];
     let mut lost = false;
+    // Marked content: the key whose string comes next, the strings of the
+    // property list being read, and where shown text goes.
+    let mut key: Option<Prop> = None;
+    let mut actual: Option<Vec<u8>> = None;
+    let mut alts: Vec<Vec<u8>> = Vec::new();
+    let mut out = Out::default();
     let mut i = 0;
     while let Some(&c) = content.get(i) {
         match c {
@@ -258,21 +269,30 @@ fn show_text<S: TextSink>(
                     }
                 }
                 i = end;
-                lost |= as_text(&raw, font, &mut pending);
+                lost |=
+                    property_or_text(&raw, key.take(), font, &mut pending, &mut actual, &mut alts);
             }
             b'<' if content.get(i + 1) != Some(&b'<') => {
                 raw.clear();
                 i = hex(content, i + 1, &mut raw);
-                lost |= as_text(&raw, font, &mut pending);
+                lost |=
+                    property_or_text(&raw, key.take(), font, &mut pending, &mut actual, &mut alts);
             }
-            b'<' => i += 2,
+            b'<' => {
+                key = None;
+                i += 2;
+            }
             b'%' => {
                 while content.get(i).is_some_and(|&c| c != b'\n' && c != b'\r') {
                     i += 1;
                 }
             }
-            b'[' | b']' | b'>' | b'{' | b'}' => i += 1,
+            b'[' | b']' | b'>' | b'{' | b'}' => {
+                key = None;
+                i += 1;
+            }
             b'-' | b'0'..=b'9' | b'.' | b'+' => {
+                key = None;
                 let start = i;
                 while content
                     .get(i)
@@ -308,8 +328,14 @@ fn show_text<S: TextSink>(
                         i += 1;
                     }
                     name = content.get(start + 1..i).unwrap_or(&[]);
+                    key = match name {
+                        b"ActualText" => Some(Prop::Actual),
+                        b"Alt" | b"E" => Some(Prop::Alt),
+                        _ => None,
+                    };
                     continue;
                 }
+                key = None;
                 match content.get(start..i).unwrap_or(&[]) {
                     b"Tf" => font = fonts.get(stream, name),
                     b"BI" => {
@@ -323,21 +349,40 @@ fn show_text<S: TextSink>(
                     b"Tj" | b"TJ" | b"'" | b"\"" => {
                         let op_newline = matches!(content.get(start), Some(b'\'' | b'"'));
                         if op_newline && line_has_text {
-                            cx.sink.boundary();
+                            out.boundary(cx);
                         }
-                        shown += deliver(&pending, cx);
+                        shown += out.text(&pending, cx);
                         line_has_text |= !pending.is_empty();
                     }
                     b"Td" | b"TD" | b"T*" | b"ET" | b"Tm" if line_has_text => {
-                        cx.sink.boundary();
+                        out.boundary(cx);
                         line_has_text = false;
                     }
+                    b"BDC" => {
+                        // `/Alt` (a figure's description) and `/E` (an
+                        // abbreviation's expansion) are text beside what is
+                        // shown: delivered on their own.
+                        for alt in alts.drain(..) {
+                            if line_has_text {
+                                out.boundary(cx);
+                                line_has_text = false;
+                            }
+                            shown += deliver(&alt, cx);
+                            cx.sink.boundary();
+                        }
+                        out.open(actual.take());
+                    }
+                    b"BMC" => out.open(None),
+                    b"EMC" => shown += out.close(cx),
                     _ => {}
                 }
                 pending.clear();
+                actual = None;
+                alts.clear();
             }
         }
     }
+    shown += out.finish(cx);
     if line_has_text {
         cx.sink.boundary();
     }
@@ -345,6 +390,150 @@ fn show_text<S: TextSink>(
         bytes: shown,
         lost,
         misread,
+    }
+}
+
+/// A key of a marked-content property list whose string is text.
+#[derive(Clone, Copy)]
+enum Prop {
+    /// `/ActualText`: what the span's glyphs stand for.
+    Actual,
+    /// `/Alt`, `/E`: a description or expansion, beside what is shown.
+    Alt,
+}
+
+/// A string in page content: a property's text when `key` says so, else
+/// text shown in `font` (see `as_text`, whose answer this is).
+fn property_or_text(
+    raw: &[u8],
+    key: Option<Prop>,
+    font: Option<&document::Font>,
+    pending: &mut Vec<u8>,
+    actual: &mut Option<Vec<u8>>,
+    alts: &mut Vec<Vec<u8>>,
+) -> bool {
+    match key {
+        Some(Prop::Actual) => *actual = Some(raw.to_vec()),
+        // A property list holds a few keys: `alts` stays small.
+        Some(Prop::Alt) if !raw.is_empty() && alts.len() < 4 => alts.push(raw.to_vec()),
+        Some(Prop::Alt) => {}
+        None => return as_text(raw, font, pending),
+    }
+    false
+}
+
+/// Text held in a span with `/ActualText` beyond this is let out (with the
+/// actual text first): a span is a word or a figure, not a page.
+const MAX_HELD: usize = 64 << 10;
+
+/// Where shown text goes: to the sink, or, inside a span of marked content
+/// with `/ActualText` (PDF 32000-1 §14.9.4: the text its glyphs stand for,
+/// written by Word and Acrobat for ligatures, symbols, replaced glyphs),
+/// held until the span ends. Then the actual text is delivered, and what the
+/// glyphs showed is delivered too unless it is the same text (white space
+/// aside): the same text twice would count a health term twice, while
+/// dropping what is shown whenever an `/ActualText` is there would let a
+/// writer hide any text behind an empty or unrelated one.
+#[derive(Default)]
+struct Out {
+    span: Option<Span>,
+}
+
+struct Span {
+    /// The `/ActualText`, as text.
+    actual: String,
+    /// Marked content open, this span's own included.
+    depth: u32,
+    /// What the glyphs showed: text, and `None` for a line break.
+    held: Vec<Option<Vec<u8>>>,
+    held_bytes: usize,
+}
+
+impl Out {
+    /// Delivers (or holds) text shown; returns the bytes delivered.
+    fn text<S: TextSink>(&mut self, t: &[u8], cx: &mut Cx<S>) -> usize {
+        let Some(span) = self.span.as_mut() else {
+            return deliver(t, cx);
+        };
+        if span.held_bytes + t.len() > MAX_HELD {
+            return self.end(cx) + deliver(t, cx);
+        }
+        span.held_bytes += t.len();
+        span.held.push(Some(t.to_vec()));
+        0
+    }
+
+    fn boundary<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        match self.span.as_mut() {
+            Some(span) => span.held.push(None),
+            None => cx.sink.boundary(),
+        }
+    }
+
+    /// Marked content begins (`BMC`, `BDC`), with its `/ActualText` if any.
+    /// An actual text inside another's span is part of what that one
+    /// replaces, and is not read apart.
+    fn open(&mut self, actual: Option<Vec<u8>>) {
+        match (self.span.as_mut(), actual) {
+            (Some(span), _) => span.depth += 1,
+            (None, Some(a)) => {
+                let mut text = String::new();
+                text_string(&a, &mut text);
+                self.span = Some(Span {
+                    actual: text,
+                    depth: 1,
+                    held: Vec::new(),
+                    held_bytes: 0,
+                });
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Marked content ends (`EMC`); returns the bytes delivered.
+    fn close<S: TextSink>(&mut self, cx: &mut Cx<S>) -> usize {
+        match self.span.as_mut() {
+            Some(span) if span.depth > 1 => {
+                span.depth -= 1;
+                0
+            }
+            Some(_) => self.end(cx),
+            None => 0,
+        }
+    }
+
+    /// The stream ended: a span left open ends with it.
+    fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) -> usize {
+        self.end(cx)
+    }
+
+    /// Ends the span: its actual text, then what was shown if different.
+    fn end<S: TextSink>(&mut self, cx: &mut Cx<S>) -> usize {
+        let Some(span) = self.span.take() else {
+            return 0;
+        };
+        let mut shown_text = String::new();
+        for t in span.held.iter().flatten() {
+            text_string(t, &mut shown_text);
+        }
+        let squeeze = |s: &str| -> String { s.chars().filter(|c| !c.is_whitespace()).collect() };
+        if !span.actual.is_empty() {
+            cx.sink.text(span.actual.as_bytes());
+        }
+        let mut n = span.actual.len();
+        if squeeze(&shown_text) == squeeze(&span.actual) {
+            return n;
+        }
+        if !span.actual.is_empty() && !shown_text.is_empty() {
+            cx.sink.boundary();
+        }
+        for piece in &span.held {
+            match piece {
+                Some(t) => n += deliver(t, cx),
+                None => cx.sink.boundary(),
+            }
+        }
+        n
     }
 }
 
@@ -580,8 +769,9 @@ fn as_text(raw: &[u8], font: Option<&document::Font>, pending: &mut Vec<u8>) -> 
 }
 
 /// Keys whose string values are text a person wrote: form field values,
-/// annotations, the document's info.
-const TEXT_KEYS: [&[u8]; 7] = [
+/// annotations, the document's info; and, for structure elements, the text
+/// that accessibility gives (`/ActualText`, `/Alt`, `/E`).
+const TEXT_KEYS: [&[u8]; 10] = [
     b"V",
     b"Contents",
     b"Title",
@@ -589,10 +779,17 @@ const TEXT_KEYS: [&[u8]; 7] = [
     b"Subject",
     b"Keywords",
     b"TU",
+    b"ActualText",
+    b"Alt",
+    b"E",
 ];
 
-/// Delivers the strings of `TEXT_KEYS` in dictionaries; returns the bytes delivered.
-fn dict_strings<S: TextSink>(region: &[u8], cx: &mut Cx<S>) -> usize {
+/// The keys of `TEXT_KEYS` read in page content too: accessibility's keys
+/// there are marked content's, which `show_text` reads (once).
+const CONTENT_TEXT_KEYS: usize = 7;
+
+/// Delivers the strings of `keys` in dictionaries; returns the bytes delivered.
+fn dict_strings<S: TextSink>(region: &[u8], keys: &[&[u8]], cx: &mut Cx<S>) -> usize {
     let mut shown = 0;
     let mut value = Vec::new();
     let mut at = 0;
@@ -604,7 +801,7 @@ fn dict_strings<S: TextSink>(region: &[u8], cx: &mut Cx<S>) -> usize {
         }
         let name = region.get(name_start..i).unwrap_or(&[]);
         at = i.max(name_start);
-        if !TEXT_KEYS.contains(&name) {
+        if !keys.contains(&name) {
             continue;
         }
         while region.get(i).is_some_and(|c| c.is_ascii_whitespace()) {

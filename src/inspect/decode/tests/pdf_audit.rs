@@ -203,6 +203,46 @@ fn strings_held_as_objects_of_their_own_are_read() {
     assert_eq!(incomplete, None);
 }
 
+#[test]
+fn actual_text_replaces_what_its_span_shows() {
+    // Glyphs that do not say what they are (here bytes 1 and 2, a ligature
+    // and a symbol), with what they stand for in `/ActualText`.
+    let content = b"BT /F1 9 Tf (HKID ) Tj /Span << /ActualText <FEFF0041003100320033003400350036002800330029> >> BDC <0102> Tj EMC ET";
+    let (text, _) = read("actual text", &page(content));
+    assert!(text.contains(HKID), "{text:?}");
+    // A span whose glyphs show the same text: read once, not twice.
+    let content = b"BT /F1 9 Tf /Span << /MCID 0 /ActualText (A123456\\(3\\)) >> BDC (A123456\\(3\\)) Tj EMC ET";
+    let (text, _) = read("actual text shown too", &page(content));
+    assert_eq!(text.matches(HKID).count(), 1, "{text:?}");
+    // An empty or unrelated actual text does not hide what is shown, nested
+    // marked content and a span left open included.
+    for content in [
+        &b"BT /Span << /ActualText () >> BDC (A123456\\(3\\)) Tj EMC ET"[..],
+        b"BT /Span << /ActualText (x) >> BDC /P BMC (A123456\\(3\\)) Tj EMC EMC ET",
+        b"BT /Span << /ActualText (x) >> BDC (A123456\\(3\\)) Tj ET",
+    ] {
+        let (text, _) = read("hidden", &page(content));
+        assert!(text.contains(HKID), "{text:?}");
+    }
+}
+
+#[test]
+fn alternate_descriptions_are_read() {
+    // `/Alt` on marked content in the page, and on a structure element.
+    let mut p = page(b"/Figure << /Alt (Scan of HKID card A123456\\(3\\)) >> BDC q 10 0 0 10 0 0 cm /Im1 Do Q EMC");
+    p.extend_from_slice(
+        b"20 0 obj << /Type /StructElem /S /Figure /Alt (Photo: Chan Tai Man) /ActualText (Dr. Chan) >> endobj\n",
+    );
+    let (text, _) = read("alt", &p);
+    for want in [
+        "Scan of HKID card A123456(3)",
+        "Photo: Chan Tai Man",
+        "Dr. Chan",
+    ] {
+        assert!(text.contains(want), "{want}: {text:?}");
+    }
+}
+
 proptest::proptest! {
     #[test]
     fn content_soup_never_panics(picks in proptest::collection::vec(0usize..CONTENT_TOKENS.len(), 0..300)) {
