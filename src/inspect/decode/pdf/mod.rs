@@ -544,7 +544,7 @@ const MAX_RECOVERIES: usize = 8;
 /// few keys, and at most a palette of 256 colours as a string.
 const MAX_INLINE_DICT: usize = 16 << 10;
 /// Candidate ends of an inline image's data tried before the first is taken.
-const MAX_EI_CANDIDATES: usize = 256;
+const MAX_EI_CANDIDATES: usize = 16;
 /// Bytes after a candidate `EI` looked at to tell whether content follows.
 const EI_LOOKAHEAD: usize = 64;
 
