@@ -64,6 +64,10 @@ struct Objects<'a> {
     buf: &'a [u8],
     at: HashMap<u32, Place>,
     arenas: Vec<Vec<u8>>,
+    /// The bodies of objects that may be a string alone (`7 0 obj (…)
+    /// endobj`), in the file (`None`) or in an arena; every copy of each,
+    /// an incremental update's earlier values too: they leave with the file.
+    strings: Vec<(Option<usize>, Range<usize>)>,
 }
 
 impl<'a> Objects<'a> {
@@ -116,6 +120,7 @@ fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
         buf,
         at: HashMap::new(),
         arenas: Vec::new(),
+        strings: Vec::new(),
     };
     let mut at = 0;
     // The next `endobj` at or after `at`, found once however many objects
@@ -153,6 +158,9 @@ fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
             }
             None => {
                 let dict = at..end;
+                if opens_string(buf.get(dict.clone()).unwrap_or(&[])) {
+                    objs.strings.push((None, dict.clone()));
+                }
                 at = end;
                 Place::File { dict, stream: None }
             }
@@ -213,6 +221,9 @@ fn index<'a, S: TextSink>(buf: &'a [u8], cx: &mut Cx<S>) -> Objects<'a> {
                 break;
             }
             if start <= end && end <= data.len() {
+                if opens_string(data.get(start..end).unwrap_or(&[])) {
+                    objs.strings.push((Some(arena), start..end));
+                }
                 objs.at.entry(num).or_insert(Place::Packed {
                     arena,
                     dict: start..end,
@@ -241,12 +252,15 @@ pub(crate) struct Document {
     any: Names,
     /// Attached files' names, by the stream that holds each.
     attachments: HashMap<u32, String>,
+    /// Bytes delivered from objects that are a string alone.
+    pub(crate) string_bytes: usize,
 }
 
 impl Document {
     pub(crate) fn of<S: TextSink>(buf: &[u8], cx: &mut Cx<S>) -> Document {
         let mut doc = Document::default();
         let objs = index(buf, cx);
+        doc.string_bytes = string_objects(&objs, cx);
         let mut nums: Vec<u32> = objs.at.keys().copied().collect();
         nums.sort_unstable();
         // Resource dictionaries read so far, by where their bytes are; and
@@ -347,6 +361,68 @@ impl Document {
         let f = by_stream.or_else(|| self.any.get(name))?;
         self.fonts.get(f)
     }
+}
+
+/// Whether an object's body opens with a string (the cheap test made of
+/// every object while indexing; `string_object` decides).
+fn opens_string(body: &[u8]) -> bool {
+    match skip_space(body) {
+        [b'(', ..] => true,
+        [b'<', c, ..] => *c != b'<',
+        _ => false,
+    }
+}
+
+/// The string an object's body is, if it is one string and nothing else.
+fn string_object(body: &[u8]) -> Option<Vec<u8>> {
+    let b = skip_space(body);
+    let mut out = Vec::new();
+    let end = match b {
+        [b'(', ..] => match super::literal_closed(b, 1, &mut out) {
+            (end, true) => end,
+            (_, false) => return None,
+        },
+        [b'<', ..] => {
+            let close = memchr::memchr(b'>', b)?;
+            let digits = b.get(1..close)?;
+            if !digits
+                .iter()
+                .all(|c| c.is_ascii_hexdigit() || c.is_ascii_whitespace())
+            {
+                return None;
+            }
+            super::hex(b, 1, &mut out)
+        }
+        _ => return None,
+    };
+    skip_space(b.get(end..)?).is_empty().then_some(out)
+}
+
+/// Delivers the objects that are a string alone; returns the bytes
+/// delivered. Text values are often held so (`/V 7 0 R`, `/Contents 9 0 R`,
+/// the info dictionary's `/Title 5 0 R`): a dictionary's key says only where
+/// they are. What else a PDF holds as a lone string (JavaScript, a URI, a
+/// name-tree key) is text too, and reading it costs little; binary strings
+/// (signatures) sit inside dictionaries, not alone.
+fn string_objects<S: TextSink>(objs: &Objects<'_>, cx: &mut Cx<S>) -> usize {
+    let mut shown = 0;
+    for (arena, range) in &objs.strings {
+        if cx.stopped {
+            break;
+        }
+        let bytes = match arena {
+            None => objs.buf,
+            Some(a) => objs.arenas.get(*a).map_or(&[][..], Vec::as_slice),
+        };
+        let Some(text) = string_object(bytes.get(range.clone()).unwrap_or(&[])) else {
+            continue;
+        };
+        if !text.is_empty() {
+            shown += super::deliver(&text, cx);
+            cx.sink.boundary();
+        }
+    }
+    shown
 }
 
 fn font<S: TextSink>(objs: &Objects<'_>, f: u32, budget: &mut Budget, cx: &mut Cx<S>) -> Font {

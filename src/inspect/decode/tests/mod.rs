@@ -2823,3 +2823,4 @@ fn every_case_at_every_split_point() {
 mod json_diff;
 mod json_oracle;
 mod limits;
+mod pdf_audit;
