@@ -170,7 +170,9 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                                 );
                             }
                         }
-                        drop = group.uc;
+                        // A skipped group's fallback is skipped with it: a
+                        // count left over would eat the next text read.
+                        drop = if group.skip { 0 } else { group.uc };
                     }
                     // Breaks, and the document's properties (each its own piece).
                     b"par" | b"line" | b"row" | b"sect" | b"page" | b"cell" | b"title"

@@ -2621,4 +2621,5 @@ fn every_case_at_every_split_point() {
 
 mod json_diff;
 mod json_oracle;
+mod legacy_audit;
 mod limits;
