@@ -352,7 +352,7 @@ fn embedded<S: TextSink>(ole: &[u8], depth: u32, cx: &mut Cx<S>) {
 }
 
 /// The encoding of a Windows code page number (`\ansicpg950`).
-fn windows_codepage(n: i64) -> Option<&'static Encoding> {
+pub(super) fn windows_codepage(n: i64) -> Option<&'static Encoding> {
     Some(match n {
         936 => encoding_rs::GBK,
         950 => encoding_rs::BIG5,

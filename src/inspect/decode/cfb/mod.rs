@@ -9,6 +9,7 @@
 mod biff;
 mod lzfu;
 mod ppt;
+mod props;
 mod word;
 
 pub(super) use biff::{number, rk};
@@ -143,6 +144,15 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             msg_property(&mut comp, path, depth, cx);
             continue;
         }
+        if PROPERTY_SETS.contains(&name) {
+            if path.parent() == Some(Path::new("/"))
+                && matches!(flavor, Flavor::Doc | Flavor::Xls | Flavor::Ppt)
+            {
+                let data = read_stream(&mut comp, path, cx);
+                props::property_set(&data, cx);
+            }
+            continue;
+        }
         if PRIMARY.contains(&path.to_str().unwrap_or("")) {
             continue;
         }
@@ -210,6 +220,10 @@ const PRIMARY: [&str; 6] = [
     "/Book",
     "/PowerPoint Document",
 ];
+
+/// The document's properties (File > Properties), read for Word, Excel and
+/// PowerPoint documents; an Outlook message keeps its own as properties.
+const PROPERTY_SETS: [&str; 2] = ["\u{5}SummaryInformation", "\u{5}DocumentSummaryInformation"];
 
 /// A stream's first bytes (fewer if it is shorter).
 fn head(comp: &mut cfb::CompoundFile<Cursor<&[u8]>>, path: &Path) -> Vec<u8> {

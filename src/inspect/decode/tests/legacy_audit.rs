@@ -141,3 +141,324 @@ fn rtf_ignorable_destinations_stay_skipped() {
     assert_has("rtf ignorable", &joined, &["Visible", "Link text"]);
     assert_lacks("rtf ignorable", &joined, &["Secret", "instruction"]);
 }
+
+// ------------------------------------------------------ compound files ----
+
+/// The FMTIDs of the three property-set sections Office writes, as stored.
+const FMTID_SUMMARY: [u8; 16] = [
+    0xE0, 0x85, 0x9F, 0xF2, 0xF9, 0x4F, 0x68, 0x10, 0xAB, 0x91, 0x08, 0x00, 0x2B, 0x27, 0xB3, 0xD9,
+];
+const FMTID_DOC_SUMMARY: [u8; 16] = [
+    0x02, 0xD5, 0xCD, 0xD5, 0x9C, 0x2E, 0x1B, 0x10, 0x93, 0x97, 0x08, 0x00, 0x2B, 0x2C, 0xF9, 0xAE,
+];
+const FMTID_USER: [u8; 16] = [
+    0x05, 0xD5, 0xCD, 0xD5, 0x9C, 0x2E, 0x1B, 0x10, 0x93, 0x97, 0x08, 0x00, 0x2B, 0x2C, 0xF9, 0xAE,
+];
+
+fn pad4(v: &mut Vec<u8>) {
+    while !v.len().is_multiple_of(4) {
+        v.push(0);
+    }
+}
+
+/// A VT_I2 value (the code page property).
+fn vt_i2(v: u16) -> Vec<u8> {
+    [&[2u8, 0, 0, 0][..], &v.to_le_bytes(), &[0, 0]].concat()
+}
+
+/// A VT_I4 value.
+fn vt_i4(v: i32) -> Vec<u8> {
+    [&[3u8, 0, 0, 0][..], &v.to_le_bytes()].concat()
+}
+
+/// A VT_LPSTR value: its bytes (already in the section's code page), NUL
+/// ended, padded.
+fn vt_lpstr(bytes: &[u8]) -> Vec<u8> {
+    let mut v = vec![0x1E, 0, 0, 0];
+    v.extend_from_slice(&(bytes.len() as u32 + 1).to_le_bytes());
+    v.extend_from_slice(bytes);
+    v.push(0);
+    pad4(&mut v);
+    v
+}
+
+/// A VT_LPWSTR value: UTF-16, its length in characters.
+fn vt_lpwstr(s: &str) -> Vec<u8> {
+    let units: Vec<u16> = s.encode_utf16().chain([0]).collect();
+    let mut v = vec![0x1F, 0, 0, 0];
+    v.extend_from_slice(&(units.len() as u32).to_le_bytes());
+    v.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    pad4(&mut v);
+    v
+}
+
+/// A VT_VECTOR | VT_LPSTR value (DocumentSummaryInformation's titles of parts).
+fn vt_lpstr_vector(items: &[&[u8]]) -> Vec<u8> {
+    let mut v = vec![0x1E, 0x10, 0, 0];
+    v.extend_from_slice(&(items.len() as u32).to_le_bytes());
+    for item in items {
+        v.extend_from_slice(&vt_lpstr(item)[4..]);
+    }
+    v
+}
+
+/// The custom section's names (property 0, no type), 8-bit.
+fn dictionary(names: &[(u32, &str)]) -> Vec<u8> {
+    let mut v = (names.len() as u32).to_le_bytes().to_vec();
+    for (id, name) in names {
+        v.extend_from_slice(&id.to_le_bytes());
+        v.extend_from_slice(&(name.len() as u32 + 1).to_le_bytes());
+        v.extend_from_slice(name.as_bytes());
+        v.push(0);
+    }
+    pad4(&mut v);
+    v
+}
+
+/// A section: its FMTID and (property id, typed value) pairs.
+type Section = ([u8; 16], Vec<(u32, Vec<u8>)>);
+
+/// A property-set stream ([MS-OLEPS]): the header, then each section's
+/// size, property count, (id, offset) table and values.
+fn property_set(sections: &[Section]) -> Vec<u8> {
+    let mut bodies = Vec::new();
+    for (_, props) in sections {
+        let mut table = Vec::new();
+        let mut values = Vec::new();
+        let head = 8 + 8 * props.len();
+        for (id, value) in props {
+            table.extend_from_slice(&id.to_le_bytes());
+            table.extend_from_slice(&((head + values.len()) as u32).to_le_bytes());
+            values.extend_from_slice(value);
+        }
+        let mut body = ((head + values.len()) as u32).to_le_bytes().to_vec();
+        body.extend_from_slice(&(props.len() as u32).to_le_bytes());
+        body.extend(table);
+        body.extend(values);
+        bodies.push(body);
+    }
+    let mut out = vec![0xFE, 0xFF, 0, 0, 0x06, 0x00, 0x02, 0x00];
+    out.extend_from_slice(&[0; 16]);
+    out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
+    let mut at = 28 + 20 * sections.len();
+    for ((fmtid, _), body) in sections.iter().zip(&bodies) {
+        out.extend_from_slice(fmtid);
+        out.extend_from_slice(&(at as u32).to_le_bytes());
+        at += body.len();
+    }
+    for body in bodies {
+        out.extend(body);
+    }
+    out
+}
+
+/// The streams of a compound file, to rebuild it with more.
+fn streams_of(file: &[u8]) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut c = cfb::CompoundFile::open(std::io::Cursor::new(file)).unwrap();
+    let paths: Vec<_> = c
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    paths
+        .into_iter()
+        .map(|p| {
+            let mut data = Vec::new();
+            c.open_stream(&p).unwrap().read_to_end(&mut data).unwrap();
+            (p.to_str().unwrap().to_owned(), data)
+        })
+        .collect()
+}
+
+/// A compound file of `base`'s streams and `more`.
+fn with_streams(base: &[u8], more: &[(&str, &[u8])]) -> Vec<u8> {
+    let owned = streams_of(base);
+    let mut all: Vec<(&str, &[u8])> = owned
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    all.extend_from_slice(more);
+    compound(&all)
+}
+
+fn small_doc() -> Vec<u8> {
+    word_doc(&[("Staff list\r", true)], 0x0200)
+}
+
+/// Word's summary information in Big5, as Word on Traditional Chinese
+/// Windows writes it.
+fn big5_summary() -> Vec<u8> {
+    let big5 = |s: &str| encoding_rs::BIG5.encode(s).0.into_owned();
+    property_set(&[(
+        FMTID_SUMMARY,
+        vec![
+            (1, vt_i2(950)),
+            (2, vt_lpstr(&big5("員工名單"))),
+            (3, vt_lpstr(&big5("病假紀錄"))),
+            (4, vt_lpstr(&big5("陳大文"))),
+            (5, vt_lpstr(b"HKID A123456(3)")),
+            (6, vt_lpstr(&big5("電話 6612 3456"))),
+            (8, vt_lpstr(&big5("李小明"))),
+            (0x0C, vec![0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        ],
+    )])
+}
+
+/// Document summary information in UTF-16 (code page 1200) with a custom
+/// section in Windows-1252.
+fn utf16_doc_summary() -> Vec<u8> {
+    let wide = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    property_set(&[
+        (
+            FMTID_DOC_SUMMARY,
+            vec![
+                (1, vt_i2(1200)),
+                (0x0E, vt_lpstr(&wide("Dr Chan Siu Ming\0"))),
+                (0x0F, vt_lpstr(&wide("醫院管理局\0"))),
+                (0x02, vt_lpwstr("Oncology referrals")),
+                (
+                    0x0D,
+                    vt_lpstr_vector(&[&wide("Sheet1\0"), &wide("病人名單\0")]),
+                ),
+            ],
+        ),
+        (
+            FMTID_USER,
+            vec![
+                (0, dictionary(&[(2, "Patient HKID"), (3, "Phone")])),
+                (1, vt_i2(1252)),
+                (2, vt_lpstr(b"A123456(3)")),
+                (3, vt_i4(61234567)),
+            ],
+        ),
+    ])
+}
+
+#[test]
+fn doc_summary_information_in_big5_is_read() {
+    let input = with_streams(
+        &small_doc(),
+        &[("/\u{5}SummaryInformation", &big5_summary())],
+    );
+    let (sink, report) = scan("doc big5 summary", &input);
+    let joined = sink.joined_text();
+    assert_has(
+        "doc big5 summary",
+        &joined,
+        &[
+            "Staff list",
+            "員工名單",
+            "病假紀錄",
+            "陳大文",
+            "HKID A123456(3)",
+            "電話 6612 3456",
+            "李小明",
+        ],
+    );
+    assert_eq!(report.formats, vec!["doc"]);
+    assert_eq!(report.incomplete, None);
+}
+
+#[test]
+fn xls_document_summary_in_utf16_and_custom_properties_are_read() {
+    let input = compound(&[
+        ("/Workbook", &biff_book(false)),
+        ("/\u{5}DocumentSummaryInformation", &utf16_doc_summary()),
+    ]);
+    let (sink, report) = scan("xls utf-16 summary", &input);
+    let joined = sink.joined_text();
+    assert_has(
+        "xls utf-16 summary",
+        &joined,
+        &[
+            "Dr Chan Siu Ming",
+            "醫院管理局",
+            "Oncology referrals",
+            "病人名單",
+        ],
+    );
+    assert_eq!(values_of(&sink, "Patient HKID"), vec!["A123456(3)"]);
+    // The workbook's own column is called Phone too.
+    assert!(values_of(&sink, "Phone").contains(&"61234567".to_owned()));
+    assert_eq!(report.formats, vec!["xls"]);
+    assert_eq!(report.incomplete, None);
+}
+
+#[test]
+fn ppt_summary_information_is_read() {
+    let input = compound(&[
+        ("/PowerPoint Document", &ppt_document()),
+        ("/\u{5}SummaryInformation", &big5_summary()),
+    ]);
+    let (sink, _) = scan("ppt summary", &input);
+    assert_has(
+        "ppt summary",
+        &sink.joined_text(),
+        &["陳大文", "HKID A123456(3)"],
+    );
+}
+
+#[test]
+fn damaged_property_sets_are_passed_over() {
+    let plain = scan("plain doc", &small_doc()).0;
+    let good = big5_summary();
+    let mut huge_counts = good.clone();
+    // Section count, then the section's property count, forged.
+    huge_counts[24..28].copy_from_slice(&u32::MAX.to_le_bytes());
+    huge_counts[48 + 4..48 + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut far_offsets = good.clone();
+    for k in 0..8 {
+        let at = 48 + 8 + k * 8 + 4;
+        far_offsets[at..at + 4].copy_from_slice(&(0xFFFF_FFF0u32 - k as u32).to_le_bytes());
+    }
+    let mut long_string = good.clone();
+    // The title's byte count, past the end of the set.
+    let title =
+        48 + u32::from_le_bytes(good[48 + 8 + 8 + 4..48 + 8 + 8 + 8].try_into().unwrap()) as usize;
+    long_string[title + 4..title + 8].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", good[..good.len() / 2].to_vec()),
+        ("header only", good[..30].to_vec()),
+        (
+            "garbage",
+            (0..200u32).map(|i| (i * 37 % 251) as u8).collect(),
+        ),
+        ("huge counts", huge_counts),
+        ("far offsets", far_offsets),
+        ("long string", long_string),
+        ("empty", Vec::new()),
+    ];
+    for (name, set) in cases {
+        let input = with_streams(&small_doc(), &[("/\u{5}SummaryInformation", &set)]);
+        let (sink, report) = scan(name, &input);
+        assert_eq!(report.incomplete, None, "{name}");
+        let joined = sink.joined_text();
+        assert!(!joined.contains('\u{FFFD}'), "{name}: {joined:?}");
+        match name {
+            // What is whole is still read: counts are bounded by the
+            // section's size, a string running past it is not read.
+            "huge counts" => assert_has(name, &joined, &["員工名單", "李小明"]),
+            "long string" => {
+                assert_lacks(name, &joined, &["員工名單"]);
+                assert_has(name, &joined, &["陳大文"]);
+            }
+            "truncated" => {}
+            _ => assert_eq!(
+                sink.events, plain.events,
+                "{name}: no text from a damaged set"
+            ),
+        }
+    }
+}
+
+#[test]
+fn message_property_sets_are_not_read_as_document_properties() {
+    let input = compound(&[
+        ("/__substg1.0_0037001F", &utf16z("Staff list")),
+        ("/\u{5}SummaryInformation", &big5_summary()),
+    ]);
+    let (sink, report) = scan("msg with summary", &input);
+    assert_lacks("msg with summary", &sink.joined_text(), &["陳大文"]);
+    assert_eq!(report.formats, vec!["msg"]);
+}
