@@ -462,3 +462,104 @@ fn message_property_sets_are_not_read_as_document_properties() {
     assert_lacks("msg with summary", &sink.joined_text(), &["陳大文"]);
     assert_eq!(report.formats, vec!["msg"]);
 }
+
+#[test]
+fn word_document_with_an_embedded_workbook_reads_the_workbook() {
+    let input = with_streams(
+        &small_doc(),
+        &[
+            ("/ObjectPool/_1234567890/Workbook", &biff_book(false)),
+            ("/ObjectPool/_1234567890/\u{1}CompObj", b"\x01\x00\xfe\xff"),
+            (
+                "/ObjectPool/_1234567890/\u{5}SummaryInformation",
+                &property_set(&[(
+                    FMTID_SUMMARY,
+                    vec![(1, vt_i2(1252)), (4, vt_lpstr(b"Wong Ka Yan"))],
+                )]),
+            ),
+        ],
+    );
+    let (sink, report) = scan("doc with workbook", &input);
+    let joined = sink.joined_text();
+    assert_has(
+        "doc with workbook",
+        &joined,
+        &[
+            "Staff list",
+            "HKID A123456(3)",
+            "66123456",
+            "陳大文",
+            "Wong Ka Yan",
+        ],
+    );
+    assert_eq!(report.formats, vec!["doc", "xls"]);
+    assert_eq!(report.incomplete, None);
+}
+
+#[test]
+fn workbook_with_an_embedded_word_document_reads_the_document() {
+    let inner = streams_of(&word_doc(&[("身份證 A123456(3)\r", false)], 0x0200));
+    let mut streams: Vec<(String, Vec<u8>)> = vec![("/Workbook".into(), biff_book(false))];
+    streams.extend(
+        inner
+            .into_iter()
+            .map(|(p, d)| (format!("/MBD0012AB34{p}"), d)),
+    );
+    let all: Vec<(&str, &[u8])> = streams
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let (sink, report) = scan("xls with document", &compound(&all));
+    assert_has(
+        "xls with document",
+        &sink.joined_text(),
+        &["身份證 A123456(3)", "6612 3456"],
+    );
+    assert_eq!(report.formats, vec!["xls", "doc"]);
+    assert_eq!(report.incomplete, None);
+}
+
+#[test]
+fn embedded_documents_respect_the_depth_limit() {
+    let input = with_streams(
+        &small_doc(),
+        &[("/ObjectPool/_1/Workbook", &biff_book(false))],
+    );
+    let limits = Limits {
+        max_depth: 0,
+        ..Limits::default()
+    };
+    let (sink, report) = scan_all_ways(
+        "embedded too deep",
+        &input,
+        &hint(None, None, None),
+        &limits,
+    );
+    assert_lacks("embedded too deep", &sink.joined_text(), &["A123456(3)"]);
+    assert_eq!(
+        report.incomplete.as_ref().map(|i| i.reason),
+        Some(IncompleteReason::DepthLimit)
+    );
+}
+
+#[test]
+fn message_with_an_embedded_word_attachment_reads_it() {
+    // An attachment made with Insert > Object is kept as a storage.
+    let inner = streams_of(&word_doc(&[("Passport E12345678\r", true)], 0x0200));
+    let dir = "/__attach_version1.0_#00000000/__substg1.0_3701000D";
+    let mut streams: Vec<(String, Vec<u8>)> =
+        vec![("/__substg1.0_0037001F".into(), utf16z("Staff list"))];
+    streams.extend(inner.into_iter().map(|(p, d)| (format!("{dir}{p}"), d)));
+    let all: Vec<(&str, &[u8])> = streams
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let (sink, report) = scan("msg with ole attachment", &compound(&all));
+    assert_has(
+        "msg with ole attachment",
+        &sink.joined_text(),
+        &["Staff list", "Passport E12345678"],
+    );
+    assert_eq!(report.formats, vec!["msg", "doc"]);
+    assert_eq!(report.incomplete, None);
+}
