@@ -563,3 +563,209 @@ fn message_with_an_embedded_word_attachment_reads_it() {
     assert_eq!(report.formats, vec!["msg", "doc"]);
     assert_eq!(report.incomplete, None);
 }
+
+// ------------------------------------------------------ Excel records ----
+
+/// An XLUnicodeString: 8-bit when every character fits, else UTF-16.
+fn xl_string(s: &str) -> Vec<u8> {
+    let narrow = s.chars().all(|c| (c as u32) < 0x100);
+    let mut v = (s.encode_utf16().count() as u16).to_le_bytes().to_vec();
+    if narrow {
+        v.push(0);
+        v.extend(s.chars().map(|c| c as u8));
+    } else {
+        v.push(1);
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    }
+    v
+}
+
+/// A TXO record (a comment's or text box's) and its CONTINUE records: the
+/// text in `chunks` (each its own record, 8-bit or UTF-16), then the runs.
+fn txo(chunks: &[(&str, bool)]) -> Vec<u8> {
+    let cch: usize = chunks.iter().map(|(s, _)| s.encode_utf16().count()).sum();
+    let mut body = vec![0u8; 18];
+    body[0] = 0x12;
+    body[10..12].copy_from_slice(&(cch as u16).to_le_bytes());
+    body[12..14].copy_from_slice(&16u16.to_le_bytes());
+    let mut out = rec(0x01B6, &body);
+    for (s, wide) in chunks {
+        let mut c = vec![u8::from(*wide)];
+        if *wide {
+            c.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        } else {
+            c.extend(s.chars().map(|c| c as u8));
+        }
+        out.extend(rec(0x003C, &c));
+    }
+    out.extend(rec(0x003C, &[0; 16]));
+    out
+}
+
+/// A hyperlink to a URL with display text and a place, as Excel writes one.
+fn hlink(display: &str, url: &str, location: &str) -> Vec<u8> {
+    let wide = |s: &str| -> Vec<u8> {
+        let units: Vec<u16> = s.encode_utf16().chain([0]).collect();
+        let mut v = (units.len() as u32).to_le_bytes().to_vec();
+        v.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+        v
+    };
+    let mut b = [rc(1, 1), rc(1, 1)].concat()[..8].to_vec();
+    b.extend_from_slice(&[
+        0xD0, 0xC9, 0xEA, 0x79, 0xF9, 0xBA, 0xCE, 0x11, 0x8C, 0x82, 0x00, 0xAA, 0x00, 0x4B, 0xA9,
+        0x0B,
+    ]);
+    b.extend_from_slice(&2u32.to_le_bytes());
+    b.extend_from_slice(&0x1Fu32.to_le_bytes());
+    b.extend(wide(display));
+    b.extend_from_slice(&[
+        0xE0, 0xC9, 0xEA, 0x79, 0xF9, 0xBA, 0xCE, 0x11, 0x8C, 0x82, 0x00, 0xAA, 0x00, 0x4B, 0xA9,
+        0x0B,
+    ]);
+    let url: Vec<u8> = url
+        .encode_utf16()
+        .chain([0])
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    b.extend_from_slice(&(url.len() as u32).to_le_bytes());
+    b.extend(url);
+    b.extend(wide(location));
+    rec(0x01B8, &b)
+}
+
+/// A hyperlink to a file (a file moniker with its Unicode path).
+fn hlink_file(path: &str) -> Vec<u8> {
+    let mut b = vec![0u8; 24];
+    b.extend_from_slice(&2u32.to_le_bytes());
+    b.extend_from_slice(&0x01u32.to_le_bytes());
+    b.extend_from_slice(&[0x03, 0x03, 0, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46]);
+    b.extend_from_slice(&0u16.to_le_bytes());
+    b.extend_from_slice(&2u32.to_le_bytes());
+    b.extend_from_slice(b"?\0");
+    b.extend_from_slice(&0xFFFFu16.to_le_bytes());
+    b.extend_from_slice(&0xDEADu16.to_le_bytes());
+    b.extend_from_slice(&[0; 20]);
+    let unicode: Vec<u8> = path.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    b.extend_from_slice(&(unicode.len() as u32 + 6).to_le_bytes());
+    b.extend_from_slice(&(unicode.len() as u32).to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes());
+    b.extend(unicode);
+    rec(0x01B8, &b)
+}
+
+/// A list validation typed in the rule, with its input and error messages.
+fn dv_list(entries: &[&str], prompt_title: &str, prompt: &str) -> Vec<u8> {
+    let mut b = 3u32.to_le_bytes().to_vec();
+    for s in [prompt_title, "\0", prompt, "\0"] {
+        b.extend(xl_string(s));
+    }
+    let list = entries.join("\0");
+    let mut rgce = vec![0x17, list.len() as u8, 0];
+    rgce.extend_from_slice(list.as_bytes());
+    b.extend_from_slice(&(rgce.len() as u16).to_le_bytes());
+    b.extend_from_slice(&[0, 0]);
+    b.extend(rgce);
+    b.extend_from_slice(&[0, 0, 0, 0]);
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&[1, 0, 1, 0, 2, 0, 2, 0]);
+    rec(0x01BE, &b)
+}
+
+/// `biff_book` with a sheet's page setup, comment, links and validation.
+fn book_beyond_cells() -> Vec<u8> {
+    let mut book = biff_book(false);
+    book.extend(rec(
+        0x0014,
+        &xl_string("&L&\"Arial,Bold\"Confidential&RA123456(3)"),
+    ));
+    book.extend(rec(0x0015, &xl_string("&C醫生紙 &P of &N")));
+    // An empty header: nothing to read, nothing to trip on.
+    book.extend(rec(0x0014, &[]));
+    book.extend(txo(&[
+        ("HKID Z683365(5) ", false),
+        ("陳大文 電話 9123 4567", true),
+    ]));
+    let mut note = [rc(1, 0), vec![1, 0]].concat()[..8].to_vec();
+    note.extend(xl_string("Wong Ka Yan"));
+    note.push(0);
+    book.extend(rec(0x001C, &note));
+    book.extend(hlink(
+        "Patient record",
+        "mailto:chan.taiman@example.hk",
+        "Sheet2!A1",
+    ));
+    book.extend(hlink_file("\\\\ward\\share\\病人 R1234567.xls"));
+    let mut tip = vec![0x00, 0x08];
+    tip.extend_from_slice(&rc(1, 1));
+    tip.extend_from_slice(&[1, 0]);
+    tip.extend(utf16z("Call 6612 3456"));
+    book.extend(rec(0x0800, &tip));
+    book.extend(dv_list(
+        &["HIV clinic", "Oncology", "Psychiatry"],
+        "Ward",
+        "Choose the ward of 陳小明",
+    ));
+    book
+}
+
+#[test]
+fn xls_headers_comments_links_and_lists_are_read() {
+    let input = compound(&[("/Workbook", &book_beyond_cells())]);
+    let (sink, report) = scan("xls beyond cells", &input);
+    let joined = sink.joined_text();
+    assert_has(
+        "xls beyond cells",
+        &joined,
+        &[
+            "\nConfidential\n",
+            "\nA123456(3)\n",
+            "醫生紙",
+            "HKID Z683365(5) 陳大文 電話 9123 4567",
+            "Wong Ka Yan",
+            "Patient record",
+            "mailto:chan.taiman@example.hk",
+            "Sheet2!A1",
+            "病人 R1234567.xls",
+            "Call 6612 3456",
+            "\nHIV clinic\n",
+            "\nOncology\n",
+            "\nPsychiatry\n",
+            "Choose the ward of 陳小明",
+        ],
+    );
+    assert_lacks("xls beyond cells", &joined, &["Arial", "&P", "RA123456"]);
+    assert_eq!(report.formats, vec!["xls"]);
+    assert_eq!(report.incomplete, None);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Property sets and the records read here, damaged at random (inside
+    /// the stream, so the damage reaches the decoders rather than the
+    /// compound file's own structure): never a panic.
+    #[test]
+    fn damaged_property_sets_and_records_never_panic(
+        which in 0usize..3,
+        hits in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..16),
+        cut in 0usize..4096,
+    ) {
+        let mut stream = match which {
+            0 => big5_summary(),
+            1 => utf16_doc_summary(),
+            _ => book_beyond_cells(),
+        };
+        for (at, b) in hits {
+            let n = stream.len();
+            stream[at % n] = b;
+        }
+        stream.truncate(cut.max(8));
+        let input = if which == 2 {
+            compound(&[("/Workbook", &stream)])
+        } else {
+            with_streams(&small_doc(), &[("/\u{5}SummaryInformation", &stream)])
+        };
+        let (_, report) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
+        proptest::prop_assert_eq!(report.bytes, input.len() as u64);
+    }
+}
