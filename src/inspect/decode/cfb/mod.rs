@@ -71,7 +71,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         None => Flavor::Other,
     };
     cx.format(format_name(flavor));
-    if !document(&mut comp, Path::new("/"), flavor, cx) {
+    if !document(&mut comp, Path::new("/"), flavor, depth, cx) {
         return;
     }
     // Storages that hold a document of their own: an object embedded in the
@@ -133,7 +133,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                     continue;
                 }
                 cx.format(format_name(kind));
-                document(&mut comp, dir, kind, cx);
+                document(&mut comp, dir, kind, depth, cx);
             }
             continue;
         }
@@ -207,7 +207,13 @@ fn format_name(flavor: Flavor) -> &'static str {
 /// Reads the Word, Excel or PowerPoint document kept in storage `dir` (the
 /// root, or an embedded object's storage). False when it cannot be read
 /// at all (encrypted, no header), which the report then says.
-fn document<S: TextSink>(comp: &mut Comp<'_>, dir: &Path, flavor: Flavor, cx: &mut Cx<S>) -> bool {
+fn document<S: TextSink>(
+    comp: &mut Comp<'_>,
+    dir: &Path,
+    flavor: Flavor,
+    depth: u32,
+    cx: &mut Cx<S>,
+) -> bool {
     match flavor {
         Flavor::Doc => {
             let word = read_stream(comp, &dir.join("WordDocument"), cx);
@@ -251,11 +257,72 @@ fn document<S: TextSink>(comp: &mut Comp<'_>, dir: &Path, flavor: Flavor, cx: &m
                 return false;
             }
             let doc = read_stream(comp, &dir.join("PowerPoint Document"), cx);
-            ppt::ppt_text(&doc, cx);
+            ppt::ppt_text(&doc, depth, cx);
         }
         Flavor::Msg | Flavor::Other => {}
     }
     true
+}
+
+/// An OLE object PowerPoint keeps inside its document stream (a chart's
+/// workbook, an embedded document or file): a compound file, after its size
+/// and zlib-compressed when `compressed`. Read when it holds a document or
+/// a file; a macro project or an ActiveX control (kept the same way) holds
+/// code, not text, and is passed over.
+pub(super) fn ppt_object<S: TextSink>(data: &[u8], compressed: bool, depth: u32, cx: &mut Cx<S>) {
+    let object: std::borrow::Cow<'_, [u8]> = if compressed {
+        let room = cx.expand_room().min(cx.limits.max_buffer_bytes);
+        let mut out = Vec::new();
+        let z = flate2::read::ZlibDecoder::new(data.get(4..).unwrap_or(&[]));
+        if z.take(room.saturating_add(1))
+            .read_to_end(&mut out)
+            .is_err()
+        {
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                "corrupt embedded object in a PowerPoint document",
+            );
+            return;
+        }
+        if out.len() as u64 > room {
+            cx.incomplete(
+                IncompleteReason::SizeLimit,
+                "embedded object in a PowerPoint document past the decompression limit",
+            );
+            return;
+        }
+        if !cx.expand(out.len()) {
+            return;
+        }
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(data)
+    };
+    if holds_content(&object) {
+        nested(&mut &object[..], "", depth, cx);
+    }
+}
+
+/// Whether a compound file holds a document, a packaged file or a file of
+/// a kind read here; one that cannot be opened is handed on, so that the
+/// report says so.
+fn holds_content(buf: &[u8]) -> bool {
+    let Ok(mut comp) = cfb::CompoundFile::open(Cursor::new(buf)) else {
+        return true;
+    };
+    if document_kind(&comp, Path::new("/")).is_some() {
+        return true;
+    }
+    let streams: Vec<PathBuf> = comp
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    streams.iter().any(|p| {
+        file_name(p) == OLE_NATIVE
+            || MAIN_STREAMS.contains(&file_name(p))
+            || is_container(&head(&mut comp, p))
+    })
 }
 
 /// The stream an OLE object keeps its native data in.

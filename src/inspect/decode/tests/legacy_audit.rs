@@ -741,19 +741,26 @@ fn xls_headers_comments_links_and_lists_are_read() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
-    /// Property sets and the records read here, damaged at random (inside
-    /// the stream, so the damage reaches the decoders rather than the
-    /// compound file's own structure): never a panic.
+    /// Property sets, the records and the PowerPoint objects read here,
+    /// damaged at random (inside the stream, so the damage reaches the
+    /// decoders rather than the compound file's own structure): never a
+    /// panic.
     #[test]
     fn damaged_property_sets_and_records_never_panic(
-        which in 0usize..3,
+        which in 0usize..4,
         hits in proptest::collection::vec((0usize..4096, proptest::prelude::any::<u8>()), 1..16),
         cut in 0usize..4096,
     ) {
         let mut stream = match which {
             0 => big5_summary(),
             1 => utf16_doc_summary(),
-            _ => book_beyond_cells(),
+            2 => book_beyond_cells(),
+            _ => {
+                let workbook = compound(&[("/Workbook", &biff_book(false))]);
+                let mut data = (workbook.len() as u32).to_le_bytes().to_vec();
+                data.extend(zlib(&workbook));
+                [ppt_document(), ppt_record(0x0010, 0x1011, &data)].concat()
+            }
         };
         for (at, b) in hits {
             let n = stream.len();
@@ -762,10 +769,85 @@ proptest::proptest! {
         stream.truncate(cut.max(8));
         let input = if which == 2 {
             compound(&[("/Workbook", &stream)])
+        } else if which == 3 {
+            compound(&[("/PowerPoint Document", &stream)])
         } else {
             with_streams(&small_doc(), &[("/\u{5}SummaryInformation", &stream)])
         };
         let (_, report) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
         proptest::prop_assert_eq!(report.bytes, input.len() as u64);
     }
+}
+
+// ------------------------------------------------- PowerPoint objects ----
+
+/// A PowerPoint record: version and instance, type, length, data.
+fn ppt_record(ver_inst: u16, kind: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = [ver_inst.to_le_bytes(), kind.to_le_bytes()].concat();
+    r.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// A presentation whose document stream keeps `objects` (compressed or not)
+/// after its text, as PowerPoint keeps a chart's workbook or an embedded
+/// document.
+fn ppt_with_objects(objects: &[(&[u8], bool)]) -> Vec<u8> {
+    let mut doc = ppt_document();
+    for (storage, compressed) in objects {
+        if *compressed {
+            let mut data = (storage.len() as u32).to_le_bytes().to_vec();
+            data.extend(zlib(storage));
+            doc.extend(ppt_record(0x0010, 0x1011, &data));
+        } else {
+            doc.extend(ppt_record(0x0000, 0x1011, storage));
+        }
+    }
+    compound(&[("/PowerPoint Document", &doc)])
+}
+
+#[test]
+fn ppt_embedded_objects_are_read() {
+    let workbook = compound(&[("/Workbook", &biff_book(false))]);
+    let document = word_doc(&[("Passport E12345678\r", true)], 0x0200);
+    let input = ppt_with_objects(&[(&workbook, true), (&document, false)]);
+    let (sink, report) = scan("ppt with objects", &input);
+    assert_has(
+        "ppt with objects",
+        &sink.joined_text(),
+        &[
+            "醫生紙 病假",
+            "HKID A123456(3)",
+            "66123456",
+            "Passport E12345678",
+        ],
+    );
+    assert_eq!(report.formats, vec!["ppt", "xls", "doc"]);
+    assert_eq!(report.incomplete, None);
+}
+
+#[test]
+fn ppt_macro_project_is_passed_over_and_a_corrupt_object_is_reported() {
+    let vba = compound(&[("/VBA/dir", b"\x01\x02\x03"), ("/PROJECT", b"ID=\"{1}\"")]);
+    let (_, report) = scan("ppt with macros", &ppt_with_objects(&[(&vba, true)]));
+    assert_eq!(report.formats, vec!["ppt"]);
+    assert_eq!(report.incomplete, None);
+
+    let mut doc = ppt_document();
+    doc.extend(ppt_record(
+        0x0010,
+        0x1011,
+        b"\x00\x10\x00\x00not zlib at all",
+    ));
+    let input = compound(&[("/PowerPoint Document", &doc)]);
+    let (sink, report) = scan("ppt with a corrupt object", &input);
+    assert_has(
+        "ppt with a corrupt object",
+        &sink.joined_text(),
+        &["HKID A123456(3)"],
+    );
+    assert_eq!(
+        report.incomplete.as_ref().map(|i| i.reason),
+        Some(IncompleteReason::Malformed)
+    );
 }
