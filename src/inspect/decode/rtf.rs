@@ -2,7 +2,10 @@
 //! text with its escapes undone. Chinese and Portuguese are written as
 //! `\uN` escapes or as `\'hh` bytes in the document's code page, which a
 //! byte-level scan cannot read. Font tables, style sheets, pictures and other
-//! destinations that hold no text a person wrote are skipped.
+//! destinations that hold no text a person wrote are skipped; of the
+//! destinations a reader may ignore (`{\*\dest …}`), those known to hold
+//! what a person wrote (comments, text boxes, starred footnotes, drop-down
+//! entries, document properties) are read.
 
 use encoding_rs::Encoding;
 
@@ -34,9 +37,57 @@ const SKIPPED: &[&[u8]] = &[
     b"revtbl",
 ];
 
+/// Destinations read even when starred (`{\*\annotation …}`) or inside a
+/// starred one (a text box's `\shptxt` in `\*\shpinst`, a drop-down's
+/// `\*\ffl` in the field instruction): a reader that skips them passes a
+/// comment or a text box unseen. Every other starred destination stays
+/// skipped, as the format lets a reader do.
+const TEXT_DESTINATIONS: &[&[u8]] = &[
+    b"annotation",
+    b"atnauthor",
+    b"footnote",
+    b"shptxt",
+    b"dptxbxtext",
+    b"ffl",
+    b"userprops",
+    b"title",
+    b"subject",
+    b"author",
+    b"manager",
+    b"company",
+    b"operator",
+    b"category",
+    b"keywords",
+    b"comment",
+    b"doccomm",
+];
+
+/// Of those, the ones that sit inside the body's text: they are set apart
+/// from it, so that a comment does not run into the sentence it is on.
+const BODY_DESTINATIONS: &[&[u8]] = &[
+    b"annotation",
+    b"atnauthor",
+    b"footnote",
+    b"shptxt",
+    b"dptxbxtext",
+    b"ffl",
+    b"userprops",
+];
+
 #[derive(Clone, Copy)]
 struct Group {
     skip: bool,
+    /// Skipped with everything inside, text destinations included: a font
+    /// table, a picture, or a text box's fallback already read once.
+    hard: bool,
+    /// No control word yet: the next one names the group's destination.
+    fresh: bool,
+    /// A text destination set apart from what surrounds it.
+    apart: bool,
+    /// A shape (`\shp`), and whether its text box was read from `\shptxt`
+    /// (so its `\shprslt` fallback, the same text, is not read again).
+    shape: bool,
+    shape_text: bool,
     /// Inside `\objdata`: hex digits of an embedded object.
     object: bool,
     /// Fallback characters after a `\uN` (`\ucN`).
@@ -53,6 +104,11 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     let mut stack: Vec<Group> = Vec::new();
     let mut group = Group {
         skip: false,
+        hard: false,
+        fresh: false,
+        apart: false,
+        shape: false,
+        shape_text: false,
         object: false,
         uc: 1,
     };
@@ -81,6 +137,10 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 if stack.len() < MAX_GROUPS {
                     stack.push(group);
                 }
+                group.fresh = true;
+                group.apart = false;
+                group.shape = false;
+                group.shape_text = false;
                 // `{\*\dest …}`: a destination a reader may ignore.
                 if buf.get(i..i + 2) == Some(b"\\*") {
                     group.skip = true;
@@ -90,6 +150,9 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 flush(&mut bytes, &mut text, codepage);
                 let closed = group;
                 group = stack.pop().unwrap_or(group);
+                if closed.apart {
+                    text.push('\n');
+                }
                 if closed.object && !group.object {
                     embedded(&std::mem::take(&mut object), depth, cx);
                     nibble = None;
@@ -135,6 +198,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                     i += 1;
                 }
                 let word = buf.get(start..i).unwrap_or(&[]);
+                let fresh = std::mem::replace(&mut group.fresh, false);
                 let num_start = i;
                 if buf.get(i) == Some(&b'-') {
                     i += 1;
@@ -153,7 +217,31 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                         group.skip = true;
                         group.object = true;
                     }
-                    w if SKIPPED.contains(&w) => group.skip = true,
+                    w if SKIPPED.contains(&w) => {
+                        group.skip = true;
+                        group.hard = true;
+                    }
+                    b"shp" | b"shpgrp" if fresh => group.shape = true,
+                    b"shprslt" if fresh && shape_was_read(&stack) => {
+                        group.skip = true;
+                        group.hard = true;
+                    }
+                    w if fresh && !group.hard && TEXT_DESTINATIONS.contains(&w) => {
+                        if w == b"shptxt" {
+                            // A group of shapes (`\shpgrp`) has one fallback
+                            // for all its text boxes: it too is read already.
+                            for shape in stack.iter_mut().filter(|g| g.shape) {
+                                shape.shape_text = true;
+                            }
+                        }
+                        if group.skip || BODY_DESTINATIONS.contains(&w) {
+                            group.skip = false;
+                            group.apart = true;
+                        }
+                        // A property's text starts its own piece, as it did
+                        // before starred ones were read.
+                        text.push('\n');
+                    }
                     b"ansicpg" => codepage = num.and_then(windows_codepage).unwrap_or(codepage),
                     b"uc" => group.uc = num.and_then(|n| usize::try_from(n).ok()).unwrap_or(1),
                     b"u" => {
@@ -170,14 +258,11 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                                 );
                             }
                         }
-                        drop = group.uc;
+                        // A skipped group's fallback is skipped with it: a
+                        // count left over would eat the next text read.
+                        drop = if group.skip { 0 } else { group.uc };
                     }
-                    // Breaks, and the document's properties (each its own piece).
-                    b"par" | b"line" | b"row" | b"sect" | b"page" | b"cell" | b"title"
-                    | b"subject" | b"author" | b"manager" | b"company" | b"operator"
-                    | b"category" | b"keywords" | b"comment" | b"doccomm"
-                        if !group.skip =>
-                    {
+                    b"par" | b"line" | b"row" | b"sect" | b"page" | b"cell" if !group.skip => {
                         text.push('\n')
                     }
                     b"tab" if !group.skip => text.push('\t'),
@@ -222,6 +307,16 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     cx.sink.boundary();
 }
 
+/// Whether the shape a `\shprslt` belongs to had its text box read from
+/// `\shptxt`: the fallback then holds the same text again.
+fn shape_was_read(stack: &[Group]) -> bool {
+    stack
+        .iter()
+        .rev()
+        .find(|g| g.shape)
+        .is_some_and(|g| g.shape_text)
+}
+
 /// An OLE 1 embedded object (`\objdata`): its class and names, then the
 /// native data, which is the file (a workbook, a document) it embeds, or for
 /// the `Package` class a file wrapped with its name.
@@ -257,7 +352,7 @@ fn embedded<S: TextSink>(ole: &[u8], depth: u32, cx: &mut Cx<S>) {
 }
 
 /// The encoding of a Windows code page number (`\ansicpg950`).
-fn windows_codepage(n: i64) -> Option<&'static Encoding> {
+pub(super) fn windows_codepage(n: i64) -> Option<&'static Encoding> {
     Some(match n {
         936 => encoding_rs::GBK,
         950 => encoding_rs::BIG5,

@@ -1,5 +1,7 @@
 //! Excel 97–2003 cells: the BIFF8 records of a Workbook stream, shared
-//! strings read across their CONTINUE records, numbers as typed.
+//! strings read across their CONTINUE records, numbers as typed; and the
+//! text a sheet keeps outside its cells: page headers and footers, comments
+//! and text boxes, hyperlinks and data-validation lists.
 
 use super::{u16_at, u32_at};
 use crate::inspect::decode::cx::Cx;
@@ -37,6 +39,13 @@ const MULRK: u16 = 0x00BD;
 const FORMULA: u16 = 0x0006;
 const STRING: u16 = 0x0207;
 const BOUNDSHEET: u16 = 0x0085;
+const HEADER: u16 = 0x0014;
+const FOOTER: u16 = 0x0015;
+const NOTE: u16 = 0x001C;
+const TXO: u16 = 0x01B6;
+const HLINK: u16 = 0x01B8;
+const HLINKTOOLTIP: u16 = 0x0800;
+const DV: u16 = 0x01BE;
 
 /// Most shared strings kept; a workbook with more has its later ones cut.
 const MAX_SST: usize = 1 << 20;
@@ -139,6 +148,171 @@ fn short_string(b: &[u8], at: usize) -> String {
     s
 }
 
+/// An XLUnicodeString at `at` and where it ends, whole or not at all.
+fn string_at(b: &[u8], at: usize) -> Option<(String, usize)> {
+    let cch = usize::from(u16_at(b, at)?);
+    let high = *b.get(at + 2)? & 1 != 0;
+    let start = at + 3;
+    let end = start + if high { cch * 2 } else { cch };
+    let raw = b.get(start..end)?;
+    let s = if high {
+        super::utf16le(raw).into_owned()
+    } else {
+        raw.iter().map(|&c| char::from(c)).collect()
+    };
+    Some((s, end))
+}
+
+/// A page header or footer without its codes: `&L`, `&C` and `&R` start
+/// the left, centre and right parts, `&"Arial,Bold"`, `&12` and `&K` colours
+/// set the font, `&P`, `&D` and the like are fields, `&&` is `&`. Left as
+/// they are, codes run into the text (`&RA123456(3)`).
+fn header_text(raw: &str) -> String {
+    let mut out = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '&' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('&') => out.push('&'),
+            Some('L' | 'C' | 'R') => out.push('\n'),
+            Some('"') => {
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                }
+            }
+            Some('K') => {
+                for _ in 0..6 {
+                    chars.next();
+                }
+            }
+            Some(d) if d.is_ascii_digit() => while chars.next_if(char::is_ascii_digit).is_some() {},
+            // Formatting toggles can fall inside a word; fields cannot.
+            Some('B' | 'I' | 'U' | 'E' | 'X' | 'Y' | 'S' | 'O' | 'H') => {}
+            Some(_) => out.push(' '),
+            None => {}
+        }
+    }
+    out
+}
+
+/// A piece of text of its own, if there is any.
+fn piece<S: TextSink>(text: &str, cx: &mut Cx<S>) {
+    let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    if !text.is_empty() {
+        cx.sink.text(text.as_bytes());
+        cx.sink.boundary();
+    }
+}
+
+/// A hyperlink ([MS-OSHARED] Hyperlink Object after the cell range and
+/// class id): its display text, its target (a URL, a file path, or a
+/// moniker saved as a string) and its place in the workbook. Monikers of
+/// other kinds end the reading: what follows them cannot be found.
+fn hyperlink(b: &[u8], out: &mut Vec<String>) -> Option<()> {
+    const URL_MONIKER: [u8; 16] = [
+        0xE0, 0xC9, 0xEA, 0x79, 0xF9, 0xBA, 0xCE, 0x11, 0x8C, 0x82, 0x00, 0xAA, 0x00, 0x4B, 0xA9,
+        0x0B,
+    ];
+    const FILE_MONIKER: [u8; 16] = [0x03, 0x03, 0, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46];
+    // A length-prefixed UTF-16 string (its length in characters, its NUL
+    // included), and where it ends.
+    let wide = |at: usize| -> Option<(String, usize)> {
+        let n = (u32_at(b, at)? as usize).checked_mul(2)?;
+        let end = (at + 4).checked_add(n)?;
+        let s = super::utf16le(b.get(at + 4..end)?);
+        Some((s.split('\0').next().unwrap_or("").to_owned(), end))
+    };
+    let flags = u32_at(b, 28)?;
+    let mut at = 32;
+    if flags & 0x10 != 0 {
+        let (s, end) = wide(at)?;
+        out.push(s);
+        at = end;
+    }
+    if flags & 0x80 != 0 {
+        at = wide(at)?.1;
+    }
+    if flags & 0x01 != 0 {
+        if flags & 0x100 != 0 {
+            let (s, end) = wide(at)?;
+            out.push(s);
+            at = end;
+        } else {
+            let class = b.get(at..at + 16)?;
+            at += 16;
+            if class == URL_MONIKER {
+                let n = u32_at(b, at)? as usize;
+                let end = (at + 4).checked_add(n)?;
+                let url = super::utf16le(b.get(at + 4..end)?);
+                out.push(url.split('\0').next().unwrap_or("").to_owned());
+                at = end;
+            } else if class == FILE_MONIKER {
+                let n = u32_at(b, at + 2)? as usize;
+                let path_end = (at + 6).checked_add(n)?;
+                let ansi = b.get(at + 6..path_end)?;
+                // Up-levels, the ANSI path, then the server and version
+                // words and 20 reserved bytes before the Unicode path.
+                let size_at = path_end + 24;
+                let size = u32_at(b, size_at)? as usize;
+                let unicode = if size == 0 {
+                    None
+                } else {
+                    let bytes = u32_at(b, size_at + 4)? as usize;
+                    let start = size_at + 10;
+                    let path = b.get(start..start.checked_add(bytes)?)?;
+                    Some(super::utf16le(path).into_owned())
+                };
+                let path = unicode.unwrap_or_else(|| {
+                    let ansi = ansi.split(|&c| c == 0).next().unwrap_or(&[]);
+                    encoding_rs::WINDOWS_1252.decode(ansi).0.into_owned()
+                });
+                out.push(path);
+                at = (size_at + 4).checked_add(size)?;
+            } else {
+                return None;
+            }
+        }
+    }
+    if flags & 0x08 != 0 {
+        out.push(wide(at)?.0);
+    }
+    Some(())
+}
+
+/// A data-validation rule's texts: the input message's title and text, the
+/// error message's, and for a list typed in the rule its entries.
+fn validation(b: &[u8], out: &mut Vec<String>) -> Option<()> {
+    let flags = u32_at(b, 0)?;
+    let mut at = 4;
+    for _ in 0..4 {
+        let (s, end) = string_at(b, at)?;
+        out.push(s);
+        at = end;
+    }
+    // The first formula: for a typed list, one string token (PtgStr) whose
+    // entries are NUL-separated.
+    let cce = usize::from(u16_at(b, at)?);
+    let rgce = b.get(at + 4..at + 4 + cce)?;
+    if flags & 0x0F == 3 && rgce.first() == Some(&0x17) {
+        let cch = usize::from(*rgce.get(1)?);
+        let high = *rgce.get(2)? & 1 != 0;
+        let raw = rgce.get(3..)?;
+        let list = if high {
+            super::utf16le(raw.get(..(cch * 2).min(raw.len()))?).into_owned()
+        } else {
+            let raw = raw.get(..cch.min(raw.len()))?;
+            raw.iter().map(|&c| char::from(c)).collect()
+        };
+        out.extend(list.split('\0').map(str::to_owned));
+    }
+    Some(())
+}
+
 /// An RK number: a 30-bit integer or the top of a double, maybe over 100.
 /// XLSB cells keep the same form.
 pub(in crate::inspect::decode) fn rk(v: u32) -> f64 {
@@ -189,6 +363,59 @@ pub(super) fn biff<S: TextSink>(book: &[u8], cx: &mut Cx<S>) {
             BOF => {
                 headers.clear();
                 first_row = None;
+            }
+            HEADER | FOOTER => {
+                // An empty record is a sheet without one.
+                if let Some((raw, _)) = string_at(body, 0) {
+                    piece(&header_text(&raw), cx);
+                }
+            }
+            NOTE => {
+                // A comment's author; its text is in the TXO that follows
+                // the comment's drawing object.
+                if let Some((author, _)) = string_at(body, 8) {
+                    piece(&author, cx);
+                }
+            }
+            TXO => {
+                // A comment's or text box's text: in the CONTINUE records
+                // that follow, each opening with its width flag; then the
+                // formatting runs, in more CONTINUE records.
+                let mut parts = Vec::new();
+                while let Some(&(CONTINUE, more)) = records.get(i) {
+                    parts.push(more);
+                    i += 1;
+                }
+                let cch = usize::from(u16_at(body, 10).unwrap_or(0));
+                let mut c = Continued {
+                    parts,
+                    part: 0,
+                    at: 0,
+                };
+                let mut text = String::new();
+                if cch > 0 {
+                    if let Some(flags) = c.byte() {
+                        // A text cut short by a damaged record is read as far
+                        // as it goes.
+                        let _ = c.chars(cch, flags & 1 != 0, &mut text);
+                    }
+                }
+                piece(&text, cx);
+            }
+            HLINK => {
+                let mut texts = Vec::new();
+                // A link read in part gives what it could.
+                let _ = hyperlink(body, &mut texts);
+                texts.iter().for_each(|t| piece(t, cx));
+            }
+            HLINKTOOLTIP => {
+                let tip = super::utf16le(body.get(10..).unwrap_or(&[]));
+                piece(tip.split('\0').next().unwrap_or(""), cx);
+            }
+            DV => {
+                let mut texts = Vec::new();
+                let _ = validation(body, &mut texts);
+                texts.iter().for_each(|t| piece(t, cx));
             }
             BOUNDSHEET => {
                 // The sheet's name.

@@ -9,6 +9,7 @@
 mod biff;
 pub(super) mod lzfu;
 mod ppt;
+mod props;
 mod word;
 
 pub(super) use biff::{number, rk};
@@ -59,77 +60,31 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         );
         return;
     }
-    let flavor = if has("/WordDocument") {
-        Flavor::Doc
-    } else if has("/Workbook") || has("/Book") {
-        Flavor::Xls
-    } else if has("/PowerPoint Document") {
-        Flavor::Ppt
-    } else if streams
-        .iter()
-        .any(|p| file_name(p).starts_with("__substg1.0_"))
-    {
-        Flavor::Msg
-    } else {
-        Flavor::Other
+    let flavor = match document_kind(&comp, Path::new("/")) {
+        Some(kind) => kind,
+        None if streams
+            .iter()
+            .any(|p| file_name(p).starts_with("__substg1.0_")) =>
+        {
+            Flavor::Msg
+        }
+        None => Flavor::Other,
     };
-    cx.format(match flavor {
-        Flavor::Doc => "doc",
-        Flavor::Xls => "xls",
-        Flavor::Ppt => "ppt",
-        Flavor::Msg => "msg",
-        Flavor::Other => "cfb",
-    });
-    match flavor {
-        Flavor::Doc => {
-            let word = read_stream(&mut comp, Path::new("/WordDocument"), cx);
-            let table = match word::word_flags(&word) {
-                Some(f) if f & 0x0100 != 0 => {
-                    cx.incomplete(
-                        IncompleteReason::Encrypted,
-                        "password-protected Word document",
-                    );
-                    return;
-                }
-                Some(f) if f & 0x0200 != 0 => "/1Table",
-                Some(_) => "/0Table",
-                None => {
-                    cx.incomplete(
-                        IncompleteReason::Malformed,
-                        "Word document without its header",
-                    );
-                    return;
-                }
-            };
-            let table = read_stream(&mut comp, Path::new(table), cx);
-            if !word::word_text(&word, &table, cx) {
-                cx.incomplete(
-                    IncompleteReason::Malformed,
-                    "Word document whose text could not be found",
-                );
+    cx.format(format_name(flavor));
+    if !document(&mut comp, Path::new("/"), flavor, depth, cx) {
+        return;
+    }
+    // Storages that hold a document of their own: an object embedded in the
+    // document (Word's `ObjectPool/_NNN`, Excel's `MBDxxxxxxxx`, an Outlook
+    // attachment's `__substg1.0_3701000D`). Each is read as the document it
+    // is, one level deeper.
+    let mut embedded: Vec<&Path> = Vec::new();
+    for path in &streams {
+        if let Some(dir) = path.parent().filter(|d| *d != Path::new("/")) {
+            if MAIN_STREAMS.contains(&file_name(path)) && !embedded.contains(&dir) {
+                embedded.push(dir);
             }
         }
-        Flavor::Xls => {
-            let name = if has("/Workbook") {
-                "/Workbook"
-            } else {
-                "/Book"
-            };
-            let book = read_stream(&mut comp, Path::new(name), cx);
-            biff::biff(&book, cx);
-        }
-        Flavor::Ppt => {
-            if has("/EncryptedSummary") {
-                cx.incomplete(
-                    IncompleteReason::Encrypted,
-                    "password-protected PowerPoint document",
-                );
-                return;
-            }
-            let doc = read_stream(&mut comp, Path::new("/PowerPoint Document"), cx);
-            ppt::ppt_text(&doc, cx);
-        }
-        Flavor::Msg | Flavor::Other => {}
     }
     let mut known = 0usize;
     let mut packages = 0usize;
@@ -138,12 +93,48 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             return;
         }
         let name = file_name(path);
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        // Streams inside an embedded document are that document's, and
+        // what they nest is one level deeper again.
+        let levels = embedded.iter().filter(|e| path.starts_with(e)).count();
+        let depth = depth.saturating_add(u32::try_from(levels).unwrap_or(u32::MAX));
         if flavor == Flavor::Msg && name.starts_with("__substg1.0_") {
             known += 1;
             msg_property(&mut comp, path, depth, cx);
             continue;
         }
-        if PRIMARY.contains(&path.to_str().unwrap_or("")) {
+        let in_document = if dir == Path::new("/") {
+            matches!(flavor, Flavor::Doc | Flavor::Xls | Flavor::Ppt)
+        } else {
+            embedded.contains(&dir)
+        };
+        if PROPERTY_SETS.contains(&name) {
+            if in_document && depth <= cx.limits.max_depth {
+                let data = read_stream(&mut comp, path, cx);
+                props::property_set(&data, cx);
+            }
+            continue;
+        }
+        if PRIMARY.contains(&name) {
+            // An embedded document is read at its main stream (a storage
+            // with a Workbook and a Book has one of them read).
+            let kind = if dir == Path::new("/") {
+                None
+            } else {
+                document_kind(&comp, dir)
+            };
+            if let Some(kind) = kind.filter(|&k| main_stream(&comp, dir, k) == Some(name)) {
+                known += 1;
+                if depth > cx.limits.max_depth {
+                    cx.incomplete(
+                        IncompleteReason::DepthLimit,
+                        format!("containers nested deeper than {}", cx.limits.max_depth),
+                    );
+                    continue;
+                }
+                cx.format(format_name(kind));
+                document(&mut comp, dir, kind, depth, cx);
+            }
             continue;
         }
         // A file put in a document with Insert Object (Packager): its name
@@ -166,12 +157,172 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     }
     // An OLE object's own file (`oleObject1.bin` in a DOCX) is read once
     // its package is.
-    if flavor == Flavor::Other && packages == 0 || flavor == Flavor::Msg && known == 0 {
+    if flavor == Flavor::Other && packages == 0 && known == 0 || flavor == Flavor::Msg && known == 0
+    {
         cx.incomplete(
             IncompleteReason::Unsupported,
             "compound file of a kind not read here",
         );
     }
+}
+
+type Comp<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
+
+/// The document a storage holds, by its main stream (Word's before Excel's
+/// before PowerPoint's, should a storage have more than one).
+fn document_kind(comp: &Comp<'_>, dir: &Path) -> Option<Flavor> {
+    let has = |name: &str| comp.is_stream(dir.join(name));
+    if has("WordDocument") {
+        Some(Flavor::Doc)
+    } else if has("Workbook") || has("Book") {
+        Some(Flavor::Xls)
+    } else if has("PowerPoint Document") {
+        Some(Flavor::Ppt)
+    } else {
+        None
+    }
+}
+
+/// The stream a document of `kind` in `dir` is read from.
+fn main_stream(comp: &Comp<'_>, dir: &Path, kind: Flavor) -> Option<&'static str> {
+    match kind {
+        Flavor::Doc => Some("WordDocument"),
+        Flavor::Xls if comp.is_stream(dir.join("Workbook")) => Some("Workbook"),
+        Flavor::Xls => Some("Book"),
+        Flavor::Ppt => Some("PowerPoint Document"),
+        Flavor::Msg | Flavor::Other => None,
+    }
+}
+
+fn format_name(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Doc => "doc",
+        Flavor::Xls => "xls",
+        Flavor::Ppt => "ppt",
+        Flavor::Msg => "msg",
+        Flavor::Other => "cfb",
+    }
+}
+
+/// Reads the Word, Excel or PowerPoint document kept in storage `dir` (the
+/// root, or an embedded object's storage). False when it cannot be read
+/// at all (encrypted, no header), which the report then says.
+fn document<S: TextSink>(
+    comp: &mut Comp<'_>,
+    dir: &Path,
+    flavor: Flavor,
+    depth: u32,
+    cx: &mut Cx<S>,
+) -> bool {
+    match flavor {
+        Flavor::Doc => {
+            let word = read_stream(comp, &dir.join("WordDocument"), cx);
+            let table = match word::word_flags(&word) {
+                Some(f) if f & 0x0100 != 0 => {
+                    cx.incomplete(
+                        IncompleteReason::Encrypted,
+                        "password-protected Word document",
+                    );
+                    return false;
+                }
+                Some(f) if f & 0x0200 != 0 => "1Table",
+                Some(_) => "0Table",
+                None => {
+                    cx.incomplete(
+                        IncompleteReason::Malformed,
+                        "Word document without its header",
+                    );
+                    return false;
+                }
+            };
+            let table = read_stream(comp, &dir.join(table), cx);
+            if !word::word_text(&word, &table, cx) {
+                cx.incomplete(
+                    IncompleteReason::Malformed,
+                    "Word document whose text could not be found",
+                );
+            }
+        }
+        Flavor::Xls => {
+            let name = main_stream(comp, dir, flavor).unwrap_or("Workbook");
+            let book = read_stream(comp, &dir.join(name), cx);
+            biff::biff(&book, cx);
+        }
+        Flavor::Ppt => {
+            if comp.is_stream(dir.join("EncryptedSummary")) {
+                cx.incomplete(
+                    IncompleteReason::Encrypted,
+                    "password-protected PowerPoint document",
+                );
+                return false;
+            }
+            let doc = read_stream(comp, &dir.join("PowerPoint Document"), cx);
+            ppt::ppt_text(&doc, depth, cx);
+        }
+        Flavor::Msg | Flavor::Other => {}
+    }
+    true
+}
+
+/// An OLE object PowerPoint keeps inside its document stream (a chart's
+/// workbook, an embedded document or file): a compound file, after its size
+/// and zlib-compressed when `compressed`. Read when it holds a document or
+/// a file; a macro project or an ActiveX control (kept the same way) holds
+/// code, not text, and is passed over.
+pub(super) fn ppt_object<S: TextSink>(data: &[u8], compressed: bool, depth: u32, cx: &mut Cx<S>) {
+    let object: std::borrow::Cow<'_, [u8]> = if compressed {
+        let room = cx.expand_room().min(cx.limits.max_buffer_bytes);
+        let mut out = Vec::new();
+        let z = flate2::read::ZlibDecoder::new(data.get(4..).unwrap_or(&[]));
+        if z.take(room.saturating_add(1))
+            .read_to_end(&mut out)
+            .is_err()
+        {
+            cx.incomplete(
+                IncompleteReason::Malformed,
+                "corrupt embedded object in a PowerPoint document",
+            );
+            return;
+        }
+        if out.len() as u64 > room {
+            cx.incomplete(
+                IncompleteReason::SizeLimit,
+                "embedded object in a PowerPoint document past the decompression limit",
+            );
+            return;
+        }
+        if !cx.expand(out.len()) {
+            return;
+        }
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(data)
+    };
+    if holds_content(&object) {
+        nested(&mut &object[..], "", depth, cx);
+    }
+}
+
+/// Whether a compound file holds a document, a packaged file or a file of
+/// a kind read here; one that cannot be opened is handed on, so that the
+/// report says so.
+fn holds_content(buf: &[u8]) -> bool {
+    let Ok(mut comp) = cfb::CompoundFile::open(Cursor::new(buf)) else {
+        return true;
+    };
+    if document_kind(&comp, Path::new("/")).is_some() {
+        return true;
+    }
+    let streams: Vec<PathBuf> = comp
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| e.path().to_path_buf())
+        .collect();
+    streams.iter().any(|p| {
+        file_name(p) == OLE_NATIVE
+            || MAIN_STREAMS.contains(&file_name(p))
+            || is_container(&head(&mut comp, p))
+    })
 }
 
 /// The stream an OLE object keeps its native data in.
@@ -201,15 +352,22 @@ pub(super) fn ole_package(native: &[u8]) -> Option<(String, &[u8])> {
     Some((label.into_owned(), file))
 }
 
-/// The streams read above as the document itself.
+/// The streams read as a document itself (in any storage).
 const PRIMARY: [&str; 6] = [
-    "/WordDocument",
-    "/0Table",
-    "/1Table",
-    "/Workbook",
-    "/Book",
-    "/PowerPoint Document",
+    "WordDocument",
+    "0Table",
+    "1Table",
+    "Workbook",
+    "Book",
+    "PowerPoint Document",
 ];
+
+/// The streams whose presence makes a storage a document.
+const MAIN_STREAMS: [&str; 4] = ["WordDocument", "Workbook", "Book", "PowerPoint Document"];
+
+/// The document's properties (File > Properties), read for Word, Excel and
+/// PowerPoint documents; an Outlook message keeps its own as properties.
+const PROPERTY_SETS: [&str; 2] = ["\u{5}SummaryInformation", "\u{5}DocumentSummaryInformation"];
 
 /// A stream's first bytes (fewer if it is shorter).
 fn head(comp: &mut cfb::CompoundFile<Cursor<&[u8]>>, path: &Path) -> Vec<u8> {

@@ -1,4 +1,5 @@
-//! PowerPoint 97–2003 text: the text atoms of the PowerPoint Document stream.
+//! PowerPoint 97–2003 text: the text atoms of the PowerPoint Document stream,
+//! and the OLE objects (charts' workbooks, embedded documents) kept in it.
 
 use super::word::{cp1252, push_word_char};
 use super::{u16_at, u32_at, utf16le};
@@ -7,8 +8,9 @@ use crate::inspect::sink::TextSink;
 
 /// The text atoms of a PowerPoint document, in order: slides, notes, the
 /// outline, comments. Containers are stepped into; atoms are read or passed.
-pub(super) fn ppt_text<S: TextSink>(doc: &[u8], cx: &mut Cx<S>) {
+pub(super) fn ppt_text<S: TextSink>(doc: &[u8], depth: u32, cx: &mut Cx<S>) {
     const TEXT_CHARS: u16 = 0x0FA0;
+    const OLE_OBJECT: u16 = 0x1011;
     const TEXT_BYTES: u16 = 0x0FA8;
     const CSTRING: u16 = 0x0FBA;
     let mut at = 0;
@@ -31,7 +33,12 @@ pub(super) fn ppt_text<S: TextSink>(doc: &[u8], cx: &mut Cx<S>) {
             TEXT_BYTES => data
                 .iter()
                 .for_each(|&b| push_word_char(cp1252(b), &mut text)),
+            // An embedded object's storage; instance 1 is compressed.
+            OLE_OBJECT => super::ppt_object(data, ver >> 4 == 1, depth, cx),
             _ => {}
+        }
+        if cx.stopped {
+            return;
         }
         if !text.is_empty() {
             cx.sink.text(text.as_bytes());

@@ -2822,5 +2822,6 @@ fn every_case_at_every_split_point() {
 
 mod json_diff;
 mod json_oracle;
+mod legacy_audit;
 mod limits;
 mod pdf_audit;
