@@ -500,10 +500,14 @@ fn runs<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     let mut text = Vec::new();
     let mut in_t = false;
     each_event(r, cx, |event, cx| match event {
-        Event::Start(e) => in_t = is_text_element(&e),
+        Event::Start(e) => {
+            attribute_values(&e, cx);
+            in_t = is_text_element(&e);
+        }
         Event::Empty(e) if matches!(e.local_name().as_ref(), b"tab" | b"br" | b"cr") => {
             cx.sink.text(b" ")
         }
+        Event::Empty(e) => attribute_values(&e, cx),
         Event::End(e) => match e.local_name().as_ref() {
             b"p" | b"tc" => cx.sink.boundary(),
             _ => in_t = false,
@@ -517,6 +521,29 @@ fn runs<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
         _ => {}
     });
     cx.sink.boundary();
+}
+
+/// Text Word and PowerPoint keep in attributes: a drop-down's entries
+/// (`w:listItem`, a legacy form field's `w:listEntry`) and a picture's alt
+/// text (`descr`, `title` on `wp:docPr` and `p:cNvPr`), which describes
+/// what an embedded scan shows ("HKID card of 陳大文").
+fn attribute_values<S: TextSink>(e: &BytesStart<'_>, cx: &mut Cx<S>) {
+    let keys: &[&[u8]] = match e.local_name().as_ref() {
+        b"listItem" => &[b"displayText"],
+        b"listEntry" => &[b"val"],
+        b"docPr" | b"cNvPr" => &[b"descr", b"title"],
+        _ => return,
+    };
+    for a in e.attributes().flatten() {
+        if keys.contains(&a.key.local_name().as_ref()) {
+            // Inline, set apart by spaces: these sit inside a paragraph,
+            // whose words around them keep their context.
+            let mut text = b" ".to_vec();
+            attribute_text(&a, &mut text);
+            text.push(b' ');
+            cx.sink.text(&text);
+        }
+    }
 }
 
 fn is_text_element(e: &BytesStart<'_>) -> bool {

@@ -2324,6 +2324,18 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Text Word keeps in attributes: a picture's alt text (describing
+            // the scan it shows) and a drop-down's entries.
+            name: "docx alt text and drop-down entries",
+            input: zip_of(&[
+                ("[Content_Types].xml", CT_TYPES),
+                ("word/document.xml", r#"<w:document><w:body><w:p><w:r><w:t>See</w:t></w:r><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Picture 1" descr="HKID card of 陳大文 A123456(3)"/></wp:inline></w:drawing></w:r></w:p><w:sdt><w:sdtPr><w:dropDownList><w:listItem w:displayText="6612 3456" w:value="1"/></w:dropDownList></w:sdtPr></w:sdt></w:body></w:document>"#.as_bytes()),
+            ]),
+            contains: vec!["See HKID card of 陳大文 A123456(3) ", " 6612 3456 "],
+            formats: vec!["docx"],
+            ..Case::default()
+        },
+        Case {
             name: "odf sheet names and link targets",
             input: odf_of(
                 "application/vnd.oasis.opendocument.spreadsheet",
