@@ -76,6 +76,16 @@ impl BufferNode {
     }
 }
 
+/// An archive member's name (a path), as a value of its own: the scan of an
+/// ID card is an image, and its name (`陳大文_A123456(3).jpg`) is what there is
+/// to read of it.
+pub(super) fn member_name<S: TextSink>(name: &str, cx: &mut Cx<S>) {
+    if !name.trim().is_empty() {
+        cx.sink.text(name.as_bytes());
+        cx.sink.boundary();
+    }
+}
+
 /// A file inside another (a zip entry, a PDF attachment): sniffed by its
 /// name and content, and decoded one level deeper.
 pub(super) fn nested<S: TextSink>(r: &mut dyn Read, name: &str, depth: u32, cx: &mut Cx<S>) {

@@ -243,9 +243,16 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             Role::Xml => with_entry(&mut ar, i, cx, xml_text),
             Role::Odf => with_entry(&mut ar, i, cx, odf::text),
             Role::Rels => with_entry(&mut ar, i, cx, rels),
-            Role::Nested => with_entry(&mut ar, i, cx, |r, cx| {
-                container::nested(r, &name, depth, cx)
-            }),
+            Role::Nested => {
+                // A plain zip's member names are what a user named them;
+                // an Office file's inner names are its own.
+                if flavor == Flavor::Zip {
+                    container::member_name(&name, cx);
+                }
+                with_entry(&mut ar, i, cx, |r, cx| {
+                    container::nested(r, &name, depth, cx)
+                })
+            }
         }
     }
     // A shared string no cell refers to is in no sheet, but it leaves with the file.

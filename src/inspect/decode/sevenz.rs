@@ -48,6 +48,9 @@ pub(super) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         if cx.stopped || !cx.entry() {
             return Ok(EntryDecision::Stop);
         }
+        if !entry.is_directory() {
+            container::member_name(entry.name(), cx);
+        }
         if entry.is_directory() || !entry.has_stream {
             return Ok(EntryDecision::Continue);
         }

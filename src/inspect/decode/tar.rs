@@ -219,6 +219,7 @@ impl TarNode {
                     self.broken = true;
                     return;
                 }
+                super::container::member_name(&name, cx);
                 let hint = ContentHint {
                     file_name: Some(name),
                     ..ContentHint::default()

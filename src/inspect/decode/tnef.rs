@@ -220,9 +220,7 @@ fn attach<S: TextSink>(a: Attachment<'_>, depth: u32, cx: &mut Cx<S>) {
     } else {
         a.long_name
     };
-    if !name.is_empty() {
-        deliver_text(name.as_bytes(), cx);
-    }
+    super::container::member_name(&name, cx);
     if let Some(data) = a.data {
         nested(&mut &data[..], &name, depth, cx);
     }

@@ -122,6 +122,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
         }
         if let Some(name) = attachment {
             // An attached file leaves with the PDF: read as what it is.
+            super::container::member_name(name, cx);
             super::container::nested(&mut content.as_slice(), name, depth, cx);
             text_bytes += content.len();
             continue;

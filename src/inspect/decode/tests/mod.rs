@@ -2670,7 +2670,7 @@ fn cases() -> Vec<Case> {
         Case {
             name: "7z archive compressed with PPMd",
             input: seven_zip(&[("notes.txt", b"HKID A123456(7) and 6612 3456")], SevenZ { ppmd: true, ..SevenZ::default() }),
-            events: Some(vec![t("HKID A123456(7) and 6612 3456"), B]),
+            events: Some(vec![t("notes.txt"), B, t("HKID A123456(7) and 6612 3456"), B]),
             formats: vec!["7z"],
             ..Case::default()
         },
