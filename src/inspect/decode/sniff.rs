@@ -297,6 +297,13 @@ pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
 }
 
 fn by_magic(head: &[u8]) -> Option<Kind> {
+    // Photos are most of the bodies a gateway sees, and PNG's and JPEG's
+    // magic is no other format's: answered before the archives are asked.
+    if head.starts_with(b"\x89PNG\r\n\x1a\n") || head.starts_with(b"\xff\xd8\xff") {
+        if let Some(mime) = media_magic(head) {
+            return Some(Kind::Media(mime));
+        }
+    }
     if head.starts_with(b"\x1f\x8b") {
         return Some(Kind::Gzip);
     }
