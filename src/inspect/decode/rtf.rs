@@ -41,8 +41,10 @@ const SKIPPED: &[&[u8]] = &[
 /// starred one (a text box's `\shptxt` in `\*\shpinst`, a drop-down's
 /// `\*\ffl` in the field instruction): a reader that skips them passes a
 /// comment or a text box unseen. Every other starred destination stays
-/// skipped, as the format lets a reader do.
-const TEXT_DESTINATIONS: &[&[u8]] = &[
+/// skipped, as the format lets a reader do. These sit inside the body's
+/// text, and are set apart from it, so that a comment does not run into the
+/// sentence it is on.
+const BODY_DESTINATIONS: &[&[u8]] = &[
     b"annotation",
     b"atnauthor",
     b"footnote",
@@ -50,6 +52,10 @@ const TEXT_DESTINATIONS: &[&[u8]] = &[
     b"dptxbxtext",
     b"ffl",
     b"userprops",
+];
+
+/// The document's properties (in `\info`), read the same way.
+const INFO_DESTINATIONS: &[&[u8]] = &[
     b"title",
     b"subject",
     b"author",
@@ -60,18 +66,6 @@ const TEXT_DESTINATIONS: &[&[u8]] = &[
     b"keywords",
     b"comment",
     b"doccomm",
-];
-
-/// Of those, the ones that sit inside the body's text: they are set apart
-/// from it, so that a comment does not run into the sentence it is on.
-const BODY_DESTINATIONS: &[&[u8]] = &[
-    b"annotation",
-    b"atnauthor",
-    b"footnote",
-    b"shptxt",
-    b"dptxbxtext",
-    b"ffl",
-    b"userprops",
 ];
 
 #[derive(Clone, Copy)]
@@ -226,7 +220,10 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                         group.skip = true;
                         group.hard = true;
                     }
-                    w if fresh && !group.hard && TEXT_DESTINATIONS.contains(&w) => {
+                    w if fresh
+                        && !group.hard
+                        && (BODY_DESTINATIONS.contains(&w) || INFO_DESTINATIONS.contains(&w)) =>
+                    {
                         if w == b"shptxt" {
                             // A group of shapes (`\shpgrp`) has one fallback
                             // for all its text boxes: it too is read already.
