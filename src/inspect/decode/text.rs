@@ -219,6 +219,13 @@ pub(crate) fn charset(head: &[u8], hint: &ContentHint, markup: bool) -> Charset 
         .and_then(|ct| super::multipart::param(ct, "charset"))
         .and_then(|label| Encoding::for_label(label.as_bytes()));
     if let Some(enc) = named {
+        // UTF-16 named without a byte-order mark (Windows' "Unicode"): read
+        // as the label says, unless the bytes are plainly UTF-8 text (no
+        // NULs, valid), which a wrong label does not make UTF-16.
+        let wide = enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE;
+        if wide && (head.contains(&0) || std::str::from_utf8(head).is_err()) {
+            return Charset::Legacy(enc);
+        }
         return Some(enc)
             .filter(usable)
             .map_or(Charset::Utf8, Charset::Legacy);
@@ -252,6 +259,8 @@ pub(crate) fn format_name(enc: &'static Encoding) -> &'static str {
         "gb18030" => "gb18030",
         "Shift_JIS" => "shift_jis",
         "EUC-KR" => "euc-kr",
+        // As a body with a byte-order mark reports it.
+        "UTF-16LE" | "UTF-16BE" => "utf-16",
         name => name,
     }
 }

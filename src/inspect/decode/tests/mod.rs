@@ -2133,6 +2133,25 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A part labelled UTF-16 with no byte-order mark (Windows writes
+            // "Unicode" so): read as the label says. As bytes, every other
+            // byte was a NUL and no identifier held together.
+            name: "utf-16 named by its charset, without a mark",
+            input: "身份證 A123456(3)".encode_utf16().flat_map(u16::to_le_bytes).collect(),
+            hint: hint(Some("text/plain; charset=utf-16"), None, None),
+            events: Some(vec![t("身份證 A123456(3)"), B]),
+            formats: vec!["utf-16"],
+            ..Case::default()
+        },
+        Case {
+            // The same label on what is plainly UTF-8: the bytes win.
+            name: "utf-8 text under a utf-16 label",
+            input: "身份證 A123456(3)".as_bytes().to_vec(),
+            hint: hint(Some("text/plain; charset=utf-16"), None, None),
+            events: Some(vec![t("身份證 A123456(3)"), B]),
+            ..Case::default()
+        },
+        Case {
             // Word's and Excel's "Single File Web Page": a MIME message whose
             // page is quoted-printable HTML in Big5. Read as text, neither
             // the 電話 heading nor its column was seen.
