@@ -101,6 +101,14 @@ impl<S: TextSink> Cx<S> {
         !self.stopped
     }
 
+    /// What `compressed` bytes may expand to before the ratio limit counts
+    /// (the limit, past the grace size every small input gets).
+    pub fn ratio_cap(&self, compressed: u64) -> u64 {
+        compressed
+            .saturating_mul(self.limits.max_ratio)
+            .max(self.limits.ratio_grace_bytes)
+    }
+
     /// Decompressed bytes the body may still produce.
     pub fn expand_room(&self) -> u64 {
         self.limits

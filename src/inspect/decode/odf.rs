@@ -8,7 +8,7 @@ use std::io::Read;
 use quick_xml::events::{BytesStart, Event};
 
 use super::cx::Cx;
-use super::ooxml::{cell, each_event, unescaped, MAX_CELL};
+use super::ooxml::{attribute_text, cell, deliver, each_event, unescaped, MAX_CELL};
 use crate::inspect::sink::TextSink;
 
 /// The format an OpenDocument package's `mimetype` entry names.
@@ -42,14 +42,10 @@ fn repeat(e: &BytesStart<'_>, key: &[u8]) -> usize {
 
 /// Delivers attribute `key` of `e` as a value of its own.
 fn attribute<S: TextSink>(e: &BytesStart<'_>, key: &[u8], cx: &mut Cx<S>) {
-    let Some(a) = e.attributes().flatten().find(|a| a.key.as_ref() == key) else {
-        return;
-    };
-    let value = a.unescape_value().map(|v| v.into_owned().into_bytes());
-    let value = value.unwrap_or_else(|_| a.value.to_vec());
-    if value.iter().any(|b| !b.is_ascii_whitespace()) {
-        cx.sink.text(&value);
-        cx.sink.boundary();
+    if let Some(a) = e.attributes().flatten().find(|a| a.key.as_ref() == key) {
+        let mut value = Vec::new();
+        attribute_text(&a, &mut value);
+        deliver(&value, cx);
     }
 }
 

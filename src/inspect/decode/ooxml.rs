@@ -132,8 +132,18 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
             cx.sink.boundary();
         }
     }
-    if let Some(format) = encrypted_odf(&mut ar) {
-        cx.format(format);
+    // An OpenDocument file's format, by its `mimetype` entry ("odf" if it
+    // names none): read once, for the encryption check and the flavor.
+    let odf_format = {
+        let mut mimetype = Vec::new();
+        if let Ok(f) = ar.by_name("mimetype") {
+            // Only its name is wanted; a broken entry leaves it "odf".
+            let _ = f.take(128).read_to_end(&mut mimetype);
+        }
+        odf::format_of(&mimetype)
+    };
+    if encrypted_odf(&mut ar) {
+        cx.format(odf_format);
         cx.incomplete(
             IncompleteReason::Encrypted,
             "password-protected OpenDocument file: its content cannot be read",
@@ -151,12 +161,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     } else if ar.index_for_name("content.xml").is_some()
         && ar.index_for_name("META-INF/manifest.xml").is_some()
     {
-        let mut mimetype = Vec::new();
-        if let Ok(f) = ar.by_name("mimetype") {
-            // Only its name is wanted; a broken entry leaves it "odf".
-            let _ = f.take(128).read_to_end(&mut mimetype);
-        }
-        Flavor::Odf(odf::format_of(&mimetype))
+        Flavor::Odf(odf_format)
     } else {
         Flavor::Zip
     };
@@ -347,26 +352,21 @@ fn pivot_number<'a>(name: &'a str, stem: &str) -> Option<&'a str> {
     name.strip_prefix(stem)?.strip_suffix(".xml")
 }
 
-/// A password-protected OpenDocument file, by its format name. LibreOffice
-/// and WPS encrypt each part and say so in the manifest
+/// Whether the archive is a password-protected OpenDocument file.
+/// LibreOffice and WPS encrypt each part and say so in the manifest
 /// (`<manifest:encryption-data>`); newer LibreOffice can instead put the
 /// whole package in one `encrypted-package` entry. Read as a zip, either
 /// passes as ciphertext that holds nothing.
-fn encrypted_odf<R: Read + Seek2>(ar: &mut ZipArchive<R>) -> Option<&'static str> {
-    let mut mimetype = Vec::new();
-    if let Ok(f) = ar.by_name("mimetype") {
-        let _ = f.take(128).read_to_end(&mut mimetype);
-    }
-    let format = odf::format_of(&mimetype);
+fn encrypted_odf<R: Read + Seek2>(ar: &mut ZipArchive<R>) -> bool {
     if ar.index_for_name("encrypted-package").is_some() {
-        return Some(format);
+        return true;
     }
     let mut manifest = Vec::new();
     // A manifest names every part; a few MB is already absurd.
     if let Ok(f) = ar.by_name("META-INF/manifest.xml") {
         let _ = f.take(4 << 20).read_to_end(&mut manifest);
     }
-    memchr::memmem::find(&manifest, b"encryption-data").map(|_| format)
+    memchr::memmem::find(&manifest, b"encryption-data").is_some()
 }
 
 /// Entry `i`'s name; one that cannot be decoded is read without a name
@@ -403,10 +403,7 @@ fn with_entry<S: TextSink, R: Read + Seek2>(
             return;
         }
     };
-    let ratio_cap = file
-        .compressed_size()
-        .saturating_mul(cx.limits.max_ratio)
-        .max(cx.limits.ratio_grace_bytes);
+    let ratio_cap = cx.ratio_cap(file.compressed_size());
     let budget = cx.expand_room();
     let mut capped = Capped {
         inner: file,
@@ -690,14 +687,15 @@ const SHEET_LOOSE: &[&[u8]] = &[
 ];
 
 /// An attribute's value, its references undone.
-fn attribute_text(a: &quick_xml::events::attributes::Attribute<'_>, out: &mut Vec<u8>) {
+pub(super) fn attribute_text(a: &quick_xml::events::attributes::Attribute<'_>, out: &mut Vec<u8>) {
     match a.unescape_value() {
         Ok(v) => out.extend_from_slice(v.as_bytes()),
         Err(_) => out.extend_from_slice(&a.value),
     }
 }
 
-fn deliver<S: TextSink>(text: &[u8], cx: &mut Cx<S>) {
+/// `text` as a value of its own, unless it is only white space.
+pub(super) fn deliver<S: TextSink>(text: &[u8], cx: &mut Cx<S>) {
     if text.iter().any(|b| !b.is_ascii_whitespace()) {
         cx.sink.text(text);
         cx.sink.boundary();

@@ -36,9 +36,7 @@ pub(super) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     // What the whole archive may expand to before the ratio limit counts:
     // a solid archive compresses its files together, so the ratio is the
     // archive's, not an entry's.
-    let ratio_cap = (buf.len() as u64)
-        .saturating_mul(cx.limits.max_ratio)
-        .max(cx.limits.ratio_grace_bytes);
+    let ratio_cap = cx.ratio_cap(buf.len() as u64);
     let mut produced = 0u64;
     let mut index = 0usize;
     let mut cut = None;

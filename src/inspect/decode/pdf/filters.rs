@@ -119,9 +119,8 @@ pub(crate) fn decode<S: TextSink>(data: &[u8], steps: &[Step], cx: &mut Cx<S>) -
     let mut cur = data.to_vec();
     let mut whole = true;
     for &step in steps {
-        let cap = (cur.len() as u64)
-            .saturating_mul(cx.limits.max_ratio)
-            .max(cx.limits.ratio_grace_bytes)
+        let cap = cx
+            .ratio_cap(cur.len() as u64)
             .min(cx.expand_room().min(cx.limits.max_buffer_bytes));
         let mut out = Capped {
             out: Vec::new(),
