@@ -271,7 +271,11 @@ fn document<S: TextSink>(
 /// code, not text, and is passed over.
 pub(super) fn ppt_object<S: TextSink>(data: &[u8], compressed: bool, depth: u32, cx: &mut Cx<S>) {
     let object: std::borrow::Cow<'_, [u8]> = if compressed {
-        let room = cx.expand_room().min(cx.limits.max_buffer_bytes);
+        // Inflated into memory: a few KB of zeros must not become the whole
+        // hold budget, so the ratio limit applies as to any compressed part.
+        let ratio_cap = cx.ratio_cap(data.len() as u64);
+        let budget = cx.expand_room().min(cx.limits.max_buffer_bytes);
+        let room = ratio_cap.min(budget);
         let mut out = Vec::new();
         let z = flate2::read::ZlibDecoder::new(data.get(4..).unwrap_or(&[]));
         if z.take(room.saturating_add(1))
@@ -285,10 +289,20 @@ pub(super) fn ppt_object<S: TextSink>(data: &[u8], compressed: bool, depth: u32,
             return;
         }
         if out.len() as u64 > room {
-            cx.incomplete(
-                IncompleteReason::SizeLimit,
-                "embedded object in a PowerPoint document past the decompression limit",
-            );
+            if ratio_cap < budget {
+                cx.incomplete(
+                    IncompleteReason::RatioLimit,
+                    format!(
+                        "embedded object in a PowerPoint document expands more than {}:1",
+                        cx.limits.max_ratio
+                    ),
+                );
+            } else {
+                cx.incomplete(
+                    IncompleteReason::SizeLimit,
+                    "embedded object in a PowerPoint document past the decompression limit",
+                );
+            }
             return;
         }
         if !cx.expand(out.len()) {

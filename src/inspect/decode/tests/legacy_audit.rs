@@ -827,6 +827,23 @@ fn ppt_embedded_objects_are_read() {
 }
 
 #[test]
+fn ppt_object_that_is_a_bomb_hits_the_ratio_limit() {
+    // 64 MiB of zeros, a few KB compressed: inflated whole before, into the
+    // hold budget; now cut at the ratio limit.
+    let zeros = vec![0u8; 64 << 20];
+    let input = ppt_with_objects(&[(&zeros, true)]);
+    assert!(input.len() < 1 << 20, "{}", input.len());
+    // Scanned once: every split point of 64 KB would take minutes.
+    let (_, report) = scan_chunks(&input, &ContentHint::default(), &Limits::default(), &[]);
+    assert_eq!(
+        report.incomplete.as_ref().map(|i| i.reason),
+        Some(IncompleteReason::RatioLimit),
+        "{:?}",
+        report.incomplete
+    );
+}
+
+#[test]
 fn ppt_macro_project_is_passed_over_and_a_corrupt_object_is_reported() {
     let vba = compound(&[("/VBA/dir", b"\x01\x02\x03"), ("/PROJECT", b"ID=\"{1}\"")]);
     let (_, report) = scan("ppt with macros", &ppt_with_objects(&[(&vba, true)]));
