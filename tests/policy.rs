@@ -292,6 +292,80 @@ async fn legacy_workbooks_unread_archives_and_encrypted_files_are_blocked_to_mai
     w.proxy.shutdown().await;
 }
 
+/// DingDrive's chunked upload sends a file in pieces, one request each. A
+/// piece from the middle of a compressed file (here the second half of a
+/// workbook) has no header and reads as random bytes: it is blocked to the
+/// mainland as unread, not passed for empty. A piece of a text file is read
+/// as text, and a piece of a JPEG is recognised as such and allowed.
+#[tokio::test]
+async fn chunks_of_a_compressed_upload_are_blocked_as_unread() {
+    use std::io::Write;
+    let w = world().await;
+    let rows: String = (0..3000)
+        .map(|i| {
+            format!(
+                "{i},陳大文{},6{:03} {:04},{:x}\n",
+                i % 97,
+                i % 1000,
+                (i * 37) % 10_000,
+                i * 7919
+            )
+        })
+        .collect();
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+    z.write_all(rows.as_bytes()).unwrap();
+    let zip = z.finish().unwrap().into_inner();
+    let second_half = zip[zip.len() / 2..].to_vec();
+    assert!(
+        second_half.len() > 8192,
+        "a chunk worth judging: {}",
+        second_half.len()
+    );
+    let text_chunk = format!("客戶 陳大文 A123456(3)\n{rows}").into_bytes();
+    // Entropy-coded JPEG data: every 0xFF is followed by a stuffed zero.
+    let jpeg_chunk: Vec<u8> = pseudo_random(20_000, 11)
+        .into_iter()
+        .flat_map(|b| if b == 0xFF { vec![b, 0] } else { vec![b] })
+        .collect();
+    for (seq, data, want) in [
+        (2, second_half, "block"),
+        (3, text_chunk, "block"),
+        (4, jpeg_chunk, "allow"),
+    ] {
+        // The SDKs name a piece `blob`: nothing tells its format but its bytes.
+        let body = multipart(&[("file", Some("blob"), "application/octet-stream", data)]);
+        let path = format!("/file/upload/chunk?agent_id=1&upload_id=u-1&chunk_sequence={seq}");
+        let a = w
+            .post("oapi.dingtalk.com", &path, &multipart_type(), body)
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+        let recs = w.proxy.audit_records();
+        let rec = recs.last().expect("an audit record");
+        assert_eq!(rec["action"], want, "chunk {seq}: {rec}");
+        match seq {
+            2 => {
+                assert_eq!(a.json()["errcode"], 451, "{}", a.text());
+                assert_eq!(rec["incomplete"]["reason"], "unsupported", "{rec}");
+                assert!(
+                    rec["classes"].as_object().is_none_or(|c| c.is_empty()),
+                    "{rec}"
+                );
+            }
+            3 => {
+                assert_eq!(rec["classes"]["hk_id"], 1, "{rec}");
+                assert!(rec["incomplete"].is_null(), "{rec}");
+            }
+            _ => assert!(rec["incomplete"].is_null(), "{rec}"),
+        }
+    }
+    // Only the JPEG's piece reached DingTalk.
+    assert_eq!(w.dingtalk.requests().len(), 1);
+    w.proxy.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_same_over_http2_and_gzip() {
     let w = world().await;

@@ -26,6 +26,10 @@ pub struct Limits {
     /// Time one body's scan may take, counted while scanning (not while waiting
     /// for a slow client's next bytes); the clock is read once per MiB of work.
     pub max_scan_millis: u64,
+    /// Binary data of no known format at least this long whose bytes are as
+    /// random as compressed or encrypted data is reported unread
+    /// (`unsupported`); 0 turns the check off.
+    pub opaque_min_bytes: u64,
 }
 
 impl Default for Limits {
@@ -40,6 +44,7 @@ impl Default for Limits {
             max_entries: 10_000,
             max_buffer_bytes: 64 << 20,
             max_scan_millis: 10_000,
+            opaque_min_bytes: 4096,
         }
     }
 }

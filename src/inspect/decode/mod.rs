@@ -8,6 +8,7 @@
 //! PDF, compound files) buffer up to a limit and are read at `finish`.
 
 mod base64;
+mod binary;
 mod cfb;
 mod compress;
 mod container;
@@ -61,6 +62,8 @@ pub(crate) enum Node {
     /// Text whose head was ASCII, until the first byte that is not settles
     /// its encoding.
     Late(Box<text::LateCharset>),
+    /// Bytes that are no text in any encoding and no format read here.
+    Binary(Box<binary::BinaryNode>),
     Tar(Box<tar::TarNode>),
     Mime(Box<mime::MimeNode>),
     Qp(Box<mime::QpNode>),
@@ -192,6 +195,7 @@ impl Node {
             Node::Csv(n) => n.feed(data, cx),
             Node::Markup(n) => n.feed(data, cx),
             Node::Late(n) => n.feed(data, cx),
+            Node::Binary(n) => n.feed(data, cx),
             Node::Tar(n) => n.feed(data, cx),
             Node::Mime(n) => n.feed(data, cx),
             Node::Qp(n) => n.feed(data, cx),
@@ -216,6 +220,7 @@ impl Node {
             Node::Csv(n) => n.finish(cx),
             Node::Markup(n) => n.finish(cx),
             Node::Late(n) => n.finish(cx),
+            Node::Binary(n) => n.finish(cx),
             Node::Tar(n) => n.finish(cx),
             Node::Mime(n) => n.finish(cx),
             Node::Qp(n) => n.finish(cx),
@@ -261,6 +266,13 @@ impl SniffNode {
         } else {
             text::Charset::Utf8
         };
+        // Bytes that are no text in any encoding, and of no format either.
+        let plan = match plan {
+            text::Charset::Utf8 if kind == Kind::Text && text::is_binary(&self.head) => {
+                text::Charset::Binary
+            }
+            plan => plan,
+        };
         let node = match plan {
             text::Charset::Legacy(enc) => {
                 cx.format(text::format_name(enc));
@@ -275,6 +287,10 @@ impl SniffNode {
                 Node::Late(Box::new(text::LateCharset::new(inner, declared)))
             }
             text::Charset::Utf8 => Node::of(kind, &self.hint, self.depth, cx),
+            text::Charset::Binary => {
+                cx.format("binary");
+                Node::Binary(Box::new(binary::BinaryNode::new()))
+            }
         };
         let head = std::mem::take(&mut self.head);
         let inner = self.inner.insert(node);

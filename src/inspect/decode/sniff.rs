@@ -82,6 +82,16 @@ pub fn media_magic(head: &[u8]) -> Option<&'static str> {
         (b"\x1aE\xdf\xa3", "video/webm"),
         (b"FLV\x01", "video/x-flv"),
         (b"\x00\x00\x01\xba", "video/mpeg"),
+        (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/x-ms-asf"),
+        (b"#!SILK_V3", "audio/silk"),
+        (b"\x02#!SILK_V3", "audio/silk"),
+        (b"caff", "audio/x-caf"),
+        (b".snd", "audio/basic"),
+        // JPEG XR: what Office keeps for pictures with artistic effects.
+        (b"II\xbc", "image/jxr"),
+        // Web fonts are compressed: not text, and nothing a person wrote.
+        (b"wOFF", "font/woff"),
+        (b"wOF2", "font/woff2"),
     ];
     for (magic, mime) in TABLE {
         if head.starts_with(magic) {
@@ -110,6 +120,13 @@ pub fn media_magic(head: &[u8]) -> Option<&'static str> {
         if b1 & 0xe0 == 0xe0 && b1 & 0x06 != 0 {
             return Some("audio/mpeg");
         }
+        // AAC in ADTS frames (layer 0), as phones record voice notes.
+        if b1 & 0xf6 == 0xf0 {
+            return Some("audio/aac");
+        }
+    }
+    if head.starts_with(b"FORM") && matches!(head.get(8..12), Some(b"AIFF" | b"AIFC")) {
+        return Some("audio/aiff");
     }
     if head.starts_with(b"BM") && head.len() >= 14 && head.get(6..10) == Some(&[0, 0, 0, 0]) {
         return Some("image/bmp");
@@ -636,6 +653,30 @@ mod tests {
                 head: b"\xff\xd8\xff\xe0\0\x10JFIF",
                 hint: (None, None),
                 want: Kind::Media("image/jpeg"),
+            },
+            Case {
+                name: "aac voice note in adts frames",
+                head: b"\xff\xf1\x50\x80\x2f\x7f\xfc\x21",
+                hint: (None, None),
+                want: Kind::Media("audio/aac"),
+            },
+            Case {
+                name: "windows media",
+                head: b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9\x00\xaa",
+                hint: (None, None),
+                want: Kind::Media("video/x-ms-asf"),
+            },
+            Case {
+                name: "aiff audio",
+                head: b"FORM\x00\x01\x00\x00AIFFCOMM",
+                hint: (None, None),
+                want: Kind::Media("audio/aiff"),
+            },
+            Case {
+                name: "woff2 font",
+                head: b"wOF2\x00\x01\x00\x00\x00\x00\x9c\x18",
+                hint: (None, None),
+                want: Kind::Media("font/woff2"),
             },
             Case {
                 name: "html by its doctype, any case, after blank lines",

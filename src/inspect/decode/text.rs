@@ -180,7 +180,7 @@ fn transcode<S: TextSink>(
 
 /// Binary data is not text in some code page: it has NULs and control
 /// bytes, which text in any of them has next to none of.
-fn is_binary(bytes: &[u8]) -> bool {
+pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     let controls = bytes
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
@@ -205,6 +205,8 @@ pub(crate) enum Charset {
     /// The head is ASCII: decided at the first byte that is not
     /// (`LateCharset`), in favour of the code page the document declares.
     Late(Option<&'static Encoding>),
+    /// Not text in any encoding (`binary`).
+    Binary,
 }
 
 /// How to read a text body: the charset its Content-Type names is taken at

@@ -854,6 +854,53 @@ fn values_of(sink: &RecordingSink, name: &str) -> Vec<String> {
     out
 }
 
+/// Text as Windows keeps it, without a byte-order mark.
+fn utf16le(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// Rows of a customer list, for data that compresses as documents do.
+fn chinese_rows(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| {
+            format!(
+                "{i},陳大文{},6{:03} {:04},澳門氹仔{}街\n",
+                i % 97,
+                i % 1000,
+                (i * 37) % 10_000,
+                i % 13
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+/// Bytes as JPEG's entropy-coded data has them: random, with every 0xFF
+/// followed by a stuffed zero or a restart marker.
+fn jpeg_scan_data(len: usize) -> Vec<u8> {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut out = Vec::with_capacity(len + 2);
+    let mut restart = 0u8;
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        for b in x.to_le_bytes() {
+            out.push(b);
+            if b == 0xFF {
+                if x.is_multiple_of(7) {
+                    out.push(0xD0 + restart);
+                    restart = (restart + 1) % 8;
+                } else {
+                    out.push(0);
+                }
+            }
+        }
+    }
+    out.truncate(len);
+    out
+}
+
 #[derive(Default)]
 struct Case {
     name: &'static str,
@@ -933,6 +980,52 @@ fn cases() -> Vec<Case> {
             name: "invalid utf-8 with control bytes passes through untouched",
             input: b"ab\xff\x00\x01\xfe\xc3(cd".to_vec(),
             events: Some(vec![SinkEvent::Text(b"ab\xff\x00\x01\xfe\xc3(cd".to_vec()), B]),
+            formats: vec!["binary"],
+            ..Case::default()
+        },
+        Case {
+            // Strings a Windows program keeps (a legacy document cut from
+            // the middle, a database page) are UTF-16: read as text, after
+            // the bytes around them.
+            name: "utf-16 strings inside binary data are read",
+            input: [
+                &[0u8, 1, 2, 3, 0xC7, 0x11][..],
+                &utf16le("員工 陳大文 身份證 A123456(3)"),
+                &[0, 0, 0x9A, 0x05, 0x06][..],
+                &utf16le("電話 6612 3456"),
+                &[0, 0][..],
+                // In the other alignment.
+                &[0x07][..],
+                &utf16le("Dr. Wong"),
+                &[0xFE, 0xFE, 0x00][..],
+            ]
+            .concat(),
+            contains: vec!["員工 陳大文 身份證 A123456(3)", "電話 6612 3456", "Dr. Wong"],
+            formats: vec!["binary"],
+            ..Case::default()
+        },
+        Case {
+            // The second half of a zip (a chunked upload): no format, and
+            // as random as compressed data is. Nothing in it can be read.
+            name: "compressed data in no known format is reported unread",
+            input: zlib(&chinese_rows(2000))[2..4202].to_vec(),
+            formats: vec!["binary"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
+            // The same bytes, too few to tell from a binary record.
+            name: "a short run of random bytes is binary, not opaque",
+            input: zlib(&chinese_rows(2000))[2..2002].to_vec(),
+            formats: vec!["binary"],
+            ..Case::default()
+        },
+        Case {
+            // A JPEG cut from the middle: its 0xFF bytes are all stuffed.
+            name: "jpeg scan data without its header is media",
+            input: jpeg_scan_data(4200),
+            formats: vec!["binary"],
+            media: vec!["image/jpeg"],
             ..Case::default()
         },
         Case {
@@ -1011,6 +1104,7 @@ fn cases() -> Vec<Case> {
             name: "binary that only starts like pgp",
             input: b"\x84\x5e\x07\xce\x1b\x20\x87\x3c\x9e\x75\x68\x12\x01 A123456(3)".to_vec(),
             contains: vec!["A123456(3)"],
+            formats: vec!["binary"],
             ..Case::default()
         },
         Case {
@@ -1715,7 +1809,7 @@ fn cases() -> Vec<Case> {
                 ("Index/Document.iwa", b"\x00\x1e\x00\x00\x08\x01"),
                 ("Metadata/DocumentIdentifier", b"6F2A"),
             ]),
-            formats: vec!["iwork", "zip"],
+            formats: vec!["iwork", "zip", "binary"],
             incomplete: Some(IncompleteReason::Unsupported),
             ..Case::default()
         },
@@ -2856,3 +2950,42 @@ mod json_oracle;
 mod legacy_audit;
 mod limits;
 mod pdf_audit;
+
+/// Binary data read two bytes at a time spells CJK characters of any two
+/// ASCII letters: only strings with some ASCII in them are UTF-16 text.
+#[test]
+fn binary_data_gives_no_utf16_strings_of_its_own() {
+    let limits = Limits::default();
+    let plain = b"\x00\x01Patient record of Chan Tai Man, \x00\x02ok\x00".to_vec();
+    let (sink, report) = scan_all_ways("ascii in binary", &plain, &ContentHint::default(), &limits);
+    assert_eq!(report.formats, vec!["binary"]);
+    // The bytes once, as they are, and nothing read from them as UTF-16.
+    assert_eq!(sink.events, vec![SinkEvent::Text(plain.clone()), B]);
+    let cjk_only = [&[0u8, 1, 2][..], &utf16le("請批准病假申請"), &[0, 1][..]].concat();
+    let (sink, _) = scan_all_ways("cjk in binary", &cjk_only, &ContentHint::default(), &limits);
+    assert_eq!(sink.events, vec![SinkEvent::Text(cjk_only.clone()), B]);
+}
+
+/// `opaque_min_bytes: 0` turns the check off; a body shorter than the limit
+/// is not judged.
+#[test]
+fn the_opaque_check_follows_its_limit() {
+    let data = zlib(&chinese_rows(2000));
+    let body = data.get(2..).unwrap_or_default();
+    let run = |min: u64| {
+        let limits = Limits {
+            opaque_min_bytes: min,
+            ..Limits::default()
+        };
+        scan_chunks(body, &ContentHint::default(), &limits, &[]).1
+    };
+    let on = run(4096);
+    let detail = on
+        .incomplete
+        .as_ref()
+        .map(|i| i.detail.clone())
+        .unwrap_or_default();
+    assert!(detail.contains("compressed or encrypted"), "{detail}");
+    assert!(run(0).incomplete.is_none());
+    assert!(run(body.len() as u64 + 1).incomplete.is_none());
+}
