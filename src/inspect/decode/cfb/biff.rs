@@ -166,8 +166,9 @@ fn string_at(b: &[u8], at: usize) -> Option<(String, usize)> {
 /// A page header or footer without its codes: `&L`, `&C` and `&R` start
 /// the left, centre and right parts, `&"Arial,Bold"`, `&12` and `&K` colours
 /// set the font, `&P`, `&D` and the like are fields, `&&` is `&`. Left as
-/// they are, codes run into the text (`&RA123456(3)`).
-fn header_text(raw: &str) -> String {
+/// they are, codes run into the text (`&RA123456(3)`). XLSB headers keep
+/// the same codes.
+pub(in crate::inspect::decode) fn header_text(raw: &str) -> String {
     let mut out = String::new();
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
