@@ -1,8 +1,10 @@
 //! Text Excel's binary workbooks keep outside their cells, which crossed
 //! unread: an XLSB's sheet names (its workbook part was skipped whole), its
 //! sheets' page headers and footers, hyperlinks and data-validation
-//! messages and lists. The records are built by hand as [MS-XLSB] lays them
-//! out; each case is read through the engine for the classes found.
+//! messages and lists, and an Excel 97 workbook's even- and first-page
+//! headers and footers (Excel 2007 and later write them in a record of
+//! their own). The records are built by hand as [MS-XLSB] and [MS-XLS] lay
+//! them out; each case is read through the engine for the classes found.
 
 use super::*;
 use crate::inspect::{Class, Engine, Findings};
@@ -364,4 +366,128 @@ fn xlsb_damaged_records_outside_the_cells_are_reported_and_read_past() {
         Some(IncompleteReason::Malformed)
     );
     assert_eq!(found.count(Class::HkId), 3, "{found:?}");
+}
+
+// ---------------------------------------------------------- Excel 97 ----
+
+/// An XLUnicodeString: 8-bit when every character fits, else UTF-16.
+fn xl_unicode(s: &str) -> Vec<u8> {
+    let narrow = s.chars().all(|c| (c as u32) < 0x100);
+    let mut v = (s.encode_utf16().count() as u16).to_le_bytes().to_vec();
+    if narrow {
+        v.push(0);
+        v.extend(s.chars().map(|c| c as u8));
+    } else {
+        v.push(1);
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    }
+    v
+}
+
+/// A HEADERFOOTER record (0x089C): its future-record header, the sheet
+/// view (zero: the sheet itself), flags, the four counts, then each string
+/// whose count is not zero.
+fn headerfooter(strings: [&str; 4]) -> Vec<u8> {
+    let mut b = 0x089Cu16.to_le_bytes().to_vec();
+    b.extend([0u8; 10]);
+    b.extend([0u8; 16]);
+    b.extend(0x0003u16.to_le_bytes());
+    for s in strings {
+        b.extend((s.encode_utf16().count() as u16).to_le_bytes());
+    }
+    for s in strings.iter().filter(|s| !s.is_empty()) {
+        b.extend(xl_unicode(s));
+    }
+    rec(0x089C, &b)
+}
+
+#[test]
+fn xls_even_and_first_page_headers_and_footers_are_read() {
+    let name = "xls headerfooter";
+    let mut book = biff_book(false);
+    book.extend(rec(0x0014, &xl_unicode("&LOdd page")));
+    book.extend(headerfooter([
+        "&L&\"Arial,Bold\"Confidential&RB123456(6)",
+        "",
+        "&C醫生紙 C123456(9)",
+        "&R&12D123456(1)",
+    ]));
+    book.extend(rec(
+        0x0204,
+        &[rc(6, 0), xl_unicode("after").to_vec()].concat(),
+    ));
+    let input = compound(&[("/Workbook", &book)]);
+    let (sink, report, found) = scan(name, &input);
+    let joined = sink.joined_text();
+    assert_has(
+        name,
+        &joined,
+        &[
+            "Odd page",
+            "\nConfidential\nB123456(6)\n",
+            "醫生紙 C123456(9)",
+            "\nD123456(1)\n",
+            "after",
+        ],
+    );
+    assert_lacks(name, &joined, &["Arial", "RB123456", "12D"]);
+    assert_eq!(report.formats, vec!["xls"]);
+    assert_eq!(report.incomplete, None);
+    assert_eq!(found.count(Class::HkId), 4, "{found:?}");
+}
+
+#[test]
+fn xls_damaged_headerfooter_gives_what_it_holds() {
+    let name = "xls damaged headerfooter";
+    let mut book = biff_book(false);
+    // Counts past the record, a record shorter than its fixed fields, one
+    // whose second string's count runs past its end.
+    let mut long = 0x089Cu16.to_le_bytes().to_vec();
+    long.extend([0u8; 28]);
+    long.extend([3, 0, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0]);
+    long.extend(xl_unicode("x"));
+    book.extend(rec(0x089C, &long));
+    book.extend(rec(0x089C, &[0x9C, 0x08, 0, 0]));
+    let mut cut = headerfooter(["E123456(4)", "C123456(9)", "", ""]);
+    let keep = cut.len() - 4;
+    cut.truncate(keep);
+    let len = (cut.len() - 4) as u16;
+    cut[2..4].copy_from_slice(&len.to_le_bytes());
+    book.extend(cut);
+    book.extend(rec(
+        0x0204,
+        &[rc(6, 0), xl_unicode("after").to_vec()].concat(),
+    ));
+    let input = compound(&[("/Workbook", &book)]);
+    let (sink, _, found) = scan(name, &input);
+    let joined = sink.joined_text();
+    assert_has(name, &joined, &["\nE123456(4)\n", "after"]);
+    // The book's own A123456(3), and the first string.
+    assert_eq!(found.count(Class::HkId), 2, "{found:?}");
+    assert_lacks(name, &joined, &["C123456(9)"]);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// A HEADERFOOTER record damaged at random (its counts, its strings'
+    /// widths, its length): never a panic, and the record after it read.
+    #[test]
+    fn damaged_headerfooter_never_panics(
+        hits in proptest::collection::vec((0usize..128, proptest::prelude::any::<u8>()), 1..16),
+        cut in 0usize..128,
+    ) {
+        let mut hf = headerfooter(["&LA123456(3)", "", "醫生紙", "&R&P"])[4..].to_vec();
+        for (at, b) in hits {
+            let n = hf.len();
+            hf[at % n] = b;
+        }
+        hf.truncate(cut);
+        let mut book = biff_book(false);
+        book.extend(rec(0x089C, &hf));
+        book.extend(rec(0x0204, &[rc(6, 0), xl_unicode("after").to_vec()].concat()));
+        let input = compound(&[("/Workbook", &book)]);
+        let (sink, _) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
+        proptest::prop_assert!(sink.joined_text().contains("after"));
+    }
 }
