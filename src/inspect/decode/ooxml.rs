@@ -44,7 +44,8 @@ enum Role {
     /// Paragraph text (`w:t`, `a:t`).
     Runs,
     Sheet,
-    /// An XLSB sheet's or comments' records.
+    /// An XLSB workbook's, sheet's or comments' records.
+    BinWorkbook,
     BinSheet,
     BinComments,
     /// Records holding data that is not read: named in the report.
@@ -235,6 +236,7 @@ pub(crate) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
                 xlsb::sheet(r, &shared, &mut used, cx)
             }),
             Role::BinComments => with_entry(&mut ar, i, cx, xlsb::comments),
+            Role::BinWorkbook => with_entry(&mut ar, i, cx, xlsb::workbook),
             Role::BinUnread(what) => cx.incomplete(
                 IncompleteReason::Unsupported,
                 format!("xlsb {what}: its binary records are not read here"),
@@ -273,6 +275,7 @@ fn role(flavor: Flavor, name: &str) -> Role {
     let xml = name.ends_with(".xml") || name.ends_with(".rels") || name.ends_with(".vml");
     if flavor == Flavor::Xlsb {
         match xlsb::part(name) {
+            Some(xlsb::Part::Workbook) => return Role::BinWorkbook,
             Some(xlsb::Part::Sheet) => return Role::BinSheet,
             Some(xlsb::Part::Comments) => return Role::BinComments,
             Some(xlsb::Part::Unread(what)) => return Role::BinUnread(what),

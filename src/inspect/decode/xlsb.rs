@@ -1,15 +1,18 @@
 //! Excel binary workbooks (XLSB): the BIFF12 records of their shared strings,
 //! sheets and comments, read into cells as an XLSX's are (numbers as typed,
-//! first row as column names), and which of their binary parts hold nothing
-//! to read. The package around them (its XML parts, embedded files, the caps
-//! on each entry, the shared strings no cell uses) is `ooxml`'s.
+//! first row as column names); the text a sheet keeps outside its cells
+//! (page headers and footers, hyperlinks, data-validation messages and
+//! lists) and the workbook's sheet names, delivered as an XLSX's are; and
+//! which of their binary parts hold nothing to read. The package around
+//! them (its XML parts, embedded files, the caps on each entry, the shared
+//! strings no cell uses) is `ooxml`'s.
 
 use std::borrow::Cow;
 use std::io::{BufReader, Read};
 
-use super::cfb::{number, rk, utf16le};
+use super::cfb::{header_text, number, rk, utf16le};
 use super::cx::Cx;
-use super::ooxml::cell;
+use super::ooxml::{cell, deliver};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -22,9 +25,17 @@ const CELL_ISST: u16 = 7;
 const FMLA_STRING: u16 = 8;
 const FMLA_NUM: u16 = 9;
 const SST_ITEM: u16 = 19;
+const NAME: u16 = 39;
 const CELL_RSTRING: u16 = 62;
+const DVAL: u16 = 64;
+const BUNDLE_SH: u16 = 156;
+const HEADER_FOOTER: u16 = 479;
+const HLINK: u16 = 494;
 const COMMENT_AUTHOR: u16 = 632;
 const COMMENT_TEXT: u16 = 637;
+
+/// A formula token holding a string constant (PtgStr).
+const PTG_STR: u8 = 0x17;
 
 /// Bytes of a record kept for reading; the rest is skipped. A string in a
 /// cell, a shared string or a comment is at most 32,767 characters, so every
@@ -39,6 +50,8 @@ const MAX_SST: usize = 1 << 20;
 
 /// What an XLSB package part is to this reader.
 pub(super) enum Part {
+    /// The workbook: its sheets' names and defined names.
+    Workbook,
     Sheet,
     Comments,
     /// Read before the other parts, for the cells.
@@ -46,8 +59,8 @@ pub(super) enum Part {
     /// Binary records holding data this reader does not decode: the scan of
     /// the workbook is incomplete.
     Unread(&'static str),
-    /// Binary records of structure and formatting (workbook, styles, calc
-    /// chain, tables, chart sheets, the sheets' row index).
+    /// Binary records of structure and formatting (styles, calc chain,
+    /// tables, chart sheets, the sheets' row index).
     Skip,
 }
 
@@ -57,6 +70,7 @@ pub(super) fn part(name: &str) -> Option<Part> {
     let rest = name.strip_prefix("xl/")?.strip_suffix(".bin")?;
     let (dir, file) = rest.rsplit_once('/').unwrap_or(("", rest));
     Some(match dir {
+        "" if file == "workbook" => Part::Workbook,
         "" if file == "sharedStrings" => Part::SharedStrings,
         "" if file.starts_with("comments") => Part::Comments,
         // A compound file of macros, not records: opened as any embedded file.
@@ -200,6 +214,73 @@ fn wide_string<'a, S: TextSink>(b: &'a [u8], at: usize, cx: &mut Cx<S>) -> Cow<'
     utf16le(units.get(..len).unwrap_or(units))
 }
 
+/// The XLNullableWideStrings that follow one another from `at`, `n` of
+/// them, each handed to `on` with its place among them (the NULL string, a
+/// count of all ones, as empty). One that runs past its record is
+/// malformed: what the record holds of it is handed on, and the fields
+/// after it cannot be found. Where the field after the last one starts.
+fn wide_strings<S: TextSink>(
+    b: &[u8],
+    mut at: usize,
+    n: usize,
+    cx: &mut Cx<S>,
+    mut on: impl FnMut(usize, &str, &mut Cx<S>),
+) -> Option<usize> {
+    for k in 0..n {
+        let Some(count) = u32_at(b, at) else {
+            malformed(cx);
+            return None;
+        };
+        at += 4;
+        if count == u32::MAX {
+            continue;
+        }
+        let units = b.get(at..).unwrap_or(&[]);
+        let len = usize::try_from(count).map_or(usize::MAX, |n| n.saturating_mul(2));
+        on(k, &utf16le(units.get(..len).unwrap_or(units)), cx);
+        if len > units.len() {
+            malformed(cx);
+            return None;
+        }
+        at += len;
+    }
+    Some(at)
+}
+
+/// A piece of text of its own, if there is any (an empty message is kept
+/// as a NUL by some writers; a header's first section opens with a line
+/// break).
+fn piece<S: TextSink>(text: &str, cx: &mut Cx<S>) {
+    deliver(
+        text.trim_matches(|c: char| c == '\0' || c.is_whitespace())
+            .as_bytes(),
+        cx,
+    );
+}
+
+/// The string constant a formula is, alone (a PtgStr: a count of UTF-16
+/// units in two bytes, then the units); `None` for any other formula.
+fn string_constant(rgce: &[u8]) -> Option<Cow<'_, str>> {
+    let (&PTG_STR, rest) = rgce.split_first()? else {
+        return None;
+    };
+    let cch = usize::from(u16::from_le_bytes(rest.get(..2)?.try_into().ok()?));
+    let units = rest.get(2..)?;
+    (units.len() == cch * 2).then(|| utf16le(units))
+}
+
+/// A formula (a count of token bytes, then the tokens, then their extra
+/// data) at `at`: its tokens. One that runs past its record is malformed.
+fn formula_at<'a, S: TextSink>(b: &'a [u8], at: usize, cx: &mut Cx<S>) -> Option<&'a [u8]> {
+    let rgce = u32_at(b, at)
+        .and_then(|cce| usize::try_from(cce).ok())
+        .and_then(|cce| b.get(at + 4..(at + 4).checked_add(cce)?));
+    if rgce.is_none() {
+        malformed(cx);
+    }
+    rgce
+}
+
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
@@ -242,9 +323,15 @@ pub(super) fn sheet<S: TextSink>(
     let mut rows = 0u64;
     let mut text = String::new();
     each_record(r, cx, |kind, body, cx| {
-        if kind == ROW_HDR {
-            rows += 1;
-            return;
+        match kind {
+            ROW_HDR => {
+                rows += 1;
+                return;
+            }
+            HEADER_FOOTER => return header_footer(body, cx),
+            HLINK => return hyperlink(body, cx),
+            DVAL => return validation(body, cx),
+            _ => {}
         }
         if !matches!(
             kind,
@@ -291,6 +378,90 @@ pub(super) fn sheet<S: TextSink>(
         };
         cell(value, col, rows <= 1, &mut headers, cx);
     });
+}
+
+/// A sheet's page headers and footers (BrtBeginHeaderFooter: two bytes of
+/// flags, then the odd-page header and footer, the even-page ones, the
+/// first page's), each without its codes, as an Excel 97 sheet's are read.
+fn header_footer<S: TextSink>(b: &[u8], cx: &mut Cx<S>) {
+    wide_strings(b, 2, 6, cx, |_, s, cx| piece(&header_text(s), cx));
+}
+
+/// A hyperlink (BrtHLink: the cells it covers, 16 bytes, then its
+/// relationship id, its place in the workbook, its tooltip and its display
+/// text). Its target outside the workbook is in the sheet's `.rels`, read
+/// with the package; the id is only the key to it.
+fn hyperlink<S: TextSink>(b: &[u8], cx: &mut Cx<S>) {
+    wide_strings(b, 16, 4, cx, |k, s, cx| {
+        if k > 0 {
+            piece(s, cx);
+        }
+    });
+}
+
+/// A data-validation rule (BrtDVal: four bytes of flags, the type in the
+/// low four; the ranges it covers, a count then 16 bytes each; the error
+/// message's title and text and the input message's; then its formulas).
+/// A list typed in the rule is its first formula, one string constant
+/// whose entries are NUL-separated.
+fn validation<S: TextSink>(b: &[u8], cx: &mut Cx<S>) {
+    let (Some(flags), Some(ranges)) = (u32_at(b, 0), u32_at(b, 4)) else {
+        malformed(cx);
+        return;
+    };
+    let strings = usize::try_from(ranges)
+        .ok()
+        .and_then(|n| n.checked_mul(16)?.checked_add(8))
+        .filter(|&at| at <= b.len());
+    let Some(at) = strings else {
+        malformed(cx);
+        return;
+    };
+    let Some(at) = wide_strings(b, at, 4, cx, |_, s, cx| piece(s, cx)) else {
+        return;
+    };
+    if flags & 0x0F != 3 {
+        return;
+    }
+    if let Some(list) = formula_at(b, at, cx).and_then(string_constant) {
+        list.split('\0').for_each(|entry| piece(entry, cx));
+    }
+}
+
+/// The workbook part: each sheet's name (BrtBundleSh: its state and tab
+/// id, four bytes each, its relationship id, then its name), as an XLSX's
+/// `<sheet name>` is read; and a defined name's string constant (BrtName),
+/// under the field an XLSX's `<definedName>` gives its text. Its other
+/// records are structure.
+pub(super) fn workbook<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
+    each_record(r, cx, |kind, body, cx| match kind {
+        BUNDLE_SH => {
+            wide_strings(body, 8, 2, cx, |k, s, cx| {
+                if k == 1 {
+                    piece(s, cx);
+                }
+            });
+        }
+        NAME => defined_name(body, cx),
+        _ => {}
+    });
+}
+
+/// A defined name (BrtName: four bytes of flags and a key byte, its name,
+/// then its formula) whose formula is a string constant. Names whose
+/// formula refers to cells hold no text of their own.
+fn defined_name<S: TextSink>(b: &[u8], cx: &mut Cx<S>) {
+    let Some(at) = wide_strings(b, 5, 1, cx, |_, _, _| {}) else {
+        return;
+    };
+    if let Some(text) = formula_at(b, at, cx).and_then(string_constant) {
+        let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+        if !text.is_empty() {
+            cx.sink.field(b"definedName");
+            cx.sink.text(text.as_bytes());
+            cx.sink.boundary();
+        }
+    }
 }
 
 /// A comments part: its authors, under the name an XLSX's comments part gives
@@ -402,6 +573,7 @@ mod tests {
     #[test]
     fn parts_by_name() {
         let kind = |n: &str| match part(n) {
+            Some(Part::Workbook) => "workbook",
             Some(Part::Sheet) => "sheet",
             Some(Part::Comments) => "comments",
             Some(Part::SharedStrings) => "sst",
@@ -414,6 +586,7 @@ mod tests {
         assert_eq!(kind("xl/sharedStrings.bin"), "sst");
         assert_eq!(kind("xl/comments3.bin"), "comments");
         assert_eq!(kind("xl/styles.bin"), "skip");
+        assert_eq!(kind("xl/workbook.bin"), "workbook");
         assert_eq!(kind("xl/pivotCache/pivotCacheRecords1.bin"), "unread");
         assert_eq!(kind("xl/vbaProject.bin"), "package");
         assert_eq!(kind("xl/embeddings/oleObject1.bin"), "package");
@@ -438,7 +611,9 @@ mod tests {
         r
     }
 
-    const KINDS: [u16; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 62, 632, 637];
+    const KINDS: [u16; 21] = [
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 39, 62, 64, 156, 479, 494, 632, 637,
+    ];
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
@@ -458,6 +633,7 @@ mod tests {
             let mut used = vec![false; shared.len()];
             sheet(&mut &data[..], &shared, &mut used, &mut cx);
             comments(&mut &data[..], &mut cx);
+            workbook(&mut &data[..], &mut cx);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Excel 97–2003 cells: the BIFF8 records of a Workbook stream, shared
 //! strings read across their CONTINUE records, numbers as typed; and the
-//! text a sheet keeps outside its cells: page headers and footers, comments
-//! and text boxes, hyperlinks and data-validation lists.
+//! text a sheet keeps outside its cells: page headers and footers (the
+//! first and even pages' too), comments and text boxes, hyperlinks and
+//! data-validation lists.
 
 use super::{u16_at, u32_at};
 use crate::inspect::decode::cx::Cx;
@@ -41,6 +42,7 @@ const STRING: u16 = 0x0207;
 const BOUNDSHEET: u16 = 0x0085;
 const HEADER: u16 = 0x0014;
 const FOOTER: u16 = 0x0015;
+const HEADERFOOTER: u16 = 0x089C;
 const NOTE: u16 = 0x001C;
 const TXO: u16 = 0x01B6;
 const HLINK: u16 = 0x01B8;
@@ -166,8 +168,9 @@ fn string_at(b: &[u8], at: usize) -> Option<(String, usize)> {
 /// A page header or footer without its codes: `&L`, `&C` and `&R` start
 /// the left, centre and right parts, `&"Arial,Bold"`, `&12` and `&K` colours
 /// set the font, `&P`, `&D` and the like are fields, `&&` is `&`. Left as
-/// they are, codes run into the text (`&RA123456(3)`).
-fn header_text(raw: &str) -> String {
+/// they are, codes run into the text (`&RA123456(3)`). XLSB headers keep
+/// the same codes.
+pub(in crate::inspect::decode) fn header_text(raw: &str) -> String {
     let mut out = String::new();
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
@@ -198,6 +201,24 @@ fn header_text(raw: &str) -> String {
         }
     }
     out
+}
+
+/// The even and first pages' headers and footers Excel 2007 and later
+/// write beside HEADER and FOOTER (HEADERFOOTER: a future-record header,
+/// 12 bytes, and the sheet view, 16; flags; the counts of the even header
+/// and footer and the first ones; then each string whose count is not 0).
+/// A string cut short ends the reading: where the next starts is lost.
+fn header_footer(b: &[u8], out: &mut Vec<String>) -> Option<()> {
+    let mut at = 38;
+    for k in 0..4 {
+        if u16_at(b, 30 + 2 * k)? == 0 {
+            continue;
+        }
+        let (s, end) = string_at(b, at)?;
+        out.push(header_text(&s));
+        at = end;
+    }
+    Some(())
 }
 
 /// A piece of text of its own, if there is any.
@@ -369,6 +390,11 @@ pub(super) fn biff<S: TextSink>(book: &[u8], cx: &mut Cx<S>) {
                 if let Some((raw, _)) = string_at(body, 0) {
                     piece(&header_text(&raw), cx);
                 }
+            }
+            HEADERFOOTER => {
+                let mut texts = Vec::new();
+                let _ = header_footer(body, &mut texts);
+                texts.iter().for_each(|t| piece(t, cx));
             }
             NOTE => {
                 // A comment's author; its text is in the TXO that follows

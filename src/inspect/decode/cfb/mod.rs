@@ -12,7 +12,7 @@ mod ppt;
 mod props;
 mod word;
 
-pub(super) use biff::{number, rk};
+pub(super) use biff::{header_text, number, rk};
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};

@@ -1678,6 +1678,9 @@ fn cases() -> Vec<Case> {
             name: "xlsb cells under their header row",
             input: xlsb_workbook(),
             events: Some(vec![
+                // The workbook's sheet name.
+                t("Staff"),
+                B,
                 t("陳大文"),
                 B,
                 t("電話"),
@@ -1733,7 +1736,7 @@ fn cases() -> Vec<Case> {
                     &xlsb_sheet(&[xrow(0), xcell(7, 0, &0u32.to_le_bytes())]),
                 ),
             ]),
-            events: Some(vec![t("HKID"), B, t("Chan A123456(7)"), B]),
+            events: Some(vec![t("Staff"), B, t("HKID"), B, t("Chan A123456(7)"), B]),
             contains: vec!["Chan A123456(7)"],
             formats: vec!["xlsb"],
             ..Case::default()
@@ -1760,7 +1763,17 @@ fn cases() -> Vec<Case> {
                     &xlsb_sheet(&[xrow(0), xcell(6, 0, &wide("next sheet"))]),
                 ),
             ]),
-            events: Some(vec![t("電話"), B, f("電話"), t("66123456"), B, t("next sheet"), B]),
+            events: Some(vec![
+                t("Staff"),
+                B,
+                t("電話"),
+                B,
+                f("電話"),
+                t("66123456"),
+                B,
+                t("next sheet"),
+                B,
+            ]),
             pairs: vec![("電話", "66123456")],
             formats: vec!["xlsb"],
             incomplete: Some(IncompleteReason::Malformed),
@@ -1777,7 +1790,7 @@ fn cases() -> Vec<Case> {
                     xcell(6, 1, &wide("456(7)")),
                 ]),
             )]),
-            events: Some(vec![t("A123"), B, t("456(7)"), B]),
+            events: Some(vec![t("Staff"), B, t("A123"), B, t("456(7)"), B]),
             formats: vec!["xlsb"],
             incomplete: Some(IncompleteReason::Malformed),
             ..Case::default()
@@ -1798,7 +1811,7 @@ fn cases() -> Vec<Case> {
                 ),
                 ("xl/pivotCache/pivotCacheRecords1.bin", &brt(33, &[0; 8])),
             ]),
-            events: Some(vec![t("電話"), B, f("電話"), t("66123456"), B]),
+            events: Some(vec![t("Staff"), B, t("電話"), B, f("電話"), t("66123456"), B]),
             formats: vec!["xlsb"],
             incomplete: Some(IncompleteReason::Unsupported),
             ..Case::default()
@@ -2945,6 +2958,7 @@ fn every_case_at_every_split_point() {
     }
 }
 
+mod excel_gaps;
 mod json_diff;
 mod json_oracle;
 mod legacy_audit;
