@@ -17,6 +17,7 @@ use quick_xml::Reader;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
+use super::cfb::header_text;
 use super::container;
 use super::cx::Cx;
 use super::odf;
@@ -609,20 +610,13 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
     // validation.
     let mut loose: Option<Vec<u8>> = None;
     each_event(r, cx, |event, cx| match event {
+        // A prompt-only validation rule and every hyperlink are empty elements.
+        Event::Empty(e) if matches!(e.local_name().as_ref(), b"dataValidation" | b"hyperlink") => {
+            attribute_messages(&e, cx)
+        }
         Event::Start(e) => match e.local_name().as_ref() {
             n if SHEET_LOOSE.contains(&n) => loose = Some(Vec::new()),
-            b"dataValidation" => {
-                for a in e.attributes().flatten() {
-                    if matches!(
-                        a.key.as_ref(),
-                        b"prompt" | b"promptTitle" | b"error" | b"errorTitle"
-                    ) {
-                        let mut text = Vec::new();
-                        attribute_text(&a, &mut text);
-                        deliver(&text, cx);
-                    }
-                }
-            }
+            b"dataValidation" | b"hyperlink" => attribute_messages(&e, cx),
             b"row" => {
                 rows += 1;
                 next_col = 0;
@@ -646,7 +640,12 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
         Event::End(e) => match e.local_name().as_ref() {
             n if SHEET_LOOSE.contains(&n) => {
                 if let Some(text) = loose.take() {
-                    deliver(&text, cx);
+                    if n.starts_with(b"formula") {
+                        deliver(&text, cx);
+                    } else {
+                        // Codes glue to what follows them (`&RA123456(3)`).
+                        deliver(header_text(&String::from_utf8_lossy(&text)).as_bytes(), cx);
+                    }
                 }
             }
             b"v" | b"t" => in_value = false,
@@ -688,6 +687,28 @@ const SHEET_LOOSE: &[&[u8]] = &[
     b"formula1",
     b"formula2",
 ];
+
+/// The messages a validation rule shows, and a hyperlink's text of its own:
+/// the place in the workbook it leads to, its tooltip, what it shows (its
+/// target outside the workbook is in the sheet's relationships).
+fn attribute_messages<S: TextSink>(e: &BytesStart<'_>, cx: &mut Cx<S>) {
+    for a in e.attributes().flatten() {
+        if matches!(
+            a.key.as_ref(),
+            b"prompt"
+                | b"promptTitle"
+                | b"error"
+                | b"errorTitle"
+                | b"location"
+                | b"tooltip"
+                | b"display"
+        ) {
+            let mut text = Vec::new();
+            attribute_text(&a, &mut text);
+            deliver(&text, cx);
+        }
+    }
+}
 
 /// An attribute's value, its references undone.
 pub(super) fn attribute_text(a: &quick_xml::events::attributes::Attribute<'_>, out: &mut Vec<u8>) {

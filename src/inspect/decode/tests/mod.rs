@@ -2436,15 +2436,19 @@ fn cases() -> Vec<Case> {
             input: zip_of(&[
                 ("[Content_Types].xml", CT_TYPES),
                 ("xl/workbook.xml", r#"<workbook><sheets><sheet name="陳大文 A123456(3)" sheetId="1" r:id="rId1"/></sheets></workbook>"#.as_bytes()),
-                ("xl/worksheets/sheet1.xml", br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>call</t></is></c></row></sheetData><dataValidations count="1"><dataValidation type="list" prompt="Pick B123456(7)?"><formula1>"6612 3456,other"</formula1></dataValidation></dataValidations><headerFooter><oddHeader>&amp;LConfidential: C123456(9)</oddHeader><oddFooter>&amp;RPage &amp;P</oddFooter></headerFooter><hyperlinks><hyperlink ref="A1" r:id="rId1"/></hyperlinks></worksheet>"#),
+                ("xl/worksheets/sheet1.xml", br#"<worksheet><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>call</t></is></c></row></sheetData><dataValidations count="1"><dataValidation type="list" prompt="Pick B123456(7)?"><formula1>"6612 3456,other"</formula1></dataValidation></dataValidations><headerFooter><oddHeader>&amp;LConfidential: C123456(9)&amp;RD123456(3)</oddHeader><oddFooter>&amp;RPage &amp;P</oddFooter></headerFooter><hyperlinks><hyperlink ref="A1" r:id="rId1"/><hyperlink ref="A2" location="'Staff'!A1" display="E123456(7)" tooltip="Ring 6612 3457"/></hyperlinks></worksheet>"#),
                 ("xl/worksheets/_rels/sheet1.xml.rels", br#"<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="tel:+85366123456" TargetMode="External"/><Relationship Id="rId2" Type="x" Target="../drawings/drawing1.xml"/></Relationships>"#),
             ]),
             contains: vec![
                 "陳大文 A123456(3)",
                 "Pick B123456(7)?",
                 "\"6612 3456,other\"",
-                "&LConfidential: C123456(9)",
+                // Without the codes glued to the text (`&RD123456(3)`).
+                "Confidential: C123456(9)\nD123456(3)",
                 "tel:+85366123456",
+                "'Staff'!A1",
+                "E123456(7)",
+                "Ring 6612 3457",
             ],
             formats: vec!["xlsx"],
             ..Case::default()
