@@ -5,7 +5,8 @@
 //! detectors (`TextScan`) directly; group `engine` runs the full `Engine`
 //! (decoders + detectors) with the content type a client would send. The
 //! `engine/*` numbers are the ones the README quotes; `engine/chat_bodies` is
-//! the mixed JSON corpus one message per body, as the proxy sees chat sends.
+//! the mixed JSON corpus one message per body, as the proxy sees chat sends;
+//! `engine/binary` is random bytes of no format.
 //!
 //! `cargo bench --bench inspect -- --warm-up-time 1 --measurement-time 3`
 
@@ -234,6 +235,9 @@ fn bench_engine(c: &mut Criterion) {
             docx_xml,
         ),
         ("media", "application/octet-stream", media, 0),
+        // Random bytes of no format: scanned as bytes, searched for UTF-16
+        // strings, and found as random as encrypted data (incomplete).
+        ("binary", "application/octet-stream", binary(&mut rng), 0),
     ];
     for (name, ct, data, inner) in &corpora {
         let hint = ContentHint::content_type(ct);

@@ -7,6 +7,8 @@
 //! without a header (VeraCrypt), or a format of compressed data sluice does
 //! not know: none of these can be read, and the scan says so.
 
+use memchr::memchr;
+
 use super::cx::Cx;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -17,23 +19,43 @@ use crate::inspect::sink::TextSink;
 /// and fonts stay under 7.
 const OPAQUE_BITS: f64 = 7.5;
 
+/// The histogram counts the first `SAMPLE_ALL` bytes, then one block of
+/// `SAMPLE_BLOCK` in `SAMPLE_EVERY`.
+const SAMPLE_ALL: u64 = 64 << 10;
+const SAMPLE_BLOCK: u64 = 4096;
+const SAMPLE_EVERY: u64 = 8;
+
 /// A UTF-16 string is read once it has this many characters, and this many
 /// of them in ASCII (see `Wide::qualified`).
 const WIDE_MIN: u32 = 4;
 const WIDE_MIN_ASCII: u32 = 3;
 
-/// Strings read from UTF-16 wait here until the byte stream reaches a NUL,
-/// where they are passed on between boundaries. Past this much they are
-/// passed at the next NUL.
+/// Characters of a string looked back over from its first ASCII one (whose
+/// zero high byte is what the search finds): 64, a long line of Chinese.
+/// The stream keeps those bytes (and a unit more) from one call to the
+/// next, so the look back sees the same bytes however the body is split.
+const LOOK_BACK: usize = 64;
+const CARRY: usize = 2 * LOOK_BACK + 4;
+
+/// A string longer than this is passed on in pieces.
+const WIDE_PIECE: usize = 4096;
+
+/// Strings read from UTF-16 wait until the byte stream reaches a NUL, where
+/// they are passed on between boundaries. Past this much they are passed at
+/// the next NUL.
 const WIDE_FLUSH: usize = 64 << 10;
 
 /// A UTF-16 string being read, in one byte alignment of the stream.
 #[derive(Default)]
 struct Wide {
-    /// The string so far, as UTF-8.
+    /// The string so far, as UTF-8 (what is left after pieces passed on).
     text: Vec<u8>,
     chars: u32,
     ascii: u32,
+    /// Whether a string is open at `next` (it reached the end of the data).
+    open: bool,
+    /// Global offset of the next unit of this alignment to read.
+    next: u64,
 }
 
 impl Wide {
@@ -44,78 +66,154 @@ impl Wide {
     fn qualified(&self) -> bool {
         self.chars >= WIDE_MIN && self.ascii >= WIDE_MIN_ASCII
     }
+
+    fn reset(&mut self) {
+        self.text.clear();
+        self.chars = 0;
+        self.ascii = 0;
+        self.open = false;
+    }
+}
+
+/// A code unit as text: ASCII (`Some(true)`), another character Macau's
+/// documents are written in (`Some(false)`: Latin letters for Portuguese, CJK
+/// punctuation and ideographs, full-width forms), or none (`None`).
+#[inline]
+fn text_unit(lo: u8, hi: u8) -> Option<bool> {
+    match hi {
+        0 if matches!(lo, 0x20..=0x7E | b'\t' | b'\n' | b'\r') => Some(true),
+        0 if lo >= 0xC0 => Some(false),
+        0x30 if lo <= 0x3F => Some(false),
+        0x4E..=0x9F => Some(false),
+        0xFF if lo <= 0xEF => Some(false),
+        _ => None,
+    }
+}
+
+/// Bit 7 of each byte of `x` that is printable ASCII (0x20–0x7E).
+#[inline]
+fn printable(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = x & LOW7;
+    // At least 0x20: adding 0x60 carries into bit 7; below 0x7F: adding 1 does not.
+    (low + 0x6060_6060_6060_6060) & !(low + 0x0101_0101_0101_0101) & !x & HIGH
+}
+
+/// Bit 7 of each byte of `x` that is zero.
+#[inline]
+fn zero(x: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((x & LOW7) + LOW7) | x) & 0x8080_8080_8080_8080
+}
+
+/// The first index at or after `from` of a printable ASCII byte followed by
+/// a NUL (a UTF-16 character below U+0080) at an even index (`even`) or an
+/// odd one: eight bytes at a time, so that zeros, random bytes and code go
+/// by at a fraction of a nanosecond a byte.
+fn next_anchor(buf: &[u8], from: usize, even: bool) -> Option<usize> {
+    let mut i = from;
+    while let (Some(lo), Some(hi)) = (buf.get(i..i + 8), buf.get(i + 1..i + 9)) {
+        let lo = u64::from_le_bytes(lo.try_into().ok()?);
+        let hi = u64::from_le_bytes(hi.try_into().ok()?);
+        // Keep the bytes at the wanted parity of index (`i + j`).
+        let lanes = if i.is_multiple_of(2) == even {
+            0x0080_0080_0080_0080
+        } else {
+            0x8000_8000_8000_8000
+        };
+        let m = printable(lo) & zero(hi) & lanes;
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    while let Some(&[lo, hi]) = buf.get(i..i + 2) {
+        if i.is_multiple_of(2) == even && hi == 0 && (0x20..=0x7E).contains(&lo) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 pub(crate) struct BinaryNode {
-    counts: Box<[u64; 256]>,
+    counts: Box<[[u64; 256]; 4]>,
+    /// Bytes in `counts`, and in the body.
+    sampled: u64,
     total: u64,
     /// JPEG entropy-coded data writes every 0xFF as FF 00 or as a restart
     /// marker (FF D0–D7): a chunk cut from the middle of a JPEG shows it,
     /// where random bytes follow an FF with anything.
     ff: u64,
     ff_as_jpeg: u64,
-    /// The last byte of the previous call, if the stream has one.
-    prev: Option<u8>,
-    /// Global offset of the next byte.
-    at: u64,
+    /// The last `CARRY` bytes before the current call, and then the call's
+    /// bytes (`window`), so that units and look-backs across calls read the
+    /// same bytes as within one.
+    window: Vec<u8>,
+    /// Global offset of `window[0]`.
+    window_at: u64,
     /// The string being read in each alignment (by the parity of its offset).
     wide: [Wide; 2],
-    /// Finished UTF-16 strings, each followed by a boundary when passed on.
-    done: Vec<Vec<u8>>,
-    done_bytes: usize,
+    /// Finished UTF-16 strings, by the offset where each ended; passed on,
+    /// each followed by a boundary, at the first NUL once they are many.
+    done: Vec<(u64, Vec<u8>)>,
+    /// A NUL at or after this offset passes the strings on.
+    flush_from: Option<u64>,
 }
 
 impl BinaryNode {
     pub fn new() -> Self {
         BinaryNode {
-            counts: Box::new([0; 256]),
+            counts: Box::new([[0; 256]; 4]),
+            sampled: 0,
             total: 0,
             ff: 0,
             ff_as_jpeg: 0,
-            prev: None,
-            at: 0,
-            wide: Default::default(),
+            window: Vec::new(),
+            window_at: 0,
+            wide: [
+                Wide::default(),
+                Wide {
+                    next: 1,
+                    ..Wide::default()
+                },
+            ],
             done: Vec::new(),
-            done_bytes: 0,
+            flush_from: None,
         }
     }
 
     pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
-        self.total += data.len() as u64;
-        // The bytes go to the sink in pieces that end where strings read
-        // from UTF-16 are passed on: at a NUL, so the cut splits nothing the
-        // byte scan reads, and at a place the bytes decide (not the chunks).
+        self.count(data);
+        let keep = self.window.len().saturating_sub(CARRY);
+        self.window.drain(..keep);
+        self.window_at += keep as u64;
+        let data_at = self.window_at + self.window.len() as u64;
+        self.window.extend_from_slice(data);
+        self.strings(false);
+        // The bytes go to the sink in pieces cut where strings read from
+        // UTF-16 are passed on: at a NUL, so the cut splits nothing the byte
+        // scan reads, and at a place the bytes decide (not the calls).
         let mut from = 0;
-        for (k, &b) in data.iter().enumerate() {
-            if let Some(c) = self.counts.get_mut(usize::from(b)) {
-                *c += 1;
-            }
-            if let Some(lo) = self.prev {
-                if lo == 0xFF && (b == 0 || (0xD0..=0xD7).contains(&b)) {
-                    self.ff_as_jpeg += 1;
-                }
-                self.unit(u16::from_le_bytes([lo, b]));
-            }
-            self.ff += u64::from(b == 0xFF);
-            self.prev = Some(b);
-            self.at += 1;
-            if b == 0 && self.done_bytes >= WIDE_FLUSH {
-                cx.sink.text(data.get(from..=k).unwrap_or_default());
-                self.pass(cx);
-                from = k + 1;
-            }
+        while let Some(at) = self.flush_from {
+            let start = usize::try_from(at.saturating_sub(data_at)).unwrap_or(usize::MAX);
+            let Some(nul) = data.get(start..).and_then(|rest| memchr(0, rest)) else {
+                break;
+            };
+            let cut = start + nul;
+            cx.sink.text(data.get(from..=cut).unwrap_or_default());
+            self.pass(data_at + cut as u64, cx);
+            from = cut + 1;
         }
         cx.sink.text(data.get(from..).unwrap_or_default());
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        for w in &mut self.wide {
-            if w.qualified() {
-                self.done.push(std::mem::take(&mut w.text));
-            }
-        }
-        self.pass(cx);
+        self.strings(true);
+        self.pass(u64::MAX, cx);
         cx.sink.boundary();
+        let total = self.total;
         if let Some(bits) = self.opaque(cx.limits.opaque_min_bytes) {
             if self.jpeg_scan_data() {
                 cx.media("image/jpeg");
@@ -123,60 +221,198 @@ impl BinaryNode {
                 cx.incomplete(
                     IncompleteReason::Unsupported,
                     format!(
-                        "{} bytes of compressed or encrypted data in no known format \
-                         ({bits:.2} bits per byte): its content cannot be read",
-                        self.total
+                        "{total} bytes of compressed or encrypted data in no known format \
+                         ({bits:.2} bits per byte): its content cannot be read"
                     ),
                 );
             }
         }
     }
 
-    /// One UTF-16LE code unit, ending at the byte just read.
-    fn unit(&mut self, u: u16) {
-        // The parity of the offset of its high byte picks the alignment.
-        let w = &mut self.wide[usize::from(self.at % 2 == 1)];
-        let ascii = matches!(u, 0x20..=0x7E | 0x09 | 0x0A | 0x0D);
-        // Latin letters (Portuguese), CJK punctuation and ideographs, and
-        // full-width forms: the characters Macau's documents are written in.
-        let text =
-            ascii || matches!(u, 0xC0..=0xFF | 0x3000..=0x303F | 0x4E00..=0x9FFF | 0xFF00..=0xFFEF);
-        if text {
-            let mut buf = [0u8; 3];
-            if let Some(c) = char::from_u32(u32::from(u)) {
-                w.text.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+    /// The byte histogram, of the first `SAMPLE_ALL` bytes and then of one
+    /// block in `SAMPLE_EVERY` (by offset, so any split counts the same
+    /// bytes): entropy settles long before a large body ends, and counting
+    /// every byte cost a third of the time of a random body's scan.
+    fn count(&mut self, data: &[u8]) {
+        let mut at = self.total;
+        let mut rest = data;
+        while !rest.is_empty() {
+            let block = at / SAMPLE_BLOCK;
+            let room = (block + 1) * SAMPLE_BLOCK - at;
+            let (piece, tail) =
+                rest.split_at(rest.len().min(usize::try_from(room).unwrap_or(usize::MAX)));
+            if at < SAMPLE_ALL || block.is_multiple_of(SAMPLE_EVERY) {
+                self.histogram(piece);
             }
-            w.chars += 1;
-            w.ascii += u32::from(ascii);
-            // A long string is passed on in pieces; once qualified it stays
-            // qualified, so the pieces after the first are kept too.
-            if w.text.len() >= 4096 && w.qualified() {
-                self.done_bytes += w.text.len();
-                self.done.push(std::mem::take(&mut w.text));
+            at += piece.len() as u64;
+            rest = tail;
+        }
+        self.total += data.len() as u64;
+        // An FF as the last byte of the previous call is followed here.
+        if self.window.last() == Some(&0xFF) {
+            if let Some(&next) = data.first() {
+                self.ff_as_jpeg += u64::from(next == 0 || (0xD0..=0xD7).contains(&next));
             }
-        } else {
-            if w.qualified() {
-                self.done_bytes += w.text.len();
-                self.done.push(std::mem::take(&mut w.text));
+        }
+        let mut k = 0;
+        while let Some(off) = data.get(k..).and_then(|rest| memchr(0xFF, rest)) {
+            let j = k + off;
+            self.ff += 1;
+            if let Some(&next) = data.get(j + 1) {
+                self.ff_as_jpeg += u64::from(next == 0 || (0xD0..=0xD7).contains(&next));
             }
-            w.text.clear();
-            w.chars = 0;
-            w.ascii = 0;
+            k = j + 1;
         }
     }
 
-    /// Passes the UTF-16 strings read so far to the sink, apart from the
-    /// bytes around them.
-    fn pass<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        if self.done.is_empty() {
-            return;
+    /// Four histograms, summed at the end, so that runs of one byte do not
+    /// wait on their own increments.
+    fn histogram(&mut self, piece: &[u8]) {
+        let [c0, c1, c2, c3] = &mut *self.counts;
+        let mut quads = piece.chunks_exact(4);
+        for q in &mut quads {
+            if let [a, b, c, d] = *q {
+                c0[usize::from(a)] += 1;
+                c1[usize::from(b)] += 1;
+                c2[usize::from(c)] += 1;
+                c3[usize::from(d)] += 1;
+            }
         }
-        cx.sink.boundary();
-        for s in self.done.drain(..) {
-            cx.sink.text(&s);
+        for &b in quads.remainder() {
+            c0[usize::from(b)] += 1;
+        }
+        self.sampled += piece.len() as u64;
+    }
+
+    /// Reads the UTF-16 strings of the window's new bytes in both
+    /// alignments; at the end of the body (`last`), the open ones end too.
+    fn strings(&mut self, last: bool) {
+        for a in 0..2 {
+            self.strings_in(a);
+            let w = &mut self.wide[a];
+            if last && w.open {
+                let end = self.window_at + self.window.len() as u64;
+                if w.qualified() {
+                    self.done.push((end, std::mem::take(&mut w.text)));
+                }
+                w.reset();
+            }
+        }
+        // Strings of both alignments, in the order they ended.
+        self.done.sort_by_key(|(end, _)| *end);
+        let mut total = 0;
+        self.flush_from = None;
+        for (end, s) in &self.done {
+            total += s.len();
+            if total >= WIDE_FLUSH {
+                self.flush_from = Some(*end);
+                break;
+            }
+        }
+    }
+
+    /// One alignment: from each ASCII unit (a printable byte before a NUL,
+    /// found by looking for NULs, which random bytes have one in 256 of)
+    /// back over the text units before it, then forward to the end of the
+    /// string; or on with a string left open by the previous call.
+    fn strings_in(&mut self, a: usize) {
+        let buf = &self.window;
+        let base = self.window_at;
+        let end = base + buf.len() as u64;
+        let w = &mut self.wide[a];
+        let byte = |g: u64| {
+            buf.get(usize::try_from(g.checked_sub(base)?).ok()?)
+                .copied()
+        };
+        loop {
+            if !w.open {
+                // The next ASCII unit of this alignment at or after `w.next`.
+                let from = usize::try_from(w.next.saturating_sub(base)).unwrap_or(usize::MAX);
+                let found =
+                    next_anchor(buf, from, (w.next ^ base) & 1 == 0).map(|i| base + i as u64);
+                let Some(first) = found else {
+                    // Nothing before the last whole unit can start a string.
+                    let last_unit = end.saturating_sub(1);
+                    let aligned = last_unit - (last_unit.wrapping_sub(w.next) % 2);
+                    w.next = w.next.max(aligned.saturating_sub(2 * LOOK_BACK as u64));
+                    return;
+                };
+                // Back over the text units before it, as far as `LOOK_BACK`
+                // and never into a string already read.
+                let floor = w.next.max(first.saturating_sub(2 * LOOK_BACK as u64));
+                let mut start = first;
+                while start >= floor + 2 {
+                    let u = start - 2;
+                    match (byte(u), byte(u + 1)) {
+                        (Some(lo), Some(hi)) if text_unit(lo, hi).is_some() => start = u,
+                        _ => break,
+                    }
+                }
+                w.next = start;
+                w.open = true;
+            }
+            // Forward over text units to the end of the string.
+            let mut g = w.next;
+            loop {
+                let (Some(lo), Some(hi)) = (byte(g), byte(g + 1)) else {
+                    // The data ends inside the string: it stays open.
+                    w.next = g;
+                    return;
+                };
+                match text_unit(lo, hi) {
+                    Some(ascii) => {
+                        let c = char::from_u32(u32::from(u16::from_le_bytes([lo, hi])));
+                        let mut utf8 = [0u8; 3];
+                        if let Some(c) = c {
+                            w.text
+                                .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+                        }
+                        w.chars += 1;
+                        w.ascii += u32::from(ascii);
+                        g += 2;
+                        // A long string is passed on in pieces; once
+                        // qualified it stays qualified, so later pieces are
+                        // kept too.
+                        if w.text.len() >= WIDE_PIECE && w.qualified() {
+                            self.done.push((g, std::mem::take(&mut w.text)));
+                        }
+                    }
+                    None => {
+                        // It ends with the unit that is no text: only once
+                        // that unit is read is the string known to end, so a
+                        // NUL before its end does not pass it on.
+                        if w.qualified() {
+                            self.done.push((g + 2, std::mem::take(&mut w.text)));
+                        }
+                        w.reset();
+                        w.next = g + 2;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Passes the UTF-16 strings that ended by `upto` to the sink, apart
+    /// from the bytes around them.
+    fn pass<S: TextSink>(&mut self, upto: u64, cx: &mut Cx<S>) {
+        let n = self.done.partition_point(|(end, _)| *end <= upto);
+        if n > 0 {
             cx.sink.boundary();
+            for (_, s) in self.done.drain(..n) {
+                cx.sink.text(&s);
+                cx.sink.boundary();
+            }
         }
-        self.done_bytes = 0;
+        let mut total = 0;
+        self.flush_from = None;
+        for (end, s) in &self.done {
+            total += s.len();
+            if total >= WIDE_FLUSH {
+                self.flush_from = Some(*end);
+                break;
+            }
+        }
     }
 
     /// The body's entropy in bits per byte, if it is at least `min_bytes`
@@ -188,9 +424,16 @@ impl BinaryNode {
         if min_bytes == 0 || self.total < min_bytes {
             return None;
         }
-        let n = self.total as f64;
-        let plug_in: f64 = self
-            .counts
+        let n = self.sampled as f64;
+        let counts: Vec<u64> = (0..256)
+            .map(|b| {
+                self.counts
+                    .iter()
+                    .map(|c| c.get(b).copied().unwrap_or(0))
+                    .sum()
+            })
+            .collect();
+        let plug_in: f64 = counts
             .iter()
             .filter(|&&c| c > 0)
             .map(|&c| {
@@ -198,7 +441,7 @@ impl BinaryNode {
                 -p * p.log2()
             })
             .sum();
-        let seen = self.counts.iter().filter(|&&c| c > 0).count() as f64;
+        let seen = counts.iter().filter(|&&c| c > 0).count() as f64;
         let bits = plug_in + (seen - 1.0) / (2.0 * n * std::f64::consts::LN_2);
         (bits >= OPAQUE_BITS).then_some(bits)
     }

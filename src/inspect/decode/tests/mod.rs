@@ -3007,3 +3007,55 @@ fn the_opaque_check_follows_its_limit() {
     assert!(run(0).incomplete.is_none());
     assert!(run(body.len() as u64 + 1).incomplete.is_none());
 }
+
+/// Strings read from UTF-16 inside binary data come out the same however
+/// the body is split: across calls, past the look back over a long Chinese
+/// prefix, in pieces of long strings, and where many are passed on at a NUL.
+#[test]
+fn utf16_strings_in_binary_data_do_not_depend_on_the_split() {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut body = vec![0u8, 1, 2, 3];
+    for i in 0..400 {
+        // Noise, then a string in either alignment.
+        let noise = (next() % 300) as usize;
+        body.extend((0..noise).map(|_| next() as u8));
+        let s = match i % 5 {
+            0 => format!("員工{i} 陳大文 A123456(3) 電話 6612 {:04}", i),
+            1 => format!("{}Ref {i}", "請批准病假申請".repeat(12)),
+            2 => "x".repeat(5000) + " long",
+            3 => format!("tab\there {i}"),
+            _ => format!("No {i}"),
+        };
+        body.extend(utf16le(&s));
+        body.push(0xD8 + (i % 3) as u8);
+    }
+    let limits = Limits::default();
+    let whole = scan_chunks(&body, &ContentHint::default(), &limits, &[]);
+    let joined = whole.0.joined_text();
+    assert!(
+        joined.contains("員工0 陳大文 A123456(3) 電話 6612 0000"),
+        "{}",
+        &joined[..200]
+    );
+    // The look back reaches 64 characters of the 84 before "Ref".
+    assert!(joined.contains(&format!("{}Ref 1", &"請批准病假申請".repeat(12)[3 * 20..])));
+    assert!(!joined.contains(&format!("{}Ref 1", &"請批准病假申請".repeat(12)[3 * 19..])));
+    for round in 0..12 {
+        let mut cuts: Vec<usize> = (0..40).map(|_| (next() as usize) % body.len()).collect();
+        if round % 3 == 0 {
+            // Small steps too: one and two bytes apart.
+            let at = (next() as usize) % (body.len() - 64);
+            cuts.extend((at..at + 64).step_by(1 + round % 2));
+        }
+        cuts.sort_unstable();
+        let split = scan_chunks(&body, &ContentHint::default(), &limits, &cuts);
+        assert_eq!(split.0, whole.0, "events differ, round {round}");
+        assert_eq!(split.1, whole.1, "report differs, round {round}");
+    }
+}
