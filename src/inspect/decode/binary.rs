@@ -19,12 +19,6 @@ use crate::inspect::sink::TextSink;
 /// and fonts stay under 7.
 const OPAQUE_BITS: f64 = 7.5;
 
-/// The histogram counts the first `SAMPLE_ALL` bytes, then one block of
-/// `SAMPLE_BLOCK` in `SAMPLE_EVERY`.
-const SAMPLE_ALL: u64 = 64 << 10;
-const SAMPLE_BLOCK: u64 = 4096;
-const SAMPLE_EVERY: u64 = 8;
-
 /// A UTF-16 string is read once it has this many characters, and this many
 /// of them in ASCII (see `Wide::qualified`).
 const WIDE_MIN: u32 = 4;
@@ -139,9 +133,10 @@ fn next_anchor(buf: &[u8], from: usize, even: bool) -> Option<usize> {
 
 pub(crate) struct BinaryNode {
     counts: Box<[[u64; 256]; 4]>,
-    /// Bytes in `counts`, and in the body.
-    sampled: u64,
     total: u64,
+    /// Whether the bytes are judged for randomness: not in a format known
+    /// to hold pictures' compressed data (EMF), whose strings are still read.
+    judge: bool,
     /// JPEG entropy-coded data writes every 0xFF as FF 00 or as a restart
     /// marker (FF D0–D7): a chunk cut from the middle of a JPEG shows it,
     /// where random bytes follow an FF with anything.
@@ -163,11 +158,11 @@ pub(crate) struct BinaryNode {
 }
 
 impl BinaryNode {
-    pub fn new() -> Self {
+    pub fn new(judge: bool) -> Self {
         BinaryNode {
             counts: Box::new([[0; 256]; 4]),
-            sampled: 0,
             total: 0,
+            judge,
             ff: 0,
             ff_as_jpeg: 0,
             window: Vec::new(),
@@ -229,24 +224,9 @@ impl BinaryNode {
         }
     }
 
-    /// The byte histogram, of the first `SAMPLE_ALL` bytes and then of one
-    /// block in `SAMPLE_EVERY` (by offset, so any split counts the same
-    /// bytes): entropy settles long before a large body ends, and counting
-    /// every byte cost a third of the time of a random body's scan.
+    /// The byte histogram, and the JPEG evidence.
     fn count(&mut self, data: &[u8]) {
-        let mut at = self.total;
-        let mut rest = data;
-        while !rest.is_empty() {
-            let block = at / SAMPLE_BLOCK;
-            let room = (block + 1) * SAMPLE_BLOCK - at;
-            let (piece, tail) =
-                rest.split_at(rest.len().min(usize::try_from(room).unwrap_or(usize::MAX)));
-            if at < SAMPLE_ALL || block.is_multiple_of(SAMPLE_EVERY) {
-                self.histogram(piece);
-            }
-            at += piece.len() as u64;
-            rest = tail;
-        }
+        self.histogram(data);
         self.total += data.len() as u64;
         // An FF as the last byte of the previous call is followed here.
         if self.window.last() == Some(&0xFF) {
@@ -281,7 +261,6 @@ impl BinaryNode {
         for &b in quads.remainder() {
             c0[usize::from(b)] += 1;
         }
-        self.sampled += piece.len() as u64;
     }
 
     /// Reads the UTF-16 strings of the window's new bytes in both
@@ -421,10 +400,10 @@ impl BinaryNode {
     /// Miller–Madow correction), which is added back so that a 4 KiB chunk
     /// of random bytes measures what a 4 MiB one does.
     fn opaque(&self, min_bytes: u64) -> Option<f64> {
-        if min_bytes == 0 || self.total < min_bytes {
+        if !self.judge || min_bytes == 0 || self.total < min_bytes {
             return None;
         }
-        let n = self.sampled as f64;
+        let n = self.total as f64;
         let counts: Vec<u64> = (0..256)
             .map(|b| {
                 self.counts

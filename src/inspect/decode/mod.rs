@@ -159,6 +159,23 @@ impl Node {
                 );
                 Node::Skip
             }
+            Kind::Strings(name) => {
+                cx.format(name);
+                Node::Binary(Box::new(binary::BinaryNode::new(false)))
+            }
+            Kind::Fragment(name) => {
+                cx.format(name);
+                cx.incomplete(
+                    IncompleteReason::Unsupported,
+                    format!(
+                        "part of a {name} file without its beginning (a piece of a larger \
+                         upload): it cannot be read on its own"
+                    ),
+                );
+                // What shows as it is (a form field's value, metadata) is
+                // still scanned, for the report.
+                Node::Text
+            }
             Kind::Unread(name) => {
                 cx.format(name);
                 cx.incomplete(
@@ -289,7 +306,7 @@ impl SniffNode {
             text::Charset::Utf8 => Node::of(kind, &self.hint, self.depth, cx),
             text::Charset::Binary => {
                 cx.format("binary");
-                Node::Binary(Box::new(binary::BinaryNode::new()))
+                Node::Binary(Box::new(binary::BinaryNode::new(true)))
             }
         };
         let head = std::mem::take(&mut self.head);

@@ -60,6 +60,14 @@ pub enum Kind {
     /// A file encrypted as a whole (OpenPGP, S/MIME, age, `openssl enc`), by
     /// its format name: what it holds cannot be known.
     Encrypted(&'static str),
+    /// A binary format read only for its strings (an EMF picture, whose
+    /// text records are UTF-16), never judged for randomness: its bitmaps
+    /// are compressed.
+    Strings(&'static str),
+    /// A piece from the middle of a file whose start it lacks (a chunk of
+    /// a larger upload), by the format it is a piece of: it cannot be read
+    /// on its own.
+    Fragment(&'static str),
 }
 
 /// How many leading bytes `sniff` wants; fewer is fine at the end of a body.
@@ -324,6 +332,12 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     if head.starts_with(b"\x1f\x8b") {
         return Some(Kind::Gzip);
     }
+    // An EMF picture: its header record (type 1) and signature. Office keeps
+    // one as the face of every embedded object, a table's cells drawn as
+    // text records.
+    if head.starts_with(b"\x01\x00\x00\x00") && head.get(40..44) == Some(b" EMF") {
+        return Some(Kind::Strings("emf"));
+    }
     if head.starts_with(b"\x28\xb5\x2f\xfd") {
         return Some(Kind::Zstd);
     }
@@ -434,7 +448,46 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
     if mime_message(trimmed) {
         return Some(Kind::Message);
     }
+    if pdf_fragment(head) {
+        return Some(Kind::Fragment("pdf"));
+    }
     markup(trimmed)
+}
+
+/// A piece of a PDF after its start: its objects' syntax (`12 0 obj`,
+/// `endobj`, `/Filter`) without the `%PDF-` header. Most of what follows is
+/// compressed streams, which only the whole file's reader undoes. Two of
+/// these marks, one of them an object's opening or end, are not prose.
+fn pdf_fragment(head: &[u8]) -> bool {
+    use memchr::memmem::{find, find_iter};
+    if find(head, b"%PDF-").is_some() {
+        return false;
+    }
+    // `<object number> <generation> obj`.
+    let opens = find_iter(head, b" obj").any(|at| {
+        let before = head.get(..at).unwrap_or_default();
+        let generation = before
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let rest = before.get(..before.len() - generation).unwrap_or_default();
+        generation > 0
+            && rest.last() == Some(&b' ')
+            && rest.iter().rev().nth(1).is_some_and(u8::is_ascii_digit)
+    });
+    let ends = find(head, b"endobj").is_some() || find(head, b"endstream").is_some();
+    let keys = [
+        &b"/Filter"[..],
+        b"/Length",
+        b"/Type",
+        b"/FlateDecode",
+        b"\nstream\n",
+    ]
+    .iter()
+    .filter(|k| find(head, k).is_some())
+    .count();
+    (opens || ends) && usize::from(opens) + usize::from(ends) + keys >= 2
 }
 
 /// A MIME message by its first line: what Word, Excel and Internet Explorer
@@ -653,6 +706,30 @@ mod tests {
                 head: b"\xff\xd8\xff\xe0\0\x10JFIF",
                 hint: (None, None),
                 want: Kind::Media("image/jpeg"),
+            },
+            Case {
+                name: "an emf picture is read for its strings",
+                head: b"\x01\x00\x00\x00\x6c\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\xe8\x03\x00\x00\xe8\x03\x00\x00 EMF\x00\x00\x01\x00",
+                hint: (None, None),
+                want: Kind::Strings("emf"),
+            },
+            Case {
+                name: "a piece of a pdf from the middle of an upload",
+                head: b"\n15 0 obj\n<<\n/Filter [ /ASCII85Decode /FlateDecode ] /Length 459\n>>\nstream\nGaub*4",
+                hint: (None, None),
+                want: Kind::Fragment("pdf"),
+            },
+            Case {
+                name: "prose about pdf objects is text",
+                head: b"Each object starts with 12 0 obj and a dictionary.",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "a pdf after some junk is not a fragment",
+                head: b"junk\n%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+                hint: (None, None),
+                want: Kind::Text,
             },
             Case {
                 name: "aac voice note in adts frames",

@@ -1021,6 +1021,38 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // The face Office gives an embedded workbook: an EMF whose text
+            // records draw the cells, beside a compressed bitmap. Read for
+            // its strings, never judged as random data.
+            name: "an emf picture gives its drawn text and is not opaque",
+            input: [
+                &b"\x01\x00\x00\x00\x6c\x00\x00\x00"[..],
+                &[0u8; 32][..],
+                b" EMF\x00\x00\x01\x00",
+                &[0u8; 60][..],
+                // EMR_EXTTEXTOUTW, its header fields as zeros, then the text.
+                b"\x54\x00\x00\x00\x80\x00\x00\x00",
+                &[0u8; 36][..],
+                &utf16le("陳大文 A123456(3)"),
+                &[0u8; 4][..],
+                &zlib(&chinese_rows(2000))[2..6002],
+            ]
+            .concat(),
+            contains: vec!["陳大文 A123456(3)"],
+            formats: vec!["emf"],
+            ..Case::default()
+        },
+        Case {
+            // A PDF cut where an object opens: the rest is its streams.
+            // What shows as it is still counts for the report.
+            name: "a piece of a pdf without its header is reported unread",
+            input: b"endobj\n7 0 obj\n<< /T (HKID) /V (A123456\\(3\\)) >>\nendobj\n8 0 obj\n<< /Length 99 /Filter /FlateDecode >>\nstream\n\x78\x9c\x01\x02".to_vec(),
+            contains: vec!["/V (A123456"],
+            formats: vec!["pdf"],
+            incomplete: Some(IncompleteReason::Unsupported),
+            ..Case::default()
+        },
+        Case {
             // A JPEG cut from the middle: its 0xFF bytes are all stuffed.
             name: "jpeg scan data without its header is media",
             input: jpeg_scan_data(4200),
