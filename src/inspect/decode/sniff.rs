@@ -133,6 +133,16 @@ pub fn media_magic(head: &[u8]) -> Option<&'static str> {
             return Some("audio/aac");
         }
     }
+    // Embedded OpenType (what PowerPoint keeps as `.fntdata`, often
+    // compressed): its version, then its magic number 0x504C at 34.
+    if head.get(34..36) == Some(b"LP")
+        && matches!(
+            head.get(8..12),
+            Some(b"\x00\x00\x01\x00" | b"\x01\x00\x02\x00" | b"\x02\x00\x02\x00")
+        )
+    {
+        return Some("font/eot");
+    }
     if head.starts_with(b"FORM") && matches!(head.get(8..12), Some(b"AIFF" | b"AIFC")) {
         return Some("audio/aiff");
     }
@@ -228,6 +238,21 @@ fn sealed(head: &[u8]) -> Option<&'static str> {
         return Some("smime");
     }
     None
+}
+
+/// A binary OpenPGP key ring or exported public key (`.gpg` in
+/// `/usr/share/keyrings`, `gpg --export`): a public-key packet (tag 6) of
+/// version 4 to 6 first. Its key material is random by nature, and its user
+/// ids (names, addresses) are plain text.
+fn openpgp_public_key(head: &[u8]) -> bool {
+    let version = match head {
+        // Old format, tag 6, one- or two-octet length.
+        [0x98, _, v, ..] | [0x99, _, _, v, ..] => v,
+        // New format, tag 6, a one-octet length or a two-octet one.
+        [0xC6, 0..=191, v, ..] | [0xC6, 192..=223, _, v, ..] => v,
+        _ => return false,
+    };
+    (4..=6).contains(version)
 }
 
 /// A binary OpenPGP message that opens, as encrypted ones do, with an
@@ -331,6 +356,9 @@ fn by_magic(head: &[u8]) -> Option<Kind> {
     }
     if head.starts_with(b"\x1f\x8b") {
         return Some(Kind::Gzip);
+    }
+    if openpgp_public_key(head) {
+        return Some(Kind::Strings("pgp-keys"));
     }
     // An EMF picture: its header record (type 1) and signature. Office keeps
     // one as the face of every embedded object, a table's cells drawn as
@@ -748,6 +776,18 @@ mod tests {
                 head: b"FORM\x00\x01\x00\x00AIFFCOMM",
                 hint: (None, None),
                 want: Kind::Media("audio/aiff"),
+            },
+            Case {
+                name: "an openpgp public key is read for its user ids",
+                head: b"\x99\x02\x0d\x04\x63\x1a\x2b\x3c\x01\x10\x00\xc0\x11",
+                hint: (None, None),
+                want: Kind::Strings("pgp-keys"),
+            },
+            Case {
+                name: "embedded opentype font",
+                head: b"\x00\x10\x00\x00\x00\x0f\x00\x00\x01\x00\x02\x00\x04\x00\x00\x00\x02\x0b\x06\x04\x02\x02\x02\x02\x02\x04\x01\x00\x90\x01\x00\x00\x00\x00LP\x00\x00",
+                hint: (None, None),
+                want: Kind::Media("font/eot"),
             },
             Case {
                 name: "woff2 font",
