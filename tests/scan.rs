@@ -237,15 +237,16 @@ fn archives_from_7zip_xz_and_bzip2_are_read() {
         "hr-password.7z",
         "hr-hidden.7z",
         "methods.zip",
+        "hr-deflate.7z",
     ]
     .map(|f| format!("{dir}/{f}"));
     let args: Vec<&str> = files.iter().map(String::as_str).collect();
     let (code, lines, err) = scan_json(&args, None);
     assert_eq!(code, 0, "{err}");
-    let [seven, tar_xz, bz2, password, hidden, methods] = &lines[..] else {
-        panic!("six results: {lines:?}");
+    let [seven, tar_xz, bz2, password, hidden, methods, deflate] = &lines[..] else {
+        panic!("seven results: {lines:?}");
     };
-    for read in [seven, tar_xz] {
+    for read in [seven, tar_xz, deflate] {
         assert_eq!(read["classes"]["hk_id"], 1, "{read}");
         // Both phones count under the 電話 column, and the leave note is health.
         assert_eq!(read["classes"]["phone"], 2, "{read}");
@@ -324,4 +325,63 @@ fn escaped_and_late_encoded_text_is_read() {
     assert!(html["incomplete"].is_null(), "{html}");
     assert!(csv["classes"]["health"].as_u64() >= Some(1), "{csv}");
     assert_eq!(csv["classes"]["phone"], 31, "{csv}");
+}
+
+/// What a chunked upload sends after its first request: the rest of a file
+/// without its beginning. A piece of a zip is as random as compressed data
+/// is, and a piece of a PDF shows its objects' syntax; neither can be read
+/// on its own, and `scan` says so rather than reporting nothing found.
+#[test]
+fn pieces_of_a_larger_file_are_reported_unread() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = (0..3000)
+        .map(|i| {
+            format!(
+                "{i},陳大文{},6{:03} {:04},{:x}\n",
+                i % 97,
+                i % 1000,
+                (i * 37) % 10_000,
+                i * 7919
+            )
+        })
+        .collect();
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("staff.csv", opts).unwrap();
+    z.write_all(rows.as_bytes()).unwrap();
+    let zip = z.finish().unwrap().into_inner();
+    let (first, second) = zip.split_at(zip.len() / 2);
+    let pdf_piece =
+        b"endobj\n9 0 obj\n<< /Length 4096 /Filter /FlateDecode >>\nstream\n\x78\x9c\xed\xbd";
+    let paths: Vec<String> = [
+        ("part1", first),
+        ("part2", second),
+        ("part3", &pdf_piece[..]),
+    ]
+    .iter()
+    .map(|(name, data)| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, data).unwrap();
+        p.display().to_string()
+    })
+    .collect();
+    let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (code, lines, err) = scan_json(&args, None);
+    assert_eq!(code, 0, "{err}");
+    let why: Vec<&str> = lines
+        .iter()
+        .map(|l| l["incomplete"].as_str().unwrap_or_default())
+        .collect();
+    // The start of a zip lacks the directory at its end.
+    assert!(why[0].starts_with("malformed"), "{why:?}");
+    assert!(
+        why[1].starts_with("unsupported") && why[1].contains("compressed or encrypted"),
+        "{why:?}"
+    );
+    assert!(
+        why[2].starts_with("unsupported") && why[2].contains("part of a pdf"),
+        "{why:?}"
+    );
 }
