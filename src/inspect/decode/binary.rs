@@ -38,6 +38,12 @@ const WIDE_PIECE: usize = 4096;
 /// they are passed on between boundaries. Past this much they are passed at
 /// the next NUL.
 const WIDE_FLUSH: usize = 64 << 10;
+/// Past this much they are passed on where the last one ended, NUL or not:
+/// a long string of CJK characters has no NUL for as long as it runs.
+const WIDE_FORCE: usize = 256 << 10;
+
+/// Bytes handled at once; a larger call is taken in pieces of this size.
+const PIECE: usize = 64 << 10;
 
 /// A UTF-16 string being read, in one byte alignment of the stream.
 #[derive(Default)]
@@ -153,8 +159,10 @@ pub(crate) struct BinaryNode {
     /// Finished UTF-16 strings, by the offset where each ended; passed on,
     /// each followed by a boundary, at the first NUL once they are many.
     done: Vec<(u64, Vec<u8>)>,
-    /// A NUL at or after this offset passes the strings on.
+    /// A NUL at or after this offset passes the strings on; so does this
+    /// offset itself (`thresholds`).
     flush_from: Option<u64>,
+    force_from: Option<u64>,
 }
 
 impl BinaryNode {
@@ -176,10 +184,18 @@ impl BinaryNode {
             ],
             done: Vec::new(),
             flush_from: None,
+            force_from: None,
         }
     }
 
     pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+        // In pieces, so the window never holds more than one of them.
+        for piece in data.chunks(PIECE) {
+            self.feed_piece(piece, cx);
+        }
+    }
+
+    fn feed_piece<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
         self.count(data);
         let keep = self.window.len().saturating_sub(CARRY);
         self.window.drain(..keep);
@@ -189,17 +205,30 @@ impl BinaryNode {
         self.strings(false);
         // The bytes go to the sink in pieces cut where strings read from
         // UTF-16 are passed on: at a NUL, so the cut splits nothing the byte
-        // scan reads, and at a place the bytes decide (not the calls).
+        // scan reads, or (when strings pile up without one) where the string
+        // that made them too many ended; either way at a place the bytes
+        // decide, not the calls.
         let mut from = 0;
-        while let Some(at) = self.flush_from {
-            let start = usize::try_from(at.saturating_sub(data_at)).unwrap_or(usize::MAX);
-            let Some(nul) = data.get(start..).and_then(|rest| memchr(0, rest)) else {
-                break;
+        loop {
+            let soft = self.flush_from.and_then(|at| {
+                let start = usize::try_from(at.saturating_sub(data_at)).ok()?.max(from);
+                Some(start + memchr(0, data.get(start..)?)? + 1)
+            });
+            let hard = self.force_from.and_then(|at| {
+                usize::try_from(at.checked_sub(data_at)?)
+                    .ok()
+                    .filter(|&i| i <= data.len())
+            });
+            let (cut, upto) = match (soft, hard) {
+                (Some(s), Some(h)) if h < s => (h, h),
+                (Some(s), _) => (s, s - 1),
+                (None, Some(h)) => (h, h),
+                (None, None) => break,
             };
-            let cut = start + nul;
-            cx.sink.text(data.get(from..=cut).unwrap_or_default());
-            self.pass(data_at + cut as u64, cx);
-            from = cut + 1;
+            let cut = cut.max(from);
+            cx.sink.text(data.get(from..cut).unwrap_or_default());
+            self.pass(data_at + upto as u64, cx);
+            from = cut;
         }
         cx.sink.text(data.get(from..).unwrap_or_default());
     }
@@ -279,15 +308,7 @@ impl BinaryNode {
         }
         // Strings of both alignments, in the order they ended.
         self.done.sort_by_key(|(end, _)| *end);
-        let mut total = 0;
-        self.flush_from = None;
-        for (end, s) in &self.done {
-            total += s.len();
-            if total >= WIDE_FLUSH {
-                self.flush_from = Some(*end);
-                break;
-            }
-        }
+        self.thresholds();
     }
 
     /// One alignment: from each ASCII unit (a printable byte before a NUL,
@@ -383,12 +404,23 @@ impl BinaryNode {
                 cx.sink.boundary();
             }
         }
+        self.thresholds();
+    }
+
+    /// Where the strings waiting are to be passed on: at the first NUL from
+    /// the end of the one that makes them `WIDE_FLUSH` bytes, and at the end
+    /// of the one that makes them `WIDE_FORCE`, NUL or not.
+    fn thresholds(&mut self) {
         let mut total = 0;
         self.flush_from = None;
+        self.force_from = None;
         for (end, s) in &self.done {
             total += s.len();
-            if total >= WIDE_FLUSH {
+            if total >= WIDE_FLUSH && self.flush_from.is_none() {
                 self.flush_from = Some(*end);
+            }
+            if total >= WIDE_FORCE {
+                self.force_from = Some(*end);
                 break;
             }
         }

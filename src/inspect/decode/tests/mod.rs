@@ -3066,6 +3066,11 @@ fn utf16_strings_in_binary_data_do_not_depend_on_the_split() {
         };
         body.extend(utf16le(&s));
         body.push(0xD8 + (i % 3) as u8);
+        if i == 200 {
+            // Strings that pile up with no NUL among them: three ASCII
+            // letters, then Chinese whose low bytes are never zero.
+            body.extend(utf16le(&format!("Ref{}", "丁".repeat(150_000))));
+        }
     }
     let limits = Limits::default();
     let whole = scan_chunks(&body, &ContentHint::default(), &limits, &[]);
