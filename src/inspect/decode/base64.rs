@@ -45,6 +45,8 @@ pub(crate) struct Base64Node {
     /// leaves with the body but is no part of the data, so it is reported.
     trailing: bool,
     reported: bool,
+    /// Bytes up to the first line break are not data (`bare`).
+    skip_line: bool,
     inner: Option<Node>,
 }
 
@@ -61,8 +63,18 @@ impl Base64Node {
             ended: false,
             trailing: false,
             reported: false,
+            skip_line: false,
             inner: Some(Node::sniffing(hint, depth)),
         }
+    }
+
+    /// A body that is base64 throughout; `mid_line`: it starts inside a
+    /// line (a piece of a larger upload), which is dropped, since decoding
+    /// from there would misalign every byte after it.
+    pub fn bare(mid_line: bool, depth: u32) -> Self {
+        let mut node = Self::new(depth);
+        node.skip_line = mid_line;
+        node
     }
 
     /// A bare decoder, for probing a value's first bytes.
@@ -73,6 +85,7 @@ impl Base64Node {
             ended: false,
             trailing: false,
             reported: false,
+            skip_line: false,
             inner: None,
         }
     }
@@ -108,7 +121,16 @@ impl Base64Node {
         n
     }
 
-    pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
+    pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
+        if self.skip_line {
+            match memchr::memchr(b'\n', data) {
+                Some(k) => {
+                    self.skip_line = false;
+                    data = data.get(k + 1..).unwrap_or_default();
+                }
+                None => return,
+            }
+        }
         let mut out = [0u8; 3072];
         for chunk in data.chunks(4096) {
             let n = self.decode_into(chunk, &mut out);

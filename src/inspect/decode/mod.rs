@@ -159,6 +159,10 @@ impl Node {
                 );
                 Node::Skip
             }
+            Kind::Base64 { mid_line } => {
+                cx.format("base64");
+                Node::Base64(Box::new(base64::Base64Node::bare(mid_line, depth)))
+            }
             Kind::Strings(name) => {
                 cx.format(name);
                 Node::Binary(Box::new(binary::BinaryNode::new(false)))

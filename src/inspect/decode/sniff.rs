@@ -64,6 +64,12 @@ pub enum Kind {
     /// text records are UTF-16), never judged for randomness: its bitmaps
     /// are compressed.
     Strings(&'static str),
+    /// A body that is base64 and nothing else (a document saved or posted
+    /// as base64; the rest of a mail attachment in a chunked upload), its
+    /// first line cut short when the body starts inside one.
+    Base64 {
+        mid_line: bool,
+    },
     /// A piece from the middle of a file whose start it lacks (a chunk of
     /// a larger upload), by the format it is a piece of: it cannot be read
     /// on its own.
@@ -479,7 +485,62 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
     if pdf_fragment(head) {
         return Some(Kind::Fragment("pdf"));
     }
+    if let Some(mid_line) = bare_base64(head) {
+        return Some(Kind::Base64 { mid_line });
+    }
     markup(trimmed)
+}
+
+/// Whether `head` is base64 and nothing else: its alphabet (standard or
+/// URL-safe) in lines of one length, a multiple of four as encoders wrap
+/// them (76 for MIME, 64 for PEM), or in one line; long enough to tell, and
+/// not hex (whose digits are base64's too, and which is no base64). `Some`
+/// says whether the first line is cut short: a body that starts inside a
+/// line, where decoding from its first byte would be misaligned.
+fn bare_base64(head: &[u8]) -> Option<bool> {
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    let lines: Vec<&[u8]> = head
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
+    let chars: usize = lines.iter().map(|l| l.len()).sum();
+    if chars < 128 {
+        return None;
+    }
+    // Padding only at the end of a line (of the data).
+    let clean = lines.iter().all(|l| {
+        let body = l
+            .iter()
+            .rposition(|&b| b != b'=')
+            .map_or(&l[..0], |k| &l[..=k]);
+        body.iter().all(alphabet) && l.len() - body.len() <= 2
+    });
+    let hex = head.iter().filter(|b| b.is_ascii_hexdigit()).count();
+    // Encoded data uses most of the alphabet, in both cases and digits; a
+    // long run of one letter (`xxxx…`) or a word is not base64.
+    let mut seen = [false; 256];
+    head.iter().for_each(|&b| seen[usize::from(b)] = true);
+    let distinct = seen.iter().filter(|&&s| s).count();
+    let classes = [
+        u8::is_ascii_uppercase,
+        u8::is_ascii_lowercase,
+        u8::is_ascii_digit,
+    ]
+    .iter()
+    .all(|class| head.iter().any(class));
+    if !clean || hex * 10 > chars * 9 || distinct < 24 || !classes {
+        return None;
+    }
+    match lines.as_slice() {
+        [_] => Some(false),
+        // The head may end inside its last line; the first may be cut short.
+        [first, full @ .., _] if !full.is_empty() => {
+            let width = full.first()?.len();
+            let even = width >= 40 && width % 4 == 0 && full.iter().all(|l| l.len() == width);
+            (even && first.len() <= width).then_some(first.len() < width)
+        }
+        _ => None,
+    }
 }
 
 /// A piece of a PDF after its start: its objects' syntax (`12 0 obj`,

@@ -242,7 +242,14 @@ pub(crate) fn charset(head: &[u8], hint: &ContentHint, markup: bool) -> Charset 
     if head.is_ascii() {
         return Charset::Late(declared);
     }
-    match std::str::from_utf8(head) {
+    // A piece of a larger file (a chunked upload, base64 cut at a line)
+    // may start inside a character: up to three continuation bytes.
+    let lead = head
+        .iter()
+        .take(3)
+        .take_while(|&&b| b & 0xC0 == 0x80)
+        .count();
+    match std::str::from_utf8(head.get(lead..).unwrap_or_default()) {
         Ok(_) => return Charset::Utf8,
         // A character cut at the end of the head is still UTF-8.
         Err(e) if e.error_len().is_none() => return Charset::Utf8,

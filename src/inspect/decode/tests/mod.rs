@@ -854,6 +854,19 @@ fn values_of(sink: &RecordingSink, name: &str) -> Vec<String> {
     out
 }
 
+/// `data` in base64 as MIME wraps it (76 characters a line), from byte
+/// `from` of the encoding on.
+fn b64_lines(data: &[u8], from: usize) -> Vec<u8> {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(data);
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(76)
+        .map(|l| std::str::from_utf8(l).unwrap_or_default())
+        .collect();
+    lines.join("\r\n").into_bytes().split_off(from)
+}
+
 /// Text as Windows keeps it, without a byte-order mark.
 fn utf16le(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
@@ -1018,6 +1031,32 @@ fn cases() -> Vec<Case> {
             name: "a short run of random bytes is binary, not opaque",
             input: zlib(&chinese_rows(2000))[2..2002].to_vec(),
             formats: vec!["binary"],
+            ..Case::default()
+        },
+        Case {
+            // A document posted or saved as base64 and nothing else.
+            name: "a body that is only base64 is decoded",
+            input: b64_lines(&docx(&["身份證 A123456(7)"]), 0),
+            contains: vec!["身份證 A123456(7)"],
+            formats: vec!["base64", "docx"],
+            media: vec!["image/png"],
+            ..Case::default()
+        },
+        Case {
+            // The rest of a mail attachment, from inside a line: the cut
+            // line is dropped so the lines after it decode aligned.
+            name: "base64 from inside a line decodes from the next",
+            input: b64_lines("陳大文 A123456(7) 病假\n".repeat(40).as_bytes(), 30),
+            contains: vec!["陳大文 A123456(7) 病假\n陳大文"],
+            formats: vec!["base64"],
+            ..Case::default()
+        },
+        Case {
+            // Hex digits are base64's too; a hex dump is no base64.
+            name: "hex is not base64",
+            input: (0..200u32).map(|i| format!("{:02x}", (i * 97) % 256)).collect::<String>().into_bytes(),
+            formats: vec![],
+            contains: vec!["0061c2"],
             ..Case::default()
         },
         Case {
