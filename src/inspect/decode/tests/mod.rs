@@ -1052,6 +1052,15 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A chunk of a Chinese CSV cut inside a character: its head is
+            // not valid UTF-8 from the first byte, and was taken for a code
+            // page (the health terms became Windows-1252 mojibake).
+            name: "utf-8 text starting inside a character is utf-8",
+            input: "陳大文,醫生紙 病假,6612 3456\n".repeat(30).into_bytes().split_off(1),
+            contains: vec!["醫生紙 病假"],
+            ..Case::default()
+        },
+        Case {
             // Hex digits are base64's too; a hex dump is no base64.
             name: "hex is not base64",
             input: (0..200u32).map(|i| format!("{:02x}", (i * 97) % 256)).collect::<String>().into_bytes(),
