@@ -54,6 +54,9 @@ struct Wide {
     ascii: u32,
     /// Whether a string is open at `next` (it reached the end of the data).
     open: bool,
+    /// Whether the open string was given up on: it ran to `WIDE_PIECE` bytes
+    /// without qualifying, and is read to its end without being kept.
+    given_up: bool,
     /// Global offset of the next unit of this alignment to read.
     next: u64,
 }
@@ -67,11 +70,18 @@ impl Wide {
         self.chars >= WIDE_MIN && self.ascii >= WIDE_MIN_ASCII
     }
 
+    /// Whether the string is passed on: qualified, and not given up on
+    /// before it qualified (once it has, it never is).
+    fn kept(&self) -> bool {
+        self.qualified() && !self.given_up
+    }
+
     fn reset(&mut self) {
         self.text.clear();
         self.chars = 0;
         self.ascii = 0;
         self.open = false;
+        self.given_up = false;
     }
 }
 
@@ -300,7 +310,7 @@ impl BinaryNode {
             let w = &mut self.wide[a];
             if last && w.open {
                 let end = self.window_at + self.window.len() as u64;
-                if w.qualified() {
+                if w.kept() {
                     self.done.push((end, std::mem::take(&mut w.text)));
                 }
                 w.reset();
@@ -331,10 +341,13 @@ impl BinaryNode {
                 let found =
                     next_anchor(buf, from, (w.next ^ base) & 1 == 0).map(|i| base + i as u64);
                 let Some(first) = found else {
-                    // Nothing before the last whole unit can start a string.
-                    let last_unit = end.saturating_sub(1);
-                    let aligned = last_unit - (last_unit.wrapping_sub(w.next) % 2);
-                    w.next = w.next.max(aligned.saturating_sub(2 * LOOK_BACK as u64));
+                    // Nothing before the last unit begun can start a string
+                    // (none has, in a body of one byte: alignment 1 starts
+                    // past its end).
+                    if let Some(last) = end.checked_sub(1).filter(|&l| l >= w.next) {
+                        let aligned = last - (last - w.next) % 2;
+                        w.next = w.next.max(aligned.saturating_sub(2 * LOOK_BACK as u64));
+                    }
                     return;
                 };
                 // Back over the text units before it, as far as `LOOK_BACK`
@@ -363,25 +376,37 @@ impl BinaryNode {
                     Some(ascii) => {
                         let c = char::from_u32(u32::from(u16::from_le_bytes([lo, hi])));
                         let mut utf8 = [0u8; 3];
-                        if let Some(c) = c {
+                        if let (Some(c), false) = (c, w.given_up) {
                             w.text
                                 .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
                         }
-                        w.chars += 1;
-                        w.ascii += u32::from(ascii);
+                        // Saturating: a string may run as long as the body,
+                        // and the limits may allow one of 8 GiB.
+                        w.chars = w.chars.saturating_add(1);
+                        w.ascii = w.ascii.saturating_add(u32::from(ascii));
                         g += 2;
                         // A long string is passed on in pieces; once
                         // qualified it stays qualified, so later pieces are
-                        // kept too.
-                        if w.text.len() >= WIDE_PIECE && w.qualified() {
-                            self.done.push((g, std::mem::take(&mut w.text)));
+                        // kept too. One that is this long and still not
+                        // qualified is no text written as UTF-16 (those have
+                        // spaces, digits and line ends) but a run of bytes
+                        // that read as CJK, such as a bitmap's fill after a
+                        // letter: it is given up on rather than held whole
+                        // (it grew with the body).
+                        if w.text.len() >= WIDE_PIECE {
+                            if w.qualified() {
+                                self.done.push((g, std::mem::take(&mut w.text)));
+                            } else {
+                                w.text = Vec::new();
+                                w.given_up = true;
+                            }
                         }
                     }
                     None => {
                         // It ends with the unit that is no text: only once
                         // that unit is read is the string known to end, so a
                         // NUL before its end does not pass it on.
-                        if w.qualified() {
+                        if w.kept() {
                             self.done.push((g + 2, std::mem::take(&mut w.text)));
                         }
                         w.reset();
@@ -461,5 +486,41 @@ impl BinaryNode {
     /// nearly all, and enough of them to tell (random bytes pass one in 28).
     fn jpeg_scan_data(&self) -> bool {
         self.ff >= 16 && self.ff_as_jpeg * 100 >= self.ff * 95
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::decode::Limits;
+    use crate::inspect::sink::RecordingSink;
+
+    impl BinaryNode {
+        /// Bytes held between calls: the window, strings being read and
+        /// strings waiting to be passed on.
+        fn held(&self) -> usize {
+            self.window.capacity()
+                + self.wide.iter().map(|w| w.text.capacity()).sum::<usize>()
+                + self.done.iter().map(|(_, s)| s.capacity()).sum::<usize>()
+        }
+    }
+
+    /// A letter or two before a long run of bytes that read as CJK (a
+    /// bitmap's grey fill) never qualifies: it was held whole, growing with
+    /// the body.
+    #[test]
+    fn a_string_that_never_qualifies_is_not_held_whole() {
+        let mut cx = Cx::new(RecordingSink::default(), &Limits::default());
+        let mut node = BinaryNode::new(true);
+        node.feed(b"\x00\x01\x02\x03A\x00B\x00", &mut cx);
+        let fill = vec![0x80u8; 64 << 10];
+        for _ in 0..64 {
+            node.feed(&fill, &mut cx);
+            assert!(node.held() < 256 << 10, "{} bytes held", node.held());
+        }
+        // Its end (a C, qualifying it) does not bring back what was let go.
+        node.feed(b"C\x00\x00\x00", &mut cx);
+        node.finish(&mut cx);
+        assert!(cx.sink.joined_text().chars().all(|c| c != '\u{8080}'));
     }
 }

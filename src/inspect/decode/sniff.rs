@@ -249,16 +249,23 @@ fn sealed(head: &[u8]) -> Option<&'static str> {
 /// A binary OpenPGP key ring or exported public key (`.gpg` in
 /// `/usr/share/keyrings`, `gpg --export`): a public-key packet (tag 6) of
 /// version 4 to 6 first. Its key material is random by nature, and its user
-/// ids (names, addresses) are plain text.
+/// ids (names, addresses) are plain text. The public-key algorithm after
+/// the creation time must be one RFC 9580 assigns too: a chunk cut from
+/// random data opens with a version byte that fits one time in 7,000, and
+/// read as a key it would never be judged random.
 fn openpgp_public_key(head: &[u8]) -> bool {
-    let version = match head {
+    let (version, algorithm) = match head {
         // Old format, tag 6, one- or two-octet length.
-        [0x98, _, v, ..] | [0x99, _, _, v, ..] => v,
+        [0x98, _, v, _, _, _, _, a, ..] | [0x99, _, _, v, _, _, _, _, a, ..] => (v, a),
         // New format, tag 6, a one-octet length or a two-octet one.
-        [0xC6, 0..=191, v, ..] | [0xC6, 192..=223, _, v, ..] => v,
+        [0xC6, 0..=191, v, _, _, _, _, a, ..] | [0xC6, 192..=223, _, v, _, _, _, _, a, ..] => {
+            (v, a)
+        }
         _ => return false,
     };
-    (4..=6).contains(version)
+    // RSA, Elgamal, DSA, ECDH, ECDSA, EdDSA (legacy), X25519, X448,
+    // Ed25519, Ed448.
+    (4..=6).contains(version) && matches!(algorithm, 1..=3 | 16..=19 | 22 | 25..=28)
 }
 
 /// A binary OpenPGP message that opens, as encrypted ones do, with an
@@ -547,13 +554,18 @@ fn bare_base64(head: &[u8]) -> Option<bool> {
 /// `endobj`, `/Filter`) without the `%PDF-` header. Most of what follows is
 /// compressed streams, which only the whole file's reader undoes. Two of
 /// these marks, one of them an object's opening or end, are not prose.
+/// An FDF (Acrobat's export of a form's values) is written in the same
+/// syntax, whole and as text: it is no fragment.
 fn pdf_fragment(head: &[u8]) -> bool {
     use memchr::memmem::{find, find_iter};
-    if find(head, b"%PDF-").is_some() {
+    if find(head, b"%PDF-").is_some() || find(head, b"%FDF-").is_some() {
         return false;
     }
-    // `<object number> <generation> obj`.
+    // `<object number> <generation> obj`, and not `objects` in prose.
     let opens = find_iter(head, b" obj").any(|at| {
+        if head.get(at + 4).is_some_and(u8::is_ascii_alphanumeric) {
+            return false;
+        }
         let before = head.get(..at).unwrap_or_default();
         let generation = before
             .iter()
@@ -815,6 +827,18 @@ mod tests {
                 want: Kind::Text,
             },
             Case {
+                name: "prose counting objects is text",
+                head: b"Moved 12 0 objects to the /Type archive folder.",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "an fdf export of a form's values is text",
+                head: b"%FDF-1.2\n1 0 obj\n<</FDF<</Fields[<</T(name)/V(Chan Tai Man)>>]>>>>\nendobj\ntrailer\n<</Root 1 0 R>>\n%%EOF\n",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
                 name: "a pdf after some junk is not a fragment",
                 head: b"junk\n%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
                 hint: (None, None),
@@ -843,6 +867,12 @@ mod tests {
                 head: b"\x99\x02\x0d\x04\x63\x1a\x2b\x3c\x01\x10\x00\xc0\x11",
                 hint: (None, None),
                 want: Kind::Strings("pgp-keys"),
+            },
+            Case {
+                name: "random bytes that open like a key packet are not one",
+                head: b"\x99\x02\x0d\x04\x63\x1a\x2b\x3c\xa7\x10\x00\xc0\x11",
+                hint: (None, None),
+                want: Kind::Text,
             },
             Case {
                 name: "embedded opentype font",

@@ -3042,6 +3042,7 @@ fn every_case_at_every_split_point() {
     }
 }
 
+mod binary_split;
 mod excel_gaps;
 mod json_diff;
 mod json_oracle;
