@@ -299,25 +299,9 @@ async fn legacy_workbooks_unread_archives_and_encrypted_files_are_blocked_to_mai
 /// as text, and a piece of a JPEG is recognised as such and allowed.
 #[tokio::test]
 async fn chunks_of_a_compressed_upload_are_blocked_as_unread() {
-    use std::io::Write;
     let w = world().await;
-    let rows: String = (0..3000)
-        .map(|i| {
-            format!(
-                "{i},陳大文{},6{:03} {:04},{:x}\n",
-                i % 97,
-                i % 1000,
-                (i * 37) % 10_000,
-                i * 7919
-            )
-        })
-        .collect();
-    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
-    z.write_all(rows.as_bytes()).unwrap();
-    let zip = z.finish().unwrap().into_inner();
+    let rows = staff_rows(3000);
+    let zip = deflated_zip("xl/worksheets/sheet1.xml", rows.as_bytes());
     let second_half = zip[zip.len() / 2..].to_vec();
     assert!(
         second_half.len() > 8192,

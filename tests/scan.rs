@@ -333,25 +333,9 @@ fn escaped_and_late_encoded_text_is_read() {
 /// on its own, and `scan` says so rather than reporting nothing found.
 #[test]
 fn pieces_of_a_larger_file_are_reported_unread() {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let rows: String = (0..3000)
-        .map(|i| {
-            format!(
-                "{i},陳大文{},6{:03} {:04},{:x}\n",
-                i % 97,
-                i % 1000,
-                (i * 37) % 10_000,
-                i * 7919
-            )
-        })
-        .collect();
-    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    z.start_file("staff.csv", opts).unwrap();
-    z.write_all(rows.as_bytes()).unwrap();
-    let zip = z.finish().unwrap().into_inner();
+    let rows = staff_rows(3000);
+    let zip = deflated_zip("staff.csv", rows.as_bytes());
     let (first, second) = zip.split_at(zip.len() / 2);
     let pdf_piece =
         b"endobj\n9 0 obj\n<< /Length 4096 /Filter /FlateDecode >>\nstream\n\x78\x9c\xed\xbd";

@@ -87,3 +87,29 @@ pub fn customers_csv(n: u32) -> Vec<u8> {
     }
     s.into_bytes()
 }
+
+/// `n` rows of a staff list with no header, distinct enough to compress as
+/// real data does (a hex column), for files cut into pieces.
+pub fn staff_rows(n: u32) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{i},陳大文{},6{:03} {:04},{:x}\n",
+                i % 97,
+                i % 1000,
+                (i * 37) % 10_000,
+                i * 7919
+            )
+        })
+        .collect()
+}
+
+/// A zip holding `data` as `name`, deflated.
+pub fn deflated_zip(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    z.start_file(name, opts).unwrap();
+    z.write_all(data).unwrap();
+    z.finish().unwrap().into_inner()
+}

@@ -575,6 +575,14 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
 /// line, where decoding from its first byte would be misaligned.
 fn bare_base64(head: &[u8]) -> Option<bool> {
     let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    // Most heads fail on their first word: answered before lines are split.
+    if head.len() < 128
+        || !head
+            .iter()
+            .all(|b| alphabet(b) || matches!(b, b'\r' | b'\n' | b'='))
+    {
+        return None;
+    }
     let lines: Vec<&[u8]> = head
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))

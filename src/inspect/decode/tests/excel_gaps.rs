@@ -15,24 +15,6 @@ fn scan(name: &str, input: &[u8]) -> (RecordingSink, ScanReport, Findings) {
     (sink, report, found)
 }
 
-fn assert_has(name: &str, joined: &str, wants: &[&str]) {
-    for want in wants {
-        assert!(
-            joined.contains(want),
-            "{name}: missing {want:?} in {joined:?}"
-        );
-    }
-}
-
-fn assert_lacks(name: &str, joined: &str, unwanted: &[&str]) {
-    for not in unwanted {
-        assert!(
-            !joined.contains(not),
-            "{name}: {not:?} should not be read in {joined:?}"
-        );
-    }
-}
-
 // ------------------------------------------------------------- XLSB ----
 
 /// An XLNullableWideString: `None` is the NULL string (a count of all ones).

@@ -9,24 +9,6 @@ fn scan(name: &str, input: &[u8]) -> (RecordingSink, ScanReport) {
     scan_all_ways(name, input, &hint(None, None, None), &Limits::default())
 }
 
-fn assert_has(name: &str, joined: &str, wants: &[&str]) {
-    for want in wants {
-        assert!(
-            joined.contains(want),
-            "{name}: missing {want:?} in {joined:?}"
-        );
-    }
-}
-
-fn assert_lacks(name: &str, joined: &str, unwanted: &[&str]) {
-    for not in unwanted {
-        assert!(
-            !joined.contains(not),
-            "{name}: {not:?} should not be read in {joined:?}"
-        );
-    }
-}
-
 // ---------------------------------------------------------------- RTF ----
 
 #[test]

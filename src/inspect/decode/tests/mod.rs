@@ -867,6 +867,26 @@ fn b64_lines(data: &[u8], from: usize) -> Vec<u8> {
     lines.join("\r\n").into_bytes().split_off(from)
 }
 
+/// Each of `wants` is in the text the decoders gave.
+fn assert_has(name: &str, joined: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(
+            joined.contains(want),
+            "{name}: missing {want:?} in {joined:?}"
+        );
+    }
+}
+
+/// None of `unwanted` is.
+fn assert_lacks(name: &str, joined: &str, unwanted: &[&str]) {
+    for not in unwanted {
+        assert!(
+            !joined.contains(not),
+            "{name}: {not:?} should not be read in {joined:?}"
+        );
+    }
+}
+
 /// Text as Windows keeps it, without a byte-order mark.
 fn utf16le(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
