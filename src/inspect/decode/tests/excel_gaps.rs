@@ -6,6 +6,7 @@
 //! their own). The records are built by hand as [MS-XLSB] and [MS-XLS] lay
 //! them out; each case is read through the engine for the classes found.
 
+use super::legacy_audit::xl_string;
 use super::*;
 use crate::inspect::{Class, Engine, Findings};
 
@@ -352,20 +353,6 @@ fn xlsb_damaged_records_outside_the_cells_are_reported_and_read_past() {
 
 // ---------------------------------------------------------- Excel 97 ----
 
-/// An XLUnicodeString: 8-bit when every character fits, else UTF-16.
-fn xl_unicode(s: &str) -> Vec<u8> {
-    let narrow = s.chars().all(|c| (c as u32) < 0x100);
-    let mut v = (s.encode_utf16().count() as u16).to_le_bytes().to_vec();
-    if narrow {
-        v.push(0);
-        v.extend(s.chars().map(|c| c as u8));
-    } else {
-        v.push(1);
-        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
-    }
-    v
-}
-
 /// A HEADERFOOTER record (0x089C): its future-record header, the sheet
 /// view (zero: the sheet itself), flags, the four counts, then each string
 /// whose count is not zero.
@@ -378,7 +365,7 @@ fn headerfooter(strings: [&str; 4]) -> Vec<u8> {
         b.extend((s.encode_utf16().count() as u16).to_le_bytes());
     }
     for s in strings.iter().filter(|s| !s.is_empty()) {
-        b.extend(xl_unicode(s));
+        b.extend(xl_string(s));
     }
     rec(0x089C, &b)
 }
@@ -387,7 +374,7 @@ fn headerfooter(strings: [&str; 4]) -> Vec<u8> {
 fn xls_even_and_first_page_headers_and_footers_are_read() {
     let name = "xls headerfooter";
     let mut book = biff_book(false);
-    book.extend(rec(0x0014, &xl_unicode("&LOdd page")));
+    book.extend(rec(0x0014, &xl_string("&LOdd page")));
     book.extend(headerfooter([
         "&L&\"Arial,Bold\"Confidential&RB123456(6)",
         "",
@@ -396,7 +383,7 @@ fn xls_even_and_first_page_headers_and_footers_are_read() {
     ]));
     book.extend(rec(
         0x0204,
-        &[rc(6, 0), xl_unicode("after").to_vec()].concat(),
+        &[rc(6, 0), xl_string("after").to_vec()].concat(),
     ));
     let input = compound(&[("/Workbook", &book)]);
     let (sink, report, found) = scan(name, &input);
@@ -427,7 +414,7 @@ fn xls_damaged_headerfooter_gives_what_it_holds() {
     let mut long = 0x089Cu16.to_le_bytes().to_vec();
     long.extend([0u8; 28]);
     long.extend([3, 0, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0]);
-    long.extend(xl_unicode("x"));
+    long.extend(xl_string("x"));
     book.extend(rec(0x089C, &long));
     book.extend(rec(0x089C, &[0x9C, 0x08, 0, 0]));
     let mut cut = headerfooter(["E123456(4)", "C123456(9)", "", ""]);
@@ -438,7 +425,7 @@ fn xls_damaged_headerfooter_gives_what_it_holds() {
     book.extend(cut);
     book.extend(rec(
         0x0204,
-        &[rc(6, 0), xl_unicode("after").to_vec()].concat(),
+        &[rc(6, 0), xl_string("after").to_vec()].concat(),
     ));
     let input = compound(&[("/Workbook", &book)]);
     let (sink, _, found) = scan(name, &input);
@@ -467,7 +454,7 @@ proptest::proptest! {
         hf.truncate(cut);
         let mut book = biff_book(false);
         book.extend(rec(0x089C, &hf));
-        book.extend(rec(0x0204, &[rc(6, 0), xl_unicode("after").to_vec()].concat()));
+        book.extend(rec(0x0204, &[rc(6, 0), xl_string("after").to_vec()].concat()));
         let input = compound(&[("/Workbook", &book)]);
         let (sink, _) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
         proptest::prop_assert!(sink.joined_text().contains("after"));

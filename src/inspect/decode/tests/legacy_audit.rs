@@ -549,7 +549,7 @@ fn message_with_an_embedded_word_attachment_reads_it() {
 // ------------------------------------------------------ Excel records ----
 
 /// An XLUnicodeString: 8-bit when every character fits, else UTF-16.
-fn xl_string(s: &str) -> Vec<u8> {
+pub(super) fn xl_string(s: &str) -> Vec<u8> {
     let narrow = s.chars().all(|c| (c as u32) < 0x100);
     let mut v = (s.encode_utf16().count() as u16).to_le_bytes().to_vec();
     if narrow {
