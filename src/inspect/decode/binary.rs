@@ -31,8 +31,10 @@ const WIDE_MIN_ASCII: u32 = 3;
 const LOOK_BACK: usize = 64;
 const CARRY: usize = 2 * LOOK_BACK + 4;
 
-/// A string longer than this is passed on in pieces.
+/// A string longer than this is passed on in pieces; one that is not yet
+/// text keeps only its last `WIDE_TAIL` bytes.
 const WIDE_PIECE: usize = 4096;
+const WIDE_TAIL: usize = 512;
 
 /// Strings read from UTF-16 wait until the byte stream reaches a NUL, where
 /// they are passed on between boundaries. Past this much they are passed at
@@ -54,9 +56,6 @@ struct Wide {
     ascii: u32,
     /// Whether a string is open at `next` (it reached the end of the data).
     open: bool,
-    /// Whether the open string was given up on: it ran to `WIDE_PIECE` bytes
-    /// without qualifying, and is read to its end without being kept.
-    given_up: bool,
     /// Global offset of the next unit of this alignment to read.
     next: u64,
 }
@@ -70,18 +69,11 @@ impl Wide {
         self.chars >= WIDE_MIN && self.ascii >= WIDE_MIN_ASCII
     }
 
-    /// Whether the string is passed on: qualified, and not given up on
-    /// before it qualified (once it has, it never is).
-    fn kept(&self) -> bool {
-        self.qualified() && !self.given_up
-    }
-
     fn reset(&mut self) {
         self.text.clear();
         self.chars = 0;
         self.ascii = 0;
         self.open = false;
-        self.given_up = false;
     }
 }
 
@@ -310,7 +302,7 @@ impl BinaryNode {
             let w = &mut self.wide[a];
             if last && w.open {
                 let end = self.window_at + self.window.len() as u64;
-                if w.kept() {
+                if w.qualified() {
                     self.done.push((end, std::mem::take(&mut w.text)));
                 }
                 w.reset();
@@ -376,7 +368,7 @@ impl BinaryNode {
                     Some(ascii) => {
                         let c = char::from_u32(u32::from(u16::from_le_bytes([lo, hi])));
                         let mut utf8 = [0u8; 3];
-                        if let (Some(c), false) = (c, w.given_up) {
+                        if let Some(c) = c {
                             w.text
                                 .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
                         }
@@ -387,18 +379,22 @@ impl BinaryNode {
                         g += 2;
                         // A long string is passed on in pieces; once
                         // qualified it stays qualified, so later pieces are
-                        // kept too. One that is this long and still not
-                        // qualified is no text written as UTF-16 (those have
-                        // spaces, digits and line ends) but a run of bytes
-                        // that read as CJK, such as a bitmap's fill after a
-                        // letter: it is given up on rather than held whole
-                        // (it grew with the body).
+                        // kept too. One this long and not yet qualified keeps
+                        // only its last `WIDE_TAIL` bytes: it is mostly a run
+                        // of bytes that read as CJK (a bitmap's fill after a
+                        // letter), which held whole grew with the body; and
+                        // if ASCII does come (a long Chinese paragraph, then
+                        // an identity number), the words just before it are
+                        // the ones that matter.
                         if w.text.len() >= WIDE_PIECE {
                             if w.qualified() {
                                 self.done.push((g, std::mem::take(&mut w.text)));
                             } else {
-                                w.text = Vec::new();
-                                w.given_up = true;
+                                let mut cut = w.text.len() - WIDE_TAIL;
+                                while w.text.get(cut).is_some_and(|b| b & 0xC0 == 0x80) {
+                                    cut += 1;
+                                }
+                                w.text.drain(..cut);
                             }
                         }
                     }
@@ -406,7 +402,7 @@ impl BinaryNode {
                         // It ends with the unit that is no text: only once
                         // that unit is read is the string known to end, so a
                         // NUL before its end does not pass it on.
-                        if w.kept() {
+                        if w.qualified() {
                             self.done.push((g + 2, std::mem::take(&mut w.text)));
                         }
                         w.reset();
@@ -518,9 +514,36 @@ mod tests {
             node.feed(&fill, &mut cx);
             assert!(node.held() < 256 << 10, "{} bytes held", node.held());
         }
-        // Its end (a C, qualifying it) does not bring back what was let go.
+        // Its end (a C, qualifying it) brings back only the last of it.
         node.feed(b"C\x00\x00\x00", &mut cx);
         node.finish(&mut cx);
-        assert!(cx.sink.joined_text().chars().all(|c| c != '\u{8080}'));
+        let fill = cx
+            .sink
+            .joined_text()
+            .chars()
+            .filter(|&c| c == '\u{8080}')
+            .count();
+        assert!(
+            (1..=WIDE_PIECE / 3).contains(&fill),
+            "{fill} characters of fill"
+        );
+    }
+
+    /// A Chinese paragraph longer than a piece, then an identity number in
+    /// the same string: the number and the words before it are read.
+    #[test]
+    fn a_long_chinese_run_then_ascii_keeps_its_end() {
+        let mut cx = Cx::new(RecordingSink::default(), &Limits::default());
+        let mut node = BinaryNode::new(true);
+        let text = format!("{}身份證號碼：A123456(3)", "員工請假申請".repeat(400));
+        let mut body = vec![0u8, 1, 2, 3];
+        body.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        body.extend_from_slice(&[0xFE, 0xFE, 0, 0]);
+        node.feed(&body, &mut cx);
+        node.finish(&mut cx);
+        assert!(cx
+            .sink
+            .joined_text()
+            .contains("員工請假申請身份證號碼：A123456(3)"));
     }
 }
