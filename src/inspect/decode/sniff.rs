@@ -100,6 +100,7 @@ pub fn media_magic(head: &[u8]) -> Option<&'static str> {
         (b"#!SILK_V3", "audio/silk"),
         (b"\x02#!SILK_V3", "audio/silk"),
         (b"caff", "audio/x-caf"),
+        (b"8BPS", "image/vnd.adobe.photoshop"),
         (b".snd", "audio/basic"),
         // JPEG XR: what Office keeps for pictures with artistic effects.
         (b"II\xbc", "image/jxr"),
@@ -950,6 +951,12 @@ mod tests {
                 head: b"\x00\x10\x00\x00\x00\x0f\x00\x00\x01\x00\x02\x00\x04\x00\x00\x00\x02\x0b\x06\x04\x02\x02\x02\x02\x02\x04\x01\x00\x90\x01\x00\x00\x00\x00LP\x00\x00",
                 hint: (None, None),
                 want: Kind::Media("font/eot"),
+            },
+            Case {
+                name: "photoshop image",
+                head: b"8BPS\x00\x01\x00\x00\x00\x00\x00\x00\x00\x03",
+                hint: (None, None),
+                want: Kind::Media("image/vnd.adobe.photoshop"),
             },
             Case {
                 name: "woff2 font",
