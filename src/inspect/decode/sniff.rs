@@ -79,36 +79,84 @@ pub enum Kind {
 /// How many leading bytes `sniff` wants; fewer is fine at the end of a body.
 pub const SNIFF_LEN: usize = 512;
 
+/// Media magic numbers that open a file, looked up through the first byte.
+const MEDIA_TABLE: &[(&[u8], &str)] = &[
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"\x00\x00\x01\x00", "image/x-icon"),
+    (b"OggS", "audio/ogg"),
+    (b"fLaC", "audio/flac"),
+    (b"ID3", "audio/mpeg"),
+    (b"#!AMR", "audio/amr"),
+    (b"\x1aE\xdf\xa3", "video/webm"),
+    (b"FLV\x01", "video/x-flv"),
+    (b"\x00\x00\x01\xba", "video/mpeg"),
+    (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/x-ms-asf"),
+    (b"#!SILK_V3", "audio/silk"),
+    (b"\x02#!SILK_V3", "audio/silk"),
+    (b"caff", "audio/x-caf"),
+    (b"8BPS", "image/vnd.adobe.photoshop"),
+    (b".snd", "audio/basic"),
+    // JPEG XR: what Office keeps for pictures with artistic effects.
+    (b"II\xbc", "image/jxr"),
+    // Web fonts are compressed: not text, and nothing a person wrote.
+    (b"wOFF", "font/woff"),
+    (b"wOF2", "font/woff2"),
+];
+
+/// The bytes a media file can open with (`MEDIA_TABLE`, RIFF, MPEG and AAC
+/// frames, AIFF, BMP): most bodies (JSON, text) open with none of them, and
+/// are past the table with one look.
+static MEDIA_FIRST: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    while k < MEDIA_TABLE.len() {
+        t[MEDIA_TABLE[k].0[0] as usize] = true;
+        k += 1;
+    }
+    t[b'R' as usize] = true;
+    t[0xff] = true;
+    t[b'F' as usize] = true;
+    t[b'B' as usize] = true;
+    t
+};
+
 /// Media magic numbers: skipped without looking (counted and reported).
 pub fn media_magic(head: &[u8]) -> Option<&'static str> {
-    const TABLE: &[(&[u8], &str)] = &[
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-        (b"GIF87a", "image/gif"),
-        (b"GIF89a", "image/gif"),
-        (b"II*\x00", "image/tiff"),
-        (b"MM\x00*", "image/tiff"),
-        (b"\x00\x00\x01\x00", "image/x-icon"),
-        (b"OggS", "audio/ogg"),
-        (b"fLaC", "audio/flac"),
-        (b"ID3", "audio/mpeg"),
-        (b"#!AMR", "audio/amr"),
-        (b"\x1aE\xdf\xa3", "video/webm"),
-        (b"FLV\x01", "video/x-flv"),
-        (b"\x00\x00\x01\xba", "video/mpeg"),
-        (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/x-ms-asf"),
-        (b"#!SILK_V3", "audio/silk"),
-        (b"\x02#!SILK_V3", "audio/silk"),
-        (b"caff", "audio/x-caf"),
-        (b"8BPS", "image/vnd.adobe.photoshop"),
-        (b".snd", "audio/basic"),
-        // JPEG XR: what Office keeps for pictures with artistic effects.
-        (b"II\xbc", "image/jxr"),
-        // Web fonts are compressed: not text, and nothing a person wrote.
-        (b"wOFF", "font/woff"),
-        (b"wOF2", "font/woff2"),
-    ];
-    for (magic, mime) in TABLE {
+    if head.first().is_some_and(|&b| MEDIA_FIRST[usize::from(b)]) {
+        if let Some(found) = by_opening(head) {
+            return Some(found);
+        }
+    }
+    if head.get(4..8) == Some(b"ftyp") {
+        return Some(match head.get(8..12) {
+            Some(b"heic") | Some(b"heix") | Some(b"mif1") | Some(b"msf1") => "image/heic",
+            Some(b"avif") => "image/avif",
+            Some(b"qt  ") => "video/quicktime",
+            Some(b"M4A ") => "audio/mp4",
+            _ => "video/mp4",
+        });
+    }
+    // Embedded OpenType (what PowerPoint keeps as `.fntdata`, often
+    // compressed): its version, then its magic number 0x504C at 34.
+    if head.get(34..36) == Some(b"LP")
+        && matches!(
+            head.get(8..12),
+            Some(b"\x00\x00\x01\x00" | b"\x01\x00\x02\x00" | b"\x02\x00\x02\x00")
+        )
+    {
+        return Some("font/eot");
+    }
+    None
+}
+
+/// The media types told by their first bytes (see `MEDIA_FIRST`).
+fn by_opening(head: &[u8]) -> Option<&'static str> {
+    for (magic, mime) in MEDIA_TABLE {
         if head.starts_with(magic) {
             return Some(mime);
         }
@@ -120,15 +168,6 @@ pub fn media_magic(head: &[u8]) -> Option<&'static str> {
             Some(b"AVI ") => Some("video/x-msvideo"),
             _ => None,
         };
-    }
-    if head.get(4..8) == Some(b"ftyp") {
-        return Some(match head.get(8..12) {
-            Some(b"heic") | Some(b"heix") | Some(b"mif1") | Some(b"msf1") => "image/heic",
-            Some(b"avif") => "image/avif",
-            Some(b"qt  ") => "video/quicktime",
-            Some(b"M4A ") => "audio/mp4",
-            _ => "video/mp4",
-        });
     }
     // MPEG audio or AAC (ADTS) frames without an ID3 tag. A frame header is
     // two bytes of sync a random chunk of a larger upload opens with one
@@ -145,16 +184,6 @@ pub fn media_magic(head: &[u8]) -> Option<&'static str> {
         if follows {
             return Some(mime);
         }
-    }
-    // Embedded OpenType (what PowerPoint keeps as `.fntdata`, often
-    // compressed): its version, then its magic number 0x504C at 34.
-    if head.get(34..36) == Some(b"LP")
-        && matches!(
-            head.get(8..12),
-            Some(b"\x00\x00\x01\x00" | b"\x01\x00\x02\x00" | b"\x02\x00\x02\x00")
-        )
-    {
-        return Some("font/eot");
     }
     if head.starts_with(b"FORM") && matches!(head.get(8..12), Some(b"AIFF" | b"AIFC")) {
         return Some("audio/aiff");
