@@ -140,6 +140,16 @@ impl LateCharset {
         };
         // A character cut by the window's end (or the body's) is still UTF-8.
         let utf8 = std::str::from_utf8(&held).map_or_else(|e| e.error_len().is_none(), |_| true);
+        // Plain text that turns into binary data (a text header before a
+        // compressed payload; a piece of a larger file that starts among
+        // text) is read from here on as binary data is: its UTF-16 strings,
+        // and whether it is as random as compressed data.
+        if is_binary(&held) && matches!(self.inner, Node::Text) {
+            cx.format("binary");
+            self.inner = Node::Binary(Box::new(super::binary::BinaryNode::new(true)));
+            self.inner.feed(&held, cx);
+            return;
+        }
         let enc = if utf8 || is_binary(&held) {
             None
         } else {
