@@ -29,6 +29,18 @@ fn scan_json(args: &[&str], stdin: Option<&[u8]>) -> (i32, Vec<serde_json::Value
     )
 }
 
+/// Writes each `(name, bytes)` into `dir`; their paths, in order.
+fn write_files(dir: &std::path::Path, files: &[(&str, &[u8])]) -> Vec<String> {
+    files
+        .iter()
+        .map(|(name, data)| {
+            let p = dir.join(name);
+            std::fs::write(&p, data).unwrap();
+            p.display().to_string()
+        })
+        .collect()
+}
+
 #[test]
 fn classifies_files_by_what_they_are() {
     let dir = tempfile::tempdir().unwrap();
@@ -164,14 +176,8 @@ fn developer_files_report_nothing() {
             "v1.4 (2026-11-20): release notes, tel 2026-11-20 build; see account no. 2012-2015 archive\n",
         ),
     ];
-    let paths: Vec<String> = files
-        .iter()
-        .map(|(name, text)| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, text).unwrap();
-            p.display().to_string()
-        })
-        .collect();
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
+    let paths = write_files(dir.path(), &files);
     let args: Vec<&str> = paths.iter().map(String::as_str).collect();
     let (code, lines, err) = scan_json(&args, None);
     assert_eq!(code, 0, "{err}");
@@ -339,18 +345,14 @@ fn pieces_of_a_larger_file_are_reported_unread() {
     let (first, second) = zip.split_at(zip.len() / 2);
     let pdf_piece =
         b"endobj\n9 0 obj\n<< /Length 4096 /Filter /FlateDecode >>\nstream\n\x78\x9c\xed\xbd";
-    let paths: Vec<String> = [
-        ("part1", first),
-        ("part2", second),
-        ("part3", &pdf_piece[..]),
-    ]
-    .iter()
-    .map(|(name, data)| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, data).unwrap();
-        p.display().to_string()
-    })
-    .collect();
+    let paths = write_files(
+        dir.path(),
+        &[
+            ("part1", first),
+            ("part2", second),
+            ("part3", &pdf_piece[..]),
+        ],
+    );
     let args: Vec<&str> = paths.iter().map(String::as_str).collect();
     let (code, lines, err) = scan_json(&args, None);
     assert_eq!(code, 0, "{err}");

@@ -457,23 +457,16 @@ impl BinaryNode {
             return None;
         }
         let n = self.total as f64;
-        let counts: Vec<u64> = (0..256)
-            .map(|b| {
-                self.counts
-                    .iter()
-                    .map(|c| c.get(b).copied().unwrap_or(0))
-                    .sum()
-            })
-            .collect();
-        let plug_in: f64 = counts
-            .iter()
-            .filter(|&&c| c > 0)
-            .map(|&c| {
-                let p = c as f64 / n;
-                -p * p.log2()
-            })
-            .sum();
-        let seen = counts.iter().filter(|&&c| c > 0).count() as f64;
+        let (mut plug_in, mut seen) = (0.0f64, 0.0f64);
+        let [c0, c1, c2, c3] = &*self.counts;
+        for (((a, b), c), d) in c0.iter().zip(c1).zip(c2).zip(c3) {
+            let count = a + b + c + d;
+            if count > 0 {
+                let p = count as f64 / n;
+                plug_in -= p * p.log2();
+                seen += 1.0;
+            }
+        }
         let bits = plug_in + (seen - 1.0) / (2.0 * n * std::f64::consts::LN_2);
         (bits >= OPAQUE_BITS).then_some(bits)
     }
