@@ -4,6 +4,7 @@
 //! to `scan`'s context logic. The streaming buffer and the SIMD pass are `scan`'s.
 
 use super::ident::{self, MAX_CHAIN, MAX_TOKEN};
+use super::keywords::bit;
 use super::scan::State;
 use crate::inspect::Class;
 
@@ -23,6 +24,30 @@ pub(super) struct Tok {
 const CHAIN_PIECE: u8 = 8;
 /// Longest chained reading, in alphanumerics (an IBAN).
 const CHAIN_ALNUM: usize = 34;
+/// Most bytes between an account term and a number it names (`帳號 ： `).
+const ACCOUNT_GAP: u64 = 8;
+
+/// Spaces and punctuation only: what may stand between a term and its value.
+fn only_punctuation(gap: &[u8]) -> bool {
+    let mut rest = gap;
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = if b == b' ' || b.is_ascii_punctuation() {
+            tail
+        } else if let Some(t) = rest
+            .strip_prefix("：".as_bytes())
+            .or_else(|| rest.strip_prefix("　".as_bytes()))
+            .or_else(|| rest.strip_prefix("\u{a0}".as_bytes()))
+        {
+            t
+        } else {
+            return false;
+        };
+    }
+    true
+}
+
+/// Longest number read after a country code (a mainland mobile is 11 digits).
+const CODE_NUMBER: u8 = 11;
 
 impl Tok {
     pub(super) fn text(&self) -> &[u8] {
@@ -120,12 +145,17 @@ impl State {
         let mut j_max = 1;
         let mut total = usize::from(first.alnum);
         if first.alnum <= CHAIN_PIECE {
-            for t in self.chain.iter().skip(1) {
+            let code = ident::country_code(first.text());
+            for (k, t) in self.chain.iter().enumerate().skip(1) {
                 total += usize::from(t.alnum);
-                if t.alnum > CHAIN_PIECE || total > CHAIN_ALNUM {
+                let piece = t.alnum <= CHAIN_PIECE || code && k == 1 && t.alnum <= CODE_NUMBER;
+                if !piece || total > CHAIN_ALNUM {
                     break;
                 }
                 j_max += 1;
+                if t.alnum > CHAIN_PIECE {
+                    break;
+                }
             }
         }
         if j_max == 1 {
@@ -158,13 +188,22 @@ impl State {
                 self.joined.extend_from_slice(t.text());
             }
             let readings = ident::classify(&self.joined, self.det.today, &self.det.custom);
+            let (start, end) = match (self.chain.first(), self.chain.get(j - 1)) {
+                (Some(a), Some(b)) => (a.start, b.end),
+                _ => return,
+            };
             if !readings.is_empty() {
-                let (start, end) = match (self.chain.first(), self.chain.get(j - 1)) {
-                    (Some(a), Some(b)) => (a.start, b.end),
-                    _ => return,
-                };
                 self.chain.drain(..j);
                 self.handle(readings, start, end);
+                return;
+            }
+            if let Some(v) = ident::spaced_account(&self.joined)
+                .filter(|_| self.context_near(Class::BankAccount, start, end))
+            {
+                self.chain.drain(..j);
+                let lim = self.det.limits();
+                self.tally
+                    .identifier(Class::BankAccount, v.as_bytes(), &lim);
                 return;
             }
         }
@@ -233,14 +272,19 @@ impl State {
             }
         }
         let alone = alnum > CHAIN_PIECE;
-        if alone {
+        // `+86 13800138000`: a country code is read with the whole number after it.
+        let after_code = alnum <= CODE_NUMBER
+            && matches!(self.chain.as_slice(), [code] if ident::country_code(code.text()));
+        if alone && !after_code {
             self.flush_chain();
         }
         alone
     }
 
     fn pushed(&mut self, alone: bool) {
-        if alone || self.chain.len() >= MAX_CHAIN {
+        if alone {
+            self.flush_chain();
+        } else if self.chain.len() >= MAX_CHAIN {
             self.classify_front();
         }
     }
@@ -258,6 +302,7 @@ impl State {
                 // A Unix time (every JSON message has one) stands alone and
                 // reads as nothing: it only ends the chain.
                 self.flush_chain();
+                self.epoch_account(buf, j, digits);
                 return;
             }
             self.push_digits(buf, j, n);
@@ -339,6 +384,14 @@ impl State {
             return;
         }
         tok.alnum = alnum.min(usize::from(u8::MAX)) as u8;
+        if self.det.custom.is_empty()
+            && tok.text().iter().all(u8::is_ascii_digit)
+            && ident::epoch_like(tok.text())
+        {
+            self.flush_chain();
+            self.epoch_account(buf, s, tok.text());
+            return;
+        }
         if let Some(end) = grouped_iban(buf, tok.text(), stop) {
             self.flush_chain();
             self.skip_tok = self.base + end as u64;
@@ -361,6 +414,28 @@ impl State {
             return;
         }
         self.push_token(buf, tok);
+    }
+
+    /// A run of digits shaped like a Unix time (`digits`, at `j`) is read as an
+    /// account number only where nothing else can be meant: under a field
+    /// named for accounts, or straight after an account term with nothing
+    /// but punctuation between (`account no. 1234567890`, `帳號：1234567890`).
+    /// A term a few words back is not enough: API payloads put timestamps
+    /// beside everything.
+    #[inline(never)]
+    fn epoch_account(&mut self, buf: &[u8], j: usize, digits: &[u8]) {
+        let g = self.base + j as u64;
+        let named = self.field_mask & bit(Class::BankAccount) != 0;
+        let adjacent = g >= self.account_term_end
+            && g - self.account_term_end <= ACCOUNT_GAP
+            && self.account_term_end >= self.base
+            && buf
+                .get((self.account_term_end - self.base) as usize..j)
+                .is_some_and(only_punctuation);
+        if named || adjacent {
+            let lim = self.det.limits();
+            self.tally.identifier(Class::BankAccount, digits, &lim);
+        }
     }
 
     /// `12345.67`, `2026-11-20`, `20/11/2026` (amounts fill spreadsheets,

@@ -133,14 +133,48 @@ fn separators(s: &[u8]) -> (bool, bool, bool) {
     (space, dash, other)
 }
 
-/// Digits grouped only by spaces or only by dashes, each group ≥ 2 long.
+/// Digits grouped only by spaces or only by dashes, each group ≥ 2 long but
+/// for a check digit of its own at the end of three or more groups
+/// (`18-01-20-123456-7`, how Macau banks print accounts).
 fn grouped_digits(s: &[u8]) -> bool {
     let (space, dash, other) = separators(s);
     if other || (space && dash) {
         return false;
     }
-    s.split(|&b| b == b' ' || b == b'-')
-        .all(|g| g.len() >= 2 && digits_only(g))
+    let mut groups = s.split(|&b| b == b' ' || b == b'-').peekable();
+    let mut k = 0;
+    while let Some(g) = groups.next() {
+        let check_digit = groups.peek().is_none() && k >= 2 && g.len() == 1;
+        if !(g.len() >= 2 || check_digit) || !digits_only(g) {
+            return false;
+        }
+        k += 1;
+    }
+    true
+}
+
+/// An account number printed in groups by spaces (`9012 3456 7890`), as
+/// banks print them on statements and cards: two or more groups of three to
+/// six digits, ten to twenty in all. A list of phone numbers has the same
+/// shape, so this is read only where account context already is (the
+/// caller's test) and never before the chain's other readings.
+pub(crate) fn spaced_account(s: &[u8]) -> Option<Value> {
+    let mut n = 0;
+    let mut groups = 0;
+    for g in s.split(|&b| b == b' ') {
+        if !(3..=6).contains(&g.len()) || !digits_only(g) {
+            return None;
+        }
+        n += g.len();
+        groups += 1;
+    }
+    if groups < 2 || !(10..=20).contains(&n) {
+        return None;
+    }
+    let mut buf = [0u8; 64];
+    let k = compact(s, &mut buf);
+    let c = buf.get(..k).unwrap_or(&[]);
+    (!epoch_like(c)).then(|| Value::new(c))
 }
 
 /// A calendar date printed with dashes, year first or last (2026-11-20,
@@ -199,7 +233,8 @@ fn phone_groups(s: &[u8]) -> bool {
     }
 }
 
-/// How issuers print cards: groups of four (the last may be shorter), or the
+/// How issuers print cards: groups of four (the last may be shorter, but not
+/// a lone digit: `4615 3220 3220 1` is a row of numbers), or the
 /// Amex/Diners 4-6-5 / 4-6-4, separated by spaces or by dashes.
 fn card_groups(s: &[u8]) -> bool {
     if !grouped_digits(s) {
@@ -217,7 +252,7 @@ fn card_groups(s: &[u8]) -> bool {
     let lens = lens.get(..k).unwrap_or(&[]);
     let fours = lens
         .split_last()
-        .is_some_and(|(last, rest)| (1..=4).contains(last) && rest.iter().all(|&l| l == 4));
+        .is_some_and(|(last, rest)| (2..=4).contains(last) && rest.iter().all(|&l| l == 4));
     fours || matches!(lens, [4, 6, 5] | [4, 6, 4])
 }
 
@@ -273,6 +308,11 @@ fn macau_layout(s: &[u8]) -> Option<Value> {
 }
 
 /// Country-code forms: `+853`, `(853)`, `(+853)`, `00853`, then the number.
+/// A country code alone (`+853`, `(852)`, `0086`): the token before a number.
+pub(crate) fn country_code(s: &[u8]) -> bool {
+    split_country_code(s).is_some_and(|(_, rest)| rest.is_empty())
+}
+
 fn split_country_code(s: &[u8]) -> Option<(&'static [u8], &[u8])> {
     // Most tokens start with a digit of the number itself.
     if !matches!(s.first(), Some(b'+' | b'(' | b'0')) {
@@ -461,7 +501,8 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     // alphanumerics only an ICD-10 code or an amount can match, and a Unix time
     // matches nothing.
     let short = n < 7 && custom.iter().all(|p| p.shape.len() != s.len());
-    if short || tight && epoch_like(c) && custom.is_empty() {
+    // (A Unix time is printed as one run: `18-01-20-123456-7` is an account.)
+    if short || digits_only(s) && epoch_like(c) && custom.is_empty() {
         if short && tight {
             support_shapes(s, &mut out);
         }
@@ -650,7 +691,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
         && digits_only(c)
         && (8..=20).contains(&n)
         && (digits_only(s) || grouped_digits(s))
-        && !epoch_like(c)
+        && !(digits_only(s) && epoch_like(c))
         && !dashed_date(s)
         && !year_range(s)
     {

@@ -89,7 +89,10 @@ pub(super) struct State {
     hits: [[u64; RING]; Class::ALL.len()],
     hit_next: [u8; Class::ALL.len()],
     /// The context classes of the value being scanned (from its `Seg`).
-    field_mask: u16,
+    pub(super) field_mask: u16,
+    /// Where the last account term ended (`u64::MAX`: none yet), for
+    /// numbers that read as an account only right after one.
+    pub(super) account_term_end: u64,
     /// Values buffered but not yet reached by the scan, in order, from
     /// `seg_at` (the one being scanned) on; the ones before it are dropped at
     /// the end of each scan. Values are batched: the scan runs over many at
@@ -438,6 +441,7 @@ impl TextScan {
                 hits: [[u64::MAX; RING]; Class::ALL.len()],
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
+                account_term_end: u64::MAX,
                 segs: Vec::new(),
                 seg_at: 0,
                 next_seg: u64::MAX,
@@ -492,6 +496,7 @@ impl TextScan {
         st.hits = [[u64::MAX; RING]; Class::ALL.len()];
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
+        st.account_term_end = u64::MAX;
         st.segs.clear();
         st.segs.push(Seg::plain(0));
         st.seg_at = 0;
@@ -774,6 +779,9 @@ impl State {
         self.skip_kw = g + len as u64;
         self.evidence(id, At::Text(g));
         let roles = self.det.dict.roles(id);
+        if roles.context & bit(Class::BankAccount) != 0 {
+            self.account_term_end = g + len as u64;
+        }
         let mut bits = roles.context;
         while bits != 0 {
             let c = bits.trailing_zeros() as usize;
@@ -831,7 +839,7 @@ impl State {
         }
     }
 
-    fn context_near(&self, class: Class, start: u64, end: u64) -> bool {
+    pub(super) fn context_near(&self, class: Class, start: u64, end: u64) -> bool {
         if self.field_mask & bit(class) != 0 {
             return true;
         }

@@ -165,10 +165,20 @@ fn cases() -> Vec<Case> {
         case("phone macau fixed parens", "(853) 2812 3456", &[(Phone, 1)]),
         case("phone hk", "+852 9123 4567", &[(Phone, 1)]),
         case("phone mainland", "+86 138 1234 5678", &[(Phone, 1)]),
+        // The whole mobile number after a country code, not split in groups.
+        case("phone mainland cc whole", "+86 13812345678", &[(Phone, 1)]),
+        case("phone mainland cc dashed", "+86 138-1234-5678", &[(Phone, 1)]),
+        case("phone mainland 0086", "0086 13812345678", &[(Phone, 1)]),
+        case("phone two after codes", "+86 13812345678, +86 13912345678", &[(Phone, 2)]),
+        case("phone cc then no phone", "+86 2026112012", &[]),
         case("phone context", "電話 6123 4567", &[(Phone, 1)]),
         case("phone context mainland", "tel: 13812345678", &[(Phone, 1)]),
         case("phone two with context", "Tel 61234567 62345678", &[(Phone, 2)]),
         case("phone no context", "call 61234567", &[]),
+        case("phone context pt short", "Móvel: 6612 3456", &[(Phone, 1)]),
+        // "contact" alone is left out: changelogs and key fingerprints put
+        // eight-digit dates and hex groups beside "please contact".
+        case("phone contact alone is no context", "contact: 6612-3456", &[]),
         case("phone mainland no context", "13812345678", &[]),
         case("phone price", "price 6123.45", &[]),
         case("phone dashed", "Tel 6123-4567", &[(Phone, 1)]),
@@ -184,6 +194,20 @@ fn cases() -> Vec<Case> {
         case("phone dashed 2-prefixed line", "Tel 2812-3456", &[(Phone, 1)]),
         case("account day-first date not account", "account no. 20-11-2026", &[]),
         case("account dashed near date", "帳號 1234-5678-9012 日期 2026-11-20", &[(BankAccount, 1)]),
+        // Macau banks print a check digit of its own; thirteen digits that are
+        // dashed are no millisecond timestamp.
+        case("account with check digit group", "戶口號碼：18-01-20-123456-7", &[(BankAccount, 1)]),
+        case("account check digit group without context", "ref 18-01-20-123456-7", &[]),
+        // Grouped by spaces, as statements and bank cards print them: read
+        // only where account context already is, so a list of phones stays phones.
+        case("account spaced pt", "número de conta 9012 3456 7890", &[(BankAccount, 1)]),
+        case("account spaced zh-hans", "银行账号：6222 0212 3456 7890", &[(BankAccount, 1)]),
+        case("account spaced without context", "ref 9012 3456 7890", &[]),
+        case("account spaced phones stay phones", "電話 6123 4567 6234 5678", &[(Phone, 2)]),
+        // Shaped like a Unix time: an account only right after its term.
+        case("account timestamp shape after term", "account no. 1234567890", &[(BankAccount, 1)]),
+        case("account timestamp shape after zh term", "帳號：1234567890", &[(BankAccount, 1)]),
+        case("account term then a timestamp", "the account was updated at 1764384000", &[]),
         // email
         case("email", "mail john.doe@example.com now", &[(Email, 1)]),
         case("email case-folded distinct", "JOHN.DOE@EXAMPLE.COM, john.doe@example.com.", &[(Email, 1)]),
@@ -242,6 +266,8 @@ fn cases() -> Vec<Case> {
         case("fin single weak", "keep the balance", &[]),
         case("fin zh-hans", "附件是工资条", &[(FinancialRecord, 1)]),
         case("fin pt", "recibo de vencimento de março", &[(FinancialRecord, 1)]),
+        case("fin zh-hant payslip", "工資單：基本薪金 18,000，實發 17,910", &[(FinancialRecord, 3)]),
+        case("fin en net pay", "Net pay 23,750.00; gross pay 25,000.00", &[(FinancialRecord, 4)]),
         // look-alikes
         case("uuid", "id 550e8400-e29b-41d4-a716-446655440000", &[]),
         case("sku", "SKU A123456-7 qty 12 price 99.00", &[]),
@@ -402,6 +428,8 @@ fn snake_and_camel_case_field_names_match_their_terms() {
     for (header, value, class) in [
         (&b"account_number"[..], "01234567890", Class::BankAccount),
         (b"bankAccountNo", "01234567890", Class::BankAccount),
+        // Shaped like a Unix time, but the column says what it is.
+        (b"account_number", "1234567890", Class::BankAccount),
         (b"contactNumber", "61234567", Class::Phone),
         (b"contact-no", "61234567", Class::Phone),
     ] {
@@ -547,6 +575,11 @@ fn token_soup() -> impl Strategy<Value = String> {
         Just(".pdf".to_string()),
         Just(".JPG ".to_string()),
         Just("6123 4567".to_string()),
+        // Country codes before whole numbers, timestamps right after an
+        // account term.
+        Just("+86 ".to_string()),
+        Just("account no. ".to_string()),
+        "1[0-9]{9}",
         // Decimals, and two financial terms so that amounts show in the count.
         r"[0-9]{1,6}\.[0-9]{1,3}",
         // Dates and other digit groups joined by separators, which the walk
