@@ -236,28 +236,32 @@ async fn docx_of_hkids_is_blocked_to_mainland_and_allowed_to_the_international_e
 }
 
 /// Files as offices still send them: an Excel 97 workbook (LibreOffice-made,
-/// numeric phone cells) and a RAR archive, as DingTalk's client uploads
-/// them, with no useful content type. Neither may reach the mainland: the
-/// workbook for what it holds, the archive because it cannot be read.
+/// numeric phone cells), the same workbook in a RAR archive, and an encrypted
+/// file, as DingTalk's client uploads them, with no useful content type.
+/// None may reach the mainland: the workbook and the archive for what they
+/// hold, the encrypted file because it cannot be read.
 #[tokio::test]
-async fn legacy_workbooks_unread_archives_and_encrypted_files_are_blocked_to_mainland() {
+async fn legacy_workbooks_rar_archives_and_encrypted_files_are_blocked_to_mainland() {
     let w = world().await;
     let xls = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/legacy/staff.xls"
     ))
     .unwrap();
-    let rar = b"Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06\x00\x05\x01\x01\x80\x80\x00"
-        .to_vec();
+    let mut archive = rars::Builder::new(rars::ArchiveVersion::Rar50);
+    archive
+        .add_bytes(b"staff.xls".to_vec(), xls.clone(), None, None)
+        .unwrap();
+    let rar = archive.to_bytes().unwrap();
     // As `gpg --symmetric` writes it: a symmetric-key session packet first.
     let mut gpg =
         b"\x8c\x0d\x04\x09\x03\x02\xd0\xe6\x5f\xbc\x95\x64\x46\xdf\xff\xd2\x55\x01".to_vec();
     gpg.extend((0..64u8).map(|i| i.wrapping_mul(97)));
-    // The archive and the encrypted file stop at the first rule: what they
-    // might hold is unsettled, and that rule's `on_incomplete` blocks.
+    // The encrypted file stops at the first rule: what it might hold is
+    // unsettled, and that rule's `on_incomplete` blocks.
     for (file, data, incomplete) in [
         ("staff.xls", xls, None),
-        ("staff.rar", rar, Some("unsupported")),
+        ("staff.rar", rar, None),
         ("staff.xlsx.gpg", gpg, Some("encrypted")),
     ] {
         let body = multipart(&[

@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use super::cx::Cx;
-use super::{cfb, ooxml, pdf, rtf, sevenz, tnef, ContentHint, Kind, Node};
+use super::{cfb, ooxml, pdf, rar, rtf, sevenz, tnef, ContentHint, Kind, Node};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -33,6 +33,7 @@ impl BufferNode {
             Kind::Cfb => "compound file",
             Kind::Rtf => "rtf",
             Kind::SevenZip => "7z",
+            Kind::Rar => "rar",
             Kind::Tnef => "winmail.dat",
             _ => "zip",
         }
@@ -69,6 +70,7 @@ impl BufferNode {
             Kind::Cfb => cfb::scan(&buf, self.depth, cx),
             Kind::Rtf => rtf::scan(&buf, self.depth, cx),
             Kind::SevenZip => sevenz::scan(&buf, self.depth, cx),
+            Kind::Rar => rar::scan(&buf, self.depth, cx),
             Kind::Tnef => tnef::scan(&buf, self.depth, cx),
             _ => ooxml::scan(&buf, self.depth, cx),
         }

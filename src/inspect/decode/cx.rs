@@ -159,6 +159,11 @@ impl<S: TextSink> Cx<S> {
         }
     }
 
+    /// Bytes a buffered format may still hold.
+    pub fn hold_room(&self) -> u64 {
+        self.limits.max_buffer_bytes.saturating_sub(self.buffered)
+    }
+
     /// Reserves room to hold `n` more bytes of a buffered format; false when the
     /// body's hold budget would be exceeded.
     pub fn reserve(&mut self, n: usize) -> bool {

@@ -24,6 +24,7 @@ mod multipart;
 mod odf;
 mod ooxml;
 mod pdf;
+mod rar;
 mod rtf;
 mod sevenz;
 pub mod sniff;
@@ -144,9 +145,13 @@ impl Node {
                 cx.format("tar");
                 Node::Tar(Box::new(tar::TarNode::new(depth)))
             }
-            Kind::Zip | Kind::Pdf | Kind::Cfb | Kind::Rtf | Kind::SevenZip | Kind::Tnef => {
-                Node::Buffer(Box::new(container::BufferNode::new(kind, depth)))
-            }
+            Kind::Zip
+            | Kind::Pdf
+            | Kind::Cfb
+            | Kind::Rtf
+            | Kind::SevenZip
+            | Kind::Rar
+            | Kind::Tnef => Node::Buffer(Box::new(container::BufferNode::new(kind, depth))),
             Kind::Media(mime) => {
                 cx.media(mime);
                 Node::Media

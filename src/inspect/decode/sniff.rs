@@ -44,6 +44,8 @@ pub enum Kind {
     Zip,
     /// A 7z archive: read whole, as a zip is.
     SevenZip,
+    /// A RAR archive (RAR 1.5 to 7): read whole, as a zip is.
+    Rar,
     Pdf,
     /// A compound file (OLE2): legacy Office documents, Outlook messages.
     Cfb,
@@ -54,7 +56,7 @@ pub enum Kind {
     /// Outlook's `winmail.dat`: a message's body and attachments.
     Tnef,
     Media(&'static str),
-    /// A format recognised but not read here (RAR, CAB, LZ4), by its
+    /// A format recognised but not read here (CAB, LZ4), by its
     /// format name: reported, never passed as if it held nothing.
     Unread(&'static str),
     /// A file encrypted as a whole (OpenPGP, S/MIME, age, `openssl enc`), by
@@ -276,11 +278,15 @@ pub fn sniff(head: &[u8], hint: &ContentHint) -> Kind {
 }
 
 /// Compressed streams and archives besides zip and gzip that offices and
-/// servers write: 7-Zip's own format, xz and lzip (`.tar.xz`, log
+/// servers write: 7-Zip's own format, RAR, xz and lzip (`.tar.xz`, log
 /// rotation), bzip2.
 fn stream_magic(head: &[u8]) -> Option<Kind> {
     if head.starts_with(b"7z\xbc\xaf\x27\x1c") {
         return Some(Kind::SevenZip);
+    }
+    // RAR 1.5 to 4 (`\x00`) and RAR 5 to 7 (`\x01\x00`).
+    if head.starts_with(b"Rar!\x1a\x07\x00") || head.starts_with(b"Rar!\x1a\x07\x01\x00") {
+        return Some(Kind::Rar);
     }
     if head.starts_with(b"\xfd7zXZ\x00") {
         return Some(Kind::Xz);
@@ -305,7 +311,6 @@ fn stream_magic(head: &[u8]) -> Option<Kind> {
 /// bytes they would look like nothing at all, so they are named instead.
 fn unread_magic(head: &[u8]) -> Option<&'static str> {
     const TABLE: &[(&[u8], &str)] = &[
-        (b"Rar!\x1a\x07", "rar"),
         (b"MSCF\x00\x00\x00\x00", "cab"),
         (b"\x04\x22\x4d\x18", "lz4"),
     ];

@@ -186,6 +186,69 @@ fn seven_zip_bomb_hits_the_ratio_limit_without_decoding_the_rest() {
 }
 
 #[test]
+fn rar_bomb_hits_the_ratio_limit_without_decoding_the_rest() {
+    let zeros = vec![0u8; 32 << 20];
+    let bomb = rar(
+        &[("zeros.txt", &zeros), ("after.txt", b"HKID A123456(7)")],
+        RarHow {
+            solid: true,
+            ..RarHow::default()
+        },
+    );
+    assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+    let (sink, report) = scan_counting(&bomb, &ContentHint::default(), &Limits::default());
+    let inc = report.incomplete.unwrap();
+    assert_eq!(inc.reason, IncompleteReason::RatioLimit, "{}", inc.detail);
+    assert!(sink.text <= (2 << 20), "stopped at the cap: {}", sink.text);
+}
+
+#[test]
+fn a_rar_member_larger_than_the_hold_limit_is_cut_there() {
+    // Held whole before it is read: a member past the hold limit is refused
+    // before it is decoded, and says so.
+    let big: Vec<u8> = (0..(3u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let archive = rar(
+        &[("big.bin", &big)],
+        RarHow {
+            store: true,
+            ..RarHow::default()
+        },
+    );
+    let limits = Limits {
+        max_buffer_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    let (sink, report) = scan_counting(&archive, &ContentHint::default(), &limits);
+    let inc = report.incomplete.unwrap();
+    assert!(
+        matches!(
+            inc.reason,
+            IncompleteReason::SizeLimit | IncompleteReason::RatioLimit
+        ),
+        "{inc:?}"
+    );
+    assert!(sink.text < (1 << 20), "{}", sink.text);
+}
+
+#[test]
+fn too_many_rar_members_hit_the_entry_limit() {
+    let names: Vec<String> = (0..40).map(|i| format!("f{i}.txt")).collect();
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
+    let archive = rar(&entries, RarHow::default());
+    let limits = Limits {
+        max_entries: 10,
+        ..Limits::default()
+    };
+    let (_, report) = scan_counting(&archive, &ContentHint::default(), &limits);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::EntryLimit)
+    );
+}
+
+#[test]
 fn too_many_seven_zip_entries_hit_the_entry_limit() {
     let names: Vec<String> = (0..40).map(|i| format!("f{i}.txt")).collect();
     let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b"x"[..])).collect();
@@ -576,6 +639,16 @@ fn archive_seeds() -> &'static [Vec<u8>] {
             xz(&text),
             lzip(&text),
             bzip2(&text),
+            rar(&files, RarHow::default()),
+            rar(
+                &files,
+                RarHow {
+                    format: rars::ArchiveVersion::Rar29,
+                    solid: true,
+                    ..RarHow::default()
+                },
+            ),
+            rar(&[("staff.csv", &text)], RarHow::default()),
             tnef(&[
                 tnef_att(1, 0x0001_8004, b"Staff list\0"),
                 tnef_att(
@@ -629,7 +702,7 @@ proptest! {
 
     #[test]
     fn damaged_archives_and_streams_never_panic(
-        which in 0usize..7,
+        which in 0usize..10,
         hits in prop::collection::vec((0usize..2048, any::<u8>()), 1..12),
         cut in 0usize..2048,
     ) {
