@@ -24,6 +24,20 @@ const MAX_HEADER_BYTES: u64 = 16 << 20;
 
 pub(super) fn scan<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     cx.format("rar");
+    // The reader is young (2026) and reads what anyone uploads: should it
+    // panic on some archive, that archive is reported unread, and the scan
+    // (and the proxy's connection) goes on. Only the reader's own state is
+    // lost; what was read before stays in the report.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(buf, depth, cx)));
+    if read.is_err() {
+        cx.incomplete(
+            IncompleteReason::Malformed,
+            "RAR archive: the reader failed on it",
+        );
+    }
+}
+
+fn read<S: TextSink>(buf: &[u8], depth: u32, cx: &mut Cx<S>) {
     let parse = ArchiveReadOptions::new()
         .with_max_header_count(MAX_HEADERS)
         .with_max_header_bytes(MAX_HEADER_BYTES);
