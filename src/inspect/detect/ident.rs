@@ -361,6 +361,19 @@ fn local_phone_ok(cc: &[u8], d: &[u8]) -> bool {
     }
 }
 
+/// A phone number's value: its country code and local digits (`+85366123456`).
+fn with_code(cc: &[u8], local: &[u8]) -> Value {
+    let mut v = [0u8; 16];
+    let total = cc.len() + local.len();
+    if let Some(dst) = v.get_mut(..cc.len()) {
+        dst.copy_from_slice(cc);
+    }
+    if let Some(dst) = v.get_mut(cc.len()..total) {
+        dst.copy_from_slice(local);
+    }
+    Value::new(v.get(..total).unwrap_or(&[]))
+}
+
 fn phone(s: &[u8], out: &mut Readings) {
     if let Some((cc, rest)) = split_country_code(s) {
         if phone_groups(rest) {
@@ -368,22 +381,33 @@ fn phone(s: &[u8], out: &mut Readings) {
             let n = compact(rest, &mut d);
             let digits = d.get(..n).unwrap_or(&[]);
             if local_phone_ok(cc, digits) {
-                let mut v = [0u8; 16];
-                let total = cc.len() + n;
-                if let Some(dst) = v.get_mut(..cc.len()) {
-                    dst.copy_from_slice(cc);
-                }
-                if let Some(dst) = v.get_mut(cc.len()..total) {
-                    dst.copy_from_slice(digits);
-                }
                 out.push(Meaning::Id {
                     class: Class::Phone,
-                    value: Value::new(v.get(..total).unwrap_or(&[])),
+                    value: with_code(cc, digits),
                     needs_context: false,
                 });
             }
         }
         return;
+    }
+    // A country code without its `+`, as contact lists exported from chat
+    // apps write numbers (`85366123456`): one run, and only with context.
+    if digits_only(s) {
+        for (cc, bare) in [
+            (b"+853".as_slice(), b"853".as_slice()),
+            (b"+852", b"852"),
+            (b"+86", b"86"),
+        ] {
+            let Some(local) = s.strip_prefix(bare).filter(|l| local_phone_ok(cc, l)) else {
+                continue;
+            };
+            out.push(Meaning::Id {
+                class: Class::Phone,
+                value: with_code(cc, local),
+                needs_context: true,
+            });
+            return;
+        }
     }
     if !phone_groups(s) || year_range(s) {
         return;

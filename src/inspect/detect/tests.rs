@@ -176,6 +176,11 @@ fn cases() -> Vec<Case> {
         case("phone two with context", "Tel 61234567 62345678", &[(Phone, 2)]),
         case("phone no context", "call 61234567", &[]),
         case("phone context pt short", "Móvel: 6612 3456", &[(Phone, 1)]),
+        // A country code without its `+`, as chat apps export contacts.
+        case("phone bare code macau", "WhatsApp 85366123456", &[(Phone, 1)]),
+        case("phone bare code mainland", "手机 8613812345678", &[(Phone, 1)]),
+        case("phone bare code no context", "ref 85366123456", &[]),
+        case("phone bare code wrong local", "tel 85312345678", &[]),
         // "contact" alone is left out: changelogs and key fingerprints put
         // eight-digit dates and hex groups beside "please contact".
         case("phone contact alone is no context", "contact: 6612-3456", &[]),
