@@ -587,7 +587,9 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
     if looks_like_form(head) {
         return Some(Kind::Form);
     }
-    if tab_table(head) {
+    // Binary data may have lines of as many tab bytes by chance; a table's
+    // text has no control bytes but its tabs and line ends.
+    if tab_table(head) && !super::text::is_binary(head) {
         return Some(Kind::Csv);
     }
     if mime_message(trimmed) {

@@ -198,6 +198,85 @@ pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     controls * 100 > bytes.len()
 }
 
+/// UTF-16 without a byte-order mark (what some exports write as "Unicode"
+/// text), by its NULs: the high byte of every ASCII character, and most
+/// Chinese text has its commas, spaces and line ends; else by its high
+/// bytes, nearly all of CJK characters. Every code unit must be text (no
+/// controls but tab, line ends and form feed; surrogates in pairs), which
+/// 16-bit binary data is not.
+fn bomless_utf16(head: &[u8]) -> Option<&'static Encoding> {
+    const MIN_UNITS: usize = 16;
+    let units = head.len() / 2;
+    if units < MIN_UNITS {
+        return None;
+    }
+    let (mut low_nul, mut high_nul) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        if let [a, b] = pair {
+            low_nul += usize::from(*a == 0);
+            high_nul += usize::from(*b == 0);
+        }
+    }
+    // Little-endian ASCII is `41 00`: the NUL comes second.
+    let (le, nuls, other) = if high_nul >= low_nul {
+        (true, high_nul, low_nul)
+    } else {
+        (false, low_nul, high_nul)
+    };
+    // A tenth of the characters ASCII, and hardly a character of the form
+    // U+xx00 (CJK has a few: one in fifty).
+    let ascii = nuls * 10 >= units && other * 50 <= units;
+    let le = if ascii {
+        le
+    } else {
+        // Chinese with hardly any ASCII: nine in ten high bytes of CJK
+        // ideographs (U+4E00–U+9FFF), CJK punctuation (U+30xx), full-width
+        // forms (U+FFxx) or ASCII, which a code page or UTF-8 does not give
+        // one byte in two, nor binary data.
+        if std::str::from_utf8(head).is_ok() {
+            return None;
+        }
+        let cjk_high = |b: u8| matches!(b, 0x00 | 0x30 | 0x4E..=0x9F | 0xFF);
+        let count = |second: bool| {
+            head.chunks_exact(2)
+                .filter(|p| p.get(usize::from(second)).is_some_and(|&b| cjk_high(b)))
+                .count()
+        };
+        match (
+            count(true) * 10 >= units * 9,
+            count(false) * 10 >= units * 9,
+        ) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => return None,
+        }
+    };
+    let mut high_surrogate = false;
+    for pair in head.chunks_exact(2) {
+        let &[a, b] = pair else { return None };
+        let u = if le {
+            u16::from_le_bytes([a, b])
+        } else {
+            u16::from_be_bytes([a, b])
+        };
+        let low = (0xDC00..=0xDFFF).contains(&u);
+        if high_surrogate != low {
+            return None;
+        }
+        high_surrogate = (0xD800..=0xDBFF).contains(&u);
+        let control = u < 0x20 && !matches!(u, 0x09 | 0x0A | 0x0C | 0x0D);
+        if control || matches!(u, 0x7F | 0xFFFE | 0xFFFF) {
+            return None;
+        }
+    }
+    // A pair cut by the end of the head is fine.
+    Some(if le {
+        encoding_rs::UTF_16LE
+    } else {
+        encoding_rs::UTF_16BE
+    })
+}
+
 /// The code page `chardetng` takes these bytes to be, if not UTF-8.
 fn guess(bytes: &[u8]) -> Option<&'static Encoding> {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
@@ -241,6 +320,9 @@ pub(crate) fn charset(head: &[u8], hint: &ContentHint, markup: bool) -> Charset 
         return Some(enc)
             .filter(usable)
             .map_or(Charset::Utf8, Charset::Legacy);
+    }
+    if let Some(enc) = bomless_utf16(head) {
+        return Charset::Legacy(enc);
     }
     if is_binary(head) {
         return Charset::Utf8;

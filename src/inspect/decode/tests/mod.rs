@@ -2397,6 +2397,41 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // UTF-16 with neither a mark nor a label, under a CSV's name: it
+            // was parsed as bytes, a NUL after every ASCII character, and
+            // nothing in it held together.
+            name: "utf-16 csv without a mark",
+            input: utf16le("姓名,身份證號碼,電話\r\n陳大文,A123456(3),66123456\r\n"),
+            hint: hint(None, None, Some("staff.csv")),
+            pairs: vec![("身份證號碼", "A123456(3)"), ("電話", "66123456")],
+            formats: vec!["utf-16", "csv"],
+            ..Case::default()
+        },
+        Case {
+            name: "utf-16be text without a mark",
+            input: "Staff list: Chan Tai Man, HKID A123456(3)\n".encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            events: Some(vec![t("Staff list: Chan Tai Man, HKID A123456(3)\n"), B]),
+            formats: vec!["utf-16"],
+            ..Case::default()
+        },
+        Case {
+            // Chinese with no ASCII in its head: no NULs to go by, but the
+            // high bytes are those of CJK characters.
+            name: "utf-16 chinese without a mark",
+            input: utf16le("醫生證明書：病人陳大文於十一月二十日求診，建議病假三天。附醫生紙。"),
+            events: Some(vec![t("醫生證明書：病人陳大文於十一月二十日求診，建議病假三天。附醫生紙。"), B]),
+            formats: vec!["utf-16"],
+            ..Case::default()
+        },
+        Case {
+            // 16-bit samples and counters have NULs on one side too, but
+            // their code units are controls: binary data, not UTF-16.
+            name: "16-bit numbers are not utf-16 text",
+            input: (0u16..64).flat_map(|i| (i % 31 + 1).to_le_bytes()).collect(),
+            formats: vec!["binary"],
+            ..Case::default()
+        },
+        Case {
             // The same label on what is plainly UTF-8: the bytes win.
             name: "utf-8 text under a utf-16 label",
             input: "身份證 A123456(3)".as_bytes().to_vec(),
