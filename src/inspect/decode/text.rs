@@ -321,11 +321,10 @@ pub(crate) fn charset(head: &[u8], hint: &ContentHint, markup: bool) -> Charset 
             .filter(usable)
             .map_or(Charset::Utf8, Charset::Legacy);
     }
-    if let Some(enc) = bomless_utf16(head) {
-        return Charset::Legacy(enc);
-    }
+    // UTF-16 without a mark has NULs (binary to a byte scan) or, for
+    // Chinese, is no UTF-8: asked only then, so UTF-8 bodies pay nothing.
     if is_binary(head) {
-        return Charset::Utf8;
+        return bomless_utf16(head).map_or(Charset::Utf8, Charset::Legacy);
     }
     let declared = markup
         .then(|| super::markup::declared_charset(head))
@@ -348,6 +347,7 @@ pub(crate) fn charset(head: &[u8], hint: &ContentHint, markup: bool) -> Charset 
         Err(_) => {}
     }
     declared
+        .or_else(|| bomless_utf16(head))
         .or_else(|| guess(head))
         .map_or(Charset::Utf8, Charset::Legacy)
 }
