@@ -179,6 +179,7 @@ impl State {
             }
             return;
         }
+        let mut spaced = None;
         for j in (1..=j_max).rev() {
             self.joined.clear();
             for (k, t) in self.chain.iter().take(j).enumerate() {
@@ -197,15 +198,28 @@ impl State {
                 self.handle(readings, start, end);
                 return;
             }
-            if let Some(v) = ident::spaced_account(&self.joined)
-                .filter(|_| self.context_near(Class::BankAccount, start, end))
-            {
+            let Some(v) = ident::spaced_account(&self.joined) else {
+                continue;
+            };
+            if self.context_near(Class::BankAccount, start, end) {
                 self.chain.drain(..j);
                 let lim = self.det.limits();
                 self.tally
                     .identifier(Class::BankAccount, v.as_bytes(), &lim);
                 return;
             }
+            if spaced.is_none() && start >= self.spaced_until {
+                spaced = Some((v, start, end));
+            }
+        }
+        // Nothing the front of the chain starts reads as anything, and no
+        // account term is near yet: one may follow (`9012 3456 7890 is my
+        // account`). The tokens go on to be read as before, so a phone
+        // among them stays a phone; the run waits once, not once per token
+        // it still holds.
+        if let Some((v, start, end)) = spaced {
+            self.spaced_until = end;
+            self.handle(ident::Readings::account(v), start, end);
         }
         self.chain.remove(0);
     }

@@ -81,6 +81,16 @@ impl Readings {
     pub(crate) fn is_empty(&self) -> bool {
         self.items[0].is_none()
     }
+    /// An account number that needs a term near it.
+    pub(crate) fn account(value: Value) -> Readings {
+        let mut r = Readings::default();
+        r.push(Meaning::Id {
+            class: Class::BankAccount,
+            value,
+            needs_context: true,
+        });
+        r
+    }
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Meaning> {
         self.items.iter().flatten()
     }

@@ -93,6 +93,9 @@ pub(super) struct State {
     /// Where the last account term ended (`u64::MAX`: none yet), for
     /// numbers that read as an account only right after one.
     pub(super) account_term_end: u64,
+    /// Where the last number grouped by spaces left waiting for an account
+    /// term ends: the tokens inside it do not wait again.
+    pub(super) spaced_until: u64,
     /// Values buffered but not yet reached by the scan, in order, from
     /// `seg_at` (the one being scanned) on; the ones before it are dropped at
     /// the end of each scan. Values are batched: the scan runs over many at
@@ -442,6 +445,7 @@ impl TextScan {
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
                 account_term_end: u64::MAX,
+                spaced_until: 0,
                 segs: Vec::new(),
                 seg_at: 0,
                 next_seg: u64::MAX,
@@ -497,6 +501,7 @@ impl TextScan {
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
         st.account_term_end = u64::MAX;
+        st.spaced_until = 0;
         st.segs.clear();
         st.segs.push(Seg::plain(0));
         st.seg_at = 0;

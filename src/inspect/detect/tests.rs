@@ -208,6 +208,9 @@ fn cases() -> Vec<Case> {
         case("account spaced pt", "número de conta 9012 3456 7890", &[(BankAccount, 1)]),
         case("account spaced zh-hans", "银行账号：6222 0212 3456 7890", &[(BankAccount, 1)]),
         case("account spaced without context", "ref 9012 3456 7890", &[]),
+        case("account spaced term after", "transfer to 9012 3456 7890, my account number", &[(BankAccount, 1)]),
+        case("account spaced four groups term after", "6222 0212 3456 7891 is the 銀行帳號", &[(BankAccount, 1)]),
+        case("account spaced waiting keeps a phone", "ref 1234 6123 4567 電話", &[(Phone, 1)]),
         case("account spaced phones stay phones", "電話 6123 4567 6234 5678", &[(Phone, 2)]),
         // Shaped like a Unix time: an account only right after its term.
         case("account timestamp shape after term", "account no. 1234567890", &[(BankAccount, 1)]),
