@@ -147,6 +147,15 @@ fn benches(c: &mut Criterion) {
                 .unwrap();
             w.finish().unwrap().into_inner()
         };
+        // WinRAR's formats, 5 and 4 (solid, as WinRAR 3 and 4 users set it).
+        let rar = |format, solid| {
+            let mut b = rars::Builder::new(format).solid(solid);
+            b.add_bytes(b"staff.csv".to_vec(), csv.clone(), None, None)
+                .unwrap();
+            b.to_bytes().unwrap()
+        };
+        let rar5 = rar(rars::ArchiveVersion::Rar50, false);
+        let rar4 = rar(rars::ArchiveVersion::Rar29, true);
         let named = |name: &str| ContentHint {
             file_name: Some(name.to_owned()),
             ..ContentHint::default()
@@ -157,6 +166,8 @@ fn benches(c: &mut Criterion) {
             ("csv_xz", xz, named("staff.csv.xz")),
             ("csv_bzip2", bz2, named("staff.csv.bz2")),
             ("csv_7z", sevenz, named("staff.7z")),
+            ("csv_rar5", rar5, named("staff.rar")),
+            ("csv_rar4", rar4, named("staff.rar")),
         ] {
             g.bench_function(name, |b| {
                 b.iter(|| black_box(scan(&body, &hint, &limits, 16 << 10)))
