@@ -8,7 +8,7 @@
 //! then *fires* (first match wins: rules below it are not consulted).
 
 use super::compile::Rule;
-use super::meta::RequestMeta;
+use super::meta::{RequestMeta, WEBSOCKET};
 use super::regions::Destination;
 use super::schema::MatchMode;
 use super::verdict::{Action, CountHit, ShadowHit, Subject, Verdict, VerdictReason};
@@ -27,6 +27,13 @@ pub enum BodyPlan {
     Hold,
 }
 
+/// Whether a rule's `method` entry covers a request's method. A WebSocket
+/// message the client sends is an upload as a POST body is, so a rule naming
+/// POST covers it too; `WEBSOCKET` names the messages alone.
+fn covers(rule_method: &str, method: &str) -> bool {
+    rule_method.eq_ignore_ascii_case(method) || (method == WEBSOCKET && rule_method == "POST")
+}
+
 impl Rule {
     fn dest_matches(&self, dest: &Destination) -> bool {
         (self.jurisdictions.is_empty() && self.regions.is_empty())
@@ -36,11 +43,7 @@ impl Rule {
 
     pub(crate) fn meta_matches(&self, meta: &RequestMeta, dest: &Destination) -> bool {
         self.dest_matches(dest)
-            && (self.methods.is_empty()
-                || self
-                    .methods
-                    .iter()
-                    .any(|m| m.eq_ignore_ascii_case(&meta.method)))
+            && (self.methods.is_empty() || self.methods.iter().any(|m| covers(m, &meta.method)))
             && (self.hosts.is_empty() || self.hosts.iter().any(|h| h.matches(&meta.host).is_some()))
             && (self.paths.is_empty() || self.paths.iter().any(|p| p.matches(&meta.path)))
     }

@@ -3,6 +3,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+/// The method a WebSocket message from the client is decided under (it has no
+/// HTTP method of its own); audit records name it too.
+pub const WEBSOCKET: &str = "WEBSOCKET";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestMeta {
     pub client: IpAddr,

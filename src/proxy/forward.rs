@@ -194,6 +194,7 @@ async fn send_upgrade(
     target: &Target,
     mut req: Request<Body>,
 ) -> Result<Response<Body>, UpstreamError> {
+    let watch = req.extensions_mut().remove::<super::websocket::Watch>();
     let client_side = hyper::upgrade::on(&mut req);
     prepare(target, &mut req, false).map_err(|r| UpstreamError::Http(format!("{r:?}")))?;
     let conn = shared
@@ -218,12 +219,17 @@ async fn send_upgrade(
         let upstream_side = hyper::upgrade::on(&mut resp);
         let idle = shared.limits.idle_timeout.get();
         let stop = shared.hard_stop.clone();
+        let extensions = super::websocket::Extensions::of(resp.headers());
         tokio::spawn(async move {
             match tokio::try_join!(client_side, upstream_side) {
                 Ok((c, u)) => {
-                    let _ =
-                        crate::net::tunnel::splice(TokioIo::new(c), TokioIo::new(u), idle, stop)
-                            .await;
+                    let (c, u) = (TokioIo::new(c), TokioIo::new(u));
+                    match watch {
+                        Some(w) => super::websocket::relay(w, extensions, c, u).await,
+                        None => {
+                            let _ = crate::net::tunnel::splice(c, u, idle, stop).await;
+                        }
+                    }
                 }
                 Err(e) => tracing::debug!(error = %e, "upgrade did not complete"),
             }

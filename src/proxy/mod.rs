@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod record;
 pub mod respond;
 pub mod upstream;
+pub mod websocket;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -13,12 +13,13 @@ use hyper::body::Incoming;
 
 use super::body::{self, Body};
 use super::forward::{self, ConnCtx, Target};
+use super::headers::upgrade_protocol;
 use super::hold::{Hold, HoldError, Stage};
 use super::respond::{audit_unavailable, Blocked, Refusal};
-use super::{Runtime, Shared};
+use super::{websocket, Runtime, Shared};
 use crate::audit::{AuditRecord, RecordKind, ShadowHit};
 use crate::inspect::{BodyScan, ContentHint, Incomplete, IncompleteReason};
-use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict};
+use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict, WEBSOCKET};
 use crate::replay::decide::LEARN_MAX;
 use crate::replay::record::{RecordedFlow, MAX_BODY};
 
@@ -51,6 +52,26 @@ pub async fn handle(
         };
         (r.clone(), flow)
     });
+    if let Some(ws) = websocket_meta(&parts, &meta) {
+        match rt.policy.plan(&ws, &dest) {
+            BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {}
+            // Every message would be stopped, or go elsewhere: the handshake
+            // itself is blocked or rerouted (and recorded).
+            BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
+                return Ok(decided(&shared, &rt, &ws, &dest, &target, parts, incoming, v).await);
+            }
+            _ => {
+                let watch = websocket::Watch {
+                    shared: shared.clone(),
+                    meta: ws,
+                    dest: dest.clone(),
+                };
+                let mut parts = parts;
+                parts.extensions.insert(watch);
+                return Ok(upgrade(&shared, &rt, &meta, &dest, &target, parts, incoming).await);
+            }
+        }
+    }
     // A copy of the held body for the recording, when there is one.
     let mut copy = recording.as_ref().map(|_| Vec::new());
     let mut was_held = false;
@@ -75,6 +96,44 @@ pub async fn handle(
         resp = super::record::tap(recorder, flow, resp);
     }
     Ok(resp)
+}
+
+/// The request each message of a WebSocket upgrade is decided as: the
+/// handshake's destination and path, method `WEBSOCKET`, no body headers.
+fn websocket_meta(parts: &Parts, meta: &RequestMeta) -> Option<RequestMeta> {
+    let proto = upgrade_protocol(&parts.headers)?;
+    if !proto.as_bytes().eq_ignore_ascii_case(b"websocket")
+        || parts.version > http::Version::HTTP_11
+    {
+        return None;
+    }
+    Some(RequestMeta {
+        method: WEBSOCKET.to_string(),
+        content_type: None,
+        content_encoding: None,
+        content_length: None,
+        ..meta.clone()
+    })
+}
+
+/// A WebSocket handshake whose messages are watched: the handshake itself (a
+/// GET) is decided as any request is, then `forward` hands the upgraded
+/// connection to the relay that holds each message.
+async fn upgrade(
+    shared: &Shared,
+    rt: &Runtime,
+    meta: &RequestMeta,
+    dest: &Destination,
+    target: &Target,
+    parts: Parts,
+    incoming: Incoming,
+) -> Response<Body> {
+    match rt.policy.plan(meta, dest) {
+        BodyPlan::Decided(v) => decided(shared, rt, meta, dest, target, parts, incoming, v).await,
+        BodyPlan::Hold | BodyPlan::Observe => {
+            held(shared, rt, meta, dest, target, parts, incoming, None).await
+        }
+    }
 }
 
 /// What the policy sees of a request before its body.
@@ -239,7 +298,7 @@ async fn held(
 }
 
 /// An audit record with what every decided request carries.
-fn record(
+pub(super) fn record(
     shared: &Shared,
     rt: &Runtime,
     meta: &RequestMeta,

@@ -394,6 +394,31 @@ fn meta_conditions_path_method_host_region() {
 }
 
 #[test]
+fn websocket_messages_are_uploads_to_rules_that_name_post() {
+    let p = with_rules(
+        r#"
+- { name: messages-only, when: { host: ws.example, method: websocket }, action: audit }
+- { name: posts, when: { host: [ws.example, post.example], method: [POST] }, action: block }
+- { name: puts, when: { host: put.example, method: PUT }, action: block }
+"#,
+    );
+    let rule = |method: &str, host: &str| {
+        let meta = RequestMeta::new(method, host, "/lwp");
+        p.evaluate(&meta, &dest_of(&p, &meta), &Findings::default())
+            .rule
+    };
+    assert_eq!(
+        rule(WEBSOCKET, "ws.example").as_deref(),
+        Some("messages-only")
+    );
+    assert_eq!(rule("POST", "ws.example").as_deref(), Some("posts"));
+    assert_eq!(rule(WEBSOCKET, "post.example").as_deref(), Some("posts"));
+    // Only POST stands for a message: PUT and GET (the handshake) do not.
+    assert_eq!(rule(WEBSOCKET, "put.example"), None);
+    assert_eq!(rule("GET", "post.example"), None);
+}
+
+#[test]
 fn body_plans() {
     let p = with_rules(
         r#"
