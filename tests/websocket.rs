@@ -469,3 +469,35 @@ async fn a_rule_that_stops_every_message_refuses_the_handshake_itself() {
     assert_ne!(answer.status, 451);
     proxy.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_message_cut_short_or_stalled_is_never_sent() {
+    let pki = Pki::new("ws origin CA");
+    let (addr, seen) = ws_origin(&pki, &[ABROAD], true).await;
+    let proxy = proxy_for(&pki, &[ABROAD], addr, |cfg| {
+        cfg.limits.idle_timeout = sluice::config::units::Dur::secs(1);
+    })
+    .await;
+    let whole = client_frame(true, false, 1, CLEAN.as_bytes());
+    let (half, _) = whole.split_at(whole.len() / 2);
+
+    // The client goes away in the middle of its message.
+    let mut tls = raw_client(&proxy, ABROAD).await;
+    tls.write_all(half).await.unwrap();
+    tls.shutdown().await.unwrap();
+    drop(tls);
+    tokio::time::timeout(WAIT, seen.closed.notified())
+        .await
+        .unwrap();
+    assert!(seen.raw.lock().unwrap().is_empty(), "nothing of it left");
+
+    // The client stops sending in the middle: the idle timeout ends it.
+    let mut tls = raw_client(&proxy, ABROAD).await;
+    tls.write_all(half).await.unwrap();
+    tokio::time::timeout(WAIT, seen.closed.notified())
+        .await
+        .expect("closed after the idle timeout");
+    assert!(seen.raw.lock().unwrap().is_empty());
+    assert!(message_records(&proxy).is_empty(), "no message was decided");
+    proxy.shutdown().await;
+}

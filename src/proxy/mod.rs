@@ -8,6 +8,8 @@
 //! - [`forward`]: one request to its upstream target.
 //! - [`upstream`]: connections, TLS verification and the pooled client.
 //! - [`respond`]: every response the proxy writes itself.
+//! - [`websocket`]: the messages on an upgraded connection, each held and
+//!   decided as an upload.
 
 pub mod body;
 pub mod forward;

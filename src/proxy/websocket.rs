@@ -584,15 +584,18 @@ async fn read_head<R: AsyncRead + Unpin>(
     }
 }
 
+/// Appends a frame's payload to `out`, growing it as the bytes come: a header
+/// that announces megabytes reserves nothing until they arrive.
 async fn read_payload<R: AsyncRead + Unpin>(
     r: &mut R,
     len: u64,
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
-    let from = out.len();
-    let len = usize::try_from(len).map_err(|_| io::Error::other("frame too long"))?;
-    out.resize(from + len, 0);
-    r.read_exact(&mut out[from..]).await.map(|_| ())
+    let got = r.take(len).read_to_end(out).await?;
+    if (got as u64) < len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
 }
 
 /// Sends the rest of a message that was too big to hold, frame by frame, as
