@@ -52,39 +52,44 @@ pub async fn handle(
         };
         (r.clone(), flow)
     });
+    // A WebSocket handshake is decided as the GET it is; its messages as
+    // uploads. A rule that would stop every message refuses the handshake
+    // (block or reroute it, recorded); one that may fire on a message puts the
+    // relay that holds each one on the upgrade.
+    let mut parts = parts;
+    let mut whole_socket = None;
     if let Some(ws) = websocket_meta(&parts, &meta) {
         match rt.policy.plan(&ws, &dest) {
             BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {}
-            // Every message would be stopped, or go elsewhere: the handshake
-            // itself is blocked or rerouted (and recorded).
             BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
-                return Ok(decided(&shared, &rt, &ws, &dest, &target, parts, incoming, v).await);
+                whole_socket = Some((ws, v));
             }
             _ => {
-                let watch = websocket::Watch {
+                parts.extensions.insert(websocket::Watch {
                     shared: shared.clone(),
                     meta: ws,
                     dest: dest.clone(),
-                };
-                let mut parts = parts;
-                parts.extensions.insert(watch);
-                return Ok(upgrade(&shared, &rt, &meta, &dest, &target, parts, incoming).await);
+                });
             }
         }
     }
     // A copy of the held body for the recording, when there is one.
     let mut copy = recording.as_ref().map(|_| Vec::new());
     let mut was_held = false;
-    let mut resp = match rt.policy.plan(&meta, &dest) {
-        BodyPlan::Decided(v) => {
-            decided(&shared, &rt, &meta, &dest, &target, parts, incoming, v).await
-        }
-        // Shadow rules that read the body get it held too: simpler than a tee, and
-        // the enforced outcome is the same.
-        BodyPlan::Hold | BodyPlan::Observe => {
-            was_held = true;
-            let copy = copy.as_mut();
-            held(&shared, &rt, &meta, &dest, &target, parts, incoming, copy).await
+    let mut resp = if let Some((ws, v)) = whole_socket {
+        decided(&shared, &rt, &ws, &dest, &target, parts, incoming, v).await
+    } else {
+        match rt.policy.plan(&meta, &dest) {
+            BodyPlan::Decided(v) => {
+                decided(&shared, &rt, &meta, &dest, &target, parts, incoming, v).await
+            }
+            // Shadow rules that read the body get it held too: simpler than a
+            // tee, and the enforced outcome is the same.
+            BodyPlan::Hold | BodyPlan::Observe => {
+                was_held = true;
+                let copy = copy.as_mut();
+                held(&shared, &rt, &meta, &dest, &target, parts, incoming, copy).await
+            }
         }
     };
     if learn {
@@ -114,26 +119,6 @@ fn websocket_meta(parts: &Parts, meta: &RequestMeta) -> Option<RequestMeta> {
         content_length: None,
         ..meta.clone()
     })
-}
-
-/// A WebSocket handshake whose messages are watched: the handshake itself (a
-/// GET) is decided as any request is, then `forward` hands the upgraded
-/// connection to the relay that holds each message.
-async fn upgrade(
-    shared: &Shared,
-    rt: &Runtime,
-    meta: &RequestMeta,
-    dest: &Destination,
-    target: &Target,
-    parts: Parts,
-    incoming: Incoming,
-) -> Response<Body> {
-    match rt.policy.plan(meta, dest) {
-        BodyPlan::Decided(v) => decided(shared, rt, meta, dest, target, parts, incoming, v).await,
-        BodyPlan::Hold | BodyPlan::Observe => {
-            held(shared, rt, meta, dest, target, parts, incoming, None).await
-        }
-    }
 }
 
 /// What the policy sees of a request before its body.
