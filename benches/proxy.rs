@@ -25,6 +25,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const HOST: &str = "oapi.dingtalk.io";
+/// The web IM's WebSocket host, on the International Edition (so the held
+/// proxy's audit rule reads every message and lets it go).
+const WS_HOST: &str = "webalfa.dingtalk.io";
 const BIG: u64 = 256 << 20;
 const FRAME: usize = 1 << 20;
 const CONNS: usize = 32;
@@ -172,6 +175,7 @@ fn proxy_runtime() -> &'static tokio::runtime::Runtime {
 async fn proxy_with_ca(
     ca_file: std::path::PathBuf,
     origin_addr: SocketAddr,
+    ws_addr: SocketAddr,
     passthrough: bool,
 ) -> (SocketAddr, Arc<rustls::RootCertStore>, impl Send) {
     let dir = tempfile::tempdir().unwrap();
@@ -187,6 +191,8 @@ async fn proxy_with_ca(
     cfg.tls.upstream_ca.push(ca_file);
     cfg.resolve
         .push(format!("{HOST}:443:{origin_addr}").parse().unwrap());
+    cfg.resolve
+        .push(format!("{WS_HOST}:443:{ws_addr}").parse().unwrap());
     let running = sluice::app::start(&cfg).await.unwrap();
     let roots = pki::roots_from_pem(&std::fs::read_to_string(&running.ca_cert).unwrap());
     (running.local_addr(), roots, (running, dir))
@@ -196,12 +202,13 @@ async fn proxy_with_ca(
 async fn spawn_proxy(
     pki: &pki::Pki,
     origin_addr: SocketAddr,
+    ws_addr: SocketAddr,
     passthrough: bool,
 ) -> (SocketAddr, Arc<rustls::RootCertStore>, impl Sized) {
     let ca = pki.ca_file();
     let task = proxy_runtime().spawn(async move {
         let pki_ca = ca;
-        let (addr, roots, guard) = proxy_with_ca(pki_ca, origin_addr, passthrough).await;
+        let (addr, roots, guard) = proxy_with_ca(pki_ca, origin_addr, ws_addr, passthrough).await;
         (addr, roots, Box::new(guard) as Box<dyn Send>)
     });
     task.await.unwrap()
@@ -225,6 +232,7 @@ type Path = (&'static str, Option<SocketAddr>, Arc<rustls::RootCertStore>);
 struct Setup {
     rt: tokio::runtime::Runtime,
     origin_addr: SocketAddr,
+    ws_addr: SocketAddr,
     paths: [Path; 3],
     _guards: (pki::Pki, Box<dyn Send>, Box<dyn Send>),
 }
@@ -236,11 +244,12 @@ fn setup() -> Setup {
         .build()
         .unwrap();
     let pki = pki::Pki::new("bench origin CA");
-    let (origin_addr, pass, held) = rt.block_on(async {
+    let (origin_addr, ws_addr, pass, held) = rt.block_on(async {
         let origin_addr = origin(pki.issue(&[HOST])).await;
-        let pass = spawn_proxy(&pki, origin_addr, true).await;
-        let held = spawn_proxy(&pki, origin_addr, false).await;
-        (origin_addr, pass, held)
+        let ws_addr = ws_origin(pki.issue(&[WS_HOST])).await;
+        let pass = spawn_proxy(&pki, origin_addr, ws_addr, true).await;
+        let held = spawn_proxy(&pki, origin_addr, ws_addr, false).await;
+        (origin_addr, ws_addr, pass, held)
     });
     let paths = [
         ("direct", None, pki.roots()),
@@ -250,6 +259,7 @@ fn setup() -> Setup {
     Setup {
         rt,
         origin_addr,
+        ws_addr,
         paths,
         _guards: (pki, Box::new(pass.2), Box::new(held.2)),
     }
@@ -259,6 +269,7 @@ fn bench(c: &mut Criterion) {
     let Setup {
         rt,
         origin_addr,
+        ws_addr: _,
         paths,
         // Named, not `..`: the rest of a destructured temporary is dropped at
         // once, and these guards are what keep the proxies running.
@@ -354,6 +365,7 @@ fn latency(c: &mut Criterion) {
     let Setup {
         rt,
         origin_addr,
+        ws_addr: _,
         paths,
         // Named, not `..`: the rest of a destructured temporary is dropped at
         // once, and these guards are what keep the proxies running.
@@ -399,5 +411,113 @@ fn latency(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench, latency);
+/// A WebSocket server that answers every text message with a short ack, as
+/// the web IM's server acknowledges each send.
+async fn ws_origin(id: pki::Identity) -> SocketAddr {
+    use futures_util::{SinkExt, StreamExt};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(pki::server_config(id));
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else {
+                    return;
+                };
+                while let Some(Ok(m)) = ws.next().await {
+                    if m.is_text() && ws.send(WsMessage::text("ack")).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+type WsMessage = tokio_tungstenite::tungstenite::Message;
+type WsClient = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<TcpStream>>;
+
+/// A WebSocket to WS_HOST, through the proxy when given.
+async fn ws_connection(
+    proxy: Option<SocketAddr>,
+    ws_addr: SocketAddr,
+    roots: Arc<rustls::RootCertStore>,
+) -> WsClient {
+    let mut tcp = match proxy {
+        Some(p) => TcpStream::connect(p).await.unwrap(),
+        None => TcpStream::connect(ws_addr).await.unwrap(),
+    };
+    if proxy.is_some() {
+        tcp.write_all(
+            format!("CONNECT {WS_HOST}:443 HTTP/1.1\r\nHost: {WS_HOST}:443\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            tcp.read_exact(&mut b).await.unwrap();
+            head.push(b[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 200"));
+    }
+    tcp.set_nodelay(true).unwrap();
+    let cfg = pki::client_config(roots, &[b"http/1.1"]);
+    let name = rustls::pki_types::ServerName::try_from(WS_HOST).unwrap();
+    let tls = tokio_rustls::TlsConnector::from(cfg)
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(format!("wss://{WS_HOST}/lwp"), tls)
+        .await
+        .unwrap();
+    ws
+}
+
+/// One web IM chat send (about 240 bytes of JSON, English and Chinese) and
+/// its ack, sequentially on one WebSocket: direct, spliced by sluice (no rule
+/// reads messages), and held by sluice (each message inspected and audited).
+fn websocket(c: &mut Criterion) {
+    use futures_util::{SinkExt, StreamExt};
+    let Setup {
+        rt,
+        origin_addr: _,
+        ws_addr,
+        paths,
+        // Named, not `..`: the rest of a destructured temporary is dropped at
+        // once, and these guards are what keep the proxies running.
+        _guards,
+    } = setup();
+    let text = r#"{"lwp":"/r/IDLMessage/sendMessage","headers":{"mid":"5f0e3a1b 0"},"body":[{"uuid":"1764384000997","conversationId":"cid0123456789abcdef","content":"Please review the quarterly report before Friday. 請大家在週五前審閱季度報告，謝謝。"}]}"#;
+    let mut g = c.benchmark_group("proxy/ws_chat");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(20)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1));
+    for (name, proxy, roots) in paths.clone() {
+        let mut ws = rt.block_on(ws_connection(proxy, ws_addr, roots));
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                rt.block_on(async {
+                    let t = Instant::now();
+                    for _ in 0..iters {
+                        ws.send(WsMessage::text(text)).await.unwrap();
+                        let ack = ws.next().await.unwrap().unwrap();
+                        assert!(ack.is_text(), "{ack:?}");
+                    }
+                    t.elapsed()
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, latency, websocket);
 criterion_main!(benches);
