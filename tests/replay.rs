@@ -126,6 +126,19 @@ fn dingtalk_fixtures_under_the_shipped_policy() {
             ],
         },
         Case {
+            name: "web IM over WebSocket (Chrome's _webSocketMessages): each sent message decided",
+            file: "dingtalk-web-im.har",
+            want: &[
+                (Action::Block, MAINLAND, "unknown"),
+                (Action::Allow, None, "unknown"),
+                (
+                    Action::Audit,
+                    Some("sensitive-abroad-audited"),
+                    "ap-southeast-1",
+                ),
+            ],
+        },
+        Case {
             name: "the same PUT before its uploadInfos answer: nothing learned yet, allowed",
             file: "dingtalk-upload-flow-unlearned.har",
             want: &[

@@ -51,6 +51,18 @@ impl RequestMeta {
         }
     }
 
+    /// What each message on this WebSocket handshake is decided as: the same
+    /// destination and path, method `WEBSOCKET`, no body headers.
+    pub fn websocket_message(&self) -> RequestMeta {
+        RequestMeta {
+            method: WEBSOCKET.to_string(),
+            content_type: None,
+            content_encoding: None,
+            content_length: None,
+            ..self.clone()
+        }
+    }
+
     /// `path?query`, as a reroute target needs it.
     pub fn path_and_query(&self) -> String {
         match &self.query {

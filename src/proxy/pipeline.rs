@@ -19,7 +19,7 @@ use super::respond::{audit_unavailable, Blocked, Refusal};
 use super::{websocket, Runtime, Shared};
 use crate::audit::{AuditRecord, RecordKind, ShadowHit};
 use crate::inspect::{BodyScan, ContentHint, Incomplete, IncompleteReason};
-use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict, WEBSOCKET};
+use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict};
 use crate::replay::decide::LEARN_MAX;
 use crate::replay::record::{RecordedFlow, MAX_BODY};
 
@@ -103,8 +103,8 @@ pub async fn handle(
     Ok(resp)
 }
 
-/// The request each message of a WebSocket upgrade is decided as: the
-/// handshake's destination and path, method `WEBSOCKET`, no body headers.
+/// For a WebSocket handshake (HTTP/1.1 `Upgrade: websocket`), the request
+/// each of its messages is decided as.
 fn websocket_meta(parts: &Parts, meta: &RequestMeta) -> Option<RequestMeta> {
     let proto = upgrade_protocol(&parts.headers)?;
     if !proto.as_bytes().eq_ignore_ascii_case(b"websocket")
@@ -112,13 +112,7 @@ fn websocket_meta(parts: &Parts, meta: &RequestMeta) -> Option<RequestMeta> {
     {
         return None;
     }
-    Some(RequestMeta {
-        method: WEBSOCKET.to_string(),
-        content_type: None,
-        content_encoding: None,
-        content_length: None,
-        ..meta.clone()
-    })
+    Some(meta.websocket_message())
 }
 
 /// What the policy sees of a request before its body.

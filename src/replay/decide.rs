@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use crate::inspect::{ContentHint, Engine, Findings, Incomplete, IncompleteReason};
 use crate::net::pattern::normalize_host;
-use crate::policy::{BodyPlan, Destination, LearnedRegions, Policy, RequestMeta, Verdict};
+use crate::policy::{Action, BodyPlan, Destination, LearnedRegions, Policy, RequestMeta, Verdict};
 
 /// Largest upload-info answer the proxy reads to learn from (`pipeline::LEARN_MAX`).
 pub const LEARN_MAX: usize = 1 << 20;
@@ -18,7 +18,7 @@ pub const LEARN_MAX: usize = 1 << 20;
 pub enum UrlError {
     #[error("not an absolute URL: {0}")]
     Invalid(String),
-    #[error("unsupported scheme {0:?} (http or https)")]
+    #[error("unsupported scheme {0:?} (http, https, ws or wss)")]
     Scheme(String),
     #[error("the URL has no host")]
     NoHost,
@@ -34,9 +34,11 @@ pub fn request_meta(
     let uri: http::Uri = url
         .parse()
         .map_err(|_| UrlError::Invalid(url.chars().take(80).collect()))?;
+    // A WebSocket's URL (as browsers export it) names the connection its
+    // handshake goes over.
     let https = match uri.scheme_str() {
-        Some(s) if s.eq_ignore_ascii_case("https") => true,
-        Some(s) if s.eq_ignore_ascii_case("http") => false,
+        Some(s) if s.eq_ignore_ascii_case("https") || s.eq_ignore_ascii_case("wss") => true,
+        Some(s) if s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("ws") => false,
         Some(s) => return Err(UrlError::Scheme(s.chars().take(16).collect())),
         None => return Err(UrlError::Invalid(url.chars().take(80).collect())),
     };
@@ -107,6 +109,8 @@ pub struct Decider<'a> {
     pub policy: &'a Policy,
     pub engine: &'a Engine,
     pub hold_max: u64,
+    /// Largest WebSocket message held whole (`hold.memory`).
+    pub hold_memory: u64,
 }
 
 impl Decider<'_> {
@@ -128,15 +132,7 @@ impl Decider<'_> {
                 scanned: false,
             },
             BodyPlan::Hold | BodyPlan::Observe => {
-                let held = usize::try_from(self.hold_max).unwrap_or(usize::MAX);
-                let mut scanner = self.engine.scanner(content_hint(meta));
-                let fits = body.len() <= held;
-                scanner.feed(body.get(..held).unwrap_or(body));
-                let mut findings = scanner.finish();
-                findings.bytes = body.len().min(held) as u64;
-                if !fits {
-                    findings.incomplete = Some(hold_limit(self.hold_max));
-                }
+                let findings = self.scan(content_hint(meta), body, self.hold_max);
                 let verdict = self.policy.evaluate(meta, &dest, &findings);
                 Decision {
                     dest,
@@ -145,6 +141,102 @@ impl Decider<'_> {
                     scanned: true,
                 }
             }
+        }
+    }
+
+    /// A body scanned as the proxy holds it: at most `max` bytes, and past
+    /// that incomplete (`hold_limit`).
+    fn scan(&self, hint: ContentHint, body: &[u8], max: u64) -> Findings {
+        let held = usize::try_from(max).unwrap_or(usize::MAX);
+        let mut scanner = self.engine.scanner(hint);
+        scanner.feed(body.get(..held).unwrap_or(body));
+        let mut findings = scanner.finish();
+        findings.bytes = body.len().min(held) as u64;
+        if body.len() > held {
+            findings.incomplete = Some(hold_limit(max));
+        }
+        findings
+    }
+
+    /// A WebSocket handshake `meta` and the messages the client then sent, as
+    /// `proxy::pipeline` and `proxy::websocket` decide them: a rule that
+    /// would stop every message refuses the handshake; else the handshake is
+    /// decided as the GET it is; then each message (when a rule may read
+    /// one), in order. The first message stopped ends the connection and is
+    /// the outcome (a reroute stops it as a block does); else the first one
+    /// audited or shadowed; else an allow with the classes every message
+    /// showed (the most of each).
+    pub fn decide_websocket(
+        &self,
+        meta: &RequestMeta,
+        messages: &[Vec<u8>],
+        learned: &LearnedRegions,
+        now: SystemTime,
+    ) -> Decision {
+        let ws = meta.websocket_message();
+        let dest = self.policy.destination(meta, learned, now);
+        let reads = match self.policy.plan(&ws, &dest) {
+            BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
+                return Decision {
+                    dest,
+                    verdict: v,
+                    findings: Findings::default(),
+                    scanned: false,
+                };
+            }
+            BodyPlan::Decided(v) => v.action != Action::Allow || !v.shadow.is_empty(),
+            BodyPlan::Hold | BodyPlan::Observe => true,
+        };
+        let handshake = self.decide(meta, &[], learned, now);
+        if !reads || matches!(handshake.verdict.action, Action::Block | Action::Reroute) {
+            return handshake;
+        }
+        let mut noted: Option<Decision> = None;
+        let mut last = None;
+        let mut seen = Findings::default();
+        for m in messages {
+            let findings = self.scan(ContentHint::default(), m, self.hold_memory);
+            let mut verdict = self.policy.evaluate(&ws, &dest, &findings);
+            if matches!(verdict.action, Action::Block | Action::Reroute) {
+                verdict.action = Action::Block;
+                verdict.reroute = None;
+                return Decision {
+                    dest,
+                    verdict,
+                    findings,
+                    scanned: true,
+                };
+            }
+            for (class, n) in &findings.classes {
+                let most = seen.classes.entry(*class).or_insert(0);
+                *most = (*most).max(*n);
+            }
+            seen.bytes += findings.bytes;
+            if seen.incomplete.is_none() {
+                seen.incomplete.clone_from(&findings.incomplete);
+            }
+            let notable = verdict.action != Action::Allow || !verdict.shadow.is_empty();
+            if notable && noted.is_none() {
+                noted = Some(Decision {
+                    dest: dest.clone(),
+                    verdict: verdict.clone(),
+                    findings,
+                    scanned: true,
+                });
+            }
+            last = Some(verdict);
+        }
+        if let Some(d) = noted {
+            return d;
+        }
+        match last {
+            Some(verdict) => Decision {
+                dest,
+                verdict,
+                findings: seen,
+                scanned: true,
+            },
+            None => handshake,
         }
     }
 
@@ -285,6 +377,7 @@ mod tests {
             policy: &cfg.policy,
             engine: &cfg.engine,
             hold_max: 16,
+            hold_memory: 16,
         };
         let mut meta =
             request_meta("POST", "https://oapi.dingtalk.com/media/upload", &[]).expect("url");
@@ -300,5 +393,88 @@ mod tests {
             Some(IncompleteReason::HoldLimit)
         );
         assert_eq!(big.verdict.action, crate::policy::Action::Block);
+    }
+
+    #[test]
+    fn websocket_messages_are_decided_one_by_one() {
+        let cfg = crate::config::load(None).expect("embedded config");
+        let d = Decider {
+            policy: &cfg.policy,
+            engine: &cfg.engine,
+            hold_max: 1 << 20,
+            hold_memory: 1024,
+        };
+        let clean =
+            br#"{"lwp":"/r/IDLMessage/sendMessage","body":[{"content":"lunch at 12:30?"}]}"#
+                .to_vec();
+        let staff = r#"{"body":[{"content":"員工 陳大文 A123456(3)"}]}"#
+            .as_bytes()
+            .to_vec();
+        let big = vec![b'x'; 2048];
+        let learned = LearnedRegions::new(8);
+        let run = |url: &str, messages: &[Vec<u8>]| {
+            let meta = request_meta("GET", url, &[]).expect("url");
+            d.decide_websocket(&meta, messages, &learned, SystemTime::now())
+        };
+        let outcome = |dec: &Decision| {
+            (
+                dec.verdict.action,
+                dec.verdict.rule.clone(),
+                dec.findings.count(crate::inspect::Class::HkId),
+            )
+        };
+        let mainland = "wss://webalfa-cm3.dingtalk.com/lwp";
+        let abroad = "wss://webalfa.dingtalk.io/lwp";
+        let blocked = Some("sensitive-to-mainland".to_string());
+        let audited = Some("sensitive-abroad-audited".to_string());
+        // (action, rule, distinct HKIDs) of the entry's outcome.
+        type Want = (Action, Option<String>, u64);
+        let cases: Vec<(&str, &str, Vec<Vec<u8>>, Want)> = vec![
+            (
+                "the sensitive message stops the rest",
+                mainland,
+                vec![clean.clone(), staff.clone(), clean.clone()],
+                (Action::Block, blocked.clone(), 1),
+            ),
+            (
+                "clean messages pass",
+                mainland,
+                vec![clean.clone(), clean.clone()],
+                (Action::Allow, None, 0),
+            ),
+            (
+                "no messages: the handshake",
+                mainland,
+                vec![],
+                (Action::Allow, None, 0),
+            ),
+            (
+                "abroad: audited, not stopped",
+                abroad,
+                vec![clean.clone(), staff.clone()],
+                (Action::Audit, audited, 1),
+            ),
+            (
+                "past the hold: unread, fails closed",
+                mainland,
+                vec![big.clone()],
+                (Action::Block, blocked, 0),
+            ),
+            (
+                "no rule reads messages there",
+                "wss://example.com/socket",
+                vec![staff.clone()],
+                (Action::Allow, None, 0),
+            ),
+        ];
+        for (name, url, messages, want) in cases {
+            assert_eq!(outcome(&run(url, &messages)), want, "{name}");
+        }
+        let cut = run(mainland, &[big]);
+        assert_eq!(
+            cut.findings.incomplete.map(|i| i.reason),
+            Some(IncompleteReason::HoldLimit)
+        );
+        assert!(!run("wss://example.com/socket", &[staff]).scanned);
     }
 }

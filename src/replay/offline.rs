@@ -34,6 +34,7 @@ pub fn decider(cfg: &Config) -> Decider<'_> {
         policy: &cfg.policy,
         engine: &cfg.engine,
         hold_max: cfg.hold.max.get(),
+        hold_memory: cfg.hold.memory.get(),
     }
 }
 
@@ -102,7 +103,11 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
         let meta = entry_meta(entry)?;
         let now = entry_time(entry, previous);
         previous = Some(now);
-        let decision = d.decide(&meta, &entry.request.body, &learned, now);
+        let decision = if is_websocket(entry) {
+            d.decide_websocket(&meta, &entry.sent_messages, &learned, now)
+        } else {
+            d.decide(&meta, &entry.request.body, &learned, now)
+        };
         if let Some(resp) = &entry.response {
             d.learn(
                 &meta,
@@ -116,7 +121,13 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
         out.push(Outcome {
             index: entry.index,
             method: meta.method.clone(),
-            url: display_url(&meta),
+            url: if ws_scheme(entry) {
+                // As the capture names it: `wss://…`, not the `https://` its
+                // handshake goes over.
+                display_url(&meta).replacen("http", "ws", 1)
+            } else {
+                display_url(&meta)
+            },
             host: meta.host.clone(),
             region: decision.dest.region,
             jurisdiction: decision.dest.jurisdiction,
@@ -127,6 +138,22 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
         });
     }
     Ok(out)
+}
+
+/// A WebSocket handshake: a `ws:`/`wss:` URL (Chrome's export), an
+/// `Upgrade: websocket` header, or frames recorded with it.
+pub fn is_websocket(entry: &HarEntry) -> bool {
+    let r = &entry.request;
+    !entry.sent_messages.is_empty()
+        || ws_scheme(entry)
+        || r.headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("upgrade") && v.trim().eq_ignore_ascii_case("websocket")
+        })
+}
+
+fn ws_scheme(entry: &HarEntry) -> bool {
+    let scheme = entry.request.url.split(':').next().unwrap_or("");
+    scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("wss")
 }
 
 /// `scheme://host[:port]/path?query` with query secrets redacted.

@@ -242,6 +242,7 @@ impl Recorder {
                 body: req_body,
             },
             response,
+            sent_messages: Vec::new(),
         };
         let mut v = super::har::write::entry_value(&entry);
         if !notes.is_empty() {

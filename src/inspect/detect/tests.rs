@@ -176,6 +176,10 @@ fn cases() -> Vec<Case> {
         case("phone two with context", "Tel 61234567 62345678", &[(Phone, 2)]),
         case("phone no context", "call 61234567", &[]),
         case("phone context pt short", "Móvel: 6612 3456", &[(Phone, 1)]),
+        // Macau and Hong Kong say 手提 for a mobile, but 手提 alone is no
+        // term: 手提電腦 is a laptop, and its serial numbers are no phones.
+        case("phone context cantonese mobile", "手提號碼：6612 3456", &[(Phone, 1)]),
+        case("laptop model is no phone", "手提電腦 型號 T14 序號 66123456", &[]),
         // A country code without its `+`, as chat apps export contacts.
         case("phone bare code macau", "WhatsApp 85366123456", &[(Phone, 1)]),
         case("phone bare code mainland", "手机 8613812345678", &[(Phone, 1)]),

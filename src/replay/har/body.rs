@@ -201,3 +201,44 @@ fn boundary_of(mime: &str) -> Option<String> {
         (!value.is_empty()).then(|| value.to_owned())
     })
 }
+
+/// The messages a client sent, from Chrome's `_webSocketMessages`: entries of
+/// type `send` with a data opcode (1 text, 2 binary, written in base64);
+/// control frames and what the server sent are left out.
+pub(super) fn sent_messages(frames: &[Value], at: At<'_>) -> Result<Vec<Vec<u8>>, HarError> {
+    let mut out = Vec::new();
+    for (k, frame) in frames.iter().enumerate() {
+        let key = format!("[{k}]");
+        let Some(obj) = frame.as_object() else {
+            return Err(at.err(&key, "expected an object"));
+        };
+        let path = super::join(at.path, &key);
+        let at = At {
+            entry: at.entry,
+            path: &path,
+        };
+        if opt_string(obj, at, "type")?.as_deref() != Some("send") {
+            continue;
+        }
+        let opcode = match obj.get("opcode") {
+            Some(Value::Number(n)) => n.as_u64(),
+            _ => None,
+        }
+        .ok_or_else(|| at.err("opcode", "expected a frame opcode number"))?;
+        let data = match obj.get("data") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(at.err("data", "expected a string")),
+        };
+        match opcode {
+            1 => out.push(data.into_bytes()),
+            2 => out.push(
+                STANDARD
+                    .decode(data.trim())
+                    .map_err(|e| at.err("data", format!("binary frame data is not base64: {e}")))?,
+            ),
+            _ => {}
+        }
+    }
+    Ok(out)
+}

@@ -49,6 +49,9 @@ pub struct HarEntry {
     /// `None` when the entry has no response, or status 0 (what Chrome writes for a
     /// request that failed before a response).
     pub response: Option<HarResponse>,
+    /// The data of each WebSocket message the client sent, in order (Chrome's
+    /// `_webSocketMessages` of type `send`; binary ones base64-decoded).
+    pub sent_messages: Vec<Vec<u8>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -256,11 +259,24 @@ fn entry(index: usize, raw: Object<RawEntry>) -> Result<HarEntry, HarError> {
             response(as_object(v, at, "response")?, resp_at)?
         }
     };
+    let sent_messages = match &raw.websocket {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(frames)) => {
+            let ws_path = join(&path, "_webSocketMessages");
+            let ws_at = At {
+                entry: Some(index),
+                path: &ws_path,
+            };
+            body::sent_messages(frames, ws_at)?
+        }
+        Some(_) => return Err(at.err("_webSocketMessages", "expected an array")),
+    };
     Ok(HarEntry {
         index,
         started,
         request,
         response,
+        sent_messages,
     })
 }
 

@@ -33,6 +33,9 @@ pub(super) struct RawEntry {
     pub started: Option<Value>,
     pub request: Option<Value>,
     pub response: Option<Value>,
+    /// Chrome's (and Edge's) WebSocket frames, sent and received.
+    #[serde(rename = "_webSocketMessages")]
+    pub websocket: Option<Value>,
 }
 
 /// A JSON object deserialised as `T`, or a note that the value was something else.

@@ -402,7 +402,48 @@ const BAD: &[Bad] = &[
         entry: Some(0),
         field: "entries[0].response.status",
     },
+    Bad {
+        name: "websocket frames not an array",
+        input: r#"{"log":{"entries":[{"request":{"method":"GET","url":"http://a/"},"_webSocketMessages":{}}]}}"#,
+        entry: Some(0),
+        field: "entries[0]._webSocketMessages",
+    },
+    Bad {
+        name: "sent frame without an opcode",
+        input: r#"{"log":{"entries":[{"request":{"method":"GET","url":"http://a/"},"_webSocketMessages":[{"type":"receive","opcode":1,"data":"x"},{"type":"send","data":"x"}]}]}}"#,
+        entry: Some(0),
+        field: "entries[0]._webSocketMessages[1].opcode",
+    },
+    Bad {
+        name: "binary frame that is not base64",
+        input: r#"{"log":{"entries":[{"request":{"method":"GET","url":"http://a/"},"_webSocketMessages":[{"type":"send","opcode":2,"data":"no base64!"}]}]}}"#,
+        entry: Some(0),
+        field: "entries[0]._webSocketMessages[0].data",
+    },
 ];
+
+#[test]
+fn websocket_messages_the_client_sent() {
+    let input = r#"{"log":{"entries":[{"request":{"method":"GET","url":"wss://webalfa-cm3.dingtalk.com/lwp"},
+        "response":{"status":101},
+        "_webSocketMessages":[
+          {"type":"send","time":1.0,"opcode":1,"data":"{\"lwp\":\"/reg\"}"},
+          {"type":"receive","time":1.1,"opcode":1,"data":"{\"code\":200}"},
+          {"type":"send","time":1.2,"opcode":9,"data":""},
+          {"type":"send","time":1.3,"opcode":2,"data":"CAESBHBpbmc="},
+          {"type":"send","time":1.4,"opcode":1,"data":"陳大文"}
+        ]}]}}"#;
+    let har = load(input.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        har.entries[0].sent_messages,
+        vec![
+            br#"{"lwp":"/reg"}"#.to_vec(),
+            b"\x08\x01\x12\x04ping".to_vec(),
+            "陳大文".as_bytes().to_vec(),
+        ],
+        "text as UTF-8, binary decoded, no control frames, nothing received"
+    );
+}
 
 #[test]
 fn malformed_hars_name_the_entry_and_field() {
@@ -476,6 +517,7 @@ fn sample_entries() -> Vec<HarEntry> {
                 body: b"{\"errcode\":0}".to_vec(),
                 mime_type: Some("application/json".into()),
             }),
+            sent_messages: Vec::new(),
         },
         HarEntry {
             index: 1,
@@ -489,6 +531,7 @@ fn sample_entries() -> Vec<HarEntry> {
                 mime_type: Some("application/octet-stream".into()),
             },
             response: None,
+            sent_messages: Vec::new(),
         },
         HarEntry {
             index: 2,
@@ -507,6 +550,7 @@ fn sample_entries() -> Vec<HarEntry> {
                 body: vec![0x89, b'P', b'N', b'G', 0x80],
                 mime_type: None,
             }),
+            sent_messages: Vec::new(),
         },
     ]
 }
