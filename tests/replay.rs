@@ -393,6 +393,50 @@ async fn live_replay_through_a_running_sluice() {
     proxy.shutdown().await;
 }
 
+/// A Chrome capture of the web IM through a live sluice: each entry's messages
+/// go over a real WebSocket, and the one with an HKID is stopped with a ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_replay_of_websocket_messages() {
+    let web_im = har::load_file(&fixture("dingtalk-web-im.har")).unwrap();
+    let pki = Pki::new("replay ws origins");
+    let hosts = ["webalfa-cm3.dingtalk.com", "webalfa.dingtalk.io"];
+    let (addr, seen) = ws_origin(&pki, &hosts, false).await;
+    let resolve: Vec<_> = hosts.iter().map(|h| (*h, 443, addr)).collect();
+    let proxy = spawn_proxy(shipped_config(Some(pki.ca_file()), &resolve)).await;
+    let mut opts = LiveOptions::new(proxy.addr.to_string());
+    opts.cacert = Some(proxy.ca_pem_path.clone());
+    opts.progress = false;
+    opts.concurrency = 1;
+    let got = live::run(&web_im, &opts).await.expect("live run");
+    let summary: Vec<(Option<u16>, bool)> = got.iter().map(|r| (r.status, r.blocked)).collect();
+    assert_eq!(
+        summary,
+        [(Some(101), true), (Some(101), false), (Some(101), false)],
+        "{got:?}"
+    );
+    assert!(got.iter().all(|r| r.error.is_none()), "{got:?}");
+    assert!(got[0].url.starts_with("wss://"), "{}", got[0].url);
+    let ticket = got[0].ticket.clone().expect("ticket");
+    let records = proxy.audit_records();
+    let stopped = records
+        .iter()
+        .find(|r| r["id"] == ticket.as_str())
+        .expect("its record");
+    assert_eq!(
+        (&stopped["action"], &stopped["method"]),
+        (&"block".into(), &"WEBSOCKET".into())
+    );
+    // The origin got every text message but the stopped one (the binary
+    // heartbeats get no ack and are not counted).
+    let texts = seen.messages.lock().unwrap().clone();
+    assert_eq!(texts.len(), 2 + 2 + 2, "{texts:?}");
+    assert!(
+        texts.iter().filter(|t| t.contains("H155433")).count() == 1,
+        "only abroad"
+    );
+    proxy.shutdown().await;
+}
+
 /// `sluice replay --live` without `--proxy`: its own sluice, with `--resolve`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_live_with_an_in_process_proxy() {

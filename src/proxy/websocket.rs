@@ -132,23 +132,67 @@ fn unmask(data: &mut [u8], mask: [u8; 4], at: u64) {
     }
 }
 
+/// A whole frame (FIN set) with `payload`, masked when it goes to a server.
+pub(crate) fn frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+    let m = if mask.is_some() { 0x80 } else { 0 };
+    let mut out = Vec::with_capacity(payload.len() + MAX_HEAD);
+    out.push(0x80 | opcode);
+    match u16::try_from(payload.len()) {
+        Ok(n @ 0..=125) => out.push(m | n as u8),
+        Ok(n) => {
+            out.push(m | 126);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        Err(_) => {
+            out.push(m | 127);
+            out.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+        }
+    }
+    if let Some(k) = mask {
+        out.extend_from_slice(&k);
+    }
+    let from = out.len();
+    out.extend_from_slice(payload);
+    if let Some(k) = mask {
+        unmask(&mut out[from..], k, 0);
+    }
+    out
+}
+
 /// A Close frame with `code` and a reason cut to fit (123 bytes at most, on a
 /// character boundary), masked when it goes to the server.
-fn close_frame(code: u16, reason: &str, mask: Option<[u8; 4]>) -> Vec<u8> {
+pub(crate) fn close_frame(code: u16, reason: &str, mask: Option<[u8; 4]>) -> Vec<u8> {
     let mut cut = reason.len().min(123);
     while !reason.is_char_boundary(cut) {
         cut -= 1;
     }
     let mut payload = code.to_be_bytes().to_vec();
     payload.extend_from_slice(&reason.as_bytes()[..cut]);
-    let mut out = vec![0x88, payload.len() as u8];
-    if let Some(m) = mask {
-        out[1] |= 0x80;
-        out.extend_from_slice(&m);
-        unmask(&mut payload, m, 0);
+    frame(0x8, &payload, mask)
+}
+
+/// The first Close frame among whole frames in `bytes` (as a server sends
+/// them): its code (1005 when it has none) and its reason.
+pub(crate) fn first_close(mut bytes: &[u8]) -> Option<(u16, String)> {
+    loop {
+        let Parsed::Head(h) = parse_head(bytes) else {
+            return None;
+        };
+        let end = h.size.checked_add(usize::try_from(h.len).ok()?)?;
+        let mut payload = bytes.get(h.size..end)?.to_vec();
+        if let Some(m) = h.mask {
+            unmask(&mut payload, m, 0);
+        }
+        if h.opcode == 0x8 {
+            let code = match payload.get(..2) {
+                Some(&[a, b]) => u16::from_be_bytes([a, b]),
+                _ => 1005,
+            };
+            let reason = String::from_utf8_lossy(payload.get(2..).unwrap_or(&[])).into_owned();
+            return Some((code, reason));
+        }
+        bytes = bytes.get(end..)?;
     }
-    out.extend_from_slice(&payload);
-    out
 }
 
 /// What the server accepted in `Sec-WebSocket-Extensions`.
@@ -749,26 +793,12 @@ where
 mod tests {
     use super::*;
 
+    /// `super::frame`, with FIN cleared when `fin` is false.
     fn frame(fin: bool, opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
-        let mut out = vec![(u8::from(fin) << 7) | opcode];
-        let m = if mask.is_some() { 0x80 } else { 0 };
-        match payload.len() {
-            n @ 0..=125 => out.push(m | n as u8),
-            n @ 126..=0xFFFF => {
-                out.push(m | 126);
-                out.extend_from_slice(&(n as u16).to_be_bytes());
-            }
-            n => {
-                out.push(m | 127);
-                out.extend_from_slice(&(n as u64).to_be_bytes());
-            }
+        let mut out = super::frame(opcode, payload, mask);
+        if !fin {
+            out[0] &= 0x7F;
         }
-        let mut p = payload.to_vec();
-        if let Some(k) = mask {
-            out.extend_from_slice(&k);
-            unmask(&mut p, k, 0);
-        }
-        out.extend_from_slice(&p);
         out
     }
 
@@ -829,6 +859,29 @@ mod tests {
         let mut p = masked[h.size..].to_vec();
         unmask(&mut p, [9, 8, 7, 6], 0);
         assert_eq!(p, [&1001u16.to_be_bytes()[..], b"bye"].concat());
+    }
+
+    #[test]
+    fn the_first_close_among_frames() {
+        let stream = [
+            frame(true, 1, b"ack 1", None),
+            frame(true, 2, &vec![0u8; 300], None),
+            close_frame(
+                POLICY_VIOLATION,
+                "sluice blocked this message; ticket slc-1",
+                None,
+            ),
+            close_frame(GOING_AWAY, "later", None),
+        ]
+        .concat();
+        let (code, reason) = first_close(&stream).expect("a close");
+        assert_eq!(code, 1008);
+        assert!(reason.ends_with("slc-1"));
+        assert_eq!(first_close(&stream[..stream.len() / 2]), None, "cut");
+        assert_eq!(
+            first_close(&frame(true, 8, b"", None)),
+            Some((1005, String::new()))
+        );
     }
 
     #[test]

@@ -166,10 +166,10 @@ impl Decider<'_> {
     /// the outcome (a reroute stops it as a block does); else the first one
     /// audited or shadowed; else an allow with the classes every message
     /// showed (the most of each).
-    pub fn decide_websocket(
+    pub fn decide_websocket<M: AsRef<[u8]>>(
         &self,
         meta: &RequestMeta,
-        messages: &[Vec<u8>],
+        messages: impl IntoIterator<Item = M>,
         learned: &LearnedRegions,
         now: SystemTime,
     ) -> Decision {
@@ -195,7 +195,7 @@ impl Decider<'_> {
         let mut last = None;
         let mut seen = Findings::default();
         for m in messages {
-            let findings = self.scan(ContentHint::default(), m, self.hold_memory);
+            let findings = self.scan(ContentHint::default(), m.as_ref(), self.hold_memory);
             let mut verdict = self.policy.evaluate(&ws, &dest, &findings);
             if matches!(verdict.action, Action::Block | Action::Reroute) {
                 verdict.action = Action::Block;

@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::har::{Har, HarEntry};
-use super::offline::{display_url, entry_meta};
+use super::offline::{entry_meta, entry_url, is_websocket};
 use crate::policy::RequestMeta;
 use crate::tls::{Alpn, UpstreamTls};
 
@@ -37,6 +37,11 @@ const SKIP_HEADERS: &[&str] = &[
     "trailer",
     "upgrade",
     "content-type",
+    // A WebSocket handshake gets a fresh key, and no extension sluice's
+    // client would then have to speak.
+    "sec-websocket-key",
+    "sec-websocket-extensions",
+    "sec-websocket-version",
 ];
 
 #[derive(Clone, Debug)]
@@ -191,7 +196,7 @@ async fn one(
     let mut r = LiveResult {
         index: entry.index,
         method: meta.method.clone(),
-        url: display_url(meta),
+        url: entry_url(entry, meta),
         status: None,
         blocked: false,
         ticket: None,
@@ -313,11 +318,19 @@ where
     let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| other("HTTP")(e.to_string()))?;
-    tokio::spawn(conn);
+    tokio::spawn(conn.with_upgrades());
+    let websocket = is_websocket(entry);
     let mut b = http::Request::builder()
         .method(entry.request.method.as_str())
         .uri(uri)
         .header(http::header::HOST, authority);
+    if websocket {
+        b = b
+            .header(http::header::CONNECTION, "Upgrade")
+            .header(http::header::UPGRADE, "websocket")
+            .header(http::header::SEC_WEBSOCKET_VERSION, "13")
+            .header(http::header::SEC_WEBSOCKET_KEY, websocket_key());
+    }
     for (name, value) in &entry.request.headers {
         if SKIP_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s)) {
             continue;
@@ -342,6 +355,10 @@ where
         .await
         .map_err(|e| other("HTTP")(e.to_string()))?;
     let status = resp.status().as_u16();
+    if websocket && resp.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+        let ticket = send_messages(resp, entry).await?;
+        return Ok((status, ticket));
+    }
     let ticket = resp
         .headers()
         .get("x-sluice-ticket")
@@ -360,6 +377,54 @@ where
         }
     }
     Ok((status, ticket))
+}
+
+/// A `Sec-WebSocket-Key`: 16 random bytes in base64.
+fn websocket_key() -> String {
+    use base64::Engine as _;
+    use ring::rand::SecureRandom as _;
+    let mut nonce = [0u8; 16];
+    let _ = ring::rand::SystemRandom::new().fill(&mut nonce);
+    base64::engine::general_purpose::STANDARD.encode(nonce)
+}
+
+/// Sends an upgraded entry's messages, then a Close, and reads what comes back
+/// (bounded) until the connection ends: sluice's ticket when it stopped a
+/// message (its Close, 1008, names one).
+async fn send_messages(
+    resp: http::Response<hyper::body::Incoming>,
+    entry: &HarEntry,
+) -> Result<Option<String>, Failure> {
+    use crate::proxy::websocket::{close_frame, first_close, frame};
+    let upgraded = hyper::upgrade::on(resp)
+        .await
+        .map_err(|e| other("WebSocket")(e.to_string()))?;
+    let mut io = TokioIo::new(upgraded);
+    let mask = || {
+        use ring::rand::SecureRandom as _;
+        let mut m = [0u8; 4];
+        let _ = ring::rand::SystemRandom::new().fill(&mut m);
+        Some(m)
+    };
+    for m in &entry.sent_messages {
+        let opcode = if m.binary { 0x2 } else { 0x1 };
+        // A write that fails means the proxy has closed: what it answered
+        // says why.
+        if io.write_all(&frame(opcode, &m.data, mask())).await.is_err() {
+            break;
+        }
+    }
+    let _ = io.write_all(&close_frame(1000, "", mask())).await;
+    let mut back = Vec::new();
+    let _ = (&mut io).take(MAX_BODY as u64).read_to_end(&mut back).await;
+    Ok(first_close(&back).and_then(|(code, reason)| {
+        let ticket = reason.split_whitespace().find(|w| w.starts_with("slc-"))?;
+        (code == 1008).then(|| {
+            ticket
+                .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+                .to_owned()
+        })
+    }))
 }
 
 /// `[=====     ] 12/100` on stderr, redrawn with `\r`, when stderr is a terminal

@@ -104,7 +104,8 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
         let now = entry_time(entry, previous);
         previous = Some(now);
         let decision = if is_websocket(entry) {
-            d.decide_websocket(&meta, &entry.sent_messages, &learned, now)
+            let sent = entry.sent_messages.iter().map(|m| &m.data);
+            d.decide_websocket(&meta, sent, &learned, now)
         } else {
             d.decide(&meta, &entry.request.body, &learned, now)
         };
@@ -121,13 +122,7 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
         out.push(Outcome {
             index: entry.index,
             method: meta.method.clone(),
-            url: if ws_scheme(entry) {
-                // As the capture names it: `wss://…`, not the `https://` its
-                // handshake goes over.
-                display_url(&meta).replacen("http", "ws", 1)
-            } else {
-                display_url(&meta)
-            },
+            url: entry_url(entry, &meta),
             host: meta.host.clone(),
             region: decision.dest.region,
             jurisdiction: decision.dest.jurisdiction,
@@ -149,6 +144,16 @@ pub fn is_websocket(entry: &HarEntry) -> bool {
         || r.headers.iter().any(|(n, v)| {
             n.eq_ignore_ascii_case("upgrade") && v.trim().eq_ignore_ascii_case("websocket")
         })
+}
+
+/// The URL an outcome shows: as the capture names it (`wss://…` rather than
+/// the `https://` a WebSocket's handshake goes over), query secrets redacted.
+pub fn entry_url(entry: &HarEntry, meta: &RequestMeta) -> String {
+    if ws_scheme(entry) {
+        display_url(meta).replacen("http", "ws", 1)
+    } else {
+        display_url(meta)
+    }
 }
 
 fn ws_scheme(entry: &HarEntry) -> bool {

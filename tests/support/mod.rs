@@ -8,12 +8,14 @@ pub mod client;
 pub mod origin;
 pub mod pki;
 pub mod proxy;
+pub mod ws;
 
 pub use bodies::*;
 pub use client::*;
 pub use origin::*;
 pub use pki::*;
 pub use proxy::*;
+pub use ws::*;
 
 /// Deterministic bytes that do not compress to nothing (xorshift).
 pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {

@@ -6,7 +6,7 @@ use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::{opt_string, req_string, scalar, At, HarError};
+use super::{opt_string, req_string, scalar, At, HarError, SentMessage};
 
 /// Boundary used when a multipart `mimeType` does not carry one.
 pub const DEFAULT_BOUNDARY: &str = "----sluice-har-7MA4YWxkTrZu0gW";
@@ -205,7 +205,7 @@ fn boundary_of(mime: &str) -> Option<String> {
 /// The messages a client sent, from Chrome's `_webSocketMessages`: entries of
 /// type `send` with a data opcode (1 text, 2 binary, written in base64);
 /// control frames and what the server sent are left out.
-pub(super) fn sent_messages(frames: &[Value], at: At<'_>) -> Result<Vec<Vec<u8>>, HarError> {
+pub(super) fn sent_messages(frames: &[Value], at: At<'_>) -> Result<Vec<SentMessage>, HarError> {
     let mut out = Vec::new();
     for (k, frame) in frames.iter().enumerate() {
         let key = format!("[{k}]");
@@ -231,12 +231,16 @@ pub(super) fn sent_messages(frames: &[Value], at: At<'_>) -> Result<Vec<Vec<u8>>
             Some(_) => return Err(at.err("data", "expected a string")),
         };
         match opcode {
-            1 => out.push(data.into_bytes()),
-            2 => out.push(
-                STANDARD
+            1 => out.push(SentMessage {
+                binary: false,
+                data: data.into_bytes(),
+            }),
+            2 => out.push(SentMessage {
+                binary: true,
+                data: STANDARD
                     .decode(data.trim())
                     .map_err(|e| at.err("data", format!("binary frame data is not base64: {e}")))?,
-            ),
+            }),
             _ => {}
         }
     }

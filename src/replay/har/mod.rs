@@ -49,9 +49,16 @@ pub struct HarEntry {
     /// `None` when the entry has no response, or status 0 (what Chrome writes for a
     /// request that failed before a response).
     pub response: Option<HarResponse>,
-    /// The data of each WebSocket message the client sent, in order (Chrome's
-    /// `_webSocketMessages` of type `send`; binary ones base64-decoded).
-    pub sent_messages: Vec<Vec<u8>>,
+    /// Each WebSocket message the client sent, in order (Chrome's
+    /// `_webSocketMessages` of type `send`).
+    pub sent_messages: Vec<SentMessage>,
+}
+
+/// A WebSocket message from the client: text, or binary (base64 in the file).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentMessage {
+    pub binary: bool,
+    pub data: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

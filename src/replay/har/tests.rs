@@ -434,12 +434,17 @@ fn websocket_messages_the_client_sent() {
           {"type":"send","time":1.4,"opcode":1,"data":"陳大文"}
         ]}]}}"#;
     let har = load(input.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let sent: Vec<(bool, &[u8])> = har.entries[0]
+        .sent_messages
+        .iter()
+        .map(|m| (m.binary, &m.data[..]))
+        .collect();
     assert_eq!(
-        har.entries[0].sent_messages,
-        vec![
-            br#"{"lwp":"/reg"}"#.to_vec(),
-            b"\x08\x01\x12\x04ping".to_vec(),
-            "陳大文".as_bytes().to_vec(),
+        sent,
+        [
+            (false, &br#"{"lwp":"/reg"}"#[..]),
+            (true, b"\x08\x01\x12\x04ping"),
+            (false, "陳大文".as_bytes()),
         ],
         "text as UTF-8, binary decoded, no control frames, nothing received"
     );
