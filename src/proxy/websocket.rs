@@ -305,7 +305,9 @@ impl MessageScan {
             );
         }
         let mut out = [0u8; 32 * 1024];
-        while !input.is_empty() && !inf.lost {
+        // Until the input is used up and the output has room to spare: a
+        // full buffer may leave more inflated bytes inside the decompressor.
+        while !inf.lost {
             let (before_in, before_out) = (inf.z.total_in(), inf.z.total_out());
             let status = inf.z.decompress(input, &mut out, FlushDecompress::Sync);
             let used = (inf.z.total_in() - before_in) as usize;
@@ -336,6 +338,7 @@ impl MessageScan {
                     break;
                 }
                 Ok(_) if used == 0 && made == 0 => break,
+                Ok(_) if input.is_empty() && made < out.len() => break,
                 Ok(_) => {}
                 Err(_) => {
                     inf.lost = true;
@@ -357,7 +360,7 @@ enum Ended {
 }
 
 /// The client's write side, shared by the server-to-client copy and the
-/// relay that closes it with a reason; `mid_frame` says whether the copy has
+/// relay that closes it with a reason; `frames` says whether the copy has
 /// left a server frame half written, when a Close frame cannot go in.
 struct ToClient<W> {
     io: W,
@@ -975,6 +978,27 @@ mod tests {
             let f = ms.scan.finish();
             assert_eq!(f.count(crate::inspect::Class::HkId), 1, "{text}");
         }
+    }
+
+    #[test]
+    fn a_message_that_inflates_past_the_buffer_is_read_to_its_end() {
+        // 300 KiB from a few hundred bytes: the decompressor holds more than
+        // one output buffer after the input is used up.
+        let mut text = "會議記錄：下午三點開會，請準時出席。".repeat(6000);
+        text.push_str("員工 陳大文 A123456(3)");
+        let mut z = flate2::Compress::new(flate2::Compression::best(), false);
+        let wire = deflate_raw(&mut z, text.as_bytes());
+        assert!(wire.len() < 4096, "{}", wire.len());
+        let mut ms = message_scan(Some(Inflater {
+            z: Decompress::new(false),
+            lost: false,
+        }));
+        ms.feed(Bytes::from(wire)).unwrap();
+        ms.end();
+        assert_eq!(ms.data, text.len() as u64);
+        assert!(ms.incomplete.is_none(), "{:?}", ms.incomplete);
+        let f = ms.scan.finish();
+        assert_eq!(f.count(crate::inspect::Class::HkId), 1);
     }
 
     #[test]
