@@ -400,3 +400,39 @@ async fn a_message_cut_short_or_stalled_is_never_sent() {
     assert!(message_records(&proxy).is_empty(), "no message was decided");
     proxy.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_upgrade_to_another_protocol_is_an_upload_that_cannot_be_read() {
+    let pki = Pki::new("ws origin CA");
+    let (addr, seen) = ws_origin(&pki, &[MAINLAND, ABROAD], true).await;
+    let proxy = proxy_for(&pki, &[MAINLAND, ABROAD], addr, |_| {}).await;
+    let ask = |host: &str| {
+        format!(
+            "GET /tunnel HTTP/1.1\r\nHost: {host}\r\nUpgrade: x-tunnel\r\nConnection: Upgrade\r\n\r\n"
+        )
+    };
+    // To the mainland: refused before the origin hears of it.
+    let mut tls = tls_via(&proxy, MAINLAND).await;
+    tls.write_all(ask(MAINLAND).as_bytes()).await.unwrap();
+    let head = read_http_head(&mut tls).await;
+    assert!(head.starts_with("HTTP/1.1 451"), "{head}");
+    assert!(seen.raw.lock().unwrap().is_empty());
+    // Abroad the audit rule lets it through, and says what could not be read.
+    let mut tls = tls_via(&proxy, ABROAD).await;
+    tls.write_all(ask(ABROAD).as_bytes()).await.unwrap();
+    let head = read_http_head(&mut tls).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let recs: Vec<_> = proxy
+        .audit_records()
+        .into_iter()
+        .filter(|r| r["method"] == "UPGRADE")
+        .collect();
+    assert_eq!(recs.len(), 2, "{recs:#?}");
+    assert_eq!(
+        (&recs[0]["action"], &recs[0]["rule"]),
+        (&"block".into(), &"sensitive-to-mainland".into())
+    );
+    assert_eq!(recs[1]["action"], "audit");
+    assert_eq!(recs[1]["incomplete"]["reason"], "unsupported");
+    proxy.shutdown().await;
+}

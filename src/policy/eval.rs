@@ -8,7 +8,7 @@
 //! then *fires* (first match wins: rules below it are not consulted).
 
 use super::compile::Rule;
-use super::meta::{RequestMeta, WEBSOCKET};
+use super::meta::{RequestMeta, UPGRADE, WEBSOCKET};
 use super::regions::Destination;
 use super::schema::MatchMode;
 use super::verdict::{Action, CountHit, ShadowHit, Subject, Verdict, VerdictReason};
@@ -27,11 +27,13 @@ pub enum BodyPlan {
     Hold,
 }
 
-/// Whether a rule's `method` entry covers a request's method. A WebSocket
-/// message the client sends is an upload as a POST body is, so a rule naming
-/// POST covers it too; `WEBSOCKET` names the messages alone.
+/// Whether a rule's `method` entry covers a request's method. What a client
+/// sends after an upgrade (WebSocket messages, another protocol's bytes) is
+/// an upload as a POST body is, so a rule naming POST covers it too;
+/// `WEBSOCKET` and `UPGRADE` name those alone.
 fn covers(rule_method: &str, method: &str) -> bool {
-    rule_method.eq_ignore_ascii_case(method) || (method == WEBSOCKET && rule_method == "POST")
+    rule_method.eq_ignore_ascii_case(method)
+        || ((method == WEBSOCKET || method == UPGRADE) && rule_method == "POST")
 }
 
 impl Rule {

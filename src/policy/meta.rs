@@ -6,6 +6,9 @@ use std::net::{IpAddr, Ipv4Addr};
 /// The method a WebSocket message from the client is decided under (it has no
 /// HTTP method of its own); audit records name it too.
 pub const WEBSOCKET: &str = "WEBSOCKET";
+/// The method of what a client sends after an upgrade to any other protocol,
+/// which sluice cannot read.
+pub const UPGRADE: &str = "UPGRADE";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestMeta {
@@ -54,8 +57,15 @@ impl RequestMeta {
     /// What each message on this WebSocket handshake is decided as: the same
     /// destination and path, method `WEBSOCKET`, no body headers.
     pub fn websocket_message(&self) -> RequestMeta {
+        self.after_upgrade(WEBSOCKET)
+    }
+
+    /// What the client sends after this request's upgrade, decided under
+    /// `method` (`WEBSOCKET` or `UPGRADE`): the same destination and path, no
+    /// body headers.
+    pub fn after_upgrade(&self, method: &str) -> RequestMeta {
         RequestMeta {
-            method: WEBSOCKET.to_string(),
+            method: method.to_string(),
             content_type: None,
             content_encoding: None,
             content_length: None,

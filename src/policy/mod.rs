@@ -28,7 +28,7 @@ pub use compile::compile;
 pub use eval::BodyPlan;
 pub use issue::{did_you_mean, ConfigIssue, Origin};
 pub use learn::{LearnedRegions, Lesson};
-pub use meta::{RequestMeta, WEBSOCKET};
+pub use meta::{RequestMeta, UPGRADE, WEBSOCKET};
 pub use pattern::PatternError;
 pub use regions::{Destination, DestinationSource, UNKNOWN};
 pub use reroute::{RerouteTarget, Rerouted, Upstream, UpstreamError};

@@ -18,8 +18,8 @@ use super::hold::{Hold, HoldError, Stage};
 use super::respond::{audit_unavailable, Blocked, Refusal};
 use super::{websocket, Runtime, Shared};
 use crate::audit::{AuditRecord, RecordKind, ShadowHit};
-use crate::inspect::{BodyScan, ContentHint, Incomplete, IncompleteReason};
-use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict};
+use crate::inspect::{BodyScan, ContentHint, Findings, Incomplete, IncompleteReason};
+use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict, UPGRADE};
 use crate::replay::decide::LEARN_MAX;
 use crate::replay::record::{RecordedFlow, MAX_BODY};
 
@@ -55,29 +55,55 @@ pub async fn handle(
     // A WebSocket handshake is decided as the GET it is; its messages as
     // uploads. A rule that would stop every message refuses the handshake
     // (block or reroute it, recorded); one that may fire on a message puts the
-    // relay that holds each one on the upgrade.
+    // relay that holds each one on the upgrade. An upgrade to any other
+    // protocol carries bytes sluice cannot read.
     let mut parts = parts;
     let mut whole_socket = None;
-    if let Some(ws) = websocket_meta(&parts, &meta) {
-        match rt.policy.plan(&ws, &dest) {
-            BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {}
-            BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
-                whole_socket = Some((ws, v));
-            }
-            _ => {
-                parts.extensions.insert(websocket::Watch {
-                    shared: shared.clone(),
-                    meta: ws,
-                    dest: dest.clone(),
-                });
+    match upgrade_of(&parts) {
+        Some(Upgrade::WebSocket) => {
+            let ws = meta.websocket_message();
+            match rt.policy.plan(&ws, &dest) {
+                BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {}
+                BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
+                    whole_socket = Some((ws, v, None));
+                }
+                _ => {
+                    parts.extensions.insert(websocket::Watch {
+                        shared: shared.clone(),
+                        meta: ws,
+                        dest: dest.clone(),
+                    });
+                }
             }
         }
+        // Bytes sluice cannot read: decided as an upload that could not be
+        // inspected (`on_incomplete`), once, for the whole connection.
+        Some(Upgrade::Other(proto)) => {
+            let other = meta.after_upgrade(UPGRADE);
+            let unread = Findings {
+                incomplete: Some(Incomplete {
+                    reason: IncompleteReason::Unsupported,
+                    detail: format!("what follows an upgrade to {proto:?} cannot be read"),
+                }),
+                ..Findings::default()
+            };
+            let v = rt.policy.evaluate(&other, &dest, &unread);
+            if v.action != Action::Allow || !v.shadow.is_empty() {
+                whole_socket = Some((other, v, Some(unread)));
+            }
+        }
+        None => {}
     }
     // A copy of the held body for the recording, when there is one.
     let mut copy = recording.as_ref().map(|_| Vec::new());
     let mut was_held = false;
-    let mut resp = if let Some((ws, v)) = whole_socket {
-        decided(&shared, &rt, &ws, &dest, &target, parts, incoming, v).await
+    let mut resp = if let Some((m, v, unread)) = whole_socket {
+        let mut rec = record(&shared, &rt, &m, &dest, &v);
+        if let Some(f) = &unread {
+            rec = rec.with_findings(f);
+        }
+        let req = Request::from_parts(parts, body::boxed(incoming));
+        act(&shared, &m, &dest, &target, req, v, rec).await
     } else {
         match rt.policy.plan(&meta, &dest) {
             BodyPlan::Decided(v) => {
@@ -103,16 +129,24 @@ pub async fn handle(
     Ok(resp)
 }
 
-/// For a WebSocket handshake (HTTP/1.1 `Upgrade: websocket`), the request
-/// each of its messages is decided as.
-fn websocket_meta(parts: &Parts, meta: &RequestMeta) -> Option<RequestMeta> {
+enum Upgrade {
+    WebSocket,
+    /// Its protocol as the client named it (bounded).
+    Other(String),
+}
+
+/// The protocol an HTTP/1.1 request asks to upgrade to, if any.
+fn upgrade_of(parts: &Parts) -> Option<Upgrade> {
     let proto = upgrade_protocol(&parts.headers)?;
-    if !proto.as_bytes().eq_ignore_ascii_case(b"websocket")
-        || parts.version > http::Version::HTTP_11
-    {
+    if parts.version > http::Version::HTTP_11 {
         return None;
     }
-    Some(meta.websocket_message())
+    if proto.as_bytes().eq_ignore_ascii_case(b"websocket") {
+        Some(Upgrade::WebSocket)
+    } else {
+        let name = String::from_utf8_lossy(proto.as_bytes());
+        Some(Upgrade::Other(name.chars().take(32).collect()))
+    }
 }
 
 /// What the policy sees of a request before its body.

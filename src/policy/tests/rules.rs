@@ -413,6 +413,12 @@ fn websocket_messages_are_uploads_to_rules_that_name_post() {
     );
     assert_eq!(rule("POST", "ws.example").as_deref(), Some("posts"));
     assert_eq!(rule(WEBSOCKET, "post.example").as_deref(), Some("posts"));
+    assert_eq!(rule(UPGRADE, "post.example").as_deref(), Some("posts"));
+    assert_eq!(
+        rule(UPGRADE, "ws.example").as_deref(),
+        Some("posts"),
+        "not a WebSocket"
+    );
     // Only POST stands for a message: PUT and GET (the handshake) do not.
     assert_eq!(rule(WEBSOCKET, "put.example"), None);
     assert_eq!(rule("GET", "post.example"), None);
