@@ -32,58 +32,70 @@ const BIG: u64 = 256 << 20;
 const FRAME: usize = 1 << 20;
 const CONNS: usize = 32;
 
-/// An origin that drains bodies and answers with their length: the bench measures
-/// the path, not the origin.
-async fn origin(id: pki::Identity) -> SocketAddr {
+/// A TLS listener on 127.0.0.1:0 that hands each session to `serve`.
+async fn tls_listener<F, Fut>(id: pki::Identity, serve: F) -> SocketAddr
+where
+    F: Fn(tokio_rustls::server::TlsStream<TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let acceptor = tokio_rustls::TlsAcceptor::from(pki::server_config(id));
+    let serve = Arc::new(serve);
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
+            let (acceptor, serve) = (acceptor.clone(), serve.clone());
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let svc = service_fn(|req: Request<Incoming>| async move {
-                    let mut body = req.into_body();
-                    let mut n = 0u64;
-                    while let Some(f) = body.frame().await {
-                        if let Ok(d) = f.map(|f| f.into_data()) {
-                            n += d.map(|d| d.len() as u64).unwrap_or(0);
-                        } else {
-                            break;
-                        }
-                    }
-                    Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(
-                        n.to_string(),
-                    ))))
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), svc)
-                    .await;
+                if let Ok(tls) = acceptor.accept(tcp).await {
+                    serve(tls).await;
+                }
             });
         }
     });
     addr
 }
 
+/// An origin that drains bodies and answers with their length: the bench measures
+/// the path, not the origin.
+async fn origin(id: pki::Identity) -> SocketAddr {
+    tls_listener(id, |tls| async move {
+        let svc = service_fn(|req: Request<Incoming>| async move {
+            let mut body = req.into_body();
+            let mut n = 0u64;
+            while let Some(f) = body.frame().await {
+                if let Ok(d) = f.map(|f| f.into_data()) {
+                    n += d.map(|d| d.len() as u64).unwrap_or(0);
+                } else {
+                    break;
+                }
+            }
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(n.to_string()))))
+        });
+        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(tls), svc)
+            .await;
+    })
+    .await
+}
+
 type Sender = hyper::client::conn::http1::SendRequest<
     http_body_util::combinators::BoxBody<Bytes, std::io::Error>,
 >;
 
-/// An HTTP/1.1 connection to HOST, through the proxy when given.
-async fn connection(
+/// TLS to `host` (ALPN http/1.1): through the proxy's CONNECT when given,
+/// else straight to `origin`.
+async fn tls_to(
     proxy: Option<SocketAddr>,
     origin: SocketAddr,
+    host: &'static str,
     roots: Arc<rustls::RootCertStore>,
-) -> Sender {
+) -> tokio_rustls::client::TlsStream<TcpStream> {
     let tcp = match proxy {
         Some(p) => {
             let mut s = TcpStream::connect(p).await.unwrap();
             s.write_all(
-                format!("CONNECT {HOST}:443 HTTP/1.1\r\nHost: {HOST}:443\r\n\r\n").as_bytes(),
+                format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n").as_bytes(),
             )
             .await
             .unwrap();
@@ -104,11 +116,20 @@ async fn connection(
     };
     tcp.set_nodelay(true).unwrap();
     let cfg = pki::client_config(roots, &[b"http/1.1"]);
-    let name = rustls::pki_types::ServerName::try_from(HOST).unwrap();
-    let tls = tokio_rustls::TlsConnector::from(cfg)
+    let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+    tokio_rustls::TlsConnector::from(cfg)
         .connect(name, tcp)
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// An HTTP/1.1 connection to HOST, through the proxy when given.
+async fn connection(
+    proxy: Option<SocketAddr>,
+    origin: SocketAddr,
+    roots: Arc<rustls::RootCertStore>,
+) -> Sender {
+    let tls = tls_to(proxy, origin, HOST, roots).await;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
         .await
         .unwrap();
@@ -415,29 +436,17 @@ fn latency(c: &mut Criterion) {
 /// the web IM's server acknowledges each send.
 async fn ws_origin(id: pki::Identity) -> SocketAddr {
     use futures_util::{SinkExt, StreamExt};
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(pki::server_config(id));
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else {
-                    return;
-                };
-                while let Some(Ok(m)) = ws.next().await {
-                    if m.is_text() && ws.send(WsMessage::text("ack")).await.is_err() {
-                        return;
-                    }
-                }
-            });
+    tls_listener(id, |tls| async move {
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tls).await else {
+            return;
+        };
+        while let Some(Ok(m)) = ws.next().await {
+            if m.is_text() && ws.send(WsMessage::text("ack")).await.is_err() {
+                return;
+            }
         }
-    });
-    addr
+    })
+    .await
 }
 
 type WsMessage = tokio_tungstenite::tungstenite::Message;
@@ -449,31 +458,7 @@ async fn ws_connection(
     ws_addr: SocketAddr,
     roots: Arc<rustls::RootCertStore>,
 ) -> WsClient {
-    let mut tcp = match proxy {
-        Some(p) => TcpStream::connect(p).await.unwrap(),
-        None => TcpStream::connect(ws_addr).await.unwrap(),
-    };
-    if proxy.is_some() {
-        tcp.write_all(
-            format!("CONNECT {WS_HOST}:443 HTTP/1.1\r\nHost: {WS_HOST}:443\r\n\r\n").as_bytes(),
-        )
-        .await
-        .unwrap();
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            tcp.read_exact(&mut b).await.unwrap();
-            head.push(b[0]);
-        }
-        assert!(head.starts_with(b"HTTP/1.1 200"));
-    }
-    tcp.set_nodelay(true).unwrap();
-    let cfg = pki::client_config(roots, &[b"http/1.1"]);
-    let name = rustls::pki_types::ServerName::try_from(WS_HOST).unwrap();
-    let tls = tokio_rustls::TlsConnector::from(cfg)
-        .connect(name, tcp)
-        .await
-        .unwrap();
+    let tls = tls_to(proxy, ws_addr, WS_HOST, roots).await;
     let (ws, _) = tokio_tungstenite::client_async(format!("wss://{WS_HOST}/lwp"), tls)
         .await
         .unwrap();
