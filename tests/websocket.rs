@@ -55,16 +55,25 @@ fn message_records(proxy: &TestProxy) -> Vec<serde_json::Value> {
 
 const WAIT: Duration = Duration::from_secs(10);
 
-#[tokio::test]
-async fn a_chat_message_with_identity_data_never_reaches_the_mainland() {
+type WsClient =
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+/// The shipped policy's sluice in front of a tungstenite origin for `host`,
+/// and a tungstenite client connected through it to `/lwp`.
+async fn web_im(host: &'static str) -> (WsClient, Seen, TestProxy) {
     let pki = Pki::new("ws origin CA");
-    let (addr, seen) = ws_origin(&pki, &[MAINLAND], false).await;
-    let proxy = proxy_for(&pki, &[MAINLAND], addr, |_| {}).await;
-    let tls = tls_via(&proxy, MAINLAND).await;
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("wss://{MAINLAND}/lwp"), tls)
+    let (addr, seen) = ws_origin(&pki, &[host], false).await;
+    let proxy = proxy_for(&pki, &[host], addr, |_| {}).await;
+    let tls = tls_via(&proxy, host).await;
+    let (ws, _) = tokio_tungstenite::client_async(format!("wss://{host}/lwp"), tls)
         .await
         .expect("handshake through sluice");
+    (ws, seen, proxy)
+}
 
+#[tokio::test]
+async fn a_chat_message_with_identity_data_never_reaches_the_mainland() {
+    let (mut ws, seen, proxy) = web_im(MAINLAND).await;
     ws.send(Message::text(CLEAN)).await.unwrap();
     let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
     assert_eq!(ack.unwrap().unwrap(), Message::text("ack 1"));
@@ -114,13 +123,7 @@ async fn a_chat_message_with_identity_data_never_reaches_the_mainland() {
 
 #[tokio::test]
 async fn the_same_message_to_the_international_edition_passes_and_is_recorded() {
-    let pki = Pki::new("ws origin CA");
-    let (addr, seen) = ws_origin(&pki, &[ABROAD], false).await;
-    let proxy = proxy_for(&pki, &[ABROAD], addr, |_| {}).await;
-    let tls = tls_via(&proxy, ABROAD).await;
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("wss://{ABROAD}/lwp"), tls)
-        .await
-        .expect("handshake through sluice");
+    let (mut ws, seen, proxy) = web_im(ABROAD).await;
     for n in 1..=3 {
         ws.send(Message::text(STAFF)).await.unwrap();
         let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
