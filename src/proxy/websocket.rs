@@ -1031,4 +1031,41 @@ mod tests {
         let reason = ms.incomplete.as_ref().map(|i| i.reason);
         assert_eq!(reason, Some(IncompleteReason::Malformed));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever a peer sends, reading it as frames neither panics nor
+        /// loses track of where a whole stream of frames ends.
+        #[test]
+        fn frames_from_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300), cut in 1usize..40) {
+            let _ = parse_head(&bytes);
+            let _ = first_close(&bytes);
+            let mut t = FrameTrack::default();
+            for piece in bytes.chunks(cut) {
+                t.advance(piece);
+            }
+            let whole = frame(true, 1, &bytes, Some([1, 2, 3, 4]));
+            let mut t = FrameTrack::default();
+            for piece in whole.chunks(cut) {
+                t.advance(piece);
+            }
+            proptest::prop_assert!(t.at_boundary());
+        }
+
+        /// Compressed messages of any bytes, in any pieces: no panic, and
+        /// either read or reported unread.
+        #[test]
+        fn inflating_any_bytes(pieces in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64), 0..8)) {
+            let mut ms = message_scan(Some(Inflater {
+                z: Decompress::new(false),
+                lost: false,
+            }));
+            for p in pieces {
+                ms.feed(Bytes::from(p)).unwrap();
+            }
+            ms.end();
+            let _ = ms.scan.finish();
+        }
+    }
 }
