@@ -325,6 +325,23 @@ async fn a_message_past_the_hold_limit_is_blocked_to_the_mainland_and_passes_abr
         (&rec["action"], &rec["incomplete"]["reason"]),
         (&"audit".into(), &"hold_limit".into())
     );
+
+    // While the rest of it passes unheld, a new message cannot ride along.
+    seen.raw.lock().unwrap().clear();
+    let first = client_frame(false, false, 1, x);
+    let sneaky = client_frame(true, false, 1, STAFF.as_bytes());
+    let mut tls = raw_client(&proxy, ABROAD).await;
+    tls.write_all(&[first.clone(), sneaky].concat())
+        .await
+        .unwrap();
+    tokio::time::timeout(WAIT, seen.closed.notified())
+        .await
+        .unwrap();
+    assert_eq!(
+        *seen.raw.lock().unwrap(),
+        first,
+        "only the held part went on"
+    );
     proxy.shutdown().await;
 }
 

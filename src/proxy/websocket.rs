@@ -468,6 +468,8 @@ where
 struct Held {
     raw: Vec<u8>,
     compressed: bool,
+    /// The most of it held (`hold.memory` when it began).
+    max: u64,
     scan: Stage<MessageScan>,
 }
 
@@ -548,12 +550,12 @@ where
                 held.insert(Held {
                     raw: Vec::new(),
                     compressed: ms.compressed,
+                    max: rt.hold.memory.get(),
                     scan: Stage::new(ms, MessageScan::feed),
                 })
             }
         };
-        let max = watch.shared.runtime().hold.memory.get();
-        if msg.raw.len() as u64 + head.len() as u64 + h.len > max {
+        if msg.raw.len() as u64 + head.len() as u64 + h.len > msg.max {
             // Too big to hold: decided on what came so far, then (if that
             // lets it go) the rest passes unheld, as past a body's hold limit.
             let Some(m) = held.take() else { break };
@@ -658,10 +660,10 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
         server.write_all(head).await?;
         let mut left = h.len;
-        let mut buf = vec![0u8; 16 * 1024];
         while left > 0 {
             let n = left.min(buf.len() as u64) as usize;
             let chunk = buf.get_mut(..n).unwrap_or(&mut []);
@@ -677,6 +679,11 @@ where
             Ok(None) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Err(why) => return Err(io::Error::other(why)),
         };
+        // A new message before this one ended is no WebSocket, and would
+        // pass unheld.
+        if !h.is_control() && h.opcode != 0 {
+            return Err(io::Error::other("a new message inside an unfinished one"));
+        }
     }
 }
 
