@@ -87,7 +87,9 @@ where
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
     );
-    io.write_all(answer.as_bytes()).await.unwrap();
+    if io.write_all(answer.as_bytes()).await.is_err() {
+        return;
+    }
     let mut buf = [0u8; 4096];
     loop {
         match io.read(&mut buf).await {
