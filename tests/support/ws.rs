@@ -36,24 +36,29 @@ pub async fn ws_origin(pki: &Pki, names: &[&str], raw: bool) -> (std::net::Socke
                 let Ok(tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                if raw {
-                    raw_server(tls, &s).await;
+                // Only a WebSocket session counts: sluice's own check of the
+                // origin's certificate is a connection too.
+                let session = if raw {
+                    raw_server(tls, &s).await
                 } else {
-                    echo_server(tls, &s).await;
+                    echo_server(tls, &s).await
+                };
+                if session {
+                    s.closed.notify_one();
                 }
-                s.closed.notify_one();
             });
         }
     });
     (addr, seen)
 }
 
-async fn echo_server<IO>(io: IO, s: &Seen)
+/// Whether the connection was a WebSocket session.
+async fn echo_server<IO>(io: IO, s: &Seen) -> bool
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let Ok(mut ws) = tokio_tungstenite::accept_async(io).await else {
-        return;
+        return false;
     };
     while let Some(Ok(m)) = ws.next().await {
         if let Message::Text(t) = m {
@@ -63,37 +68,50 @@ where
                 got.len()
             };
             if ws.send(Message::text(format!("ack {n}"))).await.is_err() {
-                return;
+                break;
             }
         }
     }
+    true
 }
 
-async fn raw_server<IO>(mut io: IO, s: &Seen)
+/// Whether the connection was an upgraded session. Any upgrade is answered
+/// (a WebSocket one with its accept key and permessage-deflate).
+async fn raw_server<IO>(mut io: IO, s: &Seen) -> bool
 where
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let head = read_http_head(&mut io).await;
-    let key = head
-        .lines()
-        .find_map(|l| {
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
             l.split_once(':')
-                .filter(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-key"))
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_string())
         })
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
-    let accept = tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
-    let answer = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
-    );
+    };
+    let Some(proto) = header("upgrade") else {
+        return false;
+    };
+    let answer = match header("sec-websocket-key") {
+        Some(key) => {
+            let accept =
+                tokio_tungstenite::tungstenite::handshake::derive_accept_key(key.as_bytes());
+            format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            )
+        }
+        None => format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: {proto}\r\nConnection: Upgrade\r\n\r\n"
+        ),
+    };
     if io.write_all(answer.as_bytes()).await.is_err() {
-        return;
+        return false;
     }
     let mut buf = [0u8; 4096];
     loop {
         match io.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return true,
             Ok(n) => s.raw.lock().unwrap().extend_from_slice(&buf[..n]),
         }
     }
