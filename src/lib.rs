@@ -4,7 +4,8 @@
 //! - [`config`]: YAML → validated `Config`; every error at once with file:line:col and a key path.
 //! - [`net`]: accept loop, client ACL, CONNECT / absolute-form detection, tunnels.
 //! - [`tls`]: the local CA, leaf minting and its cache, rustls server and upstream client configs.
-//! - [`proxy`]: the hyper service: request metadata, hold/spool, upstream client, synthetic responses.
+//! - [`proxy`]: the hyper service: request metadata, hold/spool, upstream client, synthetic
+//!   responses, and the WebSocket relay that holds each message.
 //! - [`inspect`]: PURE: decoders, normalisation, detectors, the streaming `Scanner`.
 //! - [`policy`]: PURE: regions and jurisdictions, compiled rules, `evaluate(meta, findings)`.
 //! - [`audit`]: typed audit records, the hash-chained JSON Lines sink, `audit verify`.
