@@ -435,6 +435,24 @@ async fn websocket_upgrade_passes_through_interception() {
 }
 
 #[tokio::test]
+async fn an_h2c_upgrade_offer_is_dropped_and_the_request_goes_on_as_http1() {
+    let w = world().await;
+    let mut tls = w.intercepted(&[b"http/1.1"]).await;
+    let req = format!(
+        "POST /x HTTP/1.1\r\nHost: {HOST}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nContent-Length: 5\r\n\r\nhello"
+    );
+    let r = raw_exchange(&mut tls, req.as_bytes()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.head);
+    let got = w.origin.requests();
+    assert_eq!(got.len(), 1);
+    assert_eq!(&got[0].body[..], b"hello");
+    for h in ["upgrade", "http2-settings"] {
+        assert!(got[0].headers.get(h).is_none(), "{h} reached the origin");
+    }
+    w.proxy.shutdown().await;
+}
+
+#[tokio::test]
 async fn misdirected_host_inside_an_intercepted_session_is_refused() {
     let w = world().await;
     let tls = w.intercepted(&[b"http/1.1"]).await;

@@ -14,7 +14,10 @@ const HOP_BY_HOP: [HeaderName; 8] = [
 ];
 
 /// The protocol a client asked to upgrade to (`websocket`), if the request is an
-/// HTTP/1.1 upgrade.
+/// HTTP/1.1 upgrade. An offer of HTTP/2 in cleartext (`h2c`, which RFC 9113
+/// retired) is none: it is hop-by-hop, so the request goes on as plain
+/// HTTP/1.1 without it, instead of leaving the connection's later requests to
+/// a splice that reads none of them.
 pub fn upgrade_protocol(headers: &HeaderMap) -> Option<HeaderValue> {
     let wants = headers
         .get_all(header::CONNECTION)
@@ -23,7 +26,10 @@ pub fn upgrade_protocol(headers: &HeaderMap) -> Option<HeaderValue> {
         .flat_map(|v| v.split(','))
         .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
     if wants {
-        headers.get(header::UPGRADE).cloned()
+        headers
+            .get(header::UPGRADE)
+            .filter(|p| !p.as_bytes().trim_ascii().eq_ignore_ascii_case(b"h2c"))
+            .cloned()
     } else {
         None
     }
@@ -86,6 +92,20 @@ mod tests {
         assert!(h.get(header::TRANSFER_ENCODING).is_none());
         assert_eq!(h.get(header::TE).unwrap(), "trailers");
         assert_eq!(h.get(header::CONTENT_TYPE).unwrap(), "text/plain");
+    }
+
+    #[test]
+    fn drops_an_h2c_offer() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            "Upgrade, HTTP2-Settings".parse().unwrap(),
+        );
+        h.insert(header::UPGRADE, "h2c".parse().unwrap());
+        h.insert("http2-settings", "AAMAAABkAAQAAP__".parse().unwrap());
+        assert!(upgrade_protocol(&h).is_none());
+        strip_hop_by_hop(&mut h);
+        assert!(h.is_empty(), "{h:?}");
     }
 
     #[test]
