@@ -132,6 +132,15 @@ fn unmask(data: &mut [u8], mask: [u8; 4], at: u64) {
     }
 }
 
+/// A masking key for a frame sluice sends to a server, from the system CSPRNG
+/// (RFC 6455 §5.3: unpredictable, so no one can choose the bytes on the wire).
+pub(crate) fn random_mask() -> [u8; 4] {
+    use ring::rand::SecureRandom as _;
+    let mut m = [0u8; 4];
+    let _ = ring::rand::SystemRandom::new().fill(&mut m);
+    m
+}
+
 /// A whole frame (FIN set) with `payload`, masked when it goes to a server.
 pub(crate) fn frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
     let m = if mask.is_some() { 0x80 } else { 0 };
@@ -578,15 +587,20 @@ where
             }
             continue;
         }
-        let mut frame = head.clone();
-        if read_payload(&mut client, h.len, &mut frame).await.is_err() {
+        // The frame goes into the held bytes as it comes; the scan gets an
+        // unmasked copy of its payload.
+        let at = msg.raw.len() + head.len();
+        msg.raw.extend_from_slice(&head);
+        if read_payload(&mut client, h.len, &mut msg.raw)
+            .await
+            .is_err()
+        {
             break;
         }
-        let mut payload = frame.get(h.size..).unwrap_or(&[]).to_vec();
+        let mut payload = msg.raw.get(at..).unwrap_or(&[]).to_vec();
         if let Some(mask) = h.mask {
             unmask(&mut payload, mask, 0);
         }
-        msg.raw.extend_from_slice(&frame);
         if msg.raw.len() as u64 > INLINE {
             msg.scan.move_away();
         }
@@ -781,14 +795,8 @@ where
     W: AsyncWrite + Unpin,
     CW: AsyncWrite + Unpin,
 {
-    let mask = {
-        use ring::rand::SecureRandom;
-        let mut m = [0u8; 4];
-        let _ = ring::rand::SystemRandom::new().fill(&mut m);
-        m
-    };
     let _ = server
-        .write_all(&close_frame(GOING_AWAY, "", Some(mask)))
+        .write_all(&close_frame(GOING_AWAY, "", Some(random_mask())))
         .await;
     let _ = server.shutdown().await;
     let mut c = to_client.lock().await;

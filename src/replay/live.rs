@@ -395,26 +395,26 @@ async fn send_messages(
     resp: http::Response<hyper::body::Incoming>,
     entry: &HarEntry,
 ) -> Result<Option<String>, Failure> {
-    use crate::proxy::websocket::{close_frame, first_close, frame};
+    use crate::proxy::websocket::{close_frame, first_close, frame, random_mask};
     let upgraded = hyper::upgrade::on(resp)
         .await
         .map_err(|e| other("WebSocket")(e.to_string()))?;
     let mut io = TokioIo::new(upgraded);
-    let mask = || {
-        use ring::rand::SecureRandom as _;
-        let mut m = [0u8; 4];
-        let _ = ring::rand::SystemRandom::new().fill(&mut m);
-        Some(m)
-    };
     for m in &entry.sent_messages {
         let opcode = if m.binary { 0x2 } else { 0x1 };
         // A write that fails means the proxy has closed: what it answered
         // says why.
-        if io.write_all(&frame(opcode, &m.data, mask())).await.is_err() {
+        if io
+            .write_all(&frame(opcode, &m.data, Some(random_mask())))
+            .await
+            .is_err()
+        {
             break;
         }
     }
-    let _ = io.write_all(&close_frame(1000, "", mask())).await;
+    let _ = io
+        .write_all(&close_frame(1000, "", Some(random_mask())))
+        .await;
     let mut back = Vec::new();
     let _ = (&mut io).take(MAX_BODY as u64).read_to_end(&mut back).await;
     Ok(first_close(&back).and_then(|(code, reason)| {
