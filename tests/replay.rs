@@ -540,6 +540,7 @@ fn flows_of(har: &Har) -> Vec<RecordedFlow> {
                 headers: r.headers.clone(),
                 body: r.body.clone(),
             }),
+            sent_messages: e.sent_messages.clone(),
         })
         .collect()
 }
@@ -553,6 +554,7 @@ fn record_then_replay_gives_the_same_verdicts() {
         "dingtalk-asyncsend-v2.har",
         "dingtalk-upload-flow.har",
         "dingtalk-upload-flow-unlearned.har",
+        "dingtalk-web-im.har",
     ];
     for (masked, tag) in [(true, "masked"), (false, "unmasked")] {
         for name in files {
@@ -603,6 +605,8 @@ fn record_then_replay_gives_the_same_verdicts() {
                     "Signature=abc",
                     &hkid(1),
                     &hkid(7),
+                    // The web IM capture's HKID, in a WebSocket message.
+                    "H155433",
                 ];
                 for secret in secrets {
                     assert!(

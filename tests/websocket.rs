@@ -456,3 +456,55 @@ async fn an_upgrade_to_another_protocol_is_an_upload_that_cannot_be_read() {
     assert_eq!(recs[1]["incomplete"]["reason"], "unsupported");
     proxy.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_recorded_web_im_session_replays_to_the_same_verdict() {
+    use sluice::replay::{har, offline};
+    let pki = Pki::new("ws origin CA");
+    let (addr, seen) = ws_origin(&pki, &[MAINLAND], false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let har_path = dir.path().join("web-im.har");
+    let resolve = [(MAINLAND, 443, addr)];
+    let cfg = shipped_config(Some(pki.ca_file()), &resolve);
+    let opts = sluice::app::StartOptions {
+        record: Some(har_path.clone()),
+    };
+    let proxy = spawn_proxy_with(cfg.clone(), opts).await;
+    let tls = tls_via(&proxy, MAINLAND).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("wss://{MAINLAND}/lwp"), tls)
+        .await
+        .expect("handshake through sluice");
+    ws.send(Message::text(CLEAN)).await.unwrap();
+    let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+    assert_eq!(ack.unwrap().unwrap(), Message::text("ack 1"));
+    ws.send(Message::text(STAFF)).await.unwrap();
+    let close = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+    assert!(
+        matches!(close, Some(Ok(Message::Close(Some(_))))),
+        "{close:?}"
+    );
+    tokio::time::timeout(WAIT, seen.closed.notified())
+        .await
+        .unwrap();
+    proxy.shutdown().await;
+
+    // One entry: the handshake, its 101, and both messages the client sent
+    // (the blocked one too, its identity digits masked).
+    let capture = har::load_file(&har_path).expect("a valid HAR");
+    assert_eq!(capture.entries.len(), 1, "{capture:#?}");
+    let entry = &capture.entries[0];
+    assert_eq!(entry.response.as_ref().map(|r| r.status), Some(101));
+    let sent: Vec<String> = entry
+        .sent_messages
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.data).into_owned())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert_eq!(sent[0], CLEAN);
+    assert!(!sent[1].contains("A123456"), "masked: {}", sent[1]);
+    let outs = offline::replay(&cfg, &capture).unwrap();
+    assert_eq!(
+        (outs[0].action, outs[0].rule.as_deref()),
+        (sluice::policy::Action::Block, Some("sensitive-to-mainland"))
+    );
+}

@@ -220,6 +220,9 @@ async fn send_upgrade(
         let idle = shared.limits.idle_timeout.get();
         let stop = shared.hard_stop.clone();
         let extensions = super::websocket::Extensions::of(resp.headers());
+        if let Some(r) = watch.as_ref().and_then(|w| w.record.as_ref()) {
+            r.answered(resp.status().as_u16(), resp.headers());
+        }
         tokio::spawn(async move {
             match tokio::try_join!(client_side, upstream_side) {
                 Ok((c, u)) => {

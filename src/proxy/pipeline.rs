@@ -49,6 +49,7 @@ pub async fn handle(
             request_headers: super::record::headers_of(&parts.headers),
             request_body: None,
             response: None,
+            sent_messages: Vec::new(),
         };
         (r.clone(), flow)
     });
@@ -59,6 +60,8 @@ pub async fn handle(
     // protocol carries bytes sluice cannot read.
     let mut parts = parts;
     let mut whole_socket = None;
+    // A recorded WebSocket whose messages the relay keeps: recorded when it ends.
+    let mut watched = None;
     match upgrade_of(&parts) {
         Some(Upgrade::WebSocket) => {
             let ws = meta.websocket_message();
@@ -68,10 +71,15 @@ pub async fn handle(
                     whole_socket = Some((ws, v, None));
                 }
                 _ => {
+                    let record = recording
+                        .as_ref()
+                        .map(|(r, flow)| websocket::Recording::new(r.clone(), flow.clone()));
+                    watched = record.clone();
                     parts.extensions.insert(websocket::Watch {
                         shared: shared.clone(),
                         meta: ws,
                         dest: dest.clone(),
+                        record,
                     });
                 }
             }
@@ -121,7 +129,8 @@ pub async fn handle(
     if learn {
         resp = learn_from(&shared, &rt, &meta, resp).await;
     }
-    if let Some((recorder, mut flow)) = recording {
+    let relayed = watched.is_some() && resp.status() == http::StatusCode::SWITCHING_PROTOCOLS;
+    if let Some((recorder, mut flow)) = recording.filter(|_| !relayed) {
         // Bodies that streamed through unheld were never in sluice's hands whole.
         flow.request_body = copy.filter(|_| was_held);
         resp = super::record::tap(recorder, flow, resp);

@@ -22,6 +22,8 @@ use super::{pipeline, Shared};
 use crate::inspect::{BodyScan, ContentHint, Findings, Incomplete, IncompleteReason, Limits};
 use crate::net::idle::{Activity, Tracked};
 use crate::policy::{Action, Destination, RequestMeta};
+use crate::replay::har::SentMessage;
+use crate::replay::record::{RecordedFlow, RecordedResponse, Recorder, MAX_BODY};
 
 /// What the pipeline hands the upgrade, through the request's extensions, when
 /// the messages on it are to be inspected: the proxy, and the request every
@@ -31,6 +33,64 @@ pub struct Watch {
     pub shared: Arc<Shared>,
     pub meta: RequestMeta,
     pub dest: Destination,
+    /// `run --record`: where the handshake and its messages go when it ends.
+    pub record: Option<Recording>,
+}
+
+/// A recorded WebSocket: the handshake's flow, its answer once upgraded, and
+/// the messages the client sent (the data as its application sent it, at
+/// most `MAX_BODY` bytes of them), written as one HAR entry when it ends.
+#[derive(Clone)]
+pub struct Recording(Arc<std::sync::Mutex<Option<Pending>>>);
+
+/// Where the entry goes, and the entry; `None` once written.
+type Pending = (Arc<Recorder>, RecordedFlow);
+
+impl Recording {
+    pub fn new(recorder: Arc<Recorder>, flow: RecordedFlow) -> Recording {
+        Recording(Arc::new(std::sync::Mutex::new(Some((recorder, flow)))))
+    }
+
+    fn with(&self, f: impl FnOnce(&mut RecordedFlow)) {
+        let mut g = match self.0.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if let Some((_, flow)) = g.as_mut() {
+            f(flow);
+        }
+    }
+
+    /// The upstream's answer to the handshake (101).
+    pub fn answered(&self, status: u16, headers: &HeaderMap) {
+        self.with(|flow| {
+            flow.response = Some(RecordedResponse {
+                status,
+                headers: super::record::headers_of(headers),
+                body: Vec::new(),
+            });
+        });
+    }
+
+    fn sent(&self, binary: bool, data: Vec<u8>) {
+        self.with(|flow| {
+            let kept: usize = flow.sent_messages.iter().map(|m| m.data.len()).sum();
+            if kept + data.len() <= MAX_BODY {
+                flow.sent_messages.push(SentMessage { binary, data });
+            }
+        });
+    }
+
+    /// Writes the entry (once).
+    fn finish(&self) {
+        let taken = match self.0.lock() {
+            Ok(mut g) => g.take(),
+            Err(p) => p.into_inner().take(),
+        };
+        if let Some((recorder, flow)) = taken {
+            recorder.record(flow);
+        }
+    }
 }
 
 /// Close codes (RFC 6455 §7.4.1).
@@ -263,6 +323,8 @@ struct MessageScan {
     data: u64,
     limits: Limits,
     incomplete: Option<Incomplete>,
+    /// A copy of the data for `run --record` (dropped past `MAX_BODY`).
+    keep: Option<Vec<u8>>,
 }
 
 impl MessageScan {
@@ -270,6 +332,13 @@ impl MessageScan {
         self.data += data.len() as u64;
         self.sha.update(data);
         self.scan.feed(data);
+        if let Some(k) = self.keep.as_mut() {
+            if k.len() + data.len() <= MAX_BODY {
+                k.extend_from_slice(data);
+            } else {
+                self.keep = None;
+            }
+        }
     }
 
     fn unreadable(&mut self, reason: IncompleteReason, detail: &str) {
@@ -450,6 +519,9 @@ where
             _ = stop.wait_for(|s| *s) => break,
         }
     }
+    if let Some(r) = &watch.record {
+        r.finish();
+    }
 }
 
 async fn server_to_client<R, W>(mut server: R, to_client: Arc<Mutex<ToClient<W>>>)
@@ -476,6 +548,8 @@ where
 /// A message being held: its frames exactly as received, and its scan.
 struct Held {
     raw: Vec<u8>,
+    /// Opcode 2.
+    binary: bool,
     compressed: bool,
     /// The most of it held (`hold.memory` when it began).
     max: u64,
@@ -540,6 +614,7 @@ where
                     data: 0,
                     limits: rt.engine.limits().clone(),
                     incomplete: None,
+                    keep: watch.record.as_ref().map(|_| Vec::new()),
                 };
                 if ms.compressed {
                     ms.inflater = inflater.take();
@@ -558,6 +633,7 @@ where
                 }
                 held.insert(Held {
                     raw: Vec::new(),
+                    binary: h.opcode == 0x2,
                     compressed: ms.compressed,
                     max: rt.hold.memory.get(),
                     scan: Stage::new(ms, MessageScan::feed),
@@ -738,6 +814,11 @@ async fn decide(
     }
     if let Some(inf) = ms.inflater.take() {
         *inflater = Some(inf);
+    }
+    // Recorded whole or not at all: a message cut at the hold would replay
+    // as a shorter one.
+    if let (Some(rec), Some(data), false) = (&watch.record, ms.keep.take(), partial) {
+        rec.sent(m.binary, data);
     }
     let data = ms.data;
     let sha = ms.sha.finish();
@@ -964,6 +1045,7 @@ mod tests {
             data: 0,
             limits: engine.limits().clone(),
             incomplete: None,
+            keep: None,
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::har::{HarEntry, HarRequest, HarResponse, MAX_ENTRIES, MAX_HAR_BYTES};
+use super::har::{HarEntry, HarRequest, HarResponse, SentMessage, MAX_ENTRIES, MAX_HAR_BYTES};
 use super::mask::Masker;
 use crate::inspect::Engine;
 
@@ -32,6 +32,9 @@ pub struct RecordedFlow {
     pub request_body: Option<Vec<u8>>,
     /// `None` when sluice answered itself without asking upstream, or upstream failed.
     pub response: Option<RecordedResponse>,
+    /// On a WebSocket: the messages the client sent, as its application sent
+    /// them (at most `MAX_BODY` bytes of them).
+    pub sent_messages: Vec<SentMessage>,
 }
 
 impl RecordedFlow {
@@ -226,6 +229,30 @@ impl Recorder {
                 body: b,
             }
         });
+        // Each message masked as a body is; one that masking cannot read
+        // (binary) is left out, and the note says how many.
+        let mut dropped = 0;
+        let sent_messages = flow
+            .sent_messages
+            .iter()
+            .filter_map(|m| {
+                let (data, note) = body(masker.as_ref(), &m.data, None);
+                if note.is_some() && data.is_empty() && !m.data.is_empty() {
+                    dropped += 1;
+                    return None;
+                }
+                Some(SentMessage {
+                    binary: m.binary,
+                    data,
+                })
+            })
+            .collect();
+        if dropped > 0 {
+            notes.push((
+                "websocket",
+                format!("{dropped} message(s) dropped by masking (binary)"),
+            ));
+        }
         let entry = HarEntry {
             index: 0,
             started: flow.started,
@@ -242,7 +269,7 @@ impl Recorder {
                 body: req_body,
             },
             response,
-            sent_messages: Vec::new(),
+            sent_messages,
         };
         let mut v = super::har::write::entry_value(&entry);
         if !notes.is_empty() {

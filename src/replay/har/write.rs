@@ -27,14 +27,31 @@ pub(crate) fn entry_value(e: &HarEntry) -> Value {
 
 fn entry(e: &HarEntry) -> Value {
     let started = e.started.clone().unwrap_or_else(crate::audit::now_ts);
-    json!({
+    let mut v = json!({
         "startedDateTime": started,
         "time": 0,
         "request": request(&e.request),
         "response": e.response.as_ref().map_or_else(no_response, response),
         "cache": {},
         "timings": { "send": 0, "wait": 0, "receive": 0 },
-    })
+    });
+    if !e.sent_messages.is_empty() {
+        // Chrome's shape, so the capture replays anywhere that reads Chrome's.
+        let frames = e
+            .sent_messages
+            .iter()
+            .map(|m| {
+                let (opcode, data) = if m.binary {
+                    (2, base64::engine::general_purpose::STANDARD.encode(&m.data))
+                } else {
+                    (1, String::from_utf8_lossy(&m.data).into_owned())
+                };
+                json!({ "type": "send", "time": 0, "opcode": opcode, "data": data })
+            })
+            .collect();
+        v["_webSocketMessages"] = Value::Array(frames);
+    }
+    v
 }
 
 fn request(r: &HarRequest) -> Value {
