@@ -555,7 +555,18 @@ fn sample_entries() -> Vec<HarEntry> {
                 body: vec![0x89, b'P', b'N', b'G', 0x80],
                 mime_type: None,
             }),
-            sent_messages: Vec::new(),
+            sent_messages: vec![
+                SentMessage {
+                    binary: false,
+                    data: "{\"lwp\":\"/r/IDLSend/send\",\"text\":\"澳門\"}"
+                        .as_bytes()
+                        .to_vec(),
+                },
+                SentMessage {
+                    binary: true,
+                    data: vec![0x08, 0x01, 0xff, 0x00],
+                },
+            ],
         },
     ]
 }
