@@ -21,7 +21,7 @@ use crate::audit::{AuditRecord, RecordKind, ShadowHit};
 use crate::inspect::{BodyScan, ContentHint, Findings, Incomplete, IncompleteReason};
 use crate::policy::{Action, BodyPlan, Destination, RequestMeta, Verdict, UPGRADE};
 use crate::replay::decide::LEARN_MAX;
-use crate::replay::record::{RecordedFlow, MAX_BODY};
+use crate::replay::record::{RecordedFlow, Recorder, MAX_BODY};
 
 /// The hyper service behind every intercepted or plain-HTTP request.
 pub async fn handle(
@@ -29,7 +29,7 @@ pub async fn handle(
     ctx: Arc<ConnCtx>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
-    let (parts, incoming) = req.into_parts();
+    let (mut parts, incoming) = req.into_parts();
     let target = match forward::target_of(&ctx, &parts) {
         Ok(t) => t,
         Err(r) => return Ok(r.into_response()),
@@ -53,55 +53,8 @@ pub async fn handle(
         };
         (r.clone(), flow)
     });
-    // A WebSocket handshake is decided as the GET it is; its messages as
-    // uploads. A rule that would stop every message refuses the handshake
-    // (block or reroute it, recorded); one that may fire on a message puts the
-    // relay that holds each one on the upgrade. An upgrade to any other
-    // protocol carries bytes sluice cannot read.
-    let mut parts = parts;
-    let mut whole_socket = None;
-    // A recorded WebSocket whose messages the relay keeps: recorded when it ends.
-    let mut watched = None;
-    match upgrade_of(&parts) {
-        Some(Upgrade::WebSocket) => {
-            let ws = meta.websocket_message();
-            match rt.policy.plan(&ws, &dest) {
-                BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {}
-                BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
-                    whole_socket = Some((ws, v, None));
-                }
-                _ => {
-                    let record = recording
-                        .as_ref()
-                        .map(|(r, flow)| websocket::Recording::new(r.clone(), flow.clone()));
-                    watched = record.clone();
-                    parts.extensions.insert(websocket::Watch {
-                        shared: shared.clone(),
-                        meta: ws,
-                        dest: dest.clone(),
-                        record,
-                    });
-                }
-            }
-        }
-        // Bytes sluice cannot read: decided as an upload that could not be
-        // inspected (`on_incomplete`), once, for the whole connection.
-        Some(Upgrade::Other(proto)) => {
-            let other = meta.after_upgrade(UPGRADE);
-            let unread = Findings {
-                incomplete: Some(Incomplete {
-                    reason: IncompleteReason::Unsupported,
-                    detail: format!("what follows an upgrade to {proto:?} cannot be read"),
-                }),
-                ..Findings::default()
-            };
-            let v = rt.policy.evaluate(&other, &dest, &unread);
-            if v.action != Action::Allow || !v.shadow.is_empty() {
-                whole_socket = Some((other, v, Some(unread)));
-            }
-        }
-        None => {}
-    }
+    let (whole_socket, relay_records) =
+        plan_upgrade(&shared, &rt, &meta, &dest, &mut parts, recording.as_ref());
     // A copy of the held body for the recording, when there is one.
     let mut copy = recording.as_ref().map(|_| Vec::new());
     let mut was_held = false;
@@ -129,13 +82,73 @@ pub async fn handle(
     if learn {
         resp = learn_from(&shared, &rt, &meta, resp).await;
     }
-    let relayed = watched.is_some() && resp.status() == http::StatusCode::SWITCHING_PROTOCOLS;
+    let relayed = relay_records && resp.status() == http::StatusCode::SWITCHING_PROTOCOLS;
     if let Some((recorder, mut flow)) = recording.filter(|_| !relayed) {
         // Bodies that streamed through unheld were never in sluice's hands whole.
         flow.request_body = copy.filter(|_| was_held);
         resp = super::record::tap(recorder, flow, resp);
     }
     Ok(resp)
+}
+
+/// An upgrade decided for its whole connection: the request it is decided
+/// as, the verdict, and (for a protocol sluice cannot read) the findings.
+type WholeSocket = (RequestMeta, Verdict, Option<Findings>);
+
+/// What an upgrade request needs before it is sent. A WebSocket handshake is
+/// decided as the GET it is, its messages as uploads: a rule that would stop
+/// every message refuses the handshake (block or reroute, recorded); one that
+/// may fire on a message puts the relay that holds each one on the upgrade
+/// (in `parts`' extensions), and the relay records the socket when
+/// recording (the second value). An upgrade to any other protocol carries
+/// bytes sluice cannot read, and is decided once as such.
+fn plan_upgrade(
+    shared: &Arc<Shared>,
+    rt: &Runtime,
+    meta: &RequestMeta,
+    dest: &Destination,
+    parts: &mut Parts,
+    recording: Option<&(Arc<Recorder>, RecordedFlow)>,
+) -> (Option<WholeSocket>, bool) {
+    match upgrade_of(parts) {
+        Some(Upgrade::WebSocket) => {
+            let ws = meta.websocket_message();
+            match rt.policy.plan(&ws, dest) {
+                BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {
+                    (None, false)
+                }
+                BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
+                    (Some((ws, v, None)), false)
+                }
+                _ => {
+                    let record = recording
+                        .map(|(r, flow)| websocket::Recording::new(r.clone(), flow.clone()));
+                    let records = record.is_some();
+                    parts.extensions.insert(websocket::Watch {
+                        shared: shared.clone(),
+                        meta: ws,
+                        dest: dest.clone(),
+                        record,
+                    });
+                    (None, records)
+                }
+            }
+        }
+        Some(Upgrade::Other(proto)) => {
+            let other = meta.after_upgrade(UPGRADE);
+            let unread = Findings {
+                incomplete: Some(Incomplete {
+                    reason: IncompleteReason::Unsupported,
+                    detail: format!("what follows an upgrade to {proto:?} cannot be read"),
+                }),
+                ..Findings::default()
+            };
+            let v = rt.policy.evaluate(&other, dest, &unread);
+            let decided = v.action != Action::Allow || !v.shadow.is_empty();
+            (decided.then_some((other, v, Some(unread))), false)
+        }
+        None => (None, false),
+    }
 }
 
 enum Upgrade {
