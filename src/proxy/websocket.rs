@@ -529,7 +529,9 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut buf = vec![0u8; 16 * 1024];
+    // As much as a splice keeps per direction: a watched socket that idles
+    // costs no more than a spliced one.
+    let mut buf = vec![0u8; 8 * 1024];
     loop {
         let n = match server.read(&mut buf).await {
             Ok(0) | Err(_) => break,
