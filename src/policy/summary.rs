@@ -86,7 +86,14 @@ fn conditions(r: &Rule) -> String {
         parts.push(format!("path in [{}]", list(&p)));
     }
     if !r.methods.is_empty() {
-        parts.push(format!("method in [{}]", list(&r.methods)));
+        // Said out loud: an operator reading POST should know it reaches
+        // the web IM's messages too.
+        let also = if r.methods.iter().any(|m| m == "POST") {
+            " (POST covers WEBSOCKET messages and UPGRADE streams)"
+        } else {
+            ""
+        };
+        parts.push(format!("method in [{}]{also}", list(&r.methods)));
     }
     if !r.counts.is_empty() {
         let c: Vec<String> = r

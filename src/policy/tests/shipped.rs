@@ -454,7 +454,7 @@ fn summary_lists_rules_in_order() {
     };
     assert!(pos("1. sensitive-to-mainland") < pos("2. customer-list-to-mainland"));
     assert!(pos("2. customer-list-to-mainland") < pos("4. sensitive-abroad-audited"));
-    pos("when jurisdiction in [mainland-china]; method in [POST, PUT, PATCH]; any of (payment_card >= 1, iban >= 1, bank_account >= 1, identity >= 1, health >= 1)");
+    pos("when jurisdiction in [mainland-china]; method in [POST, PUT, PATCH] (POST covers WEBSOCKET messages and UPGRADE streams); any of (payment_card >= 1, iban >= 1, bank_account >= 1, identity >= 1, health >= 1)");
     pos("then block; if the scan is incomplete and unsettled: block");
     pos("international-edition: host map *.dingtalk.com -> *.dingtalk.io");
     pos("default: allow");
