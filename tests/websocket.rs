@@ -508,3 +508,62 @@ async fn a_recorded_web_im_session_replays_to_the_same_verdict() {
         (sluice::policy::Action::Block, Some("sensitive-to-mainland"))
     );
 }
+
+#[tokio::test]
+async fn a_rerouted_socket_still_has_its_messages_read_where_it_goes() {
+    const REROUTED: &str = "webalfa-cm3.dingtalk.io";
+    let pki = Pki::new("ws origin CA");
+    let (addr, seen) = ws_origin(&pki, &[MAINLAND, REROUTED], false).await;
+    let proxy = proxy_for(&pki, &[MAINLAND, REROUTED], addr, |cfg| {
+        set_policy(
+            cfg,
+            "policy:
+  default: allow
+  upstreams:
+    international-edition: { host_map: { from: .dingtalk.com, to: .dingtalk.io } }
+  rules:
+    - { name: web-im-abroad, when: { jurisdiction: mainland-china, method: WEBSOCKET }, action: reroute, upstream: international-edition }
+    - { name: identity-abroad, when: { jurisdiction: singapore, classes: { hk_id: 1 } }, action: audit }
+",
+        );
+    })
+    .await;
+    let (mut ws, _) = tokio_tungstenite::client_async(
+        format!("wss://{MAINLAND}/lwp"),
+        tls_via(&proxy, MAINLAND).await,
+    )
+    .await
+    .expect("handshake, rerouted");
+    ws.send(Message::text(STAFF)).await.unwrap();
+    let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+    assert_eq!(ack.unwrap().unwrap(), Message::text("ack 1"));
+    assert_eq!(*seen.messages.lock().unwrap(), [STAFF]);
+    let recs = proxy.audit_records();
+    let handshake = recs
+        .iter()
+        .find(|r| r["action"] == "reroute")
+        .expect("the handshake's record");
+    assert!(handshake["target"].as_str().unwrap().contains(REROUTED));
+    // The handshake's record names WEBSOCKET too (the rule it met is about
+    // messages); the message's is the one for the new host.
+    let msgs: Vec<_> = message_records(&proxy)
+        .into_iter()
+        .filter(|r| r["host"] == REROUTED)
+        .collect();
+    assert_eq!(msgs.len(), 1, "{msgs:#?}");
+    assert_eq!(
+        (
+            &msgs[0]["action"],
+            &msgs[0]["rule"],
+            &msgs[0]["host"],
+            &msgs[0]["jurisdiction"]
+        ),
+        (
+            &"audit".into(),
+            &"identity-abroad".into(),
+            &REROUTED.into(),
+            &"singapore".into()
+        )
+    );
+    proxy.shutdown().await;
+}

@@ -117,7 +117,13 @@ fn plan_upgrade(
                 BodyPlan::Decided(v) if v.action == Action::Allow && v.shadow.is_empty() => {
                     (None, false)
                 }
-                BodyPlan::Decided(v) if matches!(v.action, Action::Block | Action::Reroute) => {
+                BodyPlan::Decided(v) if v.action == Action::Block => (Some((ws, v, None)), false),
+                // The whole socket goes elsewhere; its messages are still read
+                // there, under the rules of where it goes.
+                BodyPlan::Decided(v) if v.action == Action::Reroute => {
+                    if let Some(w) = rerouted_watch(shared, rt, &ws, &v) {
+                        parts.extensions.insert(w);
+                    }
                     (Some((ws, v, None)), false)
                 }
                 _ => {
@@ -148,6 +154,46 @@ fn plan_upgrade(
             (decided.then_some((other, v, Some(unread))), false)
         }
         None => (None, false),
+    }
+}
+
+/// The watch for a WebSocket that `v` reroutes: its messages decided as
+/// requests to the new target (host, port, path, and the destination those
+/// give), when a rule there may read them.
+fn rerouted_watch(
+    shared: &Arc<Shared>,
+    rt: &Runtime,
+    ws: &RequestMeta,
+    v: &Verdict,
+) -> Option<websocket::Watch> {
+    let to =
+        v.reroute
+            .as_ref()?
+            .target
+            .apply(&ws.scheme, &ws.host, ws.port, &ws.path_and_query())?;
+    let (path, query) = match to.path_and_query.split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (to.path_and_query.clone(), None),
+    };
+    let meta = RequestMeta {
+        scheme: to.scheme,
+        host: to.host,
+        port: to.port,
+        path,
+        query,
+        ..ws.clone()
+    };
+    let dest = rt
+        .policy
+        .destination(&meta, &shared.learned, SystemTime::now());
+    match rt.policy.plan(&meta, &dest) {
+        BodyPlan::Decided(d) if d.action == Action::Allow && d.shadow.is_empty() => None,
+        _ => Some(websocket::Watch {
+            shared: shared.clone(),
+            meta,
+            dest,
+            record: None,
+        }),
     }
 }
 
