@@ -97,10 +97,11 @@ type WholeSocket = (RequestMeta, Verdict, Option<Findings>);
 
 /// What an upgrade request needs before it is sent. A WebSocket handshake is
 /// decided as the GET it is, its messages as uploads: a rule that would stop
-/// every message refuses the handshake (block or reroute, recorded); one that
-/// may fire on a message puts the relay that holds each one on the upgrade
-/// (in `parts`' extensions), and the relay records the socket when
-/// recording (the second value). An upgrade to any other protocol carries
+/// every message blocks the handshake (recorded); one that reroutes them all
+/// reroutes it, with the relay reading its messages under the rules of the
+/// new destination; one that may fire on a message puts the relay that holds
+/// each one on the upgrade (in `parts`' extensions), and the relay records
+/// the socket when recording (the second value). An upgrade to any other protocol carries
 /// bytes sluice cannot read, and is decided once as such.
 fn plan_upgrade(
     shared: &Arc<Shared>,
