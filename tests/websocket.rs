@@ -58,17 +58,22 @@ const WAIT: Duration = Duration::from_secs(10);
 type WsClient =
     tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
 
+/// A tungstenite client connected through `proxy` to `wss://{host}/lwp`.
+async fn ws_client(proxy: &TestProxy, host: &str) -> WsClient {
+    let tls = tls_via(proxy, host).await;
+    let (ws, _) = tokio_tungstenite::client_async(format!("wss://{host}/lwp"), tls)
+        .await
+        .expect("handshake through sluice");
+    ws
+}
+
 /// The shipped policy's sluice in front of a tungstenite origin for `host`,
-/// and a tungstenite client connected through it to `/lwp`.
+/// and a client connected through it.
 async fn web_im(host: &'static str) -> (WsClient, Seen, TestProxy) {
     let pki = Pki::new("ws origin CA");
     let (addr, seen) = ws_origin(&pki, &[host], false).await;
     let proxy = proxy_for(&pki, &[host], addr, |_| {}).await;
-    let tls = tls_via(&proxy, host).await;
-    let (ws, _) = tokio_tungstenite::client_async(format!("wss://{host}/lwp"), tls)
-        .await
-        .expect("handshake through sluice");
-    (ws, seen, proxy)
+    (ws_client(&proxy, host).await, seen, proxy)
 }
 
 #[tokio::test]
@@ -385,7 +390,14 @@ async fn a_rule_that_stops_every_message_refuses_the_handshake_itself() {
     })
     .await
     .unwrap();
+    // Whatever the origin made of a plain GET, sluice neither answered nor
+    // recorded it: the one decision on record is the refused handshake.
+    assert!(
+        answer.headers.get("x-sluice-ticket").is_none(),
+        "{answer:?}"
+    );
     assert_ne!(answer.status, 451);
+    assert_eq!(proxy.audit_records().len(), 1);
     proxy.shutdown().await;
 }
 
@@ -470,10 +482,7 @@ async fn a_recorded_web_im_session_replays_to_the_same_verdict() {
         record: Some(har_path.clone()),
     };
     let proxy = spawn_proxy_with(cfg.clone(), opts).await;
-    let tls = tls_via(&proxy, MAINLAND).await;
-    let (mut ws, _) = tokio_tungstenite::client_async(format!("wss://{MAINLAND}/lwp"), tls)
-        .await
-        .expect("handshake through sluice");
+    let mut ws = ws_client(&proxy, MAINLAND).await;
     ws.send(Message::text(CLEAN)).await.unwrap();
     let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
     assert_eq!(ack.unwrap().unwrap(), Message::text("ack 1"));
@@ -528,12 +537,7 @@ async fn a_rerouted_socket_still_has_its_messages_read_where_it_goes() {
         );
     })
     .await;
-    let (mut ws, _) = tokio_tungstenite::client_async(
-        format!("wss://{MAINLAND}/lwp"),
-        tls_via(&proxy, MAINLAND).await,
-    )
-    .await
-    .expect("handshake, rerouted");
+    let mut ws = ws_client(&proxy, MAINLAND).await;
     ws.send(Message::text(STAFF)).await.unwrap();
     let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
     assert_eq!(ack.unwrap().unwrap(), Message::text("ack 1"));
