@@ -119,3 +119,67 @@ async fn curl_plain_http_through_the_proxy() {
     assert_eq!(j["sha256"].as_str(), Some(sha256_hex(b"hello").as_str()));
     proxy.shutdown().await;
 }
+
+/// A legacy gateway call carries its whole message in the query string, with
+/// an empty body (DINGTALK.md: "parameters move between query and form").
+/// sluice reads the query as it reads a form: staff data in it is stopped on
+/// its way to the mainland and recorded abroad, and no record holds the value.
+#[tokio::test]
+async fn curl_query_string_data_is_inspected_and_kept_out_of_the_record() {
+    let pki = Pki::new("test origin CA");
+    let hosts = ["oapi.dingtalk.com", "oapi.dingtalk.io"];
+    let origin = Origin::https(pki.issue(&hosts)).await;
+    let resolve: Vec<_> = hosts.iter().map(|h| (*h, 443, origin.addr)).collect();
+    let proxy = spawn_proxy(shipped_config(Some(pki.ca_file()), &resolve)).await;
+    // `A123456(3)`, URL-encoded as a browser would send it.
+    let query = "method=dingtalk.oapi.message.send&access_token=t0ps3cret\
+                 &msg=%7B%22content%22%3A%22HKID%20A123456%283%29%22%7D&agent_id=42";
+    let post = |host: &str| {
+        vec![
+            "--cacert".into(),
+            proxy.ca_pem_path.display().to_string(),
+            "-X".into(),
+            "POST".into(),
+            "-w".into(),
+            "\n%{http_code}".into(),
+            format!("https://{host}/router/rest?{query}"),
+        ]
+    };
+
+    let (ok, out, err) = curl(&proxy, post("oapi.dingtalk.com")).await;
+    assert!(ok, "{err}");
+    let (json, code) = out.rsplit_once('\n').unwrap();
+    assert_eq!(code, "200", "oapi-style block: {out}");
+    let j: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert!(j["errcode"].as_i64().unwrap_or(0) != 0, "{j}");
+    assert!(!json.contains("A123456"), "{json}");
+    assert!(origin.requests().is_empty(), "nothing reached the mainland");
+
+    let (ok, out, err) = curl(&proxy, post("oapi.dingtalk.io")).await;
+    assert!(ok, "{err}");
+    assert!(out.ends_with("\n200"), "{out}");
+    let seen = origin.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0].path,
+        format!("/router/rest?{query}"),
+        "sent unchanged"
+    );
+
+    let records = proxy.audit_records();
+    let actions: Vec<_> = records.iter().map(|r| r["action"].clone()).collect();
+    assert_eq!(actions, ["block", "audit"], "{records:?}");
+    for r in &records {
+        assert_eq!(r["classes"]["hk_id"], 1, "{r}");
+        assert_eq!(r["bytes"], 0, "{r}");
+        assert_eq!(
+            r["path"],
+            "/router/rest?method=dingtalk.oapi.message.send&access_token=REDACTED\
+             &msg=REDACTED&agent_id=42",
+            "{r}"
+        );
+    }
+    let log = std::fs::read_to_string(&proxy.audit_path).unwrap();
+    assert!(!log.contains("A123456") && !log.contains("t0ps3cret"));
+    proxy.shutdown().await;
+}

@@ -14,7 +14,7 @@ mod verify;
 
 pub use chain::{sha256_hex, GENESIS};
 pub use record::{new_ticket_id, now_ts, AuditRecord, RecordKind, ShadowHit};
-pub use redact::{mask_sample, redact_path, REDACTED};
+pub use redact::{mask_sample, redact_path, redact_path_with, REDACTED};
 pub use sink::{AuditError, AuditSink, Fsync, MAX_LINE};
 pub use verify::{
     is_hash, verify, verify_anchored, verify_file, BreakReason, VerifyError, VerifyReport,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::redact::{bound, mask_sample, redact_path};
+use super::redact::{bound, mask_sample, redact_path_with};
 use crate::inspect::findings::{Category, Class, Findings, Incomplete};
 
 /// Longest string taken from the request (client, host, method, …) kept in a record.
@@ -115,9 +115,20 @@ impl AuditRecord {
     }
 
     /// Sets the method and the redacted path.
-    pub fn with_request(mut self, method: &str, path_and_query: &str) -> AuditRecord {
+    pub fn with_request(self, method: &str, path_and_query: &str) -> AuditRecord {
+        self.with_request_redacting(method, path_and_query, |_| false)
+    }
+
+    /// As `with_request`, also redacting the query pairs for which `personal`
+    /// holds (`redact_path_with`).
+    pub fn with_request_redacting(
+        mut self,
+        method: &str,
+        path_and_query: &str,
+        personal: impl Fn(&str) -> bool,
+    ) -> AuditRecord {
         self.method = Some(bound(method, 32));
-        self.path = Some(redact_path(path_and_query));
+        self.path = Some(redact_path_with(path_and_query, personal));
         self
     }
 

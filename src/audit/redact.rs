@@ -50,6 +50,14 @@ const SECRET_PREFIXES: &[&str] = &["xacs"];
 /// malformed `%` escapes are taken literally, never an error. The result is bounded
 /// to `MAX_PATH` bytes (after redaction, so truncation cannot expose a secret's prefix).
 pub fn redact_path(path_and_query: &str) -> String {
+    redact_path_with(path_and_query, |_| false)
+}
+
+/// As `redact_path`, and also redacts each query or fragment pair (`name=value`,
+/// as written) for which `personal` holds: the inspector's say on what a value
+/// carries, beside the names this module knows. A pair without `=` is
+/// redacted whole.
+pub fn redact_path_with(path_and_query: &str, personal: impl Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(path_and_query.len().min(MAX_PATH) + 16);
     let (before_fragment, fragment) = match path_and_query.split_once('#') {
         Some((b, f)) => (b, Some(f)),
@@ -62,12 +70,12 @@ pub fn redact_path(path_and_query: &str) -> String {
     redact_path_part(path, &mut out);
     if let Some(query) = query {
         out.push('?');
-        redact_pairs(query, '&', &mut out);
+        redact_pairs(query, '&', &personal, &mut out);
     }
     if let Some(fragment) = fragment {
         // OAuth implicit flows put `access_token=` in the fragment.
         out.push('#');
-        redact_pairs(fragment, '&', &mut out);
+        redact_pairs(fragment, '&', &personal, &mut out);
     }
     bound(&out, MAX_PATH)
 }
@@ -81,7 +89,7 @@ fn redact_path_part(path: &str, out: &mut String) {
     }
     for param in segments {
         out.push(';');
-        redact_pairs(param, '\u{0}', out);
+        redact_pairs(param, '\u{0}', &|_| false, out);
     }
 }
 
@@ -106,17 +114,18 @@ fn strip_userinfo<'a>(path: &'a str, out: &mut String) -> &'a str {
     tail
 }
 
-fn redact_pairs(pairs: &str, separator: char, out: &mut String) {
+fn redact_pairs(pairs: &str, separator: char, personal: &dyn Fn(&str) -> bool, out: &mut String) {
     for (i, pair) in pairs.split(separator).enumerate() {
         if i > 0 {
             out.push(separator);
         }
         match pair.split_once('=') {
-            Some((name, _)) if is_secret_name(name) => {
+            Some((name, _)) if is_secret_name(name) || personal(pair) => {
                 out.push_str(name);
                 out.push('=');
                 out.push_str(REDACTED);
             }
+            None if personal(pair) => out.push_str(REDACTED),
             _ => out.push_str(pair),
         }
     }
@@ -326,6 +335,27 @@ mod tests {
         assert_eq!(mask_sample("85261234567"), "85****[11]");
         assert_eq!(mask_sample("1234"), "****[4]");
         assert!(mask_sample(&format!("A1**{}", "9".repeat(500))).len() <= MAX_SAMPLE + 16);
+    }
+
+    #[test]
+    fn pairs_the_inspector_names_are_redacted_too() {
+        let data = |p: &str| p.contains("A123456") || p == "closed";
+        let cases = [
+            ("/a?msg=A123456(3)&n=1", "/a?msg=REDACTED&n=1"),
+            ("/a?A123456(3)&n=1", "/a?REDACTED&n=1"),
+            (
+                "/a?access_token=x&msg=A123456",
+                "/a?access_token=REDACTED&msg=REDACTED",
+            ),
+            ("/a#msg=A123456", "/a#msg=REDACTED"),
+            ("/a;msg=A123456?n=1", "/a;msg=A123456?n=1"),
+            ("/a?n=closed&closed", "/a?n=closed&REDACTED"),
+            ("/a", "/a"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(redact_path_with(path, data), want, "{path}");
+        }
+        assert_eq!(redact_path_with("/a?n=1", |_| true), "/a?n=REDACTED");
     }
 
     #[test]

@@ -163,6 +163,7 @@ fn live_mode(har: &har::Har, l: &LiveArgs, config_path: Option<&Path>, json: boo
                 resolve: l.resolve.clone(),
                 upstream_ca: l.upstream_ca.clone(),
             });
+            opts.engine = (*cfg.engine).clone();
             let running = rt.block_on(crate::app::start(&cfg))?;
             opts.proxy = running.local_addr().to_string();
             opts.cacert = Some(running.ca_cert.clone());

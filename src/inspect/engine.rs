@@ -100,11 +100,64 @@ impl Engine {
         }
     }
 
+    /// Which pairs (`name=value`, as written between `&`s) of a query string
+    /// hold data the detectors classify, so that a record can keep the URL
+    /// without their values. One scan of the whole query settles the common
+    /// case (nothing). Else each pair is read alone; when that finds nothing
+    /// (the data counted only beside another pair), or the query has more
+    /// pairs than are worth reading one by one, every pair is named.
+    pub fn query_data<'q>(&self, query: &'q str) -> QueryData<'q> {
+        let classified = |q: &str| {
+            let mut s = self.scanner(ContentHint::default());
+            s.query(q);
+            !s.finish().classes.is_empty()
+        };
+        if query.is_empty() || !classified(query) {
+            return QueryData::None;
+        }
+        let pairs: Vec<&str> = query.split('&').collect();
+        if pairs.len() > QUERY_PAIRS_READ {
+            return QueryData::All;
+        }
+        let with: Vec<&str> = pairs.into_iter().filter(|p| classified(p)).collect();
+        if with.is_empty() {
+            QueryData::All
+        } else {
+            QueryData::Pairs(with)
+        }
+    }
+
     /// Classifies a whole body at once.
     pub fn scan(&self, hint: ContentHint, body: &[u8]) -> Findings {
         let mut s = self.scanner(hint);
         s.feed(body);
         s.finish()
+    }
+}
+
+/// Pairs of one query read alone at most; past it, a query with data is
+/// redacted whole.
+const QUERY_PAIRS_READ: usize = 64;
+
+/// What `Engine::query_data` found in a query string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryData<'q> {
+    None,
+    /// These pairs, as written.
+    Pairs(Vec<&'q str>),
+    /// Data that no one pair shows alone: take every pair as holding it.
+    All,
+}
+
+impl QueryData<'_> {
+    /// Whether the value of `pair` (a pair without `=`: the pair) is to be
+    /// left out of a record.
+    pub fn holds(&self, pair: &str) -> bool {
+        match self {
+            QueryData::None => false,
+            QueryData::Pairs(p) => p.contains(&pair),
+            QueryData::All => true,
+        }
     }
 }
 
@@ -149,6 +202,12 @@ pub struct BodyScan {
 }
 
 impl BodyScan {
+    /// Reads the request's query string (without its `?`) before the body:
+    /// what a request carries in its URL leaves with it. Call it first, once.
+    pub fn query(&mut self, query: &str) {
+        self.inner.query(query.as_bytes());
+    }
+
     pub fn feed(&mut self, chunk: &[u8]) {
         self.inner.feed(chunk);
     }
@@ -202,6 +261,69 @@ mod tests {
             s.feed(&body[cut..]);
             assert_eq!(s.finish(), whole, "split at {cut}");
         }
+    }
+
+    #[test]
+    fn a_query_is_read_as_form_fields_before_the_body() {
+        let e = Engine::shipped();
+        let scan = |query: &str, body: &[u8]| {
+            let mut s = e.scanner(hint("application/json"));
+            s.query(query);
+            s.feed(body);
+            s.finish()
+        };
+        let body = br#"{"note":"HKID A123456(3)"}"#;
+        // One value in both counts once: the query and the body share a tally.
+        let both = scan("id=A123456%283%29&agent_id=42", body);
+        assert_eq!(both.count(Class::HkId), 1, "{both:?}");
+        assert_eq!(both.formats, ["query", "json"]);
+        assert_eq!(both.bytes, body.len() as u64, "the query is not body bytes");
+        let two = scan("id=B987654(0)", body);
+        assert_eq!(two.count(Class::HkId), 2, "{two:?}");
+        // A field name gives its value context, as in a form: a phone without
+        // a country code counts under `mobile`, not under `n`.
+        assert_eq!(scan("mobile=6123%204567", b"{}").count(Class::Phone), 1);
+        assert_eq!(scan("n=6123%204567", b"{}").count(Class::Phone), 0);
+        // The query ends at a boundary: nothing runs on into the body.
+        let split = scan("q=A12345", b"6(3)");
+        assert_eq!(split.count(Class::HkId), 0, "{split:?}");
+        let none = scan("", b"{}");
+        assert_eq!(none.formats, ["json"]);
+    }
+
+    #[test]
+    fn query_data_names_the_pairs_that_carry_it() {
+        let e = Engine::shipped();
+        assert_eq!(e.query_data(""), QueryData::None);
+        assert_eq!(
+            e.query_data("access_token=abc&agent_id=42&ts=1764384000000"),
+            QueryData::None
+        );
+        let q = "type=file&msg=HKID%20A123456(3)&mail=chan.tai.man%40example.mo";
+        assert_eq!(
+            e.query_data(q),
+            QueryData::Pairs(vec![
+                "msg=HKID%20A123456(3)",
+                "mail=chan.tai.man%40example.mo"
+            ])
+        );
+        assert!(e.query_data(q).holds("msg=HKID%20A123456(3)"));
+        assert!(!e.query_data(q).holds("type=file"));
+        // A bare value is a pair of its own.
+        assert_eq!(
+            e.query_data("A123456(3)&x=1"),
+            QueryData::Pairs(vec!["A123456(3)"])
+        );
+        // Data no one pair shows alone (the context is in another pair) is
+        // taken to be in all of them.
+        let apart = "note=%E9%9B%BB%E8%A9%B1&v=6123%204567";
+        let whole = e.scan(hint("application/x-www-form-urlencoded"), apart.as_bytes());
+        assert_eq!(whole.count(Class::Phone), 1, "{whole:?}");
+        assert_eq!(e.query_data(apart), QueryData::All);
+        let many: Vec<String> = (0..=QUERY_PAIRS_READ)
+            .map(|i| format!("k{i}=A123456(3)"))
+            .collect();
+        assert_eq!(e.query_data(&many.join("&")), QueryData::All);
     }
 
     #[test]

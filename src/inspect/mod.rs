@@ -17,7 +17,7 @@ pub mod sink;
 
 pub use decode::{sniff, ContentHint, Kind, Limits};
 pub use detect::{DetectorSettings, Detectors, SettingsError, TextScan};
-pub use engine::{BodyScan, Engine, Settings};
+pub use engine::{BodyScan, Engine, QueryData, Settings};
 pub use findings::{Category, Class, Findings, Incomplete, IncompleteReason};
 pub use scanner::{ScanReport, Scanner};
 pub use sink::TextSink;

@@ -36,6 +36,20 @@ impl<S: TextSink> Scanner<S> {
         Scanner { cx, root, bytes: 0 }
     }
 
+    /// Reads a request's query string (without its `?`) as form fields,
+    /// before the body's first byte. The body's size limit does not count it
+    /// (the request line is bounded where it is parsed); the time budget does.
+    pub fn query(&mut self, query: &[u8]) {
+        if query.is_empty() || self.cx.stopped {
+            return;
+        }
+        self.cx.format("query");
+        self.cx.begin_call();
+        self.cx.work(query.len());
+        crate::inspect::decode::query(query, &mut self.cx);
+        self.cx.end_call();
+    }
+
     /// Feeds the next chunk. Never panics; memory stays within the limits.
     pub fn feed(&mut self, chunk: &[u8]) {
         let before = self.bytes;

@@ -73,6 +73,11 @@ impl RequestMeta {
         }
     }
 
+    /// The query string without its `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        self.query.as_deref().unwrap_or("")
+    }
+
     /// `path?query`, as a reroute target needs it.
     pub fn path_and_query(&self) -> String {
         match &self.query {

@@ -292,7 +292,9 @@ async fn held(
         Hold::new(rt.hold.memory.get(), max, rt.hold.spool_dir.clone()),
         Hold::push,
     );
-    let mut scan = Stage::new(rt.engine.scanner(hint), |s: &mut BodyScan, b: Bytes| {
+    let mut scanner = rt.engine.scanner(hint);
+    scanner.query(meta.query());
+    let mut scan = Stage::new(scanner, |s: &mut BodyScan, b: Bytes| {
         s.feed(&b);
         Ok(())
     });
@@ -388,13 +390,16 @@ pub(super) fn record(
     v: &Verdict,
 ) -> AuditRecord {
     let _ = shared;
+    // What the detectors find in a query stays out of the record, as a
+    // sample's raw value does.
+    let query = rt.engine.query_data(meta.query());
     let mut rec = AuditRecord::new(
         RecordKind::Request,
         &meta.client.to_string(),
         &meta.host,
         meta.port,
     )
-    .with_request(&meta.method, &meta.path_and_query());
+    .with_request_redacting(&meta.method, &meta.path_and_query(), |p| query.holds(p));
     rec.region = dest.region.clone();
     rec.jurisdiction = dest.jurisdiction.clone();
     rec.rule = v.rule.clone();

@@ -132,7 +132,7 @@ impl Decider<'_> {
                 scanned: false,
             },
             BodyPlan::Hold | BodyPlan::Observe => {
-                let findings = self.scan(content_hint(meta), body, self.hold_max);
+                let findings = self.scan(content_hint(meta), meta.query(), body, self.hold_max);
                 let verdict = self.policy.evaluate(meta, &dest, &findings);
                 Decision {
                     dest,
@@ -146,9 +146,10 @@ impl Decider<'_> {
 
     /// A body scanned as the proxy holds it: at most `max` bytes, and past
     /// that incomplete (`hold_limit`).
-    fn scan(&self, hint: ContentHint, body: &[u8], max: u64) -> Findings {
+    fn scan(&self, hint: ContentHint, query: &str, body: &[u8], max: u64) -> Findings {
         let held = usize::try_from(max).unwrap_or(usize::MAX);
         let mut scanner = self.engine.scanner(hint);
+        scanner.query(query);
         scanner.feed(body.get(..held).unwrap_or(body));
         let mut findings = scanner.finish();
         findings.bytes = body.len().min(held) as u64;
@@ -195,7 +196,8 @@ impl Decider<'_> {
         let mut last = None;
         let mut seen = Findings::default();
         for m in messages {
-            let findings = self.scan(ContentHint::default(), m.as_ref(), self.hold_memory);
+            // The handshake's query went with the handshake, not with each message.
+            let findings = self.scan(ContentHint::default(), "", m.as_ref(), self.hold_memory);
             let mut verdict = self.policy.evaluate(&ws, &dest, &findings);
             if matches!(verdict.action, Action::Block | Action::Reroute) {
                 verdict.action = Action::Block;
@@ -393,6 +395,39 @@ mod tests {
             Some(IncompleteReason::HoldLimit)
         );
         assert_eq!(big.verdict.action, crate::policy::Action::Block);
+    }
+
+    #[test]
+    fn a_query_string_is_read_with_the_body() {
+        let cfg = crate::config::load(None).expect("embedded config");
+        let d = Decider {
+            policy: &cfg.policy,
+            engine: &cfg.engine,
+            hold_max: 1 << 20,
+            hold_memory: 1024,
+        };
+        let learned = LearnedRegions::new(8);
+        let run = |method: &str, url: &str| {
+            let meta = request_meta(method, url, &[]).expect("url");
+            d.decide(&meta, b"", &learned, SystemTime::now())
+        };
+        let data = "?msg=%E5%93%A1%E5%B7%A5%20A123456%283%29&agent_id=42";
+        let post = run(
+            "POST",
+            &format!("https://oapi.dingtalk.com/router/rest{data}"),
+        );
+        assert_eq!(post.verdict.action, Action::Block, "{post:?}");
+        assert_eq!(post.findings.count(crate::inspect::Class::HkId), 1);
+        assert_eq!(post.findings.formats, ["query"]);
+        let clean = run("POST", "https://oapi.dingtalk.com/router/rest?agent_id=42");
+        assert_eq!(clean.verdict.action, Action::Allow, "{clean:?}");
+        assert!(clean.findings.classes.is_empty());
+        // The shipped rules name uploads; a GET is decided on where it goes.
+        let get = run(
+            "GET",
+            &format!("https://oapi.dingtalk.com/router/rest{data}"),
+        );
+        assert!(!get.scanned, "{get:?}");
     }
 
     #[test]

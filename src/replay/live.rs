@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 
 use super::har::{Har, HarEntry};
 use super::offline::{entry_meta, entry_url, is_websocket};
+use crate::inspect::Engine;
 use crate::policy::RequestMeta;
 use crate::tls::{Alpn, UpstreamTls};
 
@@ -57,6 +58,9 @@ pub struct LiveOptions {
     pub timeout: Duration,
     /// Draw a progress line on stderr (only when it is a terminal).
     pub progress: bool,
+    /// Says which query values a result's URL leaves out (as the proxy's
+    /// audit record does).
+    pub engine: Engine,
 }
 
 impl LiveOptions {
@@ -68,6 +72,7 @@ impl LiveOptions {
             rate: None,
             timeout: Duration::from_secs(30),
             progress: true,
+            engine: Engine::shipped(),
         }
     }
 }
@@ -161,8 +166,9 @@ pub async fn run(har: &Har, opts: &LiveOptions) -> Result<Vec<LiveResult>, LiveE
         }
         let (proxy, tls, timeout) = (opts.proxy.clone(), Arc::clone(&tls), opts.timeout);
         let entry = entry.clone();
+        let url = entry_url(&entry, &meta, &opts.engine);
         tasks.spawn(async move {
-            let r = one(&proxy, tls, &entry, &meta, timeout).await;
+            let r = one(&proxy, tls, &entry, &meta, url, timeout).await;
             drop(permit);
             r
         });
@@ -191,12 +197,13 @@ async fn one(
     tls: Arc<rustls::ClientConfig>,
     entry: &HarEntry,
     meta: &RequestMeta,
+    url: String,
     timeout: Duration,
 ) -> LiveResult {
     let mut r = LiveResult {
         index: entry.index,
         method: meta.method.clone(),
-        url: entry_url(entry, meta),
+        url,
         status: None,
         blocked: false,
         ticket: None,

@@ -71,9 +71,14 @@ impl<'a> Masker<'a> {
         }
     }
 
-    /// `url` with its query secrets redacted.
+    /// `url` with its query secrets redacted, and the data in its query
+    /// masked as a text body's is (so the recording still replays the same).
     pub fn url(&self, url: &str) -> String {
-        redact_url(url)
+        let url = redact_url(url);
+        match url.split_once('?') {
+            Some((head, query)) => format!("{head}?{}", self.text(query)),
+            None => url,
+        }
     }
 
     pub fn headers(&self, headers: &[(String, String)]) -> Vec<(String, String)> {
@@ -240,11 +245,17 @@ impl<'a> Masker<'a> {
 /// An absolute URL with query secrets redacted (`crate::audit::redact_path` on
 /// everything after the authority).
 pub fn redact_url(url: &str) -> String {
+    redact_url_with(url, |_| false)
+}
+
+/// As `redact_url`, also redacting the query pairs for which `personal` holds
+/// (`crate::audit::redact_path_with`).
+pub fn redact_url_with(url: &str, personal: impl Fn(&str) -> bool) -> String {
     let start = url.find("://").map_or(0, |i| i + 3);
     match url.get(start..).and_then(|rest| rest.find('/')) {
         Some(slash) => {
             let (head, pq) = url.split_at(start + slash);
-            format!("{head}{}", crate::audit::redact_path(pq))
+            format!("{head}{}", crate::audit::redact_path_with(pq, personal))
         }
         None => url.to_owned(),
     }
@@ -418,6 +429,30 @@ mod tests {
         assert_eq!(values, [MASKED, MASKED, MASKED, "application/json"]);
         let u = m.url("https://oapi.dingtalk.com/media/upload?access_token=abc123&type=file");
         assert!(!u.contains("abc123") && u.contains("type=file"), "{u}");
+    }
+
+    #[test]
+    fn data_in_a_query_is_masked_as_in_a_body() {
+        let e = engine();
+        let m = Masker::with_key(&e, b"k");
+        let url = "https://eco.taobao.com/router/rest?session=s3cret&msg=HKID%20A123456(3)&v=2.0";
+        let query = |u: &str| {
+            let mut s = e.scanner(ContentHint::default());
+            s.query(u.split_once('?').map_or("", |(_, q)| q));
+            s.finish().classes
+        };
+        let masked = m.url(url);
+        assert!(
+            !masked.contains("s3cret") && !masked.contains("123456"),
+            "{masked}"
+        );
+        assert!(masked.starts_with("https://eco.taobao.com/router/rest?session="));
+        assert!(masked.ends_with("&v=2.0"), "{masked}");
+        assert_eq!(query(&masked), query(url), "replays the same: {masked}");
+        assert_eq!(
+            m.url("https://x.dingtalk.com/a/b"),
+            "https://x.dingtalk.com/a/b"
+        );
     }
 
     proptest::proptest! {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
-use crate::inspect::Class;
+use crate::inspect::{Class, Engine};
 use crate::policy::{Action, LearnedRegions, RequestMeta};
 
 use super::decide::{request_meta, Decider, UrlError};
@@ -122,7 +122,7 @@ pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
         out.push(Outcome {
             index: entry.index,
             method: meta.method.clone(),
-            url: entry_url(entry, &meta),
+            url: entry_url(entry, &meta, d.engine),
             host: meta.host.clone(),
             region: decision.dest.region,
             jurisdiction: decision.dest.jurisdiction,
@@ -147,12 +147,14 @@ pub fn is_websocket(entry: &HarEntry) -> bool {
 }
 
 /// The URL an outcome shows: as the capture names it (`wss://…` rather than
-/// the `https://` a WebSocket's handshake goes over), query secrets redacted.
-pub fn entry_url(entry: &HarEntry, meta: &RequestMeta) -> String {
+/// the `https://` a WebSocket's handshake goes over), with query secrets and
+/// the query values `engine` classifies redacted, as an audit record's path.
+pub fn entry_url(entry: &HarEntry, meta: &RequestMeta, engine: &Engine) -> String {
+    let url = display_url(meta, engine);
     if ws_scheme(entry) {
-        display_url(meta).replacen("http", "ws", 1)
+        url.replacen("http", "ws", 1)
     } else {
-        display_url(meta)
+        url
     }
 }
 
@@ -161,9 +163,12 @@ fn ws_scheme(entry: &HarEntry) -> bool {
     scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("wss")
 }
 
-/// `scheme://host[:port]/path?query` with query secrets redacted.
-pub fn display_url(meta: &RequestMeta) -> String {
-    super::mask::redact_url(&super::record::RecordedFlow::url_of(meta))
+/// `scheme://host[:port]/path?query` with query secrets and data redacted.
+fn display_url(meta: &RequestMeta, engine: &Engine) -> String {
+    let data = engine.query_data(meta.query());
+    super::mask::redact_url_with(&super::record::RecordedFlow::url_of(meta), |p| {
+        data.holds(p)
+    })
 }
 
 /// An entry whose verdict differs between two policies.

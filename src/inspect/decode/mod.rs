@@ -34,6 +34,7 @@ mod tnef;
 mod value;
 mod xlsb;
 
+pub(crate) use form::query;
 pub use limits::Limits;
 pub use sniff::{conclusive, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
 
