@@ -98,6 +98,18 @@ pub fn raw_refusal(status: StatusCode, detail: &str) -> Vec<u8> {
 /// 40001, 40014, 42001).
 pub const BLOCK_ERRCODE: i64 = 451;
 
+/// The open platform's code for "Remote service error", which its sub-code
+/// then explains.
+const TOP_BLOCK_CODE: i64 = 15;
+
+/// Alibaba's open-platform gateways, through which the old DingTalk SDKs call
+/// `dingtalk.oapi.*` methods (`/router/rest?method=…`).
+fn is_top_gateway(host: &str) -> bool {
+    ["eco.taobao.com", "gw.api.taobao.com"]
+        .iter()
+        .any(|h| host.eq_ignore_ascii_case(h))
+}
+
 /// What a block response may say: the rule, the destination, the classes found
 /// (ids, never values) and the ticket that matches the audit record.
 #[derive(Debug)]
@@ -130,7 +142,26 @@ impl Blocked<'_> {
         let msg = self.message();
         let first = self.host.split('.').next().unwrap_or("");
         let dingtalk = self.host.contains(".dingtalk.");
-        let (status, ctype, body) = if dingtalk && first == "oapi" {
+        let (status, ctype, body) = if is_top_gateway(self.host) {
+            // The open-platform SDKs the legacy gateway serves read errors
+            // from `error_response` in an HTTP 200 answer; a sub-code under
+            // `isv.` is the caller's error, which they do not retry (an
+            // inference from those SDKs: DINGTALK.md does not cover them).
+            let j = serde_json::json!({
+                "error_response": {
+                    "code": TOP_BLOCK_CODE,
+                    "msg": "Remote service error",
+                    "sub_code": "isv.sluice-data-residency",
+                    "sub_msg": msg,
+                    "request_id": self.ticket,
+                }
+            });
+            (
+                StatusCode::OK,
+                "application/json;charset=utf-8",
+                j.to_string(),
+            )
+        } else if dingtalk && first == "oapi" {
             let j = serde_json::json!({
                 "errcode": BLOCK_ERRCODE,
                 "errmsg": msg,
@@ -264,6 +295,18 @@ mod tests {
         .await;
         assert_eq!(s, StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS);
         assert!(b.contains("<h1>") && b.contains("slc-0123456789abcdef"));
+
+        let (s, b) = body_of(blocked("eco.taobao.com", None).into_response()).await;
+        assert_eq!(s, StatusCode::OK);
+        let j: serde_json::Value = serde_json::from_str(&b).unwrap();
+        let e = &j["error_response"];
+        assert_eq!(e["code"], 15);
+        assert_eq!(e["sub_code"], "isv.sluice-data-residency");
+        assert_eq!(e["request_id"], "slc-0123456789abcdef");
+        assert!(e["sub_msg"]
+            .as_str()
+            .unwrap()
+            .contains("slc-0123456789abcdef"));
 
         let (s, b) =
             body_of(blocked("bucket.oss-cn-shanghai.aliyuncs.com", None).into_response()).await;

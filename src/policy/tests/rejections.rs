@@ -211,17 +211,17 @@ fn regions_rejections() {
             let mut r = base();
             r.hosts.push(HostConfig { pattern: "oss-{region}-{region}.x.com".into(), region: None, jurisdiction: None });
             r
-        }, "hosts[24].pattern", r#"bad host pattern "oss-{region}-{region}.x.com": only one '*' or '{region}' placeholder is allowed, in the first literal label"#),
+        }, "hosts[25].pattern", r#"bad host pattern "oss-{region}-{region}.x.com": only one '*' or '{region}' placeholder is allowed, in the first literal label"#),
         ("duplicate host pattern", {
             let mut r = base();
             r.hosts.push(HostConfig { pattern: "*.dingtalk.io".into(), region: Some("cn-beijing".into()), jurisdiction: None });
             r
-        }, "hosts[24].pattern", r#"pattern "*.dingtalk.io" already given at hosts[13]"#),
+        }, "hosts[25].pattern", r#"pattern "*.dingtalk.io" already given at hosts[14]"#),
         ("region capture with region", {
             let mut r = base();
             r.hosts.push(HostConfig { pattern: "x-{region}.example".into(), region: Some("cn-beijing".into()), jurisdiction: None });
             r
-        }, "hosts[24]", "a pattern with {region} takes its region from the host: drop `region` and `jurisdiction`"),
+        }, "hosts[25]", "a pattern with {region} takes its region from the host: drop `region` and `jurisdiction`"),
         ("region in unknown jurisdiction", {
             let mut r = base();
             r.regions.push(RegionConfig { id: "mo-onprem".into(), jurisdiction: "macao".into() });

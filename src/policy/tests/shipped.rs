@@ -27,6 +27,12 @@ fn shipped_regions_for_every_host_form() {
             DestinationSource::Host,
         ),
         (
+            "eco.taobao.com",
+            "unknown",
+            "mainland-china",
+            DestinationSource::Host,
+        ),
+        (
             "oapi.dingtalk.io",
             "ap-southeast-1",
             "singapore",
