@@ -183,3 +183,86 @@ async fn curl_query_string_data_is_inspected_and_kept_out_of_the_record() {
     assert!(!log.contains("A123456") && !log.contains("t0ps3cret"));
     proxy.shutdown().await;
 }
+
+/// A video uploaded to mainland storage in parts (OSS multipart, as
+/// `multiPartUploadInfos` hands out): the middle of a video is as random as
+/// encrypted data, which sluice cannot read alone and refuses to the
+/// mainland. After the first part showed it a video, the later parts of the
+/// same upload are its continuation, decided as the whole file would be.
+#[tokio::test]
+async fn curl_later_parts_of_a_video_continue_its_first_part() {
+    const STORE: &str = "zjk-dualstack.trans.dingtalk.com";
+    let pki = Pki::new("test origin CA");
+    let origin = Origin::https(pki.issue(&[STORE])).await;
+    let proxy = spawn_proxy(shipped_config(
+        Some(pki.ca_file()),
+        &[(STORE, 443, origin.addr)],
+    ))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    // An MP4 head (`ftyp` box), then bytes as random as coded video.
+    let mut video = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+    video.extend_from_slice(&pseudo_random(3 * 256 * 1024, 7));
+    let parts: Vec<&[u8]> = video.chunks(256 * 1024 + 24).collect();
+    assert_eq!(parts.len(), 3);
+    let put = |upload: &str, n: usize| {
+        let file = dir.path().join(format!("{upload}-{n}"));
+        std::fs::write(&file, parts[n - 1]).unwrap();
+        vec![
+            "--cacert".into(),
+            proxy.ca_pem_path.display().to_string(),
+            "-X".into(),
+            "PUT".into(),
+            "-H".into(),
+            "Content-Type: application/octet-stream".into(),
+            "--data-binary".into(),
+            format!("@{}", file.display()),
+            "-o".into(),
+            "/dev/null".into(),
+            "-w".into(),
+            "%{http_code}".into(),
+            format!("https://{STORE}/yundisk0/v.mp4?partNumber={n}&uploadId={upload}"),
+        ]
+    };
+    let status = |out: (bool, String, String)| {
+        assert!(out.0, "{}", out.2);
+        out.1
+    };
+    // A later part whose first part sluice never saw: unreadable, refused.
+    assert_eq!(status(curl(&proxy, put("U1", 2)).await), "451");
+    assert!(origin.requests().is_empty());
+    for n in 1..=3 {
+        assert_eq!(status(curl(&proxy, put("U2", n)).await), "200", "part {n}");
+    }
+    let seen = origin.requests();
+    assert_eq!(seen.len(), 3);
+    for (got, want) in seen.iter().zip(&parts) {
+        assert_eq!(got.sha256, sha256_hex(want), "{}", got.path);
+    }
+    // The continuation is the upload's alone.
+    assert_eq!(status(curl(&proxy, put("U1", 3)).await), "451");
+    let records = proxy.audit_records();
+    let got: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or("").to_owned(),
+                r["incomplete"]["reason"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    let blocked = ("block".to_owned(), Some("unsupported".to_owned()));
+    let allowed = ("allow".to_owned(), None);
+    assert_eq!(
+        got,
+        [
+            blocked.clone(),
+            allowed.clone(),
+            allowed.clone(),
+            allowed,
+            blocked
+        ],
+        "{records:?}"
+    );
+    proxy.shutdown().await;
+}

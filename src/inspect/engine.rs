@@ -208,6 +208,12 @@ impl BodyScan {
         self.inner.query(query.as_bytes());
     }
 
+    /// This body is a later part of an upload that began as `media`
+    /// (`Scanner::continues`).
+    pub fn continues(&mut self, media: &str) {
+        self.inner.continues(media);
+    }
+
     pub fn feed(&mut self, chunk: &[u8]) {
         self.inner.feed(chunk);
     }
@@ -289,6 +295,67 @@ mod tests {
         assert_eq!(split.count(Class::HkId), 0, "{split:?}");
         let none = scan("", b"{}");
         assert_eq!(none.formats, ["json"]);
+    }
+
+    /// Bytes as random as the middle of a video (xorshift).
+    fn opaque(n: usize) -> Vec<u8> {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_later_part_of_a_media_upload_is_its_continuation() {
+        let e = Engine::shipped();
+        let scan = |ct: &str, continues: Option<&str>, body: &[u8]| {
+            let mut s = e.scanner(hint(ct));
+            if let Some(m) = continues {
+                s.continues(m);
+            }
+            s.feed(body);
+            s.finish()
+        };
+        let middle = opaque(64 << 10);
+        let alone = scan("application/octet-stream", None, &middle);
+        assert_eq!(
+            alone.incomplete.as_ref().map(|i| i.reason),
+            Some(crate::inspect::IncompleteReason::Unsupported),
+            "{alone:?}"
+        );
+        let continued = scan("application/octet-stream", Some("video/mp4"), &middle);
+        assert_eq!(continued.incomplete, None, "{continued:?}");
+        assert_eq!(continued.skipped_media, ["video/mp4"]);
+        assert!(continued.classes.is_empty());
+
+        // DingDrive sends each chunk as a multipart file part.
+        let mut form =
+            b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v.mp4\"\r\n\r\n"
+                .to_vec();
+        form.extend_from_slice(&middle);
+        form.extend_from_slice(b"\r\n--b--\r\n");
+        let part = scan("multipart/form-data; boundary=b", Some("video/mp4"), &form);
+        assert_eq!(part.incomplete, None, "{part:?}");
+        assert_eq!(part.skipped_media, ["video/mp4"]);
+
+        // What is not opaque is read as in any body: text, and formats.
+        let text = scan(
+            "application/octet-stream",
+            Some("video/mp4"),
+            b"staff list: HKID A123456(3)",
+        );
+        assert_eq!(text.count(Class::HkId), 1, "{text:?}");
+        assert!(text.skipped_media.is_empty(), "{text:?}");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, b"HKID A123456(3)").unwrap();
+        let gz = gz.finish().unwrap();
+        let packed = scan("application/octet-stream", Some("video/mp4"), &gz);
+        assert_eq!(packed.count(Class::HkId), 1, "{packed:?}");
     }
 
     #[test]

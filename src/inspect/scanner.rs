@@ -50,6 +50,15 @@ impl<S: TextSink> Scanner<S> {
         self.cx.end_call();
     }
 
+    /// Declares this body a later part of an upload whose first part was
+    /// `media` (a type the sniffer names): bytes in it as random as
+    /// compressed data are then that media's continuation, skipped as the
+    /// whole file would have been, instead of unread. Anything else in it
+    /// is read as in any body.
+    pub fn continues(&mut self, media: &str) {
+        self.cx.continues = Some(media.to_owned());
+    }
+
     /// Feeds the next chunk. Never panics; memory stays within the limits.
     pub fn feed(&mut self, chunk: &[u8]) {
         let before = self.bytes;
@@ -89,15 +98,21 @@ impl<S: TextSink> Scanner<S> {
         self.cx.check_clock();
         self.root.finish(&mut self.cx);
         self.cx.end_call();
+        let mut skipped_media: Vec<String> = self
+            .cx
+            .skipped_media
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        if let Some(m) = self.cx.continues.take().filter(|_| self.cx.continued) {
+            if !skipped_media.contains(&m) {
+                skipped_media.push(m);
+            }
+        }
         let report = ScanReport {
             bytes: self.bytes,
             formats: self.cx.formats.iter().map(|s| (*s).to_owned()).collect(),
-            skipped_media: self
-                .cx
-                .skipped_media
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
+            skipped_media,
             incomplete: self.cx.incomplete.take(),
         };
         (self.cx.sink, report)

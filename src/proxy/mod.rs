@@ -71,6 +71,8 @@ pub struct Shared {
     pub audit: AuditSink,
     /// Where DingTalk said uploads will go; outlives reloads.
     pub learned: LearnedRegions,
+    /// What the first parts of multipart uploads were; outlives reloads.
+    pub parts: crate::policy::UploadParts,
     /// `run --record FILE.har`.
     pub recorder: Option<Arc<crate::replay::record::Recorder>>,
     runtime: RwLock<Arc<Runtime>>,
@@ -91,6 +93,7 @@ impl Shared {
     ) -> Shared {
         Shared {
             learned: LearnedRegions::new(runtime.policy.learn_capacity()),
+            parts: crate::policy::UploadParts::new(),
             limits,
             intercept,
             bypass,

@@ -294,6 +294,13 @@ async fn held(
     );
     let mut scanner = rt.engine.scanner(hint);
     scanner.query(meta.query());
+    let part = crate::policy::part_of(meta);
+    if let Some(media) = part
+        .as_ref()
+        .and_then(|p| shared.parts.continues(meta, p, SystemTime::now()))
+    {
+        scanner.continues(&media);
+    }
     let mut scan = Stage::new(scanner, |s: &mut BodyScan, b: Bytes| {
         s.feed(&b);
         Ok(())
@@ -356,6 +363,12 @@ async fn held(
         });
     }
     let verdict = rt.policy.evaluate(meta, dest, &findings);
+    if let Some(p) = &part {
+        let now = SystemTime::now();
+        shared
+            .parts
+            .decided(meta, p, &findings, verdict.action, now);
+    }
     let held = match hold.finish() {
         Ok(h) => h,
         Err(e) => {

@@ -6,9 +6,12 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::SystemTime;
 
-use crate::inspect::{ContentHint, Engine, Findings, Incomplete, IncompleteReason};
+use crate::inspect::{BodyScan, ContentHint, Engine, Findings, Incomplete, IncompleteReason};
 use crate::net::pattern::normalize_host;
-use crate::policy::{Action, BodyPlan, Destination, LearnedRegions, Policy, RequestMeta, Verdict};
+use crate::policy::{
+    part_of, Action, BodyPlan, Destination, LearnedRegions, Policy, RequestMeta, UploadParts,
+    Verdict,
+};
 
 /// Largest upload-info answer the proxy reads to learn from (`pipeline::LEARN_MAX`).
 pub const LEARN_MAX: usize = 1 << 20;
@@ -111,6 +114,9 @@ pub struct Decider<'a> {
     pub hold_max: u64,
     /// Largest WebSocket message held whole (`hold.memory`).
     pub hold_memory: u64,
+    /// The first parts of multipart uploads seen so far, as the proxy keeps
+    /// them (`None`: every part is decided alone).
+    pub parts: Option<&'a UploadParts>,
 }
 
 impl Decider<'_> {
@@ -132,8 +138,20 @@ impl Decider<'_> {
                 scanned: false,
             },
             BodyPlan::Hold | BodyPlan::Observe => {
-                let findings = self.scan(content_hint(meta), meta.query(), body, self.hold_max);
+                let part = self.parts.zip(part_of(meta));
+                let continues = part
+                    .as_ref()
+                    .and_then(|(parts, p)| parts.continues(meta, p, now));
+                let mut scanner = self.engine.scanner(content_hint(meta));
+                scanner.query(meta.query());
+                if let Some(media) = &continues {
+                    scanner.continues(media);
+                }
+                let findings = self.held(scanner, body, self.hold_max);
                 let verdict = self.policy.evaluate(meta, &dest, &findings);
+                if let Some((parts, p)) = &part {
+                    parts.decided(meta, p, &findings, verdict.action, now);
+                }
                 Decision {
                     dest,
                     verdict,
@@ -146,10 +164,8 @@ impl Decider<'_> {
 
     /// A body scanned as the proxy holds it: at most `max` bytes, and past
     /// that incomplete (`hold_limit`).
-    fn scan(&self, hint: ContentHint, query: &str, body: &[u8], max: u64) -> Findings {
+    fn held(&self, mut scanner: BodyScan, body: &[u8], max: u64) -> Findings {
         let held = usize::try_from(max).unwrap_or(usize::MAX);
-        let mut scanner = self.engine.scanner(hint);
-        scanner.query(query);
         scanner.feed(body.get(..held).unwrap_or(body));
         let mut findings = scanner.finish();
         findings.bytes = body.len().min(held) as u64;
@@ -197,7 +213,8 @@ impl Decider<'_> {
         let mut seen = Findings::default();
         for m in messages {
             // The handshake's query went with the handshake, not with each message.
-            let findings = self.scan(ContentHint::default(), "", m.as_ref(), self.hold_memory);
+            let scanner = self.engine.scanner(ContentHint::default());
+            let findings = self.held(scanner, m.as_ref(), self.hold_memory);
             let mut verdict = self.policy.evaluate(&ws, &dest, &findings);
             if matches!(verdict.action, Action::Block | Action::Reroute) {
                 verdict.action = Action::Block;
@@ -380,6 +397,7 @@ mod tests {
             engine: &cfg.engine,
             hold_max: 16,
             hold_memory: 16,
+            parts: None,
         };
         let mut meta =
             request_meta("POST", "https://oapi.dingtalk.com/media/upload", &[]).expect("url");
@@ -405,6 +423,7 @@ mod tests {
             engine: &cfg.engine,
             hold_max: 1 << 20,
             hold_memory: 1024,
+            parts: None,
         };
         let learned = LearnedRegions::new(8);
         let run = |method: &str, url: &str| {
@@ -431,6 +450,50 @@ mod tests {
     }
 
     #[test]
+    fn later_parts_of_a_video_continue_its_first_part() {
+        let cfg = crate::config::load(None).expect("embedded config");
+        let parts = UploadParts::new();
+        let d = Decider {
+            policy: &cfg.policy,
+            engine: &cfg.engine,
+            hold_max: 1 << 20,
+            hold_memory: 1024,
+            parts: Some(&parts),
+        };
+        let learned = LearnedRegions::new(8);
+        let mut x = 7u64;
+        let mut noise = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect()
+        };
+        let mut head = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+        head.extend(noise(16 << 10));
+        let middle = noise(16 << 10);
+        let put = |upload: &str, n: u32, body: &[u8]| {
+            let url = format!(
+                "https://zjk-dualstack.trans.dingtalk.com/yundisk0/v.mp4?partNumber={n}&uploadId={upload}"
+            );
+            let meta = request_meta("PUT", &url, &[]).expect("url");
+            d.decide(&meta, body, &learned, SystemTime::now())
+                .verdict
+                .action
+        };
+        assert_eq!(put("A", 2, &middle), Action::Block, "no first part seen");
+        assert_eq!(put("B", 1, &head), Action::Allow);
+        assert_eq!(put("B", 2, &middle), Action::Allow);
+        assert_eq!(put("B", 3, &middle), Action::Allow);
+        assert_eq!(put("A", 3, &middle), Action::Block, "another upload");
+        let staff = "HKID A123456(3)".as_bytes();
+        assert_eq!(put("B", 4, staff), Action::Block, "text is read as ever");
+    }
+
+    #[test]
     fn websocket_messages_are_decided_one_by_one() {
         let cfg = crate::config::load(None).expect("embedded config");
         let d = Decider {
@@ -438,6 +501,7 @@ mod tests {
             engine: &cfg.engine,
             hold_max: 1 << 20,
             hold_memory: 1024,
+            parts: None,
         };
         let clean =
             br#"{"lwp":"/r/IDLMessage/sendMessage","body":[{"content":"lunch at 12:30?"}]}"#

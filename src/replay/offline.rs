@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
 use crate::inspect::{Class, Engine};
-use crate::policy::{Action, LearnedRegions, RequestMeta};
+use crate::policy::{Action, LearnedRegions, RequestMeta, UploadParts};
 
 use super::decide::{request_meta, Decider, UrlError};
 use super::har::{Har, HarEntry, HarError, HarRequest};
@@ -35,6 +35,7 @@ pub fn decider(cfg: &Config) -> Decider<'_> {
         engine: &cfg.engine,
         hold_max: cfg.hold.max.get(),
         hold_memory: cfg.hold.memory.get(),
+        parts: None,
     }
 }
 
@@ -95,7 +96,11 @@ fn entry_time(entry: &HarEntry, previous: Option<SystemTime>) -> SystemTime {
 /// Decides every entry in order. Fails only on an entry the proxy could never
 /// have seen (a URL that is not absolute http/https), naming it.
 pub fn replay(cfg: &Config, har: &Har) -> Result<Vec<Outcome>, HarError> {
-    let d = decider(cfg);
+    let parts = UploadParts::new();
+    let d = Decider {
+        parts: Some(&parts),
+        ..decider(cfg)
+    };
     let learned = LearnedRegions::new(cfg.policy.learn_capacity());
     let mut out = Vec::with_capacity(har.entries.len());
     let mut previous = None;

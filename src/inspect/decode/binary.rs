@@ -243,6 +243,10 @@ impl BinaryNode {
         if let Some(bits) = self.opaque(cx.limits.opaque_min_bytes) {
             if self.jpeg_scan_data() {
                 cx.media("image/jpeg");
+            } else if cx.continues.is_some() {
+                // The rest of a media file whose head came in an earlier
+                // part, as unread here as the whole file would have been.
+                cx.continued = true;
             } else {
                 cx.incomplete(
                     IncompleteReason::Unsupported,

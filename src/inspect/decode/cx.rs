@@ -18,6 +18,11 @@ pub(crate) struct Cx<S> {
     pub formats: Vec<&'static str>,
     pub skipped_media: Vec<&'static str>,
     pub incomplete: Option<Incomplete>,
+    /// The media type of the file this body continues (a later part of an
+    /// upload whose first part was that media), and whether opaque bytes
+    /// were taken as its continuation.
+    pub continues: Option<String>,
+    pub continued: bool,
     /// Set by limits that end the whole scan (size, time): decoders then only count.
     pub stopped: bool,
     /// Entries (zip entries, multipart parts) seen so far.
@@ -44,6 +49,8 @@ impl<S: TextSink> Cx<S> {
             formats: Vec::new(),
             skipped_media: Vec::new(),
             incomplete: None,
+            continues: None,
+            continued: false,
             stopped: false,
             entries: 0,
             expanded: 0,
