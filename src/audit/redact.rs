@@ -55,8 +55,8 @@ pub fn redact_path(path_and_query: &str) -> String {
 
 /// As `redact_path`, and also redacts each query or fragment pair (`name=value`,
 /// as written) for which `personal` holds: the inspector's say on what a value
-/// carries, beside the names this module knows. A pair without `=` is
-/// redacted whole.
+/// carries, beside the names this module knows. A pair without `=`, or
+/// whose name `personal` also holds for, is redacted whole.
 pub fn redact_path_with(path_and_query: &str, personal: impl Fn(&str) -> bool) -> String {
     let mut out = String::with_capacity(path_and_query.len().min(MAX_PATH) + 16);
     let (before_fragment, fragment) = match path_and_query.split_once('#') {
@@ -120,6 +120,7 @@ fn redact_pairs(pairs: &str, separator: char, personal: &dyn Fn(&str) -> bool, o
             out.push(separator);
         }
         match pair.split_once('=') {
+            Some((name, _)) if personal(pair) && personal(name) => out.push_str(REDACTED),
             Some((name, _)) if is_secret_name(name) || personal(pair) => {
                 out.push_str(name);
                 out.push('=');
@@ -341,6 +342,7 @@ mod tests {
     fn pairs_the_inspector_names_are_redacted_too() {
         let data = |p: &str| p.contains("A123456") || p == "closed";
         let cases = [
+            ("/a?A123456(3)=1&n=1", "/a?REDACTED&n=1"),
             ("/a?msg=A123456(3)&n=1", "/a?msg=REDACTED&n=1"),
             ("/a?A123456(3)&n=1", "/a?REDACTED&n=1"),
             (
@@ -355,7 +357,10 @@ mod tests {
         for (path, want) in cases {
             assert_eq!(redact_path_with(path, data), want, "{path}");
         }
-        assert_eq!(redact_path_with("/a?n=1", |_| true), "/a?n=REDACTED");
+        assert_eq!(
+            redact_path_with("/a?n=1&m", |_| true),
+            "/a?REDACTED&REDACTED"
+        );
     }
 
     #[test]

@@ -121,10 +121,15 @@ impl Engine {
         }
         let with: Vec<&str> = pairs.into_iter().filter(|p| classified(p)).collect();
         if with.is_empty() {
-            QueryData::All
-        } else {
-            QueryData::Pairs(with)
+            return QueryData::All;
         }
+        // Data can sit in a name as well (`?A123456(3)=1`).
+        let names = with
+            .iter()
+            .filter_map(|p| p.split_once('=').map(|(n, _)| n))
+            .filter(|n| classified(n))
+            .collect();
+        QueryData::Pairs { pairs: with, names }
     }
 
     /// Classifies a whole body at once.
@@ -143,19 +148,23 @@ const QUERY_PAIRS_READ: usize = 64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QueryData<'q> {
     None,
-    /// These pairs, as written.
-    Pairs(Vec<&'q str>),
+    /// These pairs, as written, and the names among theirs that hold data
+    /// themselves.
+    Pairs {
+        pairs: Vec<&'q str>,
+        names: Vec<&'q str>,
+    },
     /// Data that no one pair shows alone: take every pair as holding it.
     All,
 }
 
 impl QueryData<'_> {
-    /// Whether the value of `pair` (a pair without `=`: the pair) is to be
-    /// left out of a record.
-    pub fn holds(&self, pair: &str) -> bool {
+    /// Whether `text`, a pair or the name in one, holds data, and is to be
+    /// left out of a record (`crate::audit::redact_path_with`).
+    pub fn holds(&self, text: &str) -> bool {
         match self {
             QueryData::None => false,
-            QueryData::Pairs(p) => p.contains(&pair),
+            QueryData::Pairs { pairs, names } => pairs.contains(&text) || names.contains(&text),
             QueryData::All => true,
         }
     }
@@ -369,18 +378,24 @@ mod tests {
         let q = "type=file&msg=HKID%20A123456(3)&mail=chan.tai.man%40example.mo";
         assert_eq!(
             e.query_data(q),
-            QueryData::Pairs(vec![
-                "msg=HKID%20A123456(3)",
-                "mail=chan.tai.man%40example.mo"
-            ])
+            QueryData::Pairs {
+                pairs: vec!["msg=HKID%20A123456(3)", "mail=chan.tai.man%40example.mo"],
+                names: vec![]
+            }
         );
         assert!(e.query_data(q).holds("msg=HKID%20A123456(3)"));
         assert!(!e.query_data(q).holds("type=file"));
         // A bare value is a pair of its own.
         assert_eq!(
             e.query_data("A123456(3)&x=1"),
-            QueryData::Pairs(vec!["A123456(3)"])
+            QueryData::Pairs {
+                pairs: vec!["A123456(3)"],
+                names: vec![]
+            }
         );
+        let named = e.query_data("A123456(3)=1&x=1");
+        assert!(named.holds("A123456(3)=1") && named.holds("A123456(3)"));
+        assert!(!named.holds("x=1") && !named.holds("x"));
         // Data no one pair shows alone (the context is in another pair) is
         // taken to be in all of them.
         let apart = "note=%E9%9B%BB%E8%A9%B1&v=6123%204567";
@@ -391,6 +406,55 @@ mod tests {
             .map(|i| format!("k{i}=A123456(3)"))
             .collect();
         assert_eq!(e.query_data(&many.join("&")), QueryData::All);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// However a query holds an identity number (value, bare, name,
+        /// encoded), a record's path never shows it, and the pairs around it
+        /// stay as written.
+        #[test]
+        fn a_records_path_never_shows_query_data(
+            before in proptest::collection::vec("[a-z]{1,6}=[a-z]{0,8}", 0..4),
+            after in proptest::collection::vec("[a-z]{1,6}=[a-z]{0,8}", 0..4),
+            form in 0usize..5,
+        ) {
+            let data = [
+                "msg=A123456(3)",
+                "msg=A123456%283%29",
+                "note=HKID%20A123456%283%29%20thanks",
+                "A123456(3)",
+                "A123456(3)=1",
+            ][form];
+            let query: Vec<String> = before
+                .iter()
+                .cloned()
+                .chain([data.to_owned()])
+                .chain(after.iter().cloned())
+                .collect();
+            let query = query.join("&");
+            let e = Engine::shipped();
+            let found = e.query_data(&query);
+            let path = crate::audit::redact_path_with(&format!("/r?{query}"), |p| found.holds(p));
+            proptest::prop_assert!(!path.contains("123456"), "{path}");
+            for p in before.iter().chain(&after) {
+                proptest::prop_assert!(path.contains(p.as_str()), "{p} kept in {path}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_keyed_by_identity_number_at_every_split() {
+        let e = Engine::shipped();
+        let body = br#"{"staff":{"A123456(3)":{"name":"Chan"},"B987654(0)":{"name":"Wong"}}}"#;
+        let whole = e.scan(hint("application/json"), body);
+        assert_eq!(whole.count(Class::HkId), 2, "{whole:?}");
+        for cut in 0..=body.len() {
+            let mut s = e.scanner(hint("application/json"));
+            s.feed(&body[..cut]);
+            s.feed(&body[cut..]);
+            assert_eq!(s.finish(), whole, "split at {cut}");
+        }
     }
 
     #[test]

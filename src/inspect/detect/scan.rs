@@ -74,6 +74,21 @@ struct FieldMatch {
     key: NameKey,
     name: Vec<u8>,
     ctx: Ctx,
+    /// The name could itself be an identifier or a contact (`name_may_be_data`).
+    data: bool,
+}
+
+/// Whether a field name has as many digits as the shortest identifier (an
+/// HKID's six), or an `@`: a JSON object keyed by ID number, phone or e-mail
+/// (`{"A123456(3)": {…}}`), a form or query field named by one. Such a name is
+/// read as a value too; other names (`field1`, `v2`) only give context.
+fn name_may_be_data(name: &[u8]) -> bool {
+    let ascii = name.iter().filter(|b| b.is_ascii_digit()).count();
+    let wide = name
+        .windows(3)
+        .filter(|w| w[0] == 0xEF && w[1] == 0xBC && (0x90..=0x99).contains(&w[2]))
+        .count();
+    ascii + wide >= 6 || name.contains(&b'@')
 }
 
 pub(super) struct State {
@@ -962,6 +977,13 @@ impl State {
         }
     }
 
+    /// Whether the name `find_field` found last may itself be data.
+    fn last_field_is_data(&self) -> bool {
+        self.field_cache
+            .get(self.field_last)
+            .is_some_and(|f| f.data)
+    }
+
     /// The context of the field `find_field` found last.
     fn last_field_ctx(&self) -> Ctx {
         self.field_cache
@@ -989,6 +1011,7 @@ impl State {
             key,
             name: name.to_vec(),
             ctx,
+            data: name_may_be_data(name),
         };
         if self.field_cache.len() < FIELD_CACHE {
             self.field_last = self.field_cache.len();
@@ -1004,9 +1027,23 @@ impl State {
     }
 }
 
+impl TextScan {
+    /// A field name read as a value of its own, with no field's context.
+    #[cold]
+    #[inline(never)]
+    fn name_as_value(&mut self, name: &[u8]) {
+        self.opening = Opening::Plain;
+        self.text(name);
+        self.opening = Opening::Plain;
+    }
+}
+
 impl TextSink for TextScan {
     fn field(&mut self, name: &[u8]) {
         self.st.find_field(name);
+        if self.st.last_field_is_data() {
+            self.name_as_value(name);
+        }
         self.opening = Opening::Field;
     }
 

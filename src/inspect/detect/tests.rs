@@ -455,6 +455,48 @@ fn snake_and_camel_case_field_names_match_their_terms() {
 }
 
 #[test]
+fn field_names_that_may_be_identifiers_are_read_as_values() {
+    // (name, want): an object keyed by ID number, phone or e-mail counts its
+    // keys; names with a digit or two only give context, and add nothing.
+    let cases: &[(&str, Vec<(Class, u64)>)] = &[
+        ("A123456(3)", vec![(HkId, 1)]),
+        ("Ａ１２３４５６（３）", vec![(HkId, 1)]),
+        ("+853 6123 4567", vec![(Phone, 1)]),
+        ("chan.tai.man@example.mo", vec![(Email, 1)]),
+        ("4111 1111 1111 1111", vec![(PaymentCard, 1)]),
+        ("A123456(4)", vec![]),
+        ("field1", vec![]),
+        ("2026-11-29", vec![]),
+        ("電話", vec![]),
+    ];
+    for (name, want) in cases {
+        let mut s = TextScan::new(det());
+        s.field(name.as_bytes());
+        s.text(b"Chan Tai Man");
+        s.boundary();
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        assert_eq!(counts(&f), *want, "{name}");
+    }
+    // A name is a value of its own: it joins neither the value before it nor
+    // its own value into one number.
+    let mut s = TextScan::new(det());
+    s.text(b"A12");
+    s.field(b"3456(3)x123456");
+    s.text(b"(3)");
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert!(f.classes.is_empty(), "{:?}", f.classes);
+    // The same value as a key and as a value counts once.
+    let mut s = TextScan::new(det());
+    s.field(b"A123456(3)");
+    s.text(b"HKID A123456(3)");
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert_eq!(counts(&f), [(HkId, 1)]);
+}
+
+#[test]
 fn column_header_covers_its_column() {
     let phones = ["61234567", "62345678", "28123456", "6123 4567"];
     type ColumnCase<'a> = (&'a str, &'a [u8], Vec<(Class, u64)>);
