@@ -79,6 +79,11 @@ impl Running {
         let mut cfg = crate::config::load(path)?;
         cfg.apply(overrides);
         self.apply(&cfg);
+        // The audit file is reopened, not moved: its path, sync and size
+        // settings need a restart, as the listener's do.
+        if let Err(e) = self.shared.audit.reopen() {
+            tracing::error!(error = %e, "reload: cannot reopen the audit log");
+        }
         Ok(self.policy_hash())
     }
 
@@ -191,7 +196,8 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
     } else {
         crate::audit::Fsync::Never
     };
-    let audit = crate::audit::AuditSink::open_with(&cfg.audit.path, fsync)?;
+    let audit = crate::audit::AuditSink::open_with(&cfg.audit.path, fsync)?
+        .rotate_at(cfg.audit.rotate.map(|b| b.get()));
     let recorder = match &opts.record {
         Some(path) => Some(Arc::new(crate::replay::record::Recorder::create(
             path,

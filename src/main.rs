@@ -117,9 +117,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; exit 1 and name the first broken record.
+    /// Check the hash chain; exit 1 and name the first broken record. Several
+    /// files are one log, oldest first (a rotated log: `sluice-audit.*.jsonl`
+    /// then `sluice-audit.jsonl`), the chain running on from one to the next.
     Verify {
-        file: PathBuf,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The last hash before the first file, when the files before it are
+        /// gone (as an earlier verify of them printed it). Default: the log's start.
+        #[arg(long, value_name = "HASH")]
+        from: Option<String>,
         /// A `last hash` printed by an earlier verify and kept elsewhere: the
         /// chain must still pass through it (repeatable).
         #[arg(long = "anchor", value_name = "HASH")]
@@ -230,8 +237,13 @@ fn main() -> ExitCode {
             }),
         }),
         Command::Audit {
-            command: AuditCommand::Verify { file, anchors },
-        } => cmd::audit::verify(&file, &anchors),
+            command:
+                AuditCommand::Verify {
+                    files,
+                    from,
+                    anchors,
+                },
+        } => cmd::audit::verify(&files, from.as_deref(), &anchors),
     };
     match result {
         Ok(code) => code,

@@ -127,6 +127,72 @@ fn audit_verify_checks_anchors() {
     assert!(err.contains("not a record hash"), "{err}");
 }
 
+/// `audit verify` over a rotated log: its files in order verify as one
+/// chain; a later file alone needs `--from`, and says so.
+#[test]
+fn audit_verify_follows_the_chain_across_rotated_files() {
+    use sluice::audit::{AuditRecord, AuditSink, RecordKind};
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("sluice-audit.jsonl");
+    let rec = |n: u64| {
+        let mut r = AuditRecord::new(RecordKind::Request, "10.0.0.1:1", "oapi.dingtalk.com", 443)
+            .with_request("POST", "/robot/send");
+        r.bytes = n;
+        r
+    };
+    let sink = AuditSink::open(&log).unwrap().rotate_at(Some(1));
+    for n in 0..3 {
+        sink.append(rec(n)).unwrap();
+    }
+    sink.append(rec(3)).unwrap();
+    let last = sink.last_hash();
+    drop(sink);
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "sluice-audit.jsonl")
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4, "every record past 1 byte closes its file");
+    files.push("sluice-audit.jsonl".into());
+    let args = |extra: &[&str]| {
+        let mut a = vec!["audit", "verify"];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        sluice(&a, dir.path())
+    };
+    let all: Vec<&str> = files.iter().map(String::as_str).collect();
+    let (code, out, err) = run(args(&all));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.matches(": ok, 1 record(s)").count(), 4, "{out}");
+    assert!(
+        out.contains(": ok, 0 record(s)"),
+        "the live file, empty: {out}"
+    );
+    assert!(out.contains(&format!("last hash: {last}")), "{out}");
+
+    let (code, out, _) = run(args(&[&files[2]]));
+    assert_eq!(code, 1);
+    assert!(out.contains("line 1") && out.contains("--from"), "{out}");
+    let (_, first_two, _) = run(args(&[&files[0], &files[1]]));
+    let from = first_two
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("last hash: ");
+    let (code, out, _) = run(args(&[&files[2], &files[3], "--from", from]));
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = run(args(&[&files[1], &files[0]]));
+    assert_eq!(code, 1, "out of order: {out}");
+    let (code, _, err) = run(args(&[&files[0], "--from", "nope"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--from"), "{err}");
+}
+
 /// `sluice run` as a process: SIGHUP reloads (a broken file keeps the old policy),
 /// SIGTERM shuts down cleanly.
 #[test]
@@ -191,10 +257,16 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
         "{line}"
     );
 
+    // logrotate's way: move the log away, then reload; the path is reopened.
+    let log = dir.path().join("audit.jsonl");
+    std::fs::rename(&log, dir.path().join("audit.jsonl.1")).unwrap();
     std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: block }\n").unwrap();
     signal("-HUP");
+    let _ = wait_for("audit log reopened");
     let line = wait_for("SIGHUP");
     assert!(line.contains("reloaded"), "{line}");
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 
     signal("-TERM");
     let _ = wait_for("SIGTERM");

@@ -17,7 +17,8 @@ pub use record::{new_ticket_id, now_ts, AuditRecord, RecordKind, ShadowHit};
 pub use redact::{mask_sample, redact_path, redact_path_with, REDACTED};
 pub use sink::{AuditError, AuditSink, Fsync, MAX_LINE};
 pub use verify::{
-    is_hash, verify, verify_anchored, verify_file, BreakReason, VerifyError, VerifyReport,
+    is_hash, verify, verify_anchored, verify_file, verify_files, BreakReason, VerifyError,
+    VerifyReport,
 };
 
 #[cfg(test)]

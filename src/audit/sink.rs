@@ -9,6 +9,12 @@
 //! an error: there is no chain to continue, and an operator must look at the file.
 //!
 //! One sink per file: two processes appending to the same file would fork the chain.
+//!
+//! Rotation keeps the chain whole across files. Past `rotate_at` bytes the file
+//! is renamed with the time it was closed (`sluice-audit.2026-11-30T03-40-00.123Z.jsonl`,
+//! which sorts before the live name and in the order written) and a new one is
+//! started, whose first record's `prev` is the last hash of the old. `reopen`
+//! does the same for a file an outside tool (logrotate) has moved away.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -81,8 +87,19 @@ enum Output {
         len: u64,
         fsync: Fsync,
         broken: bool,
+        rotation: Rotation,
     },
     Memory(Vec<String>),
+}
+
+/// When a file sink starts a new file.
+#[derive(Clone, Copy, Debug, Default)]
+struct Rotation {
+    /// Size past which the file is closed and a new one begun (`None`: never).
+    at: Option<u64>,
+    /// Size at which the next attempt is made (after a failed one, one more
+    /// `at` later, so a failing rename is not retried on every record).
+    next: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -124,10 +141,47 @@ impl AuditSink {
                     len,
                     fsync,
                     broken: false,
+                    rotation: Rotation::default(),
                 },
                 prev,
             }),
         })
+    }
+
+    /// Starts a new file once this one holds `at` bytes (`None`: never).
+    pub fn rotate_at(self, at: Option<u64>) -> AuditSink {
+        if let Output::File { rotation, len, .. } = &mut self.lock().out {
+            let at = at.filter(|&n| n > 0);
+            *rotation = Rotation {
+                at,
+                next: at.map(|n| n.max(*len)),
+            };
+        }
+        self
+    }
+
+    /// Opens the configured path again when it no longer names the file being
+    /// written (an outside tool moved it away, as logrotate does before it
+    /// signals a reload), continuing the chain in the new file. A file found
+    /// there must be empty or end where this chain is; else the old file is
+    /// kept and the error returned. `Ok(true)` when a new file was opened.
+    pub fn reopen(&self) -> Result<bool, AuditError> {
+        let mut state = self.lock();
+        let State { out, prev } = &mut *state;
+        let Output::File {
+            file, path, len, ..
+        } = out
+        else {
+            return Ok(false);
+        };
+        if same_file(file, path) {
+            return Ok(false);
+        }
+        let (new, new_len) = open_continuing(path, prev)?;
+        *file = new;
+        *len = new_len;
+        tracing::info!(audit.path = %path.display(), "audit log reopened; the chain continues in it");
+        Ok(true)
     }
 
     /// A sink that keeps lines in memory, for tests and offline replay.
@@ -154,6 +208,7 @@ impl AuditSink {
                 len,
                 fsync,
                 broken,
+                rotation,
             } => {
                 if *broken {
                     return Err(AuditError::Broken { path: path.clone() });
@@ -169,6 +224,10 @@ impl AuditSink {
                     });
                 }
                 *len += line.len() as u64;
+                if rotation.next.is_some_and(|n| *len >= n) {
+                    // The record is written and chained whatever happens here.
+                    rotate(file, path, len, *fsync, rotation);
+                }
             }
         }
         prev.clone_from(&rec.hash);
@@ -194,6 +253,120 @@ impl AuditSink {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Closes the file under a name with the time, and starts a new one at `path`.
+/// On failure the old file stays in use and a warning says why.
+fn rotate(file: &mut File, path: &Path, len: &mut u64, fsync: Fsync, rotation: &mut Rotation) {
+    let warn = |what: &str, err: &std::io::Error| {
+        tracing::warn!(audit.path = %path.display(), error = %err, "audit log not rotated: {what}");
+    };
+    rotation.next = rotation.at.map(|at| len.saturating_add(at));
+    if fsync == Fsync::Always {
+        if let Err(e) = file.sync_all() {
+            return warn("cannot sync it", &e);
+        }
+    }
+    let closed = match closed_name(path) {
+        Ok(p) => p,
+        Err(e) => return warn("no free name for the closed file", &e),
+    };
+    if let Err(e) = std::fs::rename(path, &closed) {
+        return warn("cannot rename it", &e);
+    }
+    match create_log(path) {
+        Ok(new) => {
+            *file = new;
+            *len = 0;
+            rotation.next = rotation.at;
+            tracing::info!(audit.path = %path.display(), audit.closed = %closed.display(), "audit log rotated; the chain continues in a new file");
+        }
+        Err(e) => {
+            // Put the old file back, so the path still names the live log.
+            if std::fs::rename(&closed, path).is_err() {
+                tracing::error!(audit.path = %path.display(), audit.closed = %closed.display(), "audit log rotation failed half way; records go on in the closed file until a reload reopens the path");
+            }
+            warn("cannot create the new file", &e);
+        }
+    }
+}
+
+/// `dir/stem.<UTC time>.ext`, one not taken yet: within one millisecond,
+/// `_01`, `_02`… after the time, which sort after it and in order.
+fn closed_name(path: &Path) -> std::io::Result<PathBuf> {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "audit".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let ts = super::record::now_ts().replace(':', "-");
+    for n in 0..100u32 {
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!("_{n:02}")
+        };
+        let candidate = path.with_file_name(format!("{stem}.{ts}{suffix}{ext}"));
+        if !candidate.exists() {
+            return Ok(candidate);
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        "100 closed logs with the same time",
+    ))
+}
+
+/// A new, empty log at `path`, readable by the owner only.
+fn create_log(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Opens `path` to go on with the chain whose last hash is `prev`: an empty or
+/// missing file starts from it; a file that already ends there continues.
+fn open_continuing(path: &Path, prev: &str) -> Result<(File, u64), AuditError> {
+    let open_err = |source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(open_err)?;
+    let meta = file.metadata().map_err(open_err)?;
+    if !meta.is_file() || meta.len() == 0 {
+        return Ok((file, 0));
+    }
+    tighten_mode(&file, path, meta.permissions().mode());
+    let (last, len) = recover(&mut file, path, meta.len())?;
+    if last != prev {
+        return Err(AuditError::Recover {
+            path: path.to_owned(),
+            reason: String::from(
+                "the file now at this path does not continue this log's chain; still writing to the old one",
+            ),
+        });
+    }
+    Ok((file, len))
+}
+
+/// Whether `path` still names the open `file` (same device and inode).
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 

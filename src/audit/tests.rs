@@ -376,3 +376,103 @@ fn open_failure_names_the_path() {
     let err = AuditSink::open(Path::new("/nonexistent-dir/audit.jsonl")).unwrap_err();
     assert!(err.to_string().contains("/nonexistent-dir/audit.jsonl"));
 }
+
+/// The log's files in the order they were written: closed ones by name, then
+/// the live one.
+fn log_files(dir: &Path, live: &Path) -> Vec<std::path::PathBuf> {
+    let mut closed: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p != live)
+        .collect();
+    closed.sort();
+    closed.push(live.to_owned());
+    closed
+}
+
+#[test]
+fn rotation_closes_files_by_time_and_the_chain_runs_across_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sluice-audit.jsonl");
+    let one = chain_of(1).1[0].len() as u64;
+    let sink = AuditSink::open(&path).unwrap().rotate_at(Some(3 * one));
+    for i in 0..10 {
+        sink.append(record(i)).unwrap();
+    }
+    let files = log_files(dir.path(), &path);
+    assert_eq!(files.len(), 4, "{files:?}");
+    for f in &files[..3] {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("sluice-audit.2"), "{name}");
+        assert!(name.ends_with("Z.jsonl") || name.contains("Z_0"), "{name}");
+        assert!(!name.contains(':'), "{name}");
+        assert_eq!(mode_of(f), 0o600, "{name}");
+        assert_eq!(verify_file(f, &[]).map(|r| r.records).unwrap_or(3), 3);
+    }
+    assert_eq!(mode_of(&path), 0o600);
+    let reports = verify_files(&files, GENESIS, &[]).unwrap();
+    let counts: Vec<u64> = reports.iter().map(|(_, r)| r.records).collect();
+    assert_eq!(counts, [3, 3, 3, 1]);
+    assert_eq!(reports[3].1.last_hash, sink.last_hash());
+    // A later file alone starts mid-chain: it verifies from the hash the
+    // files before it ended on, and not from the start.
+    let second = std::slice::from_ref(&files[1]);
+    let from = reports[0].1.last_hash.clone();
+    assert_eq!(verify_files(second, &from, &[]).unwrap()[0].1.records, 3);
+    let (at, e) = verify_files(second, GENESIS, &[]).unwrap_err();
+    assert_eq!(
+        (at, e.line, e.reason),
+        (files[1].clone(), 1, BreakReason::PrevMismatch)
+    );
+    // Out of order, a file is missing, or an anchor is not there: caught.
+    let swapped = [files[1].clone(), files[0].clone()];
+    assert_eq!(verify_files(&swapped, GENESIS, &[]).unwrap_err().1.line, 1);
+    let gap = [files[0].clone(), files[2].clone()];
+    assert_eq!(verify_files(&gap, GENESIS, &[]).unwrap_err().0, files[2]);
+    let anchor = reports[2].1.last_hash.clone();
+    assert!(verify_files(&files, GENESIS, std::slice::from_ref(&anchor)).is_ok());
+    let (_, e) = verify_files(&files[..2], GENESIS, &[anchor]).unwrap_err();
+    assert!(matches!(e.reason, BreakReason::AnchorMissing(_)), "{e}");
+    // A restart picks the live file up where it was, rotation and all.
+    drop(sink);
+    let sink = AuditSink::open(&path).unwrap().rotate_at(Some(3 * one));
+    for i in 0..3 {
+        sink.append(record(i)).unwrap();
+    }
+    let files = log_files(dir.path(), &path);
+    assert_eq!(files.len(), 5);
+    let total: u64 = verify_files(&files, GENESIS, &[])
+        .unwrap()
+        .iter()
+        .map(|(_, r)| r.records)
+        .sum();
+    assert_eq!(total, 13);
+}
+
+#[test]
+fn reopen_follows_a_log_moved_away_and_refuses_a_foreign_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let sink = AuditSink::open(&path).unwrap();
+    sink.append(record(0)).unwrap();
+    assert!(!sink.reopen().unwrap(), "the path still names the file");
+    // logrotate's `create` mode: move away, then signal.
+    let moved = dir.path().join("audit.jsonl.1");
+    std::fs::rename(&path, &moved).unwrap();
+    sink.append(record(1)).unwrap(); // still into the moved file
+    assert!(sink.reopen().unwrap());
+    sink.append(record(2)).unwrap();
+    assert_eq!(mode_of(&path), 0o600);
+    let reports = verify_files(&[moved.clone(), path.clone()], GENESIS, &[]).unwrap();
+    assert_eq!(reports[0].1.records, 2);
+    assert_eq!(reports[1].1.records, 1);
+    // A file put in its place that is not this log: the old file goes on.
+    let (_, foreign) = chain_of(2);
+    std::fs::rename(&path, dir.path().join("audit.jsonl.2")).unwrap();
+    std::fs::write(&path, foreign.concat()).unwrap();
+    assert!(matches!(sink.reopen(), Err(AuditError::Recover { .. })));
+    sink.append(record(3)).unwrap();
+    let kept = [moved, dir.path().join("audit.jsonl.2")];
+    assert_eq!(verify_files(&kept, GENESIS, &[]).unwrap()[1].1.records, 2);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), foreign.concat());
+}

@@ -11,7 +11,7 @@
 //! still passes through each one, so a log rewritten or cut before an anchor fails.
 
 use std::io::{BufRead, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -88,14 +88,88 @@ pub fn verify(reader: impl BufRead) -> Result<VerifyReport, VerifyError> {
 /// Verifies a whole log, and that the chain passes through every hash in
 /// `anchors` (heads of the log recorded earlier, elsewhere).
 pub fn verify_anchored(
+    reader: impl BufRead,
+    anchors: &[String],
+) -> Result<VerifyReport, VerifyError> {
+    let report = walk(reader, GENESIS, anchors)?;
+    match missing_anchor(&report, anchors) {
+        Some(a) => Err(VerifyError {
+            line: report.records as usize + 1,
+            id: None,
+            reason: BreakReason::AnchorMissing(bound(a, 64)),
+        }),
+        None => Ok(report),
+    }
+}
+
+fn missing_anchor<'a>(report: &VerifyReport, anchors: &'a [String]) -> Option<&'a String> {
+    let missing = report.anchors.iter().position(|&at| at == 0);
+    missing.and_then(|k| anchors.get(k))
+}
+
+/// The files of one log, oldest first (as rotation names them, sorted), and
+/// the last hash before the first of them (`GENESIS` for a log kept whole;
+/// the hash a verify of the files before printed, when older ones are gone):
+/// each file must continue the chain where the one before ended, and the
+/// chain pass through every anchor. On a break, the file and where in it.
+pub fn verify_files(
+    paths: &[PathBuf],
+    from: &str,
+    anchors: &[String],
+) -> Result<Vec<(PathBuf, VerifyReport)>, (PathBuf, VerifyError)> {
+    let mut prev = from.to_owned();
+    let mut found = vec![None; anchors.len()];
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let file = std::fs::File::open(path).map_err(|e| {
+            let reason = BreakReason::Io(format!("{}: {e}", path.display()));
+            (
+                path.clone(),
+                VerifyError {
+                    line: 0,
+                    id: None,
+                    reason,
+                },
+            )
+        })?;
+        let report =
+            walk(std::io::BufReader::new(file), &prev, anchors).map_err(|e| (path.clone(), e))?;
+        for (slot, &line) in found.iter_mut().zip(&report.anchors) {
+            if line != 0 && slot.is_none() {
+                *slot = Some(out.len());
+            }
+        }
+        prev.clone_from(&report.last_hash);
+        out.push((path.clone(), report));
+    }
+    if let Some(k) = found.iter().position(Option::is_none) {
+        let last = paths.last().cloned().unwrap_or_default();
+        let records = out.last().map_or(0, |(_, r)| r.records);
+        let reason = BreakReason::AnchorMissing(bound(&anchors[k], 64));
+        return Err((
+            last,
+            VerifyError {
+                line: records as usize + 1,
+                id: None,
+                reason,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Walks a log whose first record follows `prev`, noting the line of each
+/// anchor met (0: not met).
+fn walk(
     mut reader: impl BufRead,
+    prev: &str,
     anchors: &[String],
 ) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport {
         records: 0,
         first_ts: None,
         last_ts: None,
-        last_hash: String::from(GENESIS),
+        last_hash: prev.to_owned(),
         anchors: vec![0; anchors.len()],
     };
     let mut buf = Vec::new();
@@ -113,10 +187,6 @@ pub fn verify_anchored(
             .read_until(b'\n', &mut buf)
             .map_err(|e| fail(None, BreakReason::Io(e.to_string())))?;
         if read == 0 {
-            let missing = report.anchors.iter().position(|&at| at == 0);
-            if let Some(a) = missing.and_then(|k| anchors.get(k)) {
-                return Err(fail(None, BreakReason::AnchorMissing(bound(a, 64))));
-            }
             return Ok(report);
         }
         let Some(line) = buf.strip_suffix(b"\n") else {

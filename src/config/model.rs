@@ -162,6 +162,9 @@ pub struct AuditConfig {
     pub path: PathBuf,
     /// `sync_data` after every record (slower; survives power loss).
     pub fsync: bool,
+    /// Past this size the file is closed under a name with the time and a new
+    /// one begun, the chain going on across them (`null`: never).
+    pub rotate: Option<Bytes>,
 }
 
 impl Default for AuditConfig {
@@ -169,6 +172,7 @@ impl Default for AuditConfig {
         AuditConfig {
             path: PathBuf::from("sluice-audit.jsonl"),
             fsync: false,
+            rotate: Some(Bytes::mib(256)),
         }
     }
 }

@@ -23,6 +23,20 @@ fn empty_document_gives_defaults() {
 }
 
 #[test]
+fn audit_rotation_is_a_size_or_null() {
+    let size = |text: &str| parse(text, "t.yaml").unwrap().audit.rotate.map(|b| b.get());
+    assert_eq!(size(""), Some(256 << 20), "rotated by default");
+    assert_eq!(
+        load(None).unwrap().audit.rotate.map(|b| b.get()),
+        Some(256 << 20)
+    );
+    assert_eq!(size("audit: { rotate: 1MiB }"), Some(1 << 20));
+    assert_eq!(size("audit: { rotate: null }"), None);
+    let e = errs("audit: { rotate: lots }");
+    assert_eq!(e[0].path, "audit.rotate", "{e:?}");
+}
+
+#[test]
 fn unknown_top_level_key_with_suggestion() {
     let e = errs("listen: 127.0.0.1:1\nintercpt:\n  hosts: []\n");
     assert_eq!(e.len(), 1);
