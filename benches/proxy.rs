@@ -208,6 +208,7 @@ async fn proxy_with_ca(
     cfg.listen = "127.0.0.1:0".parse().unwrap();
     cfg.tls.ca_dir = dir.path().join("certs");
     cfg.audit.path = dir.path().join("audit.jsonl");
+    cfg.admin.listen = None;
     cfg.hold.spool_dir = Some(dir.path().to_path_buf());
     cfg.tls.upstream_ca.push(ca_file);
     cfg.resolve

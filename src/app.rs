@@ -39,6 +39,7 @@ pub enum StartError {
 /// A running proxy: its address, its CA, and the handle that stops it.
 pub struct Running {
     addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     pub ca_cert: PathBuf,
     pub ca_created: bool,
@@ -49,6 +50,12 @@ pub struct Running {
 impl Running {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `/healthz` and `/metrics` answer (`None`: not configured, or the
+    /// address could not be bound).
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// Stops accepting, lets in-flight requests finish up to the grace period,
@@ -76,9 +83,16 @@ impl Running {
         path: Option<&std::path::Path>,
         overrides: &crate::config::Overrides,
     ) -> Result<String, crate::config::ConfigErrors> {
-        let mut cfg = crate::config::load(path)?;
+        let mut cfg = match crate::config::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                self.shared.metrics.reloaded(false);
+                return Err(e);
+            }
+        };
         cfg.apply(overrides);
         self.apply(&cfg);
+        self.shared.metrics.reloaded(true);
         // The audit file is reopened, not moved: its path, sync and size
         // settings need a restart, as the listener's do.
         if let Err(e) = self.shared.audit.reopen() {
@@ -223,6 +237,19 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
     let (begin_tx, begin_rx) = watch::channel(false);
     let grace = cfg.limits.shutdown_grace.get();
     let permits = Arc::new(Semaphore::new(cfg.limits.max_connections));
+    let mut admin_addr = None;
+    if let Some(listener) = match cfg.admin.listen {
+        Some(a) => crate::admin::bind(a).await,
+        None => None,
+    } {
+        admin_addr = listener.local_addr().ok();
+        let sources = crate::admin::Sources {
+            shared: shared.clone(),
+            permits: permits.clone(),
+            max_connections: cfg.limits.max_connections,
+        };
+        tokio::spawn(crate::admin::serve(listener, sources, begin_rx.clone()));
+    }
     let task = tokio::spawn(accept_loop(
         listener,
         acl,
@@ -234,6 +261,7 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
     ));
     Ok(Running {
         addr,
+        admin_addr,
         shared: shared.clone(),
         ca_cert,
         ca_created,

@@ -10,12 +10,14 @@
 //! - [`policy`]: PURE: regions and jurisdictions, compiled rules, `evaluate(meta, findings)`.
 //! - [`audit`]: typed audit records, the hash-chained JSON Lines sink, `audit verify`.
 //! - [`replay`]: HAR loading, offline evaluation, live replay through a proxy.
+//! - [`admin`]: the loopback endpoint with `/healthz` and Prometheus `/metrics`.
 //! - [`app`]: wires the pieces together; owns reload and shutdown.
 //! - [`cmd`]: the subcommands' bodies (`main.rs` only parses and maps results to exit codes).
 //!
 //! `inspect` and `policy` never touch sockets, so `scan`, `replay`, the benches and
 //! the live proxy all run the very same code.
 
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod cmd;

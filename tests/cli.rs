@@ -204,7 +204,10 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
 
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("sluice.yaml");
-    std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: allow }\n").unwrap();
+    let body = |default: &str| {
+        format!("listen: 127.0.0.1:0\nadmin: {{ listen: 127.0.0.1:0 }}\npolicy: {{ default: {default} }}\n")
+    };
+    std::fs::write(&cfg, body("allow")).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args([
             "run",
@@ -240,7 +243,27 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
             }
         }
     };
+    let admin = wait_for("admin endpoint on http://");
+    let admin = admin
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap()
+        .to_owned();
     let _ = wait_for("listening on 127.0.0.1:");
+    let metrics = || {
+        use std::io::{Read, Write};
+        let mut tcp = std::net::TcpStream::connect(&admin).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            tcp,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).unwrap();
+        out
+    };
     let signal = |sig: &str| {
         let ok = Command::new("kill")
             .args([sig, &child.id().to_string()])
@@ -249,7 +272,7 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
         assert!(ok.success());
     };
 
-    std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: explode }\n").unwrap();
+    std::fs::write(&cfg, body("explode")).unwrap();
     signal("-HUP");
     let line = wait_for("SIGHUP");
     assert!(
@@ -260,13 +283,17 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
     // logrotate's way: move the log away, then reload; the path is reopened.
     let log = dir.path().join("audit.jsonl");
     std::fs::rename(&log, dir.path().join("audit.jsonl.1")).unwrap();
-    std::fs::write(&cfg, "listen: 127.0.0.1:0\npolicy: { default: block }\n").unwrap();
+    std::fs::write(&cfg, body("block")).unwrap();
     signal("-HUP");
     let _ = wait_for("audit log reopened");
     let line = wait_for("SIGHUP");
     assert!(line.contains("reloaded"), "{line}");
     let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
+    let m = metrics();
+    assert!(m.starts_with("HTTP/1.1 200"), "{m}");
+    assert!(m.contains("sluice_reloads_total 1\n"), "{m}");
+    assert!(m.contains("sluice_reloads_rejected_total 1\n"), "{m}");
 
     signal("-TERM");
     let _ = wait_for("SIGTERM");

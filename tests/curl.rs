@@ -181,6 +181,45 @@ async fn curl_query_string_data_is_inspected_and_kept_out_of_the_record() {
     }
     let log = std::fs::read_to_string(&proxy.audit_path).unwrap();
     assert!(!log.contains("A123456") && !log.contains("t0ps3cret"));
+
+    // The admin endpoint counts both decisions, as a scraper reads them.
+    let admin = |path: &str| {
+        let url = format!("http://{}{path}", proxy.admin.expect("admin endpoint"));
+        // Straight to it, not through the proxy (which refuses loopback).
+        vec![
+            "--noproxy".into(),
+            "*".into(),
+            "-w".into(),
+            "\n%{http_code}".into(),
+            url,
+        ]
+    };
+    let (ok, out, err) = curl(&proxy, admin("/metrics")).await;
+    assert!(ok, "{err}");
+    assert!(out.ends_with("\n200"), "{out}");
+    for line in [
+        "sluice_decisions_total{kind=\"request\",action=\"block\",jurisdiction=\"mainland-china\"} 1",
+        "sluice_decisions_total{kind=\"request\",action=\"audit\",jurisdiction=\"singapore\"} 1",
+        "sluice_values_found_total{class=\"hk_id\"} 2",
+        "sluice_audit_failing 0",
+    ] {
+        assert!(out.contains(line), "{line} in\n{out}");
+    }
+    assert!(
+        !out.contains("A123456") && !out.contains("router"),
+        "counts only"
+    );
+    let (ok, out, _) = curl(&proxy, admin("/healthz")).await;
+    assert!(ok && out.ends_with("\n200"), "{out}");
+    assert!(out.contains("\"status\":\"ok\""), "{out}");
+    let (_, out, _) = curl(&proxy, admin("/nothing")).await;
+    assert!(out.ends_with("\n404"), "{out}");
+    let (_, out, _) = curl(
+        &proxy,
+        [vec!["-X".into(), "POST".into()], admin("/metrics")].concat(),
+    )
+    .await;
+    assert!(out.ends_with("\n405"), "{out}");
     proxy.shutdown().await;
 }
 

@@ -771,6 +771,16 @@ async fn an_unwritable_audit_log_fails_closed() {
         0,
         "an allowed upload does not go without its record"
     );
+    // The health check says so, and the metrics count it.
+    let (status, body) = w.proxy.admin_request("GET", "/healthz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"status\":\"failing\""), "{body}");
+    let (_, metrics) = w.proxy.admin_request("GET", "/metrics").await;
+    assert!(
+        metrics.contains("sluice_audit_write_failures_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("sluice_audit_failing 1"), "{metrics}");
     // Requests that need no decision still stream.
     let a = w
         .call(

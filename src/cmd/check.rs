@@ -63,7 +63,19 @@ pub fn check(config_path: Option<&Path>) -> CmdResult {
         "hold:       {} in memory, {} at most",
         cfg.hold.memory, cfg.hold.max
     );
-    println!("audit:      {}", cfg.audit.path.display());
+    println!(
+        "audit:      {}, {}",
+        cfg.audit.path.display(),
+        cfg.audit
+            .rotate
+            .map_or("never rotated".to_string(), |b| format!("rotated past {b}"))
+    );
+    println!(
+        "admin:      {}",
+        cfg.admin.listen.map_or("off".to_string(), |a| format!(
+            "http://{a}/healthz, /metrics"
+        ))
+    );
     println!();
     print!("{}", cfg.policy.summary());
     Ok(ExitCode::SUCCESS)

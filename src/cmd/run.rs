@@ -41,6 +41,9 @@ pub fn run(
         } else {
             eprintln!("sluice: using the CA at {}", running.ca_cert.display());
         }
+        if let Some(a) = running.admin_addr() {
+            eprintln!("sluice: admin endpoint on http://{a}/healthz and /metrics");
+        }
         eprintln!(
             "sluice: listening on {} (config: {})",
             running.local_addr(),

@@ -194,6 +194,7 @@ const SECTIONS: &[&str] = &[
     "tls",
     "resolve",
     "audit",
+    "admin",
     "hold",
     "policy",
     "regions",
@@ -290,6 +291,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
             "audit" => {
                 if let Some(s) = c.section("audit", v) {
                     cfg.audit = s;
+                }
+            }
+            "admin" => {
+                if let Some(s) = c.section("admin", v) {
+                    cfg.admin = s;
                 }
             }
             "hold" => {

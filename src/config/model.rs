@@ -177,6 +177,22 @@ impl Default for AuditConfig {
     }
 }
 
+/// The admin endpoint (`/healthz`, `/metrics`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Where it listens; loopback by default, `null` for none.
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        }
+    }
+}
+
 /// How request bodies are held while they are inspected.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -213,6 +229,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub resolve: Vec<ResolveRule>,
     pub audit: AuditConfig,
+    pub admin: AdminConfig,
     pub hold: HoldConfig,
     pub policy_config: PolicyConfig,
     pub regions_config: RegionsConfig,
@@ -250,6 +267,7 @@ impl Config {
             tls: TlsConfig::default(),
             resolve: Vec::new(),
             audit: AuditConfig::default(),
+            admin: AdminConfig::default(),
             hold: HoldConfig::default(),
             policy_config,
             regions_config,

@@ -37,6 +37,20 @@ fn audit_rotation_is_a_size_or_null() {
 }
 
 #[test]
+fn admin_listens_on_loopback_unless_told_otherwise() {
+    let listen = |text: &str| parse(text, "t.yaml").unwrap().admin.listen;
+    assert_eq!(listen(""), Some("127.0.0.1:9464".parse().unwrap()));
+    assert_eq!(load(None).unwrap().admin.listen, listen(""));
+    assert_eq!(listen("admin: { listen: null }"), None);
+    assert_eq!(
+        listen("admin: { listen: \"[::1]:9000\" }"),
+        Some("[::1]:9000".parse().unwrap())
+    );
+    assert_eq!(errs("admin: { listen: nowhere }")[0].path, "admin.listen");
+    assert_eq!(errs("admin: { port: 1 }")[0].path, "admin.port");
+}
+
+#[test]
 fn unknown_top_level_key_with_suggestion() {
     let e = errs("listen: 127.0.0.1:1\nintercpt:\n  hosts: []\n");
     assert_eq!(e.len(), 1);

@@ -168,6 +168,18 @@ pub enum IncompleteReason {
 }
 
 impl IncompleteReason {
+    pub const ALL: [IncompleteReason; 9] = [
+        IncompleteReason::SizeLimit,
+        IncompleteReason::RatioLimit,
+        IncompleteReason::DepthLimit,
+        IncompleteReason::EntryLimit,
+        IncompleteReason::TimeLimit,
+        IncompleteReason::Malformed,
+        IncompleteReason::Encrypted,
+        IncompleteReason::Unsupported,
+        IncompleteReason::HoldLimit,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             IncompleteReason::SizeLimit => "size_limit",

@@ -141,7 +141,7 @@ fn audit_tunnel(
     rec.bytes = stats.client_to_server + stats.server_to_client;
     rec.action = "allow".into();
     rec.policy = rt.policy.hash().to_string();
-    if let Err(e) = shared.audit.append(rec) {
+    if let Err(e) = shared.write_record(rec) {
         tracing::error!(error = %e, tunnel.host = %host, "cannot write the tunnel's audit record");
     }
     tracing::debug!(client.addr = %client, tunnel.host = %host, up = stats.client_to_server, down = stats.server_to_client, "tunnel closed");

@@ -73,6 +73,8 @@ pub struct Shared {
     pub learned: LearnedRegions,
     /// What the first parts of multipart uploads were; outlives reloads.
     pub parts: crate::policy::UploadParts,
+    /// What was decided, for the admin endpoint; outlives reloads.
+    pub metrics: crate::admin::Metrics,
     /// `run --record FILE.har`.
     pub recorder: Option<Arc<crate::replay::record::Recorder>>,
     runtime: RwLock<Arc<Runtime>>,
@@ -94,6 +96,7 @@ impl Shared {
         Shared {
             learned: LearnedRegions::new(runtime.policy.learn_capacity()),
             parts: crate::policy::UploadParts::new(),
+            metrics: crate::admin::Metrics::new(),
             limits,
             intercept,
             bypass,
@@ -122,6 +125,20 @@ impl Shared {
             Ok(mut g) => *g = rt,
             Err(poisoned) => *poisoned.into_inner() = rt,
         }
+    }
+
+    /// Appends `rec` to the audit log and counts it (or the failure) in the
+    /// metrics: every decided request and tunnel is written through here.
+    pub fn write_record(
+        &self,
+        rec: crate::audit::AuditRecord,
+    ) -> Result<crate::audit::AuditRecord, crate::audit::AuditError> {
+        let written = self.audit.append(rec);
+        match &written {
+            Ok(r) => self.metrics.recorded(r),
+            Err(_) => self.metrics.audit_failed(),
+        }
+        written
     }
 
     /// Whether a CONNECT to `host` is decrypted and inspected.

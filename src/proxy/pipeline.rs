@@ -454,7 +454,7 @@ async fn act(
             }
             .into_response();
             rec.status = Some(resp.status().as_u16());
-            if let Err(e) = shared.audit.append(rec) {
+            if let Err(e) = shared.write_record(rec) {
                 tracing::error!(error = %e, "audit log write failed; failing closed");
                 return audit_unavailable(&ticket);
             }
@@ -471,7 +471,7 @@ async fn act(
                 // compile() checks reroutes; a host map that does not cover this host
                 // must not fall through to the original destination.
                 rec.action = "error".into();
-                let _ = shared.audit.append(rec);
+                let _ = shared.write_record(rec);
                 return Refusal::BadGateway(
                     "the reroute target does not apply to this host".into(),
                 )
@@ -484,7 +484,7 @@ async fn act(
                 to.port,
                 crate::audit::redact_path(&to.path_and_query)
             ));
-            if let Err(e) = shared.audit.append(rec) {
+            if let Err(e) = shared.write_record(rec) {
                 tracing::error!(error = %e, "audit log write failed; failing closed");
                 return audit_unavailable(&ticket);
             }
@@ -504,7 +504,7 @@ async fn act(
             forward::send(shared, &new_target, req).await
         }
         Action::Allow | Action::Audit => {
-            if let Err(e) = shared.audit.append(rec) {
+            if let Err(e) = shared.write_record(rec) {
                 tracing::error!(error = %e, "audit log write failed; failing closed");
                 return audit_unavailable(&ticket);
             }

@@ -851,7 +851,7 @@ async fn decide(
         rec.action = Action::Block.id().to_string();
     }
     let ticket = rec.id.clone();
-    if let Err(e) = shared.audit.append(rec) {
+    if let Err(e) = shared.write_record(rec) {
         tracing::error!(error = %e, "audit log write failed; failing closed");
         return Decision::Stop(close_frame(
             GOING_AWAY,

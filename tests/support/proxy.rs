@@ -12,6 +12,8 @@ pub struct TestProxy {
     pub ca_pem_path: PathBuf,
     pub ca_dir: PathBuf,
     pub audit_path: PathBuf,
+    /// The admin endpoint (`/healthz`, `/metrics`).
+    pub admin: Option<std::net::SocketAddr>,
     running: Option<Running>,
     _dir: tempfile::TempDir,
 }
@@ -41,6 +43,35 @@ impl TestProxy {
             .collect()
     }
 
+    /// `method path` on the admin endpoint over plain HTTP/1.1: the status and
+    /// the body.
+    pub async fn admin_request(&self, method: &str, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.admin.expect("the admin endpoint is up");
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            tcp.read_to_end(&mut raw),
+        )
+        .await
+        .expect("the admin endpoint answers")
+        .unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned();
+        (status, body)
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -59,6 +90,7 @@ pub fn test_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, SocketAd
 pub fn shipped_config(upstream_ca: Option<PathBuf>, resolve: &[(&str, u16, SocketAddr)]) -> Config {
     let mut cfg = config::load(None).expect("embedded config");
     cfg.listen = "127.0.0.1:0".parse().unwrap();
+    cfg.admin.listen = Some("127.0.0.1:0".parse().unwrap());
     cfg.tls.upstream_ca.extend(upstream_ca);
     // Tunnels cannot be closed gracefully; do not let them hold a test for 10s.
     cfg.limits.shutdown_grace = sluice::config::units::Dur::secs(1);
@@ -85,6 +117,7 @@ pub async fn spawn_proxy_with(mut cfg: Config, opts: sluice::app::StartOptions) 
         .expect("proxy starts");
     TestProxy {
         addr: running.local_addr(),
+        admin: running.admin_addr(),
         ca_pem_path: running.ca_cert.clone(),
         ca_dir: cfg.tls.ca_dir.clone(),
         audit_path: cfg.audit.path.clone(),
