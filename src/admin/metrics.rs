@@ -9,7 +9,6 @@
 //! combinations are counted under `other`, so a configuration cannot make the
 //! output grow without bound.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -21,10 +20,14 @@ use crate::inspect::{Class, IncompleteReason};
 /// Distinct (kind, action, jurisdiction) series kept.
 const MAX_SERIES: usize = 256;
 
+type Series = (&'static str, String, String);
+
 #[derive(Debug)]
 pub struct Metrics {
     started: Instant,
-    decisions: Mutex<BTreeMap<(&'static str, String, String), u64>>,
+    /// (kind, action, jurisdiction) → records. A short list searched in
+    /// place: a record costs no allocation once its series exists.
+    decisions: Mutex<Vec<(Series, u64)>>,
     /// Values found, per class (the records' counts, summed).
     values: [AtomicU64; Class::ALL.len()],
     /// Records whose inspection was incomplete, per reason.
@@ -42,7 +45,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics {
             started: Instant::now(),
-            decisions: Mutex::new(BTreeMap::new()),
+            decisions: Mutex::new(Vec::new()),
             values: std::array::from_fn(|_| AtomicU64::new(0)),
             incomplete: std::array::from_fn(|_| AtomicU64::new(0)),
             body_bytes: AtomicU64::new(0),
@@ -76,11 +79,23 @@ impl Metrics {
             RecordKind::Tunnel => "tunnel",
         };
         if let Ok(mut d) = self.decisions.lock() {
-            let key = (kind, rec.action.clone(), rec.jurisdiction.clone());
-            if d.len() < MAX_SERIES || d.contains_key(&key) {
-                *d.entry(key).or_insert(0) += 1;
-            } else {
-                *d.entry((kind, "other".into(), "other".into())).or_insert(0) += 1;
+            let find = |d: &[(Series, u64)], a: &str, j: &str| {
+                d.iter()
+                    .position(|((k, ka, kj), _)| *k == kind && ka == a && kj == j)
+            };
+            let (action, jurisdiction) = (rec.action.as_str(), rec.jurisdiction.as_str());
+            let at = match find(&d, action, jurisdiction) {
+                Some(i) => Some(i),
+                None if d.len() < MAX_SERIES => None,
+                // Past the bound, new combinations share one series.
+                None => find(&d, "other", "other").or_else(|| {
+                    d.push(((kind, "other".into(), "other".into()), 0));
+                    Some(d.len() - 1)
+                }),
+            };
+            match at {
+                Some(i) => d[i].1 += 1,
+                None => d.push(((kind, action.to_owned(), jurisdiction.to_owned()), 1)),
             }
         }
         for (class, n) in &rec.classes {
@@ -154,7 +169,9 @@ impl Metrics {
             "Audit records written: decided requests and tunnels, by action and destination jurisdiction.",
         );
         if let Ok(d) = self.decisions.lock() {
-            for ((kind, action, jurisdiction), n) in d.iter() {
+            let mut d: Vec<&(Series, u64)> = d.iter().collect();
+            d.sort();
+            for ((kind, action, jurisdiction), n) in d {
                 let _ = writeln!(
                     out,
                     "sluice_decisions_total{{kind=\"{kind}\",action=\"{}\",jurisdiction=\"{}\"}} {n}",
