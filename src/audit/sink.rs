@@ -148,10 +148,18 @@ impl AuditSink {
         })
     }
 
-    /// Starts a new file once this one holds `at` bytes (`None`: never).
+    /// Starts a new file once this one holds `at` bytes (`None`: never). A
+    /// log that is no regular file (a pipe, a device) is never rotated.
     pub fn rotate_at(self, at: Option<u64>) -> AuditSink {
-        if let Output::File { rotation, len, .. } = &mut self.lock().out {
-            let at = at.filter(|&n| n > 0);
+        if let Output::File {
+            rotation,
+            len,
+            file,
+            ..
+        } = &mut self.lock().out
+        {
+            let regular = file.metadata().is_ok_and(|m| m.is_file());
+            let at = at.filter(|&n| n > 0 && regular);
             *rotation = Rotation {
                 at,
                 next: at.map(|n| n.max(*len)),

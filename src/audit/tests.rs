@@ -450,6 +450,23 @@ fn rotation_closes_files_by_time_and_the_chain_runs_across_them() {
 }
 
 #[test]
+fn a_log_that_is_no_file_is_not_rotated() {
+    // A link to a device, so a rotation that went wrong would move the link,
+    // never the device.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::os::unix::fs::symlink("/dev/null", &path).unwrap();
+    let sink = AuditSink::open(&path).unwrap().rotate_at(Some(1));
+    for i in 0..3 {
+        sink.append(record(i)).unwrap();
+    }
+    let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+    assert!(kind.is_symlink(), "the link is where it was");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert!(!sink.reopen().unwrap(), "still the same device");
+}
+
+#[test]
 fn reopen_follows_a_log_moved_away_and_refuses_a_foreign_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.jsonl");
