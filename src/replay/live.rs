@@ -72,7 +72,7 @@ impl LiveOptions {
             rate: None,
             timeout: Duration::from_secs(30),
             progress: true,
-            engine: Engine::shipped(),
+            engine: (*crate::config::shipped_engine()).clone(),
         }
     }
 }
