@@ -132,6 +132,23 @@ enum AuditCommand {
         #[arg(long = "anchor", value_name = "HASH")]
         anchors: Vec<String>,
     },
+    /// Sum a verified log up as evidence for a data-protection assessment:
+    /// period, integrity, uploads by destination and outcome, personal data
+    /// by category, rules, incomplete inspections, policies in force. Counts
+    /// only. Exit 1 (and no report) when the chain is broken.
+    Report {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// As for `verify`: the last hash before the first file.
+        #[arg(long, value_name = "HASH")]
+        from: Option<String>,
+        /// The report as one JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Also write a self-contained HTML page (tables and a chart) here.
+        #[arg(long, value_name = "OUT.html")]
+        html: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -244,6 +261,15 @@ fn main() -> ExitCode {
                     anchors,
                 },
         } => cmd::audit::verify(&files, from.as_deref(), &anchors),
+        Command::Audit {
+            command:
+                AuditCommand::Report {
+                    files,
+                    from,
+                    json,
+                    html,
+                },
+        } => cmd::audit::report(&files, from.as_deref(), json, html.as_deref()),
     };
     match result {
         Ok(code) => code,

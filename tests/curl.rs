@@ -220,6 +220,28 @@ async fn curl_query_string_data_is_inspected_and_kept_out_of_the_record() {
     )
     .await;
     assert!(out.ends_with("\n405"), "{out}");
+
+    // The log sums up as the DPO's evidence, with the real binary.
+    let html = proxy.audit_path.with_extension("html");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["audit", "report", "--json", "--html"])
+        .arg(&html)
+        .arg(&proxy.audit_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["integrity"]["verified"], true);
+    let personal = |dest: &str| j["destinations"][dest]["personal"].clone();
+    assert_eq!(personal("mainland-china")["stopped"], 1, "{j}");
+    assert_eq!(personal("singapore")["sent_audited"], 1, "{j}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<h1>Data-residency audit report</h1>"));
+    assert!(!page.contains("A123456") && !page.contains("127.0.0.1"));
     proxy.shutdown().await;
 }
 

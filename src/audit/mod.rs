@@ -1,4 +1,5 @@
-//! Typed audit records, the hash-chained JSON Lines sink and `audit verify`.
+//! Typed audit records, the hash-chained JSON Lines sink, `audit verify` and
+//! `audit report`.
 //!
 //! The proxy builds one [`AuditRecord`] per decided request or tunnel, hands it to
 //! [`AuditSink::append`] and releases the response only after that returns `Ok`
@@ -9,12 +10,14 @@
 mod chain;
 mod record;
 mod redact;
+mod report;
 mod sink;
 mod verify;
 
 pub use chain::{sha256_hex, GENESIS};
 pub use record::{new_ticket_id, now_ts, AuditRecord, RecordKind, ShadowHit};
 pub use redact::{mask_sample, redact_path, redact_path_with, REDACTED};
+pub use report::{Outcome, Report, ReportError};
 pub use sink::{AuditError, AuditSink, Fsync, MAX_LINE};
 pub use verify::{
     is_hash, verify, verify_anchored, verify_file, verify_files, BreakReason, VerifyError,

@@ -493,3 +493,125 @@ fn reopen_follows_a_log_moved_away_and_refuses_a_foreign_one() {
     assert_eq!(verify_files(&kept, GENESIS, &[]).unwrap()[1].1.records, 2);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), foreign.concat());
 }
+
+/// A log of a week's traffic, summed up: what a DPO hands the regulator.
+#[test]
+fn report_sums_a_verified_log_up_without_any_value_or_client() {
+    use crate::inspect::{Category, Class, Incomplete, IncompleteReason};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let sink = AuditSink::open(&path).unwrap();
+    let put = |day: u32,
+                   jurisdiction: &str,
+                   action: &str,
+                   rule: Option<&str>,
+                   f: &dyn Fn(&mut AuditRecord)| {
+        let mut r = record(0);
+        r.ts = format!("2026-11-{day:02}T09:00:00.000Z");
+        r.jurisdiction = jurisdiction.into();
+        r.action = action.into();
+        r.rule = rule.map(str::to_owned);
+        r.samples.insert(Class::HkId, vec!["A12****(3)".into()]);
+        f(&mut r);
+        sink.append(r).unwrap();
+    };
+    let hkid = |r: &mut AuditRecord| {
+        r.classes.insert(Class::HkId, 2);
+        r.categories.insert(Category::Identity, 2);
+    };
+    let sick = |r: &mut AuditRecord| {
+        r.classes.insert(Class::Health, 1);
+        r.categories.insert(Category::Health, 1);
+    };
+    put(
+        23,
+        "mainland-china",
+        "block",
+        Some("sensitive-to-mainland"),
+        &hkid,
+    );
+    put(23, "mainland-china", "allow", None, &|_| {});
+    put(
+        24,
+        "mainland-china",
+        "block",
+        Some("sensitive-to-mainland"),
+        &sick,
+    );
+    put(
+        24,
+        "singapore",
+        "audit",
+        Some("sensitive-abroad-audited"),
+        &hkid,
+    );
+    put(
+        25,
+        "mainland-china",
+        "block",
+        Some("<script>x</script>"),
+        &|r| {
+            r.incomplete = Some(Incomplete {
+                reason: IncompleteReason::Unsupported,
+                detail: "opaque".into(),
+            });
+            r.policy = sha256_hex(b"policy v2");
+            r.shadow.push(ShadowHit {
+                rule: "contacts-shadow".into(),
+                action: "block".into(),
+            });
+        },
+    );
+    drop(sink);
+    let mut tunnel = AuditRecord::new(RecordKind::Tunnel, "10.1.2.3:5", "x.example.cn", 443);
+    tunnel.jurisdiction = "mainland-china".into();
+    tunnel.action = "allow".into();
+    tunnel.policy = sha256_hex(b"policy v2");
+    AuditSink::open(&path).unwrap().append(tunnel).unwrap();
+
+    let r = Report::of_files(std::slice::from_ref(&path), GENESIS).unwrap();
+    assert_eq!(r.records, 6);
+    assert!(r.integrity.verified);
+    assert_eq!(r.period.first.as_deref(), Some("2026-11-23T09:00:00.000Z"));
+    let cn = &r.destinations["mainland-china"];
+    assert_eq!(cn.requests[&Outcome::Stopped], 3);
+    assert_eq!(cn.requests[&Outcome::Sent], 1);
+    assert_eq!(
+        cn.personal.get(&Outcome::Sent),
+        None,
+        "nothing personal went"
+    );
+    assert_eq!(cn.personal[&Outcome::Stopped], 2);
+    assert_eq!(cn.categories[&Category::Health][&Outcome::Stopped], 1);
+    assert_eq!(cn.incomplete[&Outcome::Stopped], 1);
+    assert_eq!(cn.tunnels, 1);
+    let sg = &r.destinations["singapore"];
+    assert_eq!(sg.categories[&Category::Identity][&Outcome::SentAudited], 1);
+    assert_eq!(r.rules["sensitive-to-mainland"].acted[&Outcome::Stopped], 2);
+    assert_eq!(r.rules["contacts-shadow"].shadow, 1);
+    assert_eq!(r.incomplete["unsupported"][&Outcome::Stopped], 1);
+    assert_eq!(r.policies.len(), 2);
+    assert_eq!(r.daily_personal.len(), 2, "days with personal data");
+    let text = r.text();
+    assert!(text.contains("mainland-china: 4 request(s)"), "{text}");
+    assert!(text.contains("identity: 1 [stopped 1]"), "{text}");
+    let html = r.html();
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"));
+    assert!(html.contains("<svg") && html.contains("2026-11-24: 1 sent, 1 stopped"));
+    let json: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+    assert_eq!(
+        json["destinations"]["singapore"]["personal"]["sent_audited"],
+        1
+    );
+    for out in [&text, &html, &r.json()] {
+        for secret in ["10.1.2.3", "A12****", "robot/send", "x.example.cn"] {
+            assert!(!out.contains(secret), "{secret} in a report");
+        }
+    }
+
+    // No report of a log whose chain is broken.
+    let log = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, log.replacen("\"block\"", "\"allow\"", 1)).unwrap();
+    let err = Report::of_files(std::slice::from_ref(&path), GENESIS).unwrap_err();
+    assert!(err.to_string().contains("line 1"), "{err}");
+}

@@ -1,8 +1,10 @@
 //! `sluice audit verify FILE... [--from HASH] [--anchor HASH]...`: check the
 //! hash chain across one log's files (and that it still passes through each
 //! anchor); exit 1 and say where it breaks, 2 on a malformed hash argument.
+//! `sluice audit report FILE... [--from HASH] [--json] [--html OUT]`: the same
+//! check, then the log summed up (`crate::audit::Report`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::CmdResult;
@@ -65,4 +67,37 @@ pub fn verify(files: &[PathBuf], from: Option<&str>, anchors: &[String]) -> CmdR
             Ok(ExitCode::from(1))
         }
     }
+}
+
+pub fn report(files: &[PathBuf], from: Option<&str>, json: bool, html: Option<&Path>) -> CmdResult {
+    let from = from.map(|f| f.trim().to_ascii_lowercase());
+    if let Some(f) = from.as_deref().filter(|f| !crate::audit::is_hash(f)) {
+        eprintln!(
+            "sluice: --from {:?} is not a record hash (64 hex digits, as `last hash` prints it)",
+            f.chars().take(80).collect::<String>()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let start = from.as_deref().unwrap_or(crate::audit::GENESIS);
+    let report = match crate::audit::Report::of_files(files, start) {
+        Ok(r) => r,
+        Err(e) => {
+            println!("{e}");
+            println!("no report: a summary of records that may have been changed is no evidence");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if let Some(out) = html {
+        std::fs::write(out, report.html())
+            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    if json {
+        println!("{}", report.json());
+    } else {
+        print!("{}", report.text());
+        if let Some(out) = html {
+            println!("\nHTML report written to {}", out.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
