@@ -28,3 +28,6 @@ pub mod policy;
 pub mod proxy;
 pub mod replay;
 pub mod tls;
+
+#[cfg(test)]
+mod testutil;

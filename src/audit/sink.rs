@@ -114,18 +114,7 @@ impl AuditSink {
     }
 
     pub fn open_with(path: &Path, fsync: Fsync) -> Result<AuditSink, AuditError> {
-        let open_err = |source| AuditError::Open {
-            path: path.to_owned(),
-            source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(open_err)?;
-        let meta = file.metadata().map_err(open_err)?;
+        let (mut file, meta) = open_log(path)?;
         let (prev, len) = if meta.is_file() {
             tighten_mode(&file, path, meta.permissions().mode());
             recover(&mut file, path, meta.len())?
@@ -328,6 +317,23 @@ fn closed_name(path: &Path) -> std::io::Result<PathBuf> {
     ))
 }
 
+/// `path` opened to read and append, created (owner only) if missing.
+fn open_log(path: &Path) -> Result<(File, std::fs::Metadata), AuditError> {
+    let open_err = |source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(open_err)?;
+    let meta = file.metadata().map_err(open_err)?;
+    Ok((file, meta))
+}
+
 /// A new, empty log at `path`, readable by the owner only.
 fn create_log(path: &Path) -> std::io::Result<File> {
     OpenOptions::new()
@@ -341,18 +347,7 @@ fn create_log(path: &Path) -> std::io::Result<File> {
 /// Opens `path` to go on with the chain whose last hash is `prev`: an empty or
 /// missing file starts from it; a file that already ends there continues.
 fn open_continuing(path: &Path, prev: &str) -> Result<(File, u64), AuditError> {
-    let open_err = |source| AuditError::Open {
-        path: path.to_owned(),
-        source,
-    };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(open_err)?;
-    let meta = file.metadata().map_err(open_err)?;
+    let (mut file, meta) = open_log(path)?;
     if !meta.is_file() || meta.len() == 0 {
         return Ok((file, 0));
     }

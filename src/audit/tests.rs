@@ -502,10 +502,10 @@ fn report_sums_a_verified_log_up_without_any_value_or_client() {
     let path = dir.path().join("audit.jsonl");
     let sink = AuditSink::open(&path).unwrap();
     let put = |day: u32,
-                   jurisdiction: &str,
-                   action: &str,
-                   rule: Option<&str>,
-                   f: &dyn Fn(&mut AuditRecord)| {
+               jurisdiction: &str,
+               action: &str,
+               rule: Option<&str>,
+               f: &dyn Fn(&mut AuditRecord)| {
         let mut r = record(0);
         r.ts = format!("2026-11-{day:02}T09:00:00.000Z");
         r.jurisdiction = jurisdiction.into();

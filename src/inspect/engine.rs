@@ -306,19 +306,6 @@ mod tests {
         assert_eq!(none.formats, ["json"]);
     }
 
-    /// Bytes as random as the middle of a video (xorshift).
-    fn opaque(n: usize) -> Vec<u8> {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn a_later_part_of_a_media_upload_is_its_continuation() {
         let e = Engine::shipped();
@@ -330,7 +317,8 @@ mod tests {
             s.feed(body);
             s.finish()
         };
-        let middle = opaque(64 << 10);
+        // As random as the middle of a video.
+        let middle = crate::testutil::noise(0x9E37_79B9_7F4A_7C15, 64 << 10);
         let alone = scan("application/octet-stream", None, &middle);
         assert_eq!(
             alone.incomplete.as_ref().map(|i| i.reason),

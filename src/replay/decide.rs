@@ -389,6 +389,20 @@ mod tests {
         }
     }
 
+    /// A decider under `cfg` that holds bodies of 1 MiB and messages of 1 KiB.
+    fn small_holds<'a>(
+        cfg: &'a crate::config::Config,
+        parts: Option<&'a UploadParts>,
+    ) -> Decider<'a> {
+        Decider {
+            policy: &cfg.policy,
+            engine: &cfg.engine,
+            hold_max: 1 << 20,
+            hold_memory: 1024,
+            parts,
+        }
+    }
+
     #[test]
     fn a_body_past_the_hold_limit_is_incomplete() {
         let cfg = crate::config::load(None).expect("embedded config");
@@ -418,13 +432,7 @@ mod tests {
     #[test]
     fn a_query_string_is_read_with_the_body() {
         let cfg = crate::config::load(None).expect("embedded config");
-        let d = Decider {
-            policy: &cfg.policy,
-            engine: &cfg.engine,
-            hold_max: 1 << 20,
-            hold_memory: 1024,
-            parts: None,
-        };
+        let d = small_holds(&cfg, None);
         let learned = LearnedRegions::new(8);
         let run = |method: &str, url: &str| {
             let meta = request_meta(method, url, &[]).expect("url");
@@ -453,28 +461,11 @@ mod tests {
     fn later_parts_of_a_video_continue_its_first_part() {
         let cfg = crate::config::load(None).expect("embedded config");
         let parts = UploadParts::new();
-        let d = Decider {
-            policy: &cfg.policy,
-            engine: &cfg.engine,
-            hold_max: 1 << 20,
-            hold_memory: 1024,
-            parts: Some(&parts),
-        };
+        let d = small_holds(&cfg, Some(&parts));
         let learned = LearnedRegions::new(8);
-        let mut x = 7u64;
-        let mut noise = |n: usize| -> Vec<u8> {
-            (0..n)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x >> 24) as u8
-                })
-                .collect()
-        };
         let mut head = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
-        head.extend(noise(16 << 10));
-        let middle = noise(16 << 10);
+        head.extend(crate::testutil::noise(7, 16 << 10));
+        let middle = crate::testutil::noise(8, 16 << 10);
         let put = |upload: &str, n: u32, body: &[u8]| {
             let url = format!(
                 "https://zjk-dualstack.trans.dingtalk.com/yundisk0/v.mp4?partNumber={n}&uploadId={upload}"
@@ -496,13 +487,7 @@ mod tests {
     #[test]
     fn websocket_messages_are_decided_one_by_one() {
         let cfg = crate::config::load(None).expect("embedded config");
-        let d = Decider {
-            policy: &cfg.policy,
-            engine: &cfg.engine,
-            hold_max: 1 << 20,
-            hold_memory: 1024,
-            parts: None,
-        };
+        let d = small_holds(&cfg, None);
         let clean =
             br#"{"lwp":"/r/IDLMessage/sendMessage","body":[{"content":"lunch at 12:30?"}]}"#
                 .to_vec();
