@@ -157,6 +157,51 @@ async fn the_same_message_to_the_international_edition_passes_and_is_recorded() 
     proxy.shutdown().await;
 }
 
+/// The handshake's query goes up before any message: an identity number in
+/// it is decided as the socket's first message would be, and kept out of the
+/// records.
+#[tokio::test]
+async fn data_in_the_handshake_query_is_decided_as_the_first_message() {
+    let pki = Pki::new("ws origin CA");
+    let (addr, seen) = ws_origin(&pki, &[MAINLAND, ABROAD], false).await;
+    let proxy = proxy_for(&pki, &[MAINLAND, ABROAD], addr, |_| {}).await;
+    let url = |host: &str| format!("wss://{host}/lwp?token=t0k&note=HKID%20A123456(3)");
+
+    let tls = tls_via(&proxy, MAINLAND).await;
+    let refused = tokio_tungstenite::client_async(url(MAINLAND), tls).await;
+    let Err(tokio_tungstenite::tungstenite::Error::Http(resp)) = refused else {
+        panic!("the handshake should be refused: {refused:?}");
+    };
+    assert_eq!(resp.status(), 451);
+    assert!(seen.messages.lock().unwrap().is_empty());
+
+    let tls = tls_via(&proxy, ABROAD).await;
+    let (mut ws, _) = tokio_tungstenite::client_async(url(ABROAD), tls)
+        .await
+        .expect("abroad the handshake is audited and goes through");
+    ws.send(Message::text(CLEAN)).await.unwrap();
+    let ack = tokio::time::timeout(WAIT, ws.next()).await.unwrap();
+    assert_eq!(ack.unwrap().unwrap(), Message::text("ack 1"));
+    ws.close(None).await.unwrap();
+    assert_eq!(*seen.messages.lock().unwrap(), [CLEAN]);
+
+    let recs = message_records(&proxy);
+    let got: Vec<_> = recs
+        .iter()
+        .map(|r| (r["action"].clone(), r["classes"]["hk_id"].clone()))
+        .collect();
+    let want = [
+        (serde_json::json!("block"), serde_json::json!(1)),
+        (serde_json::json!("audit"), serde_json::json!(1)),
+        (serde_json::json!("allow"), serde_json::Value::Null),
+    ];
+    assert_eq!(got, want, "{recs:#?}");
+    for r in &recs {
+        assert_eq!(r["path"], "/lwp?token=REDACTED&note=REDACTED", "{r}");
+    }
+    proxy.shutdown().await;
+}
+
 /// A client frame, masked, with RSV1 when `compressed`.
 fn client_frame(fin: bool, compressed: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     let mask = [0x37, 0xFA, 0x21, 0x3D];

@@ -128,16 +128,35 @@ fn plan_upgrade(
                     (Some((ws, v, None)), false)
                 }
                 _ => {
+                    // The handshake's query goes up before any message: data
+                    // in it is decided as the socket's first message would be.
+                    let query = query_findings(rt, meta);
+                    let first = query.as_ref().map(|f| rt.policy.evaluate(&ws, dest, f));
+                    match first {
+                        Some(v) if v.action == Action::Block => {
+                            return (Some((ws, v, query)), false)
+                        }
+                        Some(v) if v.action == Action::Reroute => {
+                            if let Some(w) = rerouted_watch(shared, rt, &ws, &v) {
+                                parts.extensions.insert(w);
+                            }
+                            return (Some((ws, v, query)), false);
+                        }
+                        _ => {}
+                    }
                     let record = recording
                         .map(|(r, flow)| websocket::Recording::new(r.clone(), flow.clone()));
                     let records = record.is_some();
                     parts.extensions.insert(websocket::Watch {
                         shared: shared.clone(),
-                        meta: ws,
+                        meta: ws.clone(),
                         dest: dest.clone(),
                         record,
                     });
-                    (None, records)
+                    // An audit (or a shadow hit) on the query is recorded
+                    // with the handshake; the messages are watched as ever.
+                    let noted = first.filter(|v| v.action != Action::Allow || !v.shadow.is_empty());
+                    (noted.map(|v| (ws, v, query)), records)
                 }
             }
         }
@@ -156,6 +175,18 @@ fn plan_upgrade(
         }
         None => (None, false),
     }
+}
+
+/// What the detectors find in a request's query string alone (`None`: no
+/// query, or nothing in it).
+fn query_findings(rt: &Runtime, meta: &RequestMeta) -> Option<Findings> {
+    if meta.query().is_empty() {
+        return None;
+    }
+    let mut scan = rt.engine.scanner(crate::inspect::ContentHint::default());
+    scan.query(meta.query());
+    let f = scan.finish();
+    (!f.classes.is_empty()).then_some(f)
 }
 
 /// The watch for a WebSocket that `v` reroutes: its messages decided as

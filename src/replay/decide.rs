@@ -178,11 +178,12 @@ impl Decider<'_> {
     /// A WebSocket handshake `meta` and the messages the client then sent, as
     /// `proxy::pipeline` and `proxy::websocket` decide them: a rule that
     /// would stop every message refuses the handshake; else the handshake is
-    /// decided as the GET it is; then each message (when a rule may read
-    /// one), in order. The first message stopped ends the connection and is
-    /// the outcome (a reroute stops it as a block does); else the first one
-    /// audited or shadowed; else an allow with the classes every message
-    /// showed (the most of each).
+    /// decided as the GET it is; then, when a rule may read messages, data in
+    /// its query as the first message (a block refuses the handshake, a
+    /// reroute moves the socket), then each message in order. The first
+    /// message stopped ends the connection and is the outcome (a reroute
+    /// stops it as a block does); else the first one audited or shadowed;
+    /// else an allow with the classes every message showed (the most of each).
     pub fn decide_websocket<M: AsRef<[u8]>>(
         &self,
         meta: &RequestMeta,
@@ -211,6 +212,30 @@ impl Decider<'_> {
         let mut noted: Option<Decision> = None;
         let mut last = None;
         let mut seen = Findings::default();
+        // Data in the handshake's query is decided as the first message.
+        let mut query = self.engine.scanner(ContentHint::default());
+        query.query(meta.query());
+        let query = query.finish();
+        if !query.classes.is_empty() {
+            let verdict = self.policy.evaluate(&ws, &dest, &query);
+            if matches!(verdict.action, Action::Block | Action::Reroute) {
+                return Decision {
+                    dest,
+                    verdict,
+                    findings: query,
+                    scanned: true,
+                };
+            }
+            seen.classes.clone_from(&query.classes);
+            if verdict.action != Action::Allow || !verdict.shadow.is_empty() {
+                noted = Some(Decision {
+                    dest: dest.clone(),
+                    verdict,
+                    findings: query,
+                    scanned: true,
+                });
+            }
+        }
         for m in messages {
             // The handshake's query went with the handshake, not with each message.
             let scanner = self.engine.scanner(ContentHint::default());
@@ -536,13 +561,25 @@ mod tests {
                 "abroad: audited, not stopped",
                 abroad,
                 vec![clean.clone(), staff.clone()],
-                (Action::Audit, audited, 1),
+                (Action::Audit, audited.clone(), 1),
             ),
             (
                 "past the hold: unread, fails closed",
                 mainland,
                 vec![big.clone()],
-                (Action::Block, blocked, 0),
+                (Action::Block, blocked.clone(), 0),
+            ),
+            (
+                "an id in the handshake's query: refused before any message",
+                "wss://webalfa-cm3.dingtalk.com/lwp?note=A123456(3)",
+                vec![clean.clone()],
+                (Action::Block, blocked, 1),
+            ),
+            (
+                "the same abroad: audited as the first message",
+                "wss://webalfa.dingtalk.io/lwp?note=A123456(3)",
+                vec![clean.clone()],
+                (Action::Audit, audited.clone(), 1),
             ),
             (
                 "no rule reads messages there",
