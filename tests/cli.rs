@@ -279,6 +279,10 @@ fn run_reloads_on_sighup_and_stops_on_sigterm() {
         line.contains("invalid") && line.contains("old one keeps serving"),
         "{line}"
     );
+    assert!(
+        !line.contains('\u{1b}'),
+        "no colour codes off a terminal: {line:?}"
+    );
 
     // logrotate's way: move the log away, then reload; the path is reopened.
     let log = dir.path().join("audit.jsonl");
