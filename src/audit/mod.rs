@@ -20,8 +20,8 @@ pub use redact::{mask_sample, redact_path, redact_path_with, REDACTED};
 pub use report::{Outcome, Report, ReportError};
 pub use sink::{AuditError, AuditSink, Fsync, MAX_LINE};
 pub use verify::{
-    is_hash, verify, verify_anchored, verify_file, verify_files, BreakReason, VerifyError,
-    VerifyReport,
+    is_hash, verify, verify_anchored, verify_file, verify_files, verify_files_with, BreakReason,
+    VerifyError, VerifyReport,
 };
 
 #[cfg(test)]

@@ -4,19 +4,18 @@
 //! them, which rules acted, what could not be inspected, and under which
 //! policies. Counts only: no sample, path or client appears in a report.
 //!
-//! The log is verified first (`verify_files`); a report is only made of a log
-//! whose chain holds, since a summary of records that may have been edited is
-//! no evidence of anything.
+//! The log is verified as it is read (`verify_files_with`); a report is only
+//! made of a log whose chain holds, since a summary of records that may have
+//! been edited is no evidence of anything.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::BufRead;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use super::record::{RecordKind, ShadowHit};
-use super::verify::{verify_files, VerifyError};
+use super::verify::{verify_files_with, VerifyError};
 use crate::inspect::{Category, IncompleteReason};
 
 /// The fields a report reads, each defaulted: logs written by older or newer
@@ -172,11 +171,6 @@ pub struct Report {
 pub enum ReportError {
     #[error("{path}: chain broken at {error}")]
     Broken { path: PathBuf, error: VerifyError },
-    #[error("{path}: {error}")]
-    Read {
-        path: PathBuf,
-        error: std::io::Error,
-    },
     #[error("{path}:{line}: not an audit record: {error}")]
     Record {
         path: PathBuf,
@@ -203,41 +197,43 @@ impl Report {
     /// Verifies the files of one log (oldest first, continuing from `from`),
     /// then sums their records up.
     pub fn of_files(paths: &[PathBuf], from: &str) -> Result<Report, ReportError> {
-        let verified = verify_files(paths, from, &[])
-            .map_err(|(path, error)| ReportError::Broken { path, error })?;
-        let mut report = Report {
-            integrity: Integrity {
-                verified: true,
-                from: from.to_owned(),
-                last_hash: verified
-                    .last()
-                    .map_or_else(|| from.to_owned(), |(_, r)| r.last_hash.clone()),
-                files: verified
-                    .iter()
-                    .map(|(p, r)| LogFile {
-                        path: p.display().to_string(),
-                        records: r.records,
-                    })
-                    .collect(),
-            },
-            ..Report::default()
-        };
-        for path in paths {
-            let read_err = |error| ReportError::Read {
-                path: path.clone(),
-                error,
-            };
-            let file = std::fs::File::open(path).map_err(read_err)?;
-            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-                let line = line.map_err(read_err)?;
-                let rec: Fields = serde_json::from_str(&line).map_err(|e| ReportError::Record {
-                    path: path.clone(),
-                    line: i + 1,
-                    error: e.to_string(),
-                })?;
-                report.add(&rec);
+        let mut report = Report::default();
+        let mut unreadable: Option<ReportError> = None;
+        // One read of the log: each record is summed as the chain walk
+        // verifies it, and the sum is thrown away if a later record breaks it.
+        let verified = verify_files_with(paths, from, &[], &mut |path, line, bytes| {
+            if unreadable.is_some() {
+                return;
             }
+            match serde_json::from_slice::<Fields>(bytes) {
+                Ok(rec) => report.add(&rec),
+                Err(e) => {
+                    unreadable = Some(ReportError::Record {
+                        path: path.to_owned(),
+                        line,
+                        error: e.to_string(),
+                    })
+                }
+            }
+        })
+        .map_err(|(path, error)| ReportError::Broken { path, error })?;
+        if let Some(e) = unreadable {
+            return Err(e);
         }
+        report.integrity = Integrity {
+            verified: true,
+            from: from.to_owned(),
+            last_hash: verified
+                .last()
+                .map_or_else(|| from.to_owned(), |(_, r)| r.last_hash.clone()),
+            files: verified
+                .iter()
+                .map(|(p, r)| LogFile {
+                    path: p.display().to_string(),
+                    records: r.records,
+                })
+                .collect(),
+        };
         Ok(report)
     }
 

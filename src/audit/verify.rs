@@ -91,7 +91,7 @@ pub fn verify_anchored(
     reader: impl BufRead,
     anchors: &[String],
 ) -> Result<VerifyReport, VerifyError> {
-    let report = walk(reader, GENESIS, anchors)?;
+    let report = walk(reader, GENESIS, anchors, &mut |_, _| {})?;
     match missing_anchor(&report, anchors) {
         Some(a) => Err(VerifyError {
             line: report.records as usize + 1,
@@ -117,6 +117,18 @@ pub fn verify_files(
     from: &str,
     anchors: &[String],
 ) -> Result<Vec<(PathBuf, VerifyReport)>, (PathBuf, VerifyError)> {
+    verify_files_with(paths, from, anchors, &mut |_, _, _| {})
+}
+
+/// As `verify_files`, handing each record that verified to `each` (its file,
+/// 1-based line and bytes) as the walk passes it: one read of the log for
+/// whatever else is made of it. A break found later still fails the whole.
+pub fn verify_files_with(
+    paths: &[PathBuf],
+    from: &str,
+    anchors: &[String],
+    each: &mut dyn FnMut(&Path, usize, &[u8]),
+) -> Result<Vec<(PathBuf, VerifyReport)>, (PathBuf, VerifyError)> {
     let mut prev = from.to_owned();
     let mut found = vec![None; anchors.len()];
     let mut out = Vec::with_capacity(paths.len());
@@ -132,8 +144,11 @@ pub fn verify_files(
                 },
             )
         })?;
-        let report =
-            walk(std::io::BufReader::new(file), &prev, anchors).map_err(|e| (path.clone(), e))?;
+        let reader = std::io::BufReader::new(file);
+        let report = walk(reader, &prev, anchors, &mut |line_no, line| {
+            each(path, line_no, line)
+        })
+        .map_err(|e| (path.clone(), e))?;
         for (slot, &line) in found.iter_mut().zip(&report.anchors) {
             if line != 0 && slot.is_none() {
                 *slot = Some(out.len());
@@ -159,11 +174,12 @@ pub fn verify_files(
 }
 
 /// Walks a log whose first record follows `prev`, noting the line of each
-/// anchor met (0: not met).
+/// anchor met (0: not met), and handing each verified line to `each`.
 fn walk(
     mut reader: impl BufRead,
     prev: &str,
     anchors: &[String],
+    each: &mut dyn FnMut(usize, &[u8]),
 ) -> Result<VerifyReport, VerifyError> {
     let mut report = VerifyReport {
         records: 0,
@@ -219,6 +235,7 @@ fn walk(
                 *at = line_no;
             }
         }
+        each(line_no, line);
         report.records += 1;
         if report.first_ts.is_none() {
             report.first_ts = Some(rec.ts.clone());
