@@ -186,28 +186,28 @@ impl Metrics {
             "counter",
             "Values of each data class found in decided uploads (distinct per upload, summed).",
         );
-        for (class, n) in Class::ALL.iter().zip(&self.values) {
-            let _ = writeln!(
-                out,
-                "sluice_values_found_total{{class=\"{}\"}} {}",
-                class.id(),
-                n.load(Ordering::Relaxed)
-            );
-        }
+        let ids = Class::ALL.iter().map(|c| c.id());
+        per_label(
+            &mut out,
+            "sluice_values_found_total",
+            "class",
+            ids,
+            &self.values,
+        );
         head(
             &mut out,
             "sluice_incomplete_total",
             "counter",
             "Decided uploads whose inspection could not complete, by reason.",
         );
-        for (reason, n) in IncompleteReason::ALL.iter().zip(&self.incomplete) {
-            let _ = writeln!(
-                out,
-                "sluice_incomplete_total{{reason=\"{}\"}} {}",
-                reason.id(),
-                n.load(Ordering::Relaxed)
-            );
-        }
+        let ids = IncompleteReason::ALL.iter().map(|r| r.id());
+        per_label(
+            &mut out,
+            "sluice_incomplete_total",
+            "reason",
+            ids,
+            &self.incomplete,
+        );
         let counters: [(&str, &str, u64); 4] = [
             (
                 "sluice_decided_body_bytes_total",
@@ -256,6 +256,23 @@ impl Metrics {
             let _ = writeln!(out, "{name} {v}");
         }
         out
+    }
+}
+
+/// One sample of `name` per id, labelled `label`, from its counter.
+fn per_label<'a>(
+    out: &mut String,
+    name: &str,
+    label: &str,
+    ids: impl Iterator<Item = &'a str>,
+    counts: &[AtomicU64],
+) {
+    for (id, n) in ids.zip(counts) {
+        let _ = writeln!(
+            out,
+            "{name}{{{label}=\"{id}\"}} {}",
+            n.load(Ordering::Relaxed)
+        );
     }
 }
 

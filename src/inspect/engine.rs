@@ -100,6 +100,14 @@ impl Engine {
         }
     }
 
+    /// What a query string (without its `?`) shows on its own, read as form
+    /// fields: for what goes up before any body (a WebSocket handshake's).
+    pub fn scan_query(&self, query: &str) -> Findings {
+        let mut s = self.scanner(ContentHint::default());
+        s.query(query);
+        s.finish()
+    }
+
     /// Which pairs (`name=value`, as written between `&`s) of a query string
     /// hold data the detectors classify, so that a record can keep the URL
     /// without their values. One scan of the whole query settles the common
@@ -107,11 +115,7 @@ impl Engine {
     /// (the data counted only beside another pair), or the query has more
     /// pairs than are worth reading one by one, every pair is named.
     pub fn query_data<'q>(&self, query: &'q str) -> QueryData<'q> {
-        let classified = |q: &str| {
-            let mut s = self.scanner(ContentHint::default());
-            s.query(q);
-            !s.finish().classes.is_empty()
-        };
+        let classified = |q: &str| !self.scan_query(q).classes.is_empty();
         if query.is_empty() || !classified(query) {
             return QueryData::None;
         }

@@ -183,9 +183,7 @@ fn query_findings(rt: &Runtime, meta: &RequestMeta) -> Option<Findings> {
     if meta.query().is_empty() {
         return None;
     }
-    let mut scan = rt.engine.scanner(crate::inspect::ContentHint::default());
-    scan.query(meta.query());
-    let f = scan.finish();
+    let f = rt.engine.scan_query(meta.query());
     (!f.classes.is_empty()).then_some(f)
 }
 

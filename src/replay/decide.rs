@@ -213,9 +213,7 @@ impl Decider<'_> {
         let mut last = None;
         let mut seen = Findings::default();
         // Data in the handshake's query is decided as the first message.
-        let mut query = self.engine.scanner(ContentHint::default());
-        query.query(meta.query());
-        let query = query.finish();
+        let query = self.engine.scan_query(meta.query());
         if !query.classes.is_empty() {
             let verdict = self.policy.evaluate(&ws, &dest, &query);
             if matches!(verdict.action, Action::Block | Action::Reroute) {
