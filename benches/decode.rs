@@ -35,7 +35,7 @@ fn chat_message(i: usize) -> String {
 
 #[path = "support/corpus.rs"]
 mod corpus;
-use corpus::{mixed_json, Rng};
+use corpus::{mixed_json, png, Rng};
 
 fn scan(body: &[u8], hint: &ContentHint, limits: &Limits, chunk: usize) -> u64 {
     let mut s = Scanner::new(NullSink::default(), limits, hint.clone());
@@ -209,11 +209,7 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(scan(&html, &html_hint, &limits, 16 << 10)))
     });
 
-    let media = {
-        let mut m = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        m.resize(8 << 20, 0xa5);
-        m
-    };
+    let media = png(&vec![0xa5; 8 << 20], 8 << 10);
     g.throughput(Throughput::Bytes(media.len() as u64));
     g.bench_function("media_png", |b| {
         b.iter(|| black_box(scan(&media, &ContentHint::default(), &limits, 64 << 10)))

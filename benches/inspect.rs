@@ -21,7 +21,7 @@ const CHUNK: usize = 64 << 10;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-use corpus::{message, mixed_json, Rng, RARE, ZH};
+use corpus::{jpeg, message, mixed_json, png, Rng, RARE, ZH};
 
 fn chinese(rng: &mut Rng) -> Vec<u8> {
     let mut out = String::with_capacity(SIZE + 1024);
@@ -217,8 +217,7 @@ fn bench_engine(c: &mut Criterion) {
     let rows = csv_rows(&mut rng);
     let csv_text = csv_file(&rows);
     let (docx_file, docx_xml) = docx(&mut rng);
-    let mut media = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    media.extend(binary(&mut rng));
+    let media = png(&binary(&mut rng), 8 << 10);
     let corpora: Vec<(&str, &str, Vec<u8>, usize)> = vec![
         (
             "mixed_json",
@@ -235,6 +234,8 @@ fn bench_engine(c: &mut Criterion) {
             docx_xml,
         ),
         ("media", "application/octet-stream", media, 0),
+        // A photo: its coded data is searched for the next marker.
+        ("media_jpeg", "image/jpeg", jpeg(&binary(&mut rng)), 0),
         // Random bytes of no format: scanned as bytes, searched for UTF-16
         // strings, and found as random as encrypted data (incomplete).
         ("binary", "application/octet-stream", binary(&mut rng), 0),

@@ -54,8 +54,11 @@ fn classifies_files_by_what_they_are() {
     // A DOCX inside gzip, with a misleading name: magic bytes win over the extension.
     let gz_path = write("backup.bin", &gzip(&docx(&paras)));
     let csv_path = write("customers.csv", &customers_csv(50));
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    // A PNG's framing (header, image data, end), its data as random as
+    // compressed pixels are.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\x10\0IDAT".to_vec();
     png.extend(pseudo_random(4096, 5));
+    png.extend_from_slice(b"CRC!\0\0\0\0IENDCRC!");
     let png_path = write("photo.png", &png);
 
     let (code, lines, err) = scan_json(&[&docx_path, &gz_path, &csv_path, &png_path], None);
@@ -90,6 +93,16 @@ fn classifies_files_by_what_they_are() {
     // Never a raw value in the output.
     let all: String = lines.iter().map(|l| l.to_string()).collect();
     assert!(!all.contains(&hkid(0)));
+
+    // `copy /b photo.png + staff.docx photo.png`: the picture is passed
+    // over to its last chunk, and the document after it is read.
+    let mut hidden = png.clone();
+    hidden.extend_from_slice(&docx(&paras));
+    let hidden_path = write("holiday.png", &hidden);
+    let (code, lines, err) = scan_json(&[&hidden_path], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines[0]["classes"]["hk_id"], 12, "{}", lines[0]);
+    assert!(lines[0]["incomplete"].is_null(), "{}", lines[0]);
 }
 
 #[test]

@@ -83,3 +83,52 @@ pub fn mixed_json(rng: &mut Rng, size: usize) -> Vec<u8> {
     }
     out.into_bytes()
 }
+
+/// A PNG as libpng writes one: its header, then `data` as image data in
+/// IDAT chunks of `chunk` bytes (libpng's default is 8 KiB), then its end.
+/// The CRCs are not computed: nothing reads them.
+pub fn png(data: &[u8], chunk: usize) -> Vec<u8> {
+    fn put(out: &mut Vec<u8>, name: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(name);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&[0; 4]);
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    put(&mut out, b"IHDR", &[0, 0, 4, 0, 0, 0, 4, 0, 8, 2, 0, 0, 0]);
+    for piece in data.chunks(chunk) {
+        put(&mut out, b"IDAT", piece);
+    }
+    put(&mut out, b"IEND", &[]);
+    out
+}
+
+/// A baseline JPEG as a camera writes one: its opening, tables, then
+/// `coded` as entropy-coded data (each 0xFF stuffed with a zero, a restart
+/// marker every 4 KiB), then its end.
+pub fn jpeg(coded: &[u8]) -> Vec<u8> {
+    fn segment(out: &mut Vec<u8>, marker: u8, data: &[u8]) {
+        out.extend_from_slice(&[0xff, marker]);
+        out.extend_from_slice(&(data.len() as u16 + 2).to_be_bytes());
+        out.extend_from_slice(data);
+    }
+    let mut out = b"\xff\xd8".to_vec();
+    segment(&mut out, 0xe0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    segment(&mut out, 0xdb, &[0; 65]);
+    segment(&mut out, 0xc0, &[8, 4, 0, 4, 0, 1, 1, 0x11, 0]);
+    segment(&mut out, 0xc4, &[0; 28]);
+    segment(&mut out, 0xda, &[1, 1, 0, 0, 63, 0]);
+    for (i, piece) in coded.chunks(4096).enumerate() {
+        if i > 0 {
+            out.extend_from_slice(&[0xff, 0xd0 + (i % 8) as u8]);
+        }
+        for &b in piece {
+            out.push(b);
+            if b == 0xff {
+                out.push(0);
+            }
+        }
+    }
+    out.extend_from_slice(b"\xff\xd9");
+    out
+}

@@ -486,7 +486,7 @@ mod tests {
         let parts = UploadParts::new();
         let d = small_holds(&cfg, Some(&parts));
         let learned = LearnedRegions::new(8);
-        let mut head = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2".to_vec();
+        let mut head = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2\0\0\0\0mdat".to_vec();
         head.extend(crate::testutil::noise(7, 16 << 10));
         let middle = crate::testutil::noise(8, 16 << 10);
         let put = |upload: &str, n: u32, body: &[u8]| {

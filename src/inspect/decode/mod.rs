@@ -19,6 +19,7 @@ mod json;
 mod json_scan;
 pub mod limits;
 mod markup;
+mod media;
 mod mime;
 mod multipart;
 mod odf;
@@ -71,8 +72,9 @@ pub(crate) enum Node {
     Qp(Box<mime::QpNode>),
     Decompress(Box<compress::DecompressNode>),
     Buffer(Box<container::BufferNode>),
-    /// Recognised media: bytes are counted by the scanner, never looked at.
-    Media,
+    /// Recognised media: walked by its framing to its end, never looked
+    /// inside; what follows the end is read.
+    Media(Box<media::MediaNode>),
     /// Deliberately not looked at (a limit said so; the report already says why).
     Skip,
 }
@@ -82,7 +84,8 @@ impl Node {
     /// body a limit stopped looking at): feeding it does no work to time.
     pub fn skips(&self) -> bool {
         match self {
-            Node::Media | Node::Skip => true,
+            Node::Skip => true,
+            Node::Media(n) => n.skips(),
             Node::Sniff(n) => n.inner.as_ref().is_some_and(Node::skips),
             _ => false,
         }
@@ -155,7 +158,7 @@ impl Node {
             | Kind::Tnef => Node::Buffer(Box::new(container::BufferNode::new(kind, depth))),
             Kind::Media(mime) => {
                 cx.media(mime);
-                Node::Media
+                Node::Media(Box::new(media::MediaNode::new(depth)))
             }
             Kind::Encrypted(name) => {
                 cx.format(name);
@@ -228,7 +231,8 @@ impl Node {
             Node::Qp(n) => n.feed(data, cx),
             Node::Decompress(n) => n.feed(data, cx),
             Node::Buffer(n) => n.feed(data, cx),
-            Node::Media | Node::Skip => {}
+            Node::Media(n) => n.feed(data, cx),
+            Node::Skip => {}
         }
     }
 
@@ -253,7 +257,8 @@ impl Node {
             Node::Qp(n) => n.finish(cx),
             Node::Decompress(n) => n.finish(cx),
             Node::Buffer(n) => n.finish(cx),
-            Node::Media | Node::Skip => {}
+            Node::Media(n) => n.finish(cx),
+            Node::Skip => {}
         }
     }
 }

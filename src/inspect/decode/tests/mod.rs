@@ -3152,8 +3152,8 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
-            name: "png skipped by magic",
-            input: b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR A123456(7) not looked at".to_vec(),
+            name: "png skipped by magic and walked to its end",
+            input: b"\x89PNG\r\n\x1a\n\0\0\0\x18IDATA123456(7) not looked atCRC!\0\0\0\0IENDCRC!".to_vec(),
             events: Some(vec![]),
             media: vec!["image/png"],
             ..Case::default()
@@ -3227,6 +3227,7 @@ mod json_diff;
 mod json_oracle;
 mod legacy_audit;
 mod limits;
+mod media;
 mod pdf_audit;
 
 /// Binary data read two bytes at a time spells CJK characters of any two
