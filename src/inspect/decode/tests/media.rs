@@ -337,3 +337,58 @@ fn a_run_of_pictures_nests_no_deeper() {
     assert_eq!(report.skipped_media, vec!["image/gif"]);
     assert_eq!(report.incomplete, None);
 }
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// One of the built formats, with `data` inside and `tail` after.
+    fn built(format: u8, data: &[u8], tail: &[u8]) -> Vec<u8> {
+        let mut out = match format % 5 {
+            0 => png(data),
+            1 => jpeg(data),
+            2 => gif(data),
+            3 => mp4(data),
+            _ => riff(b"WEBP", data),
+        };
+        out.extend_from_slice(tail);
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Media with bytes flipped, cut short or run on: never a panic,
+        /// and the same events and report however the body is split.
+        #[test]
+        fn damaged_media_scans_the_same_however_split(
+            format in any::<u8>(),
+            seed in any::<u64>(),
+            len in 0usize..3000,
+            tail in prop::collection::vec(any::<u8>(), 0..200),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+            keep in any::<prop::sample::Index>(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let mut body = built(format, &noise(seed, len), &tail);
+            for (at, b) in &flips {
+                let i = at.index(body.len());
+                body[i] = *b;
+            }
+            body.truncate(keep.index(body.len() + 1).max(body.len() / 2));
+            let h = hint(None, None, None);
+            let l = Limits::default();
+            let whole = scan_chunks(&body, &h, &l, &[]);
+            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(body.len() + 1)).collect();
+            at.sort_unstable();
+            let split = scan_chunks(&body, &h, &l, &at);
+            prop_assert_eq!(&split.0, &whole.0);
+            prop_assert_eq!(&split.1, &whole.1);
+            let bytewise: Vec<usize> = (1..body.len()).collect();
+            let bytewise = scan_chunks(&body, &h, &l, &bytewise);
+            prop_assert_eq!(&bytewise.0, &whole.0);
+            prop_assert_eq!(&bytewise.1, &whole.1);
+        }
+    }
+}
