@@ -40,6 +40,7 @@ pub enum StartError {
 pub struct Running {
     addr: SocketAddr,
     admin_addr: Option<SocketAddr>,
+    transparent_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     pub ca_cert: PathBuf,
     pub ca_created: bool,
@@ -50,6 +51,11 @@ pub struct Running {
 impl Running {
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where redirected connections are taken (`transparent.listen`), if anywhere.
+    pub fn transparent_addr(&self) -> Option<SocketAddr> {
+        self.transparent_addr
     }
 
     /// Where `/healthz` and `/metrics` answer (`None`: not configured, or the
@@ -192,11 +198,31 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
         source,
     })?;
 
+    // Transparent mode is asked for by name: a port it cannot have is an
+    // error, not a warning.
+    let transparent = match cfg.transparent.listen {
+        Some(at) => {
+            let l = TcpListener::bind(at)
+                .await
+                .map_err(|source| StartError::Bind { addr: at, source })?;
+            let bound = l
+                .local_addr()
+                .map_err(|source| StartError::Bind { addr: at, source })?;
+            if cfg.auth.is_some() {
+                tracing::warn!(listen = %bound, "proxy authentication does not apply to transparent connections: the client ACL is their only gate");
+            }
+            Some((l, bound))
+        }
+        None => None,
+    };
+    let mut own = vec![addr];
+    own.extend(transparent.as_ref().map(|(_, a)| *a));
+
     let upstream_tls = UpstreamTls::new(&cfg.tls.upstream_ca, cfg.tls.web_roots)?;
     let dialer = Dialer::new(
         &cfg.resolve,
         cfg.intercept.refuse_internal,
-        vec![addr],
+        own,
         cfg.limits.connect_timeout.get(),
     );
     let connector = Connector::new(
@@ -250,8 +276,13 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
         };
         tokio::spawn(crate::admin::serve(listener, sources, begin_rx.clone()));
     }
+    let transparent_addr = transparent.as_ref().map(|(_, a)| *a);
+    let listeners = Listeners {
+        proxy: listener,
+        transparent: transparent.map(|(l, _)| l),
+    };
     let task = tokio::spawn(accept_loop(
-        listener,
+        listeners,
         acl,
         permits,
         shared.clone(),
@@ -262,6 +293,7 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
     Ok(Running {
         addr,
         admin_addr,
+        transparent_addr,
         shared: shared.clone(),
         ca_cert,
         ca_created,
@@ -270,8 +302,19 @@ pub async fn start_with(cfg: &Config, opts: &StartOptions) -> Result<Running, St
     })
 }
 
+/// What the accept loop takes connections from.
+struct Listeners {
+    /// The explicit proxy's.
+    proxy: TcpListener,
+    /// Transparent mode's, for redirected connections.
+    transparent: Option<TcpListener>,
+}
+
 async fn accept_loop(
-    listener: TcpListener,
+    Listeners {
+        proxy: listener,
+        transparent,
+    }: Listeners,
     acl: Acl,
     permits: Arc<Semaphore>,
     shared: Arc<Shared>,
@@ -283,18 +326,45 @@ async fn accept_loop(
     // `drain_tx.closed()` completes once the last of them has.
     let (drain_tx, drain) = watch::channel(false);
     loop {
-        let (tcp, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(x) => x,
-                Err(e) => {
-                    // EMFILE and friends: back off rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
+        let (accepted, redirected) = tokio::select! {
+            r = listener.accept() => (r, false),
+            r = async { transparent.as_ref().expect("guarded").accept().await }, if transparent.is_some() => (r, true),
             _ = async { let _ = begin.wait_for(|b| *b).await; } => break,
         };
+        let (tcp, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if redirected {
+            // A redirected client speaks to where it was going, not to a
+            // proxy: it gets no proxy's refusal, only a closed connection.
+            if !acl.permits(peer.ip()) {
+                tracing::info!(client.addr = %peer, "redirected client not allowed by ACL");
+                continue;
+            }
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                tracing::warn!(client.addr = %peer, "connection limit reached");
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let local = match tcp.local_addr() {
+                Ok(a) => a,
+                Err(_) => continue,
+            };
+            let orig = crate::net::redirect::original_dst(&tcp, local).unwrap_or(local);
+            let shared = shared.clone();
+            let drain = drain.clone();
+            tokio::spawn(async move {
+                crate::proxy::transparent::serve(shared, tcp, peer, orig, drain).await;
+                drop(permit);
+            });
+            continue;
+        }
         if !acl.permits(peer.ip()) {
             tracing::info!(client.addr = %peer, "client not allowed by ACL");
             tokio::spawn(refuse(
@@ -322,6 +392,7 @@ async fn accept_loop(
         });
     }
     drop(listener);
+    drop(transparent);
     drop(drain);
     let _ = drain_tx.send(true);
     tokio::select! {

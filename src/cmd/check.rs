@@ -76,6 +76,14 @@ pub fn check(config_path: Option<&Path>) -> CmdResult {
             "http://{a}/healthz, /metrics"
         ))
     );
+    println!(
+        "transparent: {}",
+        cfg.transparent
+            .listen
+            .map_or("off".to_string(), |a| format!(
+                "redirected connections on {a}"
+            ))
+    );
     println!();
     print!("{}", cfg.policy.summary());
     Ok(ExitCode::SUCCESS)

@@ -164,8 +164,10 @@ fn live_mode(har: &har::Har, l: &LiveArgs, config_path: Option<&Path>, json: boo
                 upstream_ca: l.upstream_ca.clone(),
             });
             opts.engine = (*cfg.engine).clone();
-            // A proxy for this run alone: no admin endpoint to bind.
+            // A proxy for this run alone: no admin endpoint or transparent
+            // listener to bind.
             cfg.admin.listen = None;
+            cfg.transparent.listen = None;
             let running = rt.block_on(crate::app::start(&cfg))?;
             opts.proxy = running.local_addr().to_string();
             opts.cacert = Some(running.ca_cert.clone());

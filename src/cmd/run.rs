@@ -44,6 +44,9 @@ pub fn run(
         if let Some(a) = running.admin_addr() {
             eprintln!("sluice: admin endpoint on http://{a}/healthz and /metrics");
         }
+        if let Some(a) = running.transparent_addr() {
+            eprintln!("sluice: transparent mode: redirected connections on {a}");
+        }
         eprintln!(
             "sluice: listening on {} (config: {})",
             running.local_addr(),

@@ -195,6 +195,7 @@ const SECTIONS: &[&str] = &[
     "resolve",
     "audit",
     "admin",
+    "transparent",
     "hold",
     "policy",
     "regions",
@@ -296,6 +297,11 @@ pub fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
             "admin" => {
                 if let Some(s) = c.section("admin", v) {
                     cfg.admin = s;
+                }
+            }
+            "transparent" => {
+                if let Some(s) = c.section("transparent", v) {
+                    cfg.transparent = s;
                 }
             }
             "hold" => {

@@ -193,6 +193,16 @@ impl Default for AdminConfig {
     }
 }
 
+/// Transparent mode: a listener for connections a gateway's firewall
+/// redirects to sluice (`iptables … -j REDIRECT`), served by where they were
+/// going.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransparentConfig {
+    /// Where it listens; `null` (the default) for no transparent mode.
+    pub listen: Option<SocketAddr>,
+}
+
 /// How request bodies are held while they are inspected.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -230,6 +240,7 @@ pub struct Config {
     pub resolve: Vec<ResolveRule>,
     pub audit: AuditConfig,
     pub admin: AdminConfig,
+    pub transparent: TransparentConfig,
     pub hold: HoldConfig,
     pub policy_config: PolicyConfig,
     pub regions_config: RegionsConfig,
@@ -268,6 +279,7 @@ impl Config {
             resolve: Vec::new(),
             audit: AuditConfig::default(),
             admin: AdminConfig::default(),
+            transparent: TransparentConfig::default(),
             hold: HoldConfig::default(),
             policy_config,
             regions_config,

@@ -51,6 +51,25 @@ fn admin_listens_on_loopback_unless_told_otherwise() {
 }
 
 #[test]
+fn transparent_mode_is_off_unless_asked_for() {
+    let listen = |text: &str| parse(text, "t.yaml").unwrap().transparent.listen;
+    assert_eq!(listen(""), None);
+    assert_eq!(load(None).unwrap().transparent.listen, None);
+    assert_eq!(
+        listen("transparent: { listen: 0.0.0.0:3129 }"),
+        Some("0.0.0.0:3129".parse().unwrap())
+    );
+    assert_eq!(
+        errs("transparent: { listen: lan0 }")[0].path,
+        "transparent.listen"
+    );
+    assert_eq!(
+        errs("transparent: { mode: tproxy }")[0].path,
+        "transparent.mode"
+    );
+}
+
+#[test]
 fn unknown_top_level_key_with_suggestion() {
     let e = errs("listen: 127.0.0.1:1\nintercpt:\n  hosts: []\n");
     assert_eq!(e.len(), 1);

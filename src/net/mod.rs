@@ -4,6 +4,7 @@ pub mod acl;
 pub mod dial;
 pub mod idle;
 pub mod pattern;
+pub mod redirect;
 pub mod tunnel;
 
 pub use acl::{Acl, AuthFailure, ProxyAuth};

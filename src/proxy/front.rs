@@ -109,18 +109,21 @@ async fn connect(
             Err(e) => return tracing::debug!(error = %e, "CONNECT upgrade failed"),
         };
         let stats = crate::net::tunnel::splice(TokioIo::new(up), server, idle, hard_stop).await;
-        audit_tunnel(&shared, client, &host, port, stats);
+        audit_tunnel(&shared, client, &host, port, stats, Some("CONNECT"));
     });
     ok_connect()
 }
 
 /// One record per tunnel, written when it closes (with the bytes it carried).
-fn audit_tunnel(
+/// `method` is the request that opened the tunnel: none for a redirected
+/// connection in transparent mode.
+pub(super) fn audit_tunnel(
     shared: &Shared,
     client: SocketAddr,
     host: &str,
     port: u16,
     stats: crate::net::tunnel::TunnelStats,
+    method: Option<&str>,
 ) {
     let rt = shared.runtime();
     let mut meta = crate::policy::RequestMeta::new("CONNECT", host, "/");
@@ -135,7 +138,7 @@ fn audit_tunnel(
         host,
         port,
     );
-    rec.method = Some("CONNECT".into());
+    rec.method = method.map(str::to_owned);
     rec.region = dest.region;
     rec.jurisdiction = dest.jurisdiction;
     rec.bytes = stats.client_to_server + stats.server_to_client;

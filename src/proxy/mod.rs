@@ -20,6 +20,7 @@ pub mod intercept;
 pub mod pipeline;
 pub mod record;
 pub mod respond;
+pub mod transparent;
 pub mod upstream;
 pub mod websocket;
 
