@@ -10,7 +10,7 @@ use std::sync::Arc;
 use http::{header, Method, Request, Uri};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
@@ -72,7 +72,7 @@ pub async fn serve(
 
 /// Reads until the opening is known: a whole ClientHello, or the first bytes
 /// of anything else. Returns what was read, to be read again.
-async fn read_opening(tcp: &mut TcpStream) -> std::io::Result<(Opening, Vec<u8>)> {
+async fn read_opening<R: AsyncRead + Unpin>(tcp: &mut R) -> std::io::Result<(Opening, Vec<u8>)> {
     let mut head = Vec::with_capacity(2048);
     loop {
         let mut chunk = [0u8; 4096];
@@ -85,12 +85,14 @@ async fn read_opening(tcp: &mut TcpStream) -> std::io::Result<(Opening, Vec<u8>)
         }
         head.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
         if head.first() != Some(&0x16) {
-            // A request line opens with a method's capitals.
-            let http = head
-                .iter()
-                .take_while(|&&b| b != b' ')
-                .all(u8::is_ascii_uppercase)
-                && head.contains(&b' ');
+            // A request line opens with a method's capitals and a space; a
+            // client may send the method alone first.
+            let method = head.iter().take_while(|&&b| b != b' ');
+            let capitals = method.clone().all(u8::is_ascii_uppercase);
+            if capitals && !head.contains(&b' ') && head.len() < 16 {
+                continue;
+            }
+            let http = capitals && method.count() > 0 && head.contains(&b' ');
             return Ok((if http { Opening::Http } else { Opening::Other }, head));
         }
         // rustls reads the hello from a copy: the stream keeps every byte for
@@ -222,6 +224,58 @@ fn absolute<B>(mut req: Request<B>, orig: SocketAddr) -> Result<Request<B>, Refu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `read_opening` makes of `pieces` sent one after another.
+    async fn opening(pieces: Vec<Vec<u8>>) -> (Opening, Vec<u8>) {
+        let (mut client, mut server) = tokio::io::duplex(1 << 16);
+        let writer = tokio::spawn(async move {
+            for p in pieces {
+                client.write_all(&p).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            client
+        });
+        let got = read_opening(&mut server).await.unwrap();
+        drop(writer.await.unwrap());
+        got
+    }
+
+    /// A real ClientHello, as rustls sends one for `name`.
+    fn client_hello(name: &str) -> Vec<u8> {
+        let roots = rustls::RootCertStore::empty();
+        let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let mut conn =
+            rustls::ClientConnection::new(Arc::new(cfg), name.to_string().try_into().unwrap())
+                .unwrap();
+        let mut out = Vec::new();
+        conn.write_tls(&mut out).unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn openings_are_told_apart_however_they_arrive() {
+        let hello = client_hello("oapi.dingtalk.com");
+        let (first, rest) = hello.split_at(40);
+        for pieces in [vec![hello.clone()], vec![first.to_vec(), rest.to_vec()]] {
+            let (o, head) = opening(pieces).await;
+            assert!(matches!(o, Opening::Tls(Some(ref n)) if n == "oapi.dingtalk.com"));
+            assert_eq!(head, hello, "every byte kept for the handshake");
+        }
+        let (o, _) = opening(vec![b"GE".to_vec(), b"T / HTTP/1.1\r\n".to_vec()]).await;
+        assert!(matches!(o, Opening::Http));
+        let (o, head) = opening(vec![b"SSH-2.0-OpenSSH_9.2\r\n".to_vec()]).await;
+        assert!(matches!(o, Opening::Other));
+        assert_eq!(head, b"SSH-2.0-OpenSSH_9.2\r\n");
+        // A record that says it is a handshake but is none.
+        let (o, _) = opening(vec![b"\x16\x03\x01\x00\x05hello".to_vec()]).await;
+        assert!(matches!(o, Opening::Other));
+    }
 
     fn req(uri: &str, host: Option<&str>) -> Request<()> {
         let mut b = Request::builder().uri(uri);
