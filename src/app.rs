@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
@@ -419,11 +419,7 @@ async fn serve_client(
         let drain = drain.clone();
         service_fn(move |req| front::serve(shared.clone(), ctx.clone(), drain.clone(), req))
     };
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(shared.limits.header_read_timeout.get())
-        .max_buf_size(intercept::max_buf(&shared))
-        .max_header_size(shared.limits.max_header_bytes.get() as usize)
+    let conn = intercept::h1_builder(&shared)
         .serve_connection(io, svc)
         .with_upgrades();
     crate::proxy::drive(conn, &shared, drain, activity, peer).await;

@@ -97,6 +97,17 @@ pub async fn serve<IO>(
     super::drive(conn, &shared, drain, activity, client).await;
 }
 
+/// The HTTP/1.1 server for a client connection that is not TLS (the proxy
+/// listener's, a redirected plain-HTTP one's): the limits every listener shares.
+pub fn h1_builder(shared: &Shared) -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(TokioTimer::new())
+        .header_read_timeout(shared.limits.header_read_timeout.get())
+        .max_buf_size(max_buf(shared))
+        .max_header_size(shared.limits.max_header_bytes.get() as usize);
+    b
+}
+
 /// hyper's read buffer: it bounds a request head on intercepted connections (the
 /// auto builder has no separate head limit) and sets the largest body read, so it
 /// is never below 256 KiB, which large uploads need to move in few reads.

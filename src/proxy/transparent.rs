@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use http::{header, Method, Request, Uri};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -180,11 +180,7 @@ async fn serve_http(
             }
         })
     };
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(shared.limits.header_read_timeout.get())
-        .max_buf_size(intercept::max_buf(&shared))
-        .max_header_size(shared.limits.max_header_bytes.get() as usize)
+    let conn = intercept::h1_builder(&shared)
         .serve_connection(io, svc)
         .with_upgrades();
     super::drive(conn, &shared, drain, activity, client).await;
