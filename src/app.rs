@@ -328,7 +328,7 @@ async fn accept_loop(
     loop {
         let (accepted, redirected) = tokio::select! {
             r = listener.accept() => (r, false),
-            r = async { transparent.as_ref().expect("guarded").accept().await }, if transparent.is_some() => (r, true),
+            r = accept_on(transparent.as_ref()) => (r, true),
             _ = async { let _ = begin.wait_for(|b| *b).await; } => break,
         };
         let (tcp, peer) = match accepted {
@@ -400,6 +400,14 @@ async fn accept_loop(
         _ = tokio::time::sleep(grace) => tracing::info!("shutdown grace period over; closing remaining connections"),
     }
     let _ = hard_stop.send(true);
+}
+
+/// Accepts on `listener`, or never when there is none.
+async fn accept_on(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn serve_client(
