@@ -24,6 +24,18 @@ fn check_prints_the_compiled_policy() {
     assert!(out.contains("<embedded config/sluice.yaml>: ok"));
     assert!(out.contains("1. sensitive-to-mainland"), "{out}");
     assert!(out.contains("default: allow"));
+    assert!(out.contains("transparent: off"), "{out}");
+    std::fs::write(
+        dir.path().join("gw.yaml"),
+        "transparent: { listen: 0.0.0.0:3129 }\n",
+    )
+    .unwrap();
+    let (code, out, err) = sluice(&["check", "--config", "gw.yaml"], dir.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("transparent: redirected connections on 0.0.0.0:3129"),
+        "{out}"
+    );
 }
 
 #[test]
