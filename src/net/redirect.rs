@@ -14,53 +14,18 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// the address it reached is where it was going (TPROXY, or a client that
 /// connected here directly).
 #[cfg(target_os = "linux")]
-pub fn original_dst<S: std::os::fd::AsRawFd>(sock: &S, local: SocketAddr) -> Option<SocketAddr> {
-    // From <linux/netfilter_ipv4.h> and <linux/netfilter_ipv6/ip6_tables.h>:
-    // both options are 80.
-    const SO_ORIGINAL_DST: libc::c_int = 80;
-    let fd = sock.as_raw_fd();
+pub fn original_dst<S: std::os::fd::AsFd>(sock: &S, local: SocketAddr) -> Option<SocketAddr> {
+    let sock = socket2::SockRef::from(sock);
     let found = match local {
-        SocketAddr::V4(_) => {
-            // SAFETY: `addr` is a sockaddr_in the kernel fills, with its size
-            // in `len`; `fd` is an open socket borrowed for the call.
-            let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let rc = unsafe {
-                libc::getsockopt(
-                    fd,
-                    libc::SOL_IP,
-                    SO_ORIGINAL_DST,
-                    (&mut addr as *mut libc::sockaddr_in).cast(),
-                    &mut len,
-                )
-            };
-            (rc == 0 && addr.sin_family == libc::AF_INET as libc::sa_family_t).then(|| {
-                SocketAddr::from((
-                    u32::from_be(addr.sin_addr.s_addr).to_be_bytes(),
-                    u16::from_be(addr.sin_port),
-                ))
-            })
-        }
-        SocketAddr::V6(_) => {
-            // SAFETY: as above, for a sockaddr_in6.
-            let mut addr: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
-            let mut len = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-            let rc = unsafe {
-                libc::getsockopt(
-                    fd,
-                    libc::SOL_IPV6,
-                    SO_ORIGINAL_DST,
-                    (&mut addr as *mut libc::sockaddr_in6).cast(),
-                    &mut len,
-                )
-            };
-            (rc == 0 && addr.sin6_family == libc::AF_INET6 as libc::sa_family_t)
-                .then(|| SocketAddr::from((addr.sin6_addr.s6_addr, u16::from_be(addr.sin6_port))))
-        }
+        SocketAddr::V4(_) => sock.original_dst_v4(),
+        SocketAddr::V6(_) => sock.original_dst_v6(),
     };
     // Conntrack answers for a connection that was not redirected too, with
     // the address it reached: the same as having no answer.
-    found.filter(|&a| a != local)
+    found
+        .ok()
+        .and_then(|a| a.as_socket())
+        .filter(|&a| a != local)
 }
 
 #[cfg(not(target_os = "linux"))]
