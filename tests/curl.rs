@@ -8,21 +8,7 @@ const HOST: &str = "oapi.dingtalk.com";
 
 /// curl through `proxy` (bounded in time), with `args` after the common flags.
 async fn curl(proxy: &TestProxy, args: Vec<String>) -> (bool, String, String) {
-    let out = tokio::process::Command::new("curl")
-        .args(["-sS", "--max-time", "30", "--proxy", &proxy.url()])
-        .args(&args)
-        .env_remove("http_proxy")
-        .env_remove("https_proxy")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("ALL_PROXY")
-        .output()
-        .await
-        .expect("curl is installed (.ci/run installs it)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_curl(Some(&proxy.url()), &args).await
 }
 
 #[tokio::test]

@@ -26,19 +26,30 @@ fn run(args: &[&str]) {
     );
 }
 
-/// curl with no proxy at all: it connects where it thinks the host is.
-async fn curl(args: &[&str]) -> (bool, String, String) {
-    let out = tokio::process::Command::new("curl")
-        .args(["-sS", "--max-time", "30", "--noproxy", "*"])
-        .args(args)
-        .output()
-        .await
-        .expect("curl is installed (.ci/run installs it)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// POSTs `body` to `url` with curl and no proxy, from the source ports
+/// `ports` (which the namespace's rule redirects), `resolve` sending the host
+/// to TEST-NET and `ca` (if any) its only trust anchor: the JSON answer.
+async fn post(
+    ports: &str,
+    ca: Option<&str>,
+    resolve: &str,
+    body: &str,
+    url: &str,
+) -> serde_json::Value {
+    let mut args = vec!["--local-port", ports, "--resolve", resolve];
+    if let Some(ca) = ca {
+        args.extend(["--cacert", ca]);
+    }
+    args.extend([
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        body,
+        url,
+    ]);
+    let (ok, out, err) = run_curl(None, &args).await;
+    assert!(ok, "{url}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{url}: {e}: {out}"))
 }
 
 #[test]
@@ -130,28 +141,12 @@ async fn scenario() {
     ]);
     let sluice_ca = proxy.ca_pem_path.display().to_string();
     let pki_ca = pki.ca_file().display().to_string();
-    let json = "Content-Type: application/json";
     let robot = "https://oapi.dingtalk.com/robot/send?access_token=t0ps3cret";
     let at_10 = "oapi.dingtalk.com:443:192.0.2.10";
 
     // HTTPS to an intercepted host: decrypted (sluice's CA is what curl
     // must trust), its HKID stopped before the origin sees a byte.
-    let (ok, out, err) = curl(&[
-        "--local-port",
-        "20000-20099",
-        "--cacert",
-        &sluice_ca,
-        "--resolve",
-        at_10,
-        "-H",
-        json,
-        "--data-binary",
-        HKID_MESSAGE,
-        robot,
-    ])
-    .await;
-    assert!(ok, "{err}");
-    let j: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    let j = post("20000-20099", Some(&sluice_ca), at_10, HKID_MESSAGE, robot).await;
     assert!(j["errcode"].as_i64().unwrap_or(0) != 0, "{j}");
     assert_eq!(
         dingtalk.heads_seen(),
@@ -160,62 +155,29 @@ async fn scenario() {
     );
 
     // A harmless message goes through, byte for byte.
-    let (ok, out, err) = curl(&[
-        "--local-port",
-        "20100-20199",
-        "--cacert",
-        &sluice_ca,
-        "--resolve",
-        at_10,
-        "-H",
-        json,
-        "--data-binary",
-        PLAIN_MESSAGE,
-        robot,
-    ])
-    .await;
-    assert!(ok, "{err}");
-    let j: serde_json::Value = serde_json::from_str(&out).expect(&out);
-    assert_eq!(
-        j["sha256"].as_str(),
-        Some(sha256_hex(PLAIN_MESSAGE.as_bytes()).as_str())
-    );
+    let j = post("20100-20199", Some(&sluice_ca), at_10, PLAIN_MESSAGE, robot).await;
+    let sent = sha256_hex(PLAIN_MESSAGE.as_bytes());
+    assert_eq!(j["sha256"].as_str(), Some(sent.as_str()));
     assert_eq!(dingtalk.requests().len(), 1);
 
     // A host that is not intercepted: tunnelled to the address it was going
     // to, untouched (curl verifies the origin's own certificate).
-    let (ok, out, err) = curl(&[
-        "--local-port",
+    let at_20 = "example.test:443:192.0.2.20";
+    let j = post(
         "20200-20299",
-        "--cacert",
-        &pki_ca,
-        "--resolve",
-        "example.test:443:192.0.2.20",
-        "--data-binary",
+        Some(&pki_ca),
+        at_20,
         "hello",
         "https://example.test/x",
-    ])
+    )
     .await;
-    assert!(ok, "{err}");
-    let j: serde_json::Value = serde_json::from_str(&out).expect(&out);
     assert_eq!(j["sha256"].as_str(), Some(sha256_hex(b"hello").as_str()));
     assert_eq!(other.requests().len(), 1);
 
     // Plain HTTP is served by its Host: the same policy, the same answer.
-    let (ok, out, err) = curl(&[
-        "--local-port",
-        "20300-20399",
-        "--resolve",
-        "oapi.dingtalk.com:80:192.0.2.10",
-        "-H",
-        json,
-        "--data-binary",
-        HKID_MESSAGE,
-        "http://oapi.dingtalk.com/robot/send",
-    ])
-    .await;
-    assert!(ok, "{err}");
-    let j: serde_json::Value = serde_json::from_str(&out).expect(&out);
+    let plain_url = "http://oapi.dingtalk.com/robot/send";
+    let at_10_80 = "oapi.dingtalk.com:80:192.0.2.10";
+    let j = post("20300-20399", None, at_10_80, HKID_MESSAGE, plain_url).await;
     assert!(j["errcode"].as_i64().unwrap_or(0) != 0, "{j}");
     assert_eq!(plain.heads_seen(), 0);
 

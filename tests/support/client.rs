@@ -210,3 +210,31 @@ pub fn request(method: &str, uri: &str, body: ReqBody) -> Request<ReqBody> {
     }
     b.body(body).unwrap()
 }
+
+/// Runs curl, bounded in time, through `proxy` or through none (whatever
+/// the environment says): whether it succeeded, its stdout, its stderr.
+pub async fn run_curl<S: AsRef<std::ffi::OsStr>>(
+    proxy: Option<&str>,
+    args: &[S],
+) -> (bool, String, String) {
+    let mut cmd = tokio::process::Command::new("curl");
+    cmd.args(["-sS", "--max-time", "30"]);
+    match proxy {
+        Some(p) => cmd.args(["--proxy", p]),
+        None => cmd.args(["--noproxy", "*"]),
+    };
+    let out = cmd
+        .args(args)
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .output()
+        .await
+        .expect("curl is installed (.ci/run installs it)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
