@@ -256,6 +256,8 @@ impl MediaNode {
         };
         let byte = |at: usize| h.get(at).copied().unwrap_or(0);
         match self.walk {
+            // The opening goes to `start`, never here; were it to, nothing
+            // after it could be framed.
             Walk::Start => Next::Go(Phase::Rest),
             Walk::Png => {
                 let len = u64::from(be32(0));
