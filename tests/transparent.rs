@@ -14,14 +14,16 @@ use support::*;
 const HKID_MESSAGE: &str = r#"{"msgtype":"text","text":{"content":"new staff HKID A123456(3)"}}"#;
 const PLAIN_MESSAGE: &str = r#"{"msgtype":"text","text":{"content":"lunch at 12:30?"}}"#;
 
-fn run(args: &[&str]) {
+/// Runs a command line (words split on spaces), which must succeed.
+fn run(line: &str) {
+    let args: Vec<&str> = line.split_whitespace().collect();
     let out = Command::new(args[0])
         .args(&args[1..])
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
     assert!(
         out.status.success(),
-        "{args:?}: {}",
+        "{line}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
 }
@@ -64,9 +66,9 @@ fn redirected_connections_are_decided_by_where_they_were_going() {
             "unshare(CLONE_NEWNET) needs root: {}",
             std::io::Error::last_os_error()
         );
-        run(&["ip", "link", "set", "lo", "up"]);
+        run("ip link set lo up");
         // The "internet" is TEST-NET-1 on loopback.
-        run(&["ip", "addr", "add", "192.0.2.1/24", "dev", "lo"]);
+        run("ip addr add 192.0.2.1/24 dev lo");
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -104,41 +106,15 @@ async fn scenario() {
     // hands out on its own) go to sluice, as a gateway's PREROUTING rule
     // sends its LAN's. sluice's own connections to the same addresses are
     // not redirected; the tunnel's destination is the other origin.
-    run(&[
-        "iptables",
-        "-t",
-        "nat",
-        "-A",
-        "OUTPUT",
-        "-p",
-        "tcp",
-        "-d",
-        "192.0.2.0/24",
-        "--sport",
-        "20000:20999",
-        "-j",
-        "REDIRECT",
-        "--to-ports",
-        &tport,
-    ]);
-    let to_other = other.addr.to_string();
-    run(&[
-        "iptables",
-        "-t",
-        "nat",
-        "-A",
-        "OUTPUT",
-        "-p",
-        "tcp",
-        "-d",
-        "192.0.2.20",
-        "--dport",
-        "443",
-        "-j",
-        "DNAT",
-        "--to-destination",
-        &to_other,
-    ]);
+    run(&format!(
+        "iptables -t nat -A OUTPUT -p tcp -d 192.0.2.0/24 --sport 20000:20999 \
+         -j REDIRECT --to-ports {tport}"
+    ));
+    run(&format!(
+        "iptables -t nat -A OUTPUT -p tcp -d 192.0.2.20 --dport 443 \
+         -j DNAT --to-destination {}",
+        other.addr
+    ));
     let sluice_ca = proxy.ca_pem_path.display().to_string();
     let pki_ca = pki.ca_file().display().to_string();
     let robot = "https://oapi.dingtalk.com/robot/send?access_token=t0ps3cret";

@@ -135,38 +135,26 @@ mod tests {
             // SAFETY: unshare(2) with CLONE_NEWNET moves only this thread.
             let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
             assert_eq!(rc, 0, "unshare: {}", io::Error::last_os_error());
-            let run = |args: &[&str]| {
+            let run = |line: &str| {
+                let args: Vec<&str> = line.split_whitespace().collect();
                 let out = std::process::Command::new(args[0])
                     .args(&args[1..])
                     .output()
                     .unwrap_or_else(|e| panic!("{}: {e}", args[0]));
                 assert!(
                     out.status.success(),
-                    "{args:?}: {}",
+                    "{line}: {}",
                     String::from_utf8_lossy(&out.stderr)
                 );
             };
-            run(&["ip", "link", "set", "lo", "up"]);
-            run(&["ip", "addr", "add", "192.0.2.1/24", "dev", "lo"]);
+            run("ip link set lo up");
+            run("ip addr add 192.0.2.1/24 dev lo");
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            let port = l.local_addr().unwrap().port().to_string();
-            run(&[
-                "iptables",
-                "-t",
-                "nat",
-                "-A",
-                "OUTPUT",
-                "-p",
-                "tcp",
-                "-d",
-                "192.0.2.10",
-                "--dport",
-                "443",
-                "-j",
-                "REDIRECT",
-                "--to-ports",
-                &port,
-            ]);
+            let port = l.local_addr().unwrap().port();
+            run(&format!(
+                "iptables -t nat -A OUTPUT -p tcp -d 192.0.2.10 --dport 443 \
+                 -j REDIRECT --to-ports {port}"
+            ));
             let _c = std::net::TcpStream::connect("192.0.2.10:443").unwrap();
             let (s, _) = l.accept().unwrap();
             original_dst(&s, s.local_addr().unwrap())
