@@ -200,6 +200,69 @@ fn block_mask(w: &[u8; 17]) -> u32 {
     }
 }
 
+/// One 64-byte block's masks, bit `k` for position `i + k`; the `_before`
+/// masks describe the byte before each position.
+struct GluedBlock {
+    letters: u64,
+    digits: u64,
+    letters_before: u64,
+    /// Bytes `hopeless_word` leaves to the general walk when they come before
+    /// a run's letters: non-ASCII (it may fold to a full-width letter), `+`, `(`.
+    refused_before: u64,
+    /// Bytes that do not end a run cleanly: non-ASCII, or a separator a
+    /// token may hold (`(`, `)`, `-`, `/`, `.`, `<`, `+`).
+    bad_end: u64,
+}
+
+/// The block form of `hopeless_word` for the two runs API traffic is full of:
+/// a digit straight after four or more letters (`user123`, `conv2024`), and
+/// one after three letters with a letter later in the run (`cid0a3f…`).
+/// Either holds four letters, more than any reading allows, so the run can be
+/// no identifier: the start only ends the chain, which `State::starts` does
+/// without reading it. Everything else, and a run this cannot see whole
+/// (reaching past the block, or one of several three-letter runs in it), is
+/// left to `token`. Bit operations only: a branch per start, taken as the
+/// data decides, cost more than the walk it saves.
+///
+/// The floor `hopeless_word` walks back to (where the last token ended) is
+/// not known here: a token never ends inside a run of letters except where
+/// the general walk then finds the run glued to the token before it, which
+/// dismisses it too.
+#[inline(always)]
+fn glued_runs(glued: u64, b: GluedBlock) -> u64 {
+    let lb = b.letters_before;
+    let alnum = b.letters | b.digits;
+    // Bit k: the bytes at k-1 … k-4 are letters (lanes of `lb` k … k-3).
+    let four = lb & lb << 1 & lb << 2 & lb << 3;
+    let three = lb & lb << 1 & lb << 2 & !(lb << 3);
+    // The walk back stops after five letters and finds the run glued to a
+    // word; after exactly four or three, the byte before them must be one
+    // it accepts. Lanes whose bytes before lie outside the block are left.
+    let four = four & !(!(lb << 4) & b.refused_before << 4) & !0xF;
+    let three = three & !(b.refused_before << 3) & !0x7;
+    // Only a run's first digit after letters starts a token: the later ones
+    // are inside it. Adding the starts to the run's bits clears each run from
+    // its first start on (the carry runs up to the byte after the run).
+    let from_first = alnum & !alnum.wrapping_add(glued);
+    let first = glued & from_first & !(from_first << 1);
+    let (four, three) = (first & four, first & three);
+    let starts = four | three;
+    // The sum holds where each such run ends; a run reaching the top of the
+    // block carries out, and is left.
+    let ends = alnum.wrapping_add(starts) & !alnum;
+    let top = u64::MAX.checked_shl(64 - alnum.leading_ones()).unwrap_or(0);
+    // A three-letter run needs a letter after its digit, which only a lone
+    // such run can be asked for here.
+    let rest = alnum & !alnum.wrapping_add(three);
+    let lone = three & three.wrapping_sub(1) == 0;
+    let three = three & 0u64.wrapping_sub(u64::from(lone && rest & b.letters != 0));
+    let clean = 0u64.wrapping_sub(u64::from(ends & b.bad_end == 0));
+    // The digits after letters later in a dismissed run go with it: `token`
+    // would have stepped over them.
+    let runs = alnum & !alnum.wrapping_add(four | three);
+    glued & runs & !top & clean
+}
+
 /// The start pass over 64 positions at a time (AVX-512 with VBMI), handling
 /// every start before `to` in order; returns where it stopped. As `block_mask`,
 /// except that a word start is kept only if the word filter lets it through.
@@ -207,19 +270,22 @@ fn block_mask(w: &[u8; 17]) -> u32 {
 /// the same pass with masked loads: the missing bytes read as zeros, which never
 /// start anything, and the filter only ever lets more through.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi,lzcnt,bmi1,bmi2")]
 fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) -> usize {
     use std::arch::x86_64::*;
-    let tables = st.det.dict.words.tables.each_ref().map(|t| {
-        // SAFETY: two 64-byte loads inside a 128-byte table.
-        unsafe {
-            (
-                _mm512_loadu_si512(t.as_ptr().cast()),
-                _mm512_loadu_si512(t.as_ptr().add(64).cast()),
-            )
-        }
-    });
-    let [(t0l, t0h), (t1l, t1h), (t2l, t2h), (t3l, t3h)] = tables;
+    // SAFETY (both): two 64-byte loads inside a 128-byte table.
+    let half = |t: &[u8; 128]| unsafe {
+        (
+            _mm512_loadu_si512(t.as_ptr().cast()),
+            _mm512_loadu_si512(t.as_ptr().add(64).cast()),
+        )
+    };
+    let [(t0l, t0h), (t3l, t3h)] = st.det.dict.words.singles.each_ref().map(half);
+    let pairs = st.det.dict.words.pairs.each_ref().map(half);
+    let [(p0l, p0h), (p1l, p1h), (p2l, p2h)] = pairs;
+    // `hopeless_word` runs only with the shortcuts on and no custom patterns
+    // (which may read any run); so may its block form.
+    let dismiss_glued = st.shortcuts && st.det.custom.is_empty();
     // SAFETY: one 64-byte load of each 64-byte table.
     let cjk = st
         .det
@@ -253,18 +319,26 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             unsafe { _mm512_maskz_loadu_epi8(k, at0.wrapping_add(i - 1 + o).cast()) }
         };
         let (prev, cur, n1, n2, n3) = (load(0), load(1), load(2), load(3), load(4));
+        let (f0, f1, f2, f3) = (fold(cur), fold(n1), fold(n2), fold(n3));
+        // `pair_hash`: (a * 4) ^ b, of which `vpermi2b` reads the low 7 bits.
+        let pair = |a: __m512i, b: __m512i| {
+            let a2 = _mm512_add_epi8(a, a);
+            _mm512_xor_si512(_mm512_add_epi8(a2, a2), b)
+        };
+        let singles = _mm512_and_si512(
+            _mm512_permutex2var_epi8(t0l, f0, t0h),
+            _mm512_permutex2var_epi8(t3l, f3, t3h),
+        );
         let maybe_term = _mm512_test_epi8_mask(
+            _mm512_and_si512(singles, _mm512_permutex2var_epi8(p0l, pair(f0, f1), p0h)),
             _mm512_and_si512(
-                _mm512_permutex2var_epi8(t0l, fold(cur), t0h),
-                _mm512_permutex2var_epi8(t1l, fold(n1), t1h),
-            ),
-            _mm512_and_si512(
-                _mm512_permutex2var_epi8(t2l, fold(n2), t2h),
-                _mm512_permutex2var_epi8(t3l, fold(n3), t3h),
+                _mm512_permutex2var_epi8(p1l, pair(f1, f2), p1h),
+                _mm512_permutex2var_epi8(p2l, pair(f2, f3), p2h),
             ),
         );
         let (pd, cd) = (digit(prev), digit(cur));
-        let word = letter(cur) & !(letter(prev) | pd) & maybe_term;
+        let (lp, lc) = (letter(prev), letter(cur));
+        let word = lc & !(lp | pd) & maybe_term;
         // A CJK start is a 3-byte lead with its two continuation bytes: binary
         // data has lead bytes everywhere, and most of them start nothing.
         let cont = |v: __m512i| {
@@ -299,11 +373,35 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             );
         let high = lead & cont(n1) & cont(n2) & (may_term | fw_digit);
         let at = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'@' as i8));
-        let mut m = word | (cd & !pd) | high | at;
-        if to - i < 64 {
-            m &= (1u64 << (to - i)) - 1;
+        // Digits straight after letters (`user123`, `cid0a3f…`): a run that
+        // can be no identifier only ends the chain (`glued_runs`).
+        let glued = cd & lp;
+        let mut hopeless = 0;
+        if glued != 0 && dismiss_glued {
+            let any = |v: __m512i, bytes: &[u8]| {
+                bytes.iter().fold(_mm512_movepi8_mask(v), |m, &c| {
+                    m | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8))
+                })
+            };
+            hopeless = glued_runs(
+                glued,
+                GluedBlock {
+                    letters: lc,
+                    digits: cd,
+                    letters_before: lp,
+                    refused_before: any(prev, b"+("),
+                    bad_end: any(cur, b"()-/.<+"),
+                },
+            );
         }
-        i = st.starts::<true>(buf, i, m, (cd & !pd) | at, to, last);
+        let digit_start = cd & !pd & !hopeless;
+        let mut m = word | digit_start | high | at;
+        if to - i < 64 {
+            let live = (1u64 << (to - i)) - 1;
+            m &= live;
+            hopeless &= live;
+        }
+        i = st.starts::<true>(buf, i, m, hopeless, digit_start | at, to, last);
     }
     i
 }
@@ -412,6 +510,9 @@ fn wide_blocks() -> bool {
         std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512vbmi")
+            && std::is_x86_feature_detected!("lzcnt")
+            && std::is_x86_feature_detected!("bmi1")
+            && std::is_x86_feature_detected!("bmi2")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -605,7 +706,7 @@ impl TextScan {
             if to - i < 16 {
                 m &= (1u32 << (to - i)) - 1;
             }
-            i = st.starts::<false>(buf, i, u64::from(m), 0, to, last);
+            i = st.starts::<false>(buf, i, u64::from(m), 0, 0, to, last);
         }
         while i < to {
             let prev = buf.get(i - 1).copied().unwrap_or(b'\n');
@@ -640,23 +741,36 @@ impl State {
     /// block from `scan_wide`, which marked only the CJK characters that may
     /// start a term, so each is probed on its own; else a 16-byte block.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn starts<const FILTERED: bool>(
         &mut self,
         buf: &[u8],
         i: usize,
         mut m: u64,
+        mut hopeless: u64,
         tokens_only: u64,
         to: usize,
         last: bool,
     ) -> usize {
         let width = if FILTERED { 64 } else { 16 };
         while m != 0 {
-            let j = i + m.trailing_zeros() as usize;
+            let k = m.trailing_zeros();
+            let j = i + k as usize;
             m &= m - 1;
+            let passed = hopeless & ((1u64 << k) - 1);
+            if passed != 0 {
+                hopeless &= !passed;
+                self.dismissed(i, passed);
+            }
             let e = self.start::<FILTERED>(buf, j, to, last);
             if e > j + 1 {
                 // A run of CJK characters was handled in one go.
                 if e >= i + width {
+                    // (Only 16-byte blocks read runs so, and they mark no
+                    // glued runs; were there any, they would end here.)
+                    if hopeless != 0 {
+                        self.dismissed(i, hopeless);
+                    }
                     return e;
                 }
                 m &= !((1u64 << (e - i)) - 1);
@@ -674,7 +788,25 @@ impl State {
                 m &= !(tokens_only & low);
             }
         }
+        if hopeless != 0 {
+            self.dismissed(i, hopeless);
+        }
         i + width
+    }
+
+    /// What `token` does for the starts `glued_runs` marked (bit `k`: position
+    /// `i + k`), none of them a token: the chain ends at the first one not
+    /// inside a token already read. Nothing else read them since, so doing it
+    /// now is doing it then. Where `token` would also move `skip_tok` past the
+    /// run: the digits after it in the run are marked too, an `@` after it
+    /// is read either way, and a later token walks back over letters, `+`
+    /// and `(` only, which a marked run's end never is.
+    #[inline(always)]
+    fn dismissed(&mut self, i: usize, marks: u64) {
+        let last = i + 63 - marks.leading_zeros() as usize;
+        if self.base + last as u64 >= self.skip_tok {
+            self.flush_chain();
+        }
     }
 
     #[inline(always)]
@@ -1091,6 +1223,115 @@ impl TextSink for TextScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Where the test block starts: past the history byte, which
+    /// `hopeless_word` does not walk back onto.
+    const AT: usize = 2;
+
+    /// `glued_runs` on the block at `buf[AT..AT + 64]`, its masks made a byte
+    /// at a time (the start pass makes the same with vector compares).
+    fn glued_marks(buf: &[u8]) -> (u64, u64) {
+        let mask = |f: &dyn Fn(usize) -> bool| (0..64).fold(0u64, |m, k| m | u64::from(f(k)) << k);
+        let cur = |k: usize| buf[AT + k];
+        let prev = |k: usize| buf[AT - 1 + k];
+        let letters = mask(&|k| cur(k).is_ascii_alphabetic());
+        let digits = mask(&|k| cur(k).is_ascii_digit());
+        let letters_before = mask(&|k| prev(k).is_ascii_alphabetic());
+        let glued = digits & letters_before;
+        let block = GluedBlock {
+            letters,
+            digits,
+            letters_before,
+            refused_before: mask(&|k| prev(k) >= 0x80 || b"+(".contains(&prev(k))),
+            bad_end: mask(&|k| cur(k) >= 0x80 || b"()-/.<+".contains(&cur(k))),
+        };
+        (glued, glued_runs(glued, block))
+    }
+
+    fn glued_soup() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            "[a-zA-Z]{1,7}",
+            "[0-9]{1,6}",
+            "[a-f0-9]{1,12}",
+            "[ \n\",:+(@.#=()/<_-]",
+            Just("６".to_string()),
+            Just("é".to_string()),
+            Just("GB82".to_string()),
+        ];
+        proptest::collection::vec(piece, 1..60)
+            .prop_map(|v| format!("\n\n{}", v.concat()).into_bytes())
+            .prop_filter("a block and some", |b| b.len() >= 80)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Every start the block pass dismisses lies in a run where the
+        /// general token walk reads no token, from the run's first start on.
+        #[test]
+        fn glued_runs_dismiss_only_what_the_walk_reads_nothing_in(buf in glued_soup()) {
+            let (glued, marked) = glued_marks(&buf);
+            prop_assert_eq!(marked & !glued, 0);
+            let det = Arc::new(Detectors::shipped());
+            let mut rest = marked;
+            while rest != 0 {
+                let k = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let j = AT + k;
+                let text = String::from_utf8_lossy(&buf);
+                // The run's first digit after a letter is the start `token` reads.
+                let run_start = (0..j).rev().take_while(|&p| buf[p].is_ascii_alphanumeric()).last().unwrap_or(j);
+                let run_end = (j..buf.len()).find(|&p| !buf[p].is_ascii_alphanumeric()).unwrap_or(buf.len());
+                let first = (run_start..=j)
+                    .find(|&p| p > 0 && buf[p].is_ascii_digit() && buf[p - 1].is_ascii_alphabetic())
+                    .unwrap_or(j);
+                prop_assert!(marked >> (first - AT) & 1 == 1, "{:?} at {}", text, first);
+                // Every digit start of the run from there, as the scan meets
+                // them (the walk may stop inside a run: the rest are glued to it).
+                let mut walk = TextScan::general(Arc::clone(&det));
+                for p in first..run_end {
+                    if buf[p].is_ascii_digit() && !buf[p - 1].is_ascii_digit() && p as u64 >= walk.st.skip_tok {
+                        walk.st.token(&buf, p, false);
+                    }
+                }
+                let mut f = Findings::default();
+                walk.st.tally.finish_into(&mut f, &det.limits());
+                prop_assert!(walk.st.chain.is_empty() && walk.st.pending.is_empty(), "{:?} at {}", text, first);
+                prop_assert!(f.classes.is_empty(), "{:?} at {}", text, first);
+            }
+        }
+    }
+
+    #[test]
+    fn glued_runs_dismiss_api_ids_and_keep_identifiers() {
+        let block = |text: &str| {
+            let mut b = format!("\n\n{text}").into_bytes();
+            b.resize(100, b' ');
+            glued_marks(&b)
+        };
+        // `user123` and a conversation id are dismissed, every digit start in them.
+        let (glued, marked) = block("\"user123\",\"cid0a3f9b2c\"");
+        assert_eq!(glued.count_ones(), 5);
+        assert_eq!(marked, glued);
+        // Identifiers glued to one or two letters, an IBAN head, a run after
+        // `+` or a non-ASCII byte, a run cut by a separator, and one reaching
+        // past the block are left to `token`.
+        for text in [
+            "A123456(3)",
+            "AB1234567",
+            "GB82WEST12345698765432",
+            "   GB82WEST12345698765432",
+            "   AB12cdef",
+            "   abc123",
+            "+abcd1234",
+            "éabcd1234",
+            "abcd1234-5",
+            "abc123 ",
+            &format!("{}user123", " ".repeat(58)),
+        ] {
+            assert_eq!(block(text).1, 0, "{text}");
+        }
+    }
 
     #[test]
     fn values_that_get_no_text_cost_nothing() {
