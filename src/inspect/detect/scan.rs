@@ -200,6 +200,16 @@ fn block_mask(w: &[u8; 17]) -> u32 {
     }
 }
 
+/// What the block pass marked in a block, bit `k` for position `i + k`.
+struct Marks {
+    /// Positions to handle.
+    starts: u64,
+    /// Glued runs dismissed (`glued_runs`): they only end the chain.
+    hopeless: u64,
+    /// The starts that can start only a token or an e-mail address.
+    tokens_only: u64,
+}
+
 /// One 64-byte block's masks, bit `k` for position `i + k`; the `_before`
 /// masks describe the byte before each position.
 struct GluedBlock {
@@ -401,7 +411,12 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             m &= live;
             hopeless &= live;
         }
-        i = st.starts::<true>(buf, i, m, hopeless, digit_start | at, to, last);
+        let marks = Marks {
+            starts: m,
+            hopeless,
+            tokens_only: digit_start | at,
+        };
+        i = st.starts::<true>(buf, i, marks, to, last);
     }
     i
 }
@@ -706,7 +721,12 @@ impl TextScan {
             if to - i < 16 {
                 m &= (1u32 << (to - i)) - 1;
             }
-            i = st.starts::<false>(buf, i, u64::from(m), 0, 0, to, last);
+            let marks = Marks {
+                starts: u64::from(m),
+                hopeless: 0,
+                tokens_only: 0,
+            };
+            i = st.starts::<false>(buf, i, marks, to, last);
         }
         while i < to {
             let prev = buf.get(i - 1).copied().unwrap_or(b'\n');
@@ -734,24 +754,25 @@ impl TextScan {
 }
 
 impl State {
-    /// Handles the starts marked in `m` (bit k = position `i + k`) of a block,
-    /// in order; returns where the next block begins (past the block, or past
-    /// a run of CJK characters that left it). `tokens_only`: the marks that
-    /// can start only a token or an e-mail address. `FILTERED`: a 64-byte
-    /// block from `scan_wide`, which marked only the CJK characters that may
-    /// start a term, so each is probed on its own; else a 16-byte block.
+    /// Handles the starts marked in a block (bit k = position `i + k`), in
+    /// order; returns where the next block begins (past the block, or past a
+    /// run of CJK characters that left it). `FILTERED`: a 64-byte block from
+    /// `scan_wide`, which marked only the CJK characters that may start a
+    /// term, so each is probed on its own; else a 16-byte block.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn starts<const FILTERED: bool>(
         &mut self,
         buf: &[u8],
         i: usize,
-        mut m: u64,
-        mut hopeless: u64,
-        tokens_only: u64,
+        marks: Marks,
         to: usize,
         last: bool,
     ) -> usize {
+        let Marks {
+            starts: mut m,
+            mut hopeless,
+            tokens_only,
+        } = marks;
         let width = if FILTERED { 64 } else { 16 };
         while m != 0 {
             let k = m.trailing_zeros();
