@@ -283,7 +283,7 @@ fn glued_runs(glued: u64, b: GluedBlock) -> u64 {
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi,lzcnt,bmi1,bmi2")]
 fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) -> usize {
     use std::arch::x86_64::*;
-    // SAFETY (both): two 64-byte loads inside a 128-byte table.
+    // SAFETY: each call makes two 64-byte loads inside one 128-byte table.
     let half = |t: &[u8; 128]| unsafe {
         (
             _mm512_loadu_si512(t.as_ptr().cast()),
@@ -291,8 +291,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         )
     };
     let [(t0l, t0h), (t3l, t3h)] = st.det.dict.words.singles.each_ref().map(half);
-    let pairs = st.det.dict.words.pairs.each_ref().map(half);
-    let [(p0l, p0h), (p1l, p1h), (p2l, p2h)] = pairs;
+    let [(p0l, p0h), (p1l, p1h), (p2l, p2h)] = st.det.dict.words.pairs.each_ref().map(half);
     // `hopeless_word` runs only with the shortcuts on and no custom patterns
     // (which may read any run); so may its block form.
     let dismiss_glued = st.shortcuts && st.det.custom.is_empty();
