@@ -209,17 +209,14 @@ async fn curl_query_string_data_is_inspected_and_kept_out_of_the_record() {
 
     // The log sums up as the DPO's evidence, with the real binary.
     let html = proxy.audit_path.with_extension("html");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["audit", "report", "--json", "--html"])
-        .arg(&html)
-        .arg(&proxy.audit_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sluice_ok([
+        "audit".as_ref(),
+        "report".as_ref(),
+        "--json".as_ref(),
+        "--html".as_ref(),
+        html.as_os_str(),
+        proxy.audit_path.as_os_str(),
+    ]);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["integrity"]["verified"], true);
     let personal = |dest: &str| j["destinations"][dest]["personal"].clone();

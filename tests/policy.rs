@@ -689,24 +689,14 @@ async fn audit_chain_verifies_and_tampering_is_caught() {
     let path = dir.path().join("audit.jsonl");
     std::fs::copy(&w.proxy.audit_path, &path).unwrap();
     w.proxy.shutdown().await;
-    let bin = env!("CARGO_BIN_EXE_sluice");
-    let out = std::process::Command::new(bin)
-        .args(["audit", "verify"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = sluice_ok(["audit".as_ref(), "verify".as_ref(), path.as_os_str()]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("3 record(s)"));
 
     let text = std::fs::read_to_string(&path).unwrap();
     let tampered = text.replacen("\"action\":\"block\"", "\"action\":\"allow\"", 1);
     assert_ne!(text, tampered);
     std::fs::write(&path, tampered).unwrap();
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(["audit", "verify"])
         .arg(&path)
         .output()
