@@ -104,6 +104,16 @@ pub(crate) struct MediaNode {
     after: Option<Box<Node>>,
     tail: Vec<u8>,
     depth: u32,
+    /// Media `judge` found after media: its bytes, walked next (before the
+    /// rest of the input), by `feed`'s loop rather than by recursion, so a
+    /// body of a thousand tiny pictures takes no stack.
+    replay: Option<Vec<u8>>,
+    /// The walk has read only the header its magic number was in.
+    fresh: bool,
+    /// That header turned out to be no header of the format: the tail
+    /// starts with what only looked like media, and is not judged media
+    /// again at its first byte (which would walk the same bytes forever).
+    refused_start: bool,
 }
 
 impl MediaNode {
@@ -116,6 +126,9 @@ impl MediaNode {
             after: None,
             tail: Vec::new(),
             depth,
+            replay: None,
+            fresh: false,
+            refused_start: false,
         }
     }
 
@@ -125,13 +138,40 @@ impl MediaNode {
     }
 
     pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
-        while !data.is_empty() && !cx.stopped {
+        // What `judge` hands back comes before the rest of `data`; walking
+        // it may hand back more. Each round settles at least a byte.
+        let mut held: Vec<u8> = Vec::new();
+        loop {
+            if !held.is_empty() {
+                let walked = std::mem::take(&mut held);
+                held = self.run(&walked, cx).to_vec();
+            } else if !data.is_empty() {
+                data = self.run(data, cx);
+            }
+            if cx.stopped {
+                return;
+            }
+            match self.replay.take() {
+                Some(mut first) => {
+                    first.append(&mut held);
+                    held = first;
+                }
+                None if held.is_empty() && data.is_empty() => return,
+                None => {}
+            }
+        }
+    }
+
+    /// Walks `data` until it is used up or `judge` hands bytes back; returns
+    /// what is left of it.
+    fn run<'a, S: TextSink>(&mut self, mut data: &'a [u8], cx: &mut Cx<S>) -> &'a [u8] {
+        while !data.is_empty() && !cx.stopped && self.replay.is_none() {
             match self.phase {
-                Phase::Rest => return,
+                Phase::Rest => return &[],
                 Phase::After => {
                     if let Some(after) = &mut self.after {
                         after.feed(data, cx);
-                        return;
+                        return &[];
                     }
                     data = self.gather(data, cx);
                 }
@@ -160,7 +200,7 @@ impl MediaNode {
                     self.have += k;
                     data = data.get(k..).unwrap_or(&[]);
                     if self.have < need {
-                        return;
+                        return data;
                     }
                     self.have = 0;
                     let hdr = self.hdr;
@@ -170,20 +210,26 @@ impl MediaNode {
                         // headers (or part of it): read again once the
                         // format is known.
                         let used = self.start(hdr);
-                        self.feed(hdr.get(used..).unwrap_or(&[]), cx);
+                        self.fresh = used == 0;
+                        let rest = self.run(hdr.get(used..).unwrap_or(&[]), cx);
+                        self.hand_back(rest);
                         continue;
                     }
+                    let fresh = std::mem::take(&mut self.fresh);
                     match self.next(hdr) {
                         Next::Go(p) => self.phase = p,
                         Next::End => self.phase = Phase::After,
                         Next::EndBefore => {
                             self.phase = Phase::After;
-                            self.gather(hdr, cx);
+                            self.refused_start = fresh;
+                            let rest = self.gather(hdr, cx);
+                            self.hand_back(rest);
                         }
                     }
                 }
             }
         }
+        data
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
@@ -208,6 +254,9 @@ impl MediaNode {
             }
             if self.after.is_none() && matches!(self.phase, Phase::After) && !self.tail.is_empty() {
                 self.judge(cx);
+                if let Some(replay) = self.replay.take() {
+                    self.feed(&replay, cx);
+                }
                 continue;
             }
             break;
@@ -403,6 +452,17 @@ impl MediaNode {
         }
     }
 
+    /// Bytes of a header that were not walked because `judge` handed bytes
+    /// back meanwhile: they come after those. (A header is walked where
+    /// the tail is empty, so this is a guard, not a path.)
+    fn hand_back(&mut self, rest: &[u8]) {
+        if !rest.is_empty() {
+            self.replay
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(rest);
+        }
+    }
+
     /// Gathers the start of what follows the media (zeros that pad it are
     /// passed over), and judges it once there is enough to.
     fn gather<'a, S: TextSink>(&mut self, data: &'a [u8], cx: &mut Cx<S>) -> &'a [u8] {
@@ -423,8 +483,9 @@ impl MediaNode {
     /// Decides what follows the media: more media (walked in place, so a
     /// run of pictures nests no deeper), or a body of its own, sniffed.
     fn judge<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        let tail = std::mem::take(&mut self.tail);
-        let at = (0..=MARKER.min(tail.len())).find_map(|k| {
+        let mut tail = std::mem::take(&mut self.tail);
+        let from = usize::from(std::mem::take(&mut self.refused_start));
+        let at = (from..=MARKER.min(tail.len())).find_map(|k| {
             let rest = tail.get(k..)?;
             let media = if k == 0 {
                 media_magic(rest)
@@ -445,11 +506,18 @@ impl MediaNode {
             self.walk = Walk::Start;
             self.phase = Phase::Header(8);
             self.have = 0;
-            self.feed(tail.get(k..).unwrap_or(&[]), cx);
+            tail.drain(..k);
+            self.replay = Some(tail);
             return;
         }
+        // What only looked like media by its first byte is sniffed from the
+        // next one on: sniffed whole, it would look like the same media.
+        if from > 0 {
+            cx.sink.text(tail.get(..from).unwrap_or(&[]));
+            cx.sink.boundary();
+        }
         let mut after = Node::sniffing(ContentHint::default(), self.depth + 1);
-        after.feed(&tail, cx);
+        after.feed(tail.get(from..).unwrap_or(&[]), cx);
         self.after = Some(Box::new(after));
     }
 }

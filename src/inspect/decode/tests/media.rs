@@ -338,6 +338,34 @@ fn a_run_of_pictures_nests_no_deeper() {
     assert_eq!(report.incomplete, None);
 }
 
+/// Pictures too small to fill the look past their end (a JPEG's start and
+/// end markers alone), one after another: each is found in what the one
+/// before left, and walked in `feed`'s loop.
+#[test]
+fn tiny_pictures_one_after_another_are_each_walked() {
+    let mut input = b"\xff\xd8\xff\xd9".repeat(200_000);
+    input.extend_from_slice(HKID.as_bytes());
+    let (sink, report) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
+    assert!(sink.joined_text().contains(HKID));
+    assert_eq!(report.skipped_media, vec!["image/jpeg"]);
+    assert_eq!(report.incomplete, None);
+}
+
+/// Bytes that look like a picture by their magic number (`ftyp` at 4) but
+/// whose first box is no box: not media after all, read as what follows
+/// media is. Judged media again at the same byte, they were walked again,
+/// each time a call deeper, until the stack overflowed: any body of a few
+/// dozen such bytes killed the process.
+#[test]
+fn a_magic_number_whose_header_is_no_header_is_not_walked_again() {
+    let mut input = b"\xff\xff\xff\xffftyp".to_vec();
+    input.extend_from_slice(&[0xff; 40]);
+    input.extend_from_slice(format!(" {HKID} ").as_bytes());
+    let (text, report) = check("no box", &input);
+    assert!(text.contains(HKID), "{text:?}");
+    assert_eq!(report.skipped_media, vec!["video/mp4"]);
+}
+
 mod props {
     use proptest::prelude::*;
 
