@@ -279,16 +279,15 @@ impl SniffNode {
         let take = (SNIFF_LEN - self.head.len().min(SNIFF_LEN)).min(data.len());
         let (now, rest) = data.split_at(take);
         self.head.extend_from_slice(now);
-        // Text waits for a full head: whether it is UTF-8 is judged on the
-        // same bytes however the body is split.
-        if !conclusive(&self.head, &self.hint) {
+        // Everything but a magic number at the start waits for a full head:
+        // what the body is, and whether its text is UTF-8, are judged on
+        // the same bytes however it is split.
+        if !conclusive(&self.head) {
             return;
         }
         let kind = sniff(&self.head, &self.hint);
-        if self.head.len() >= SNIFF_LEN || !is_text(&kind) {
-            let inner = self.decide(kind, cx);
-            inner.feed(rest, cx);
-        }
+        let inner = self.decide(kind, cx);
+        inner.feed(rest, cx);
     }
 
     /// Picks the decoder from the head and hands it the head.

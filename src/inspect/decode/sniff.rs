@@ -413,53 +413,36 @@ fn openpgp_encrypted(head: &[u8]) -> bool {
     }
 }
 
-/// Bytes that settle every magic-number check (the longest needs 12).
-const MAGIC_LEN: usize = 16;
-/// A tar header says so at bytes 257 to 262.
-const TAR_MAGIC_END: usize = 263;
+/// Bytes that settle every magic-number check before tar's: the furthest
+/// any of them reads is EMF's signature at 40 to 44, and the longest armour
+/// line of a sealed file is 34 bytes.
+const MAGIC_LEN: usize = 64;
 
-/// Whether `head` already settles what `sniff` would say of any longer head:
-/// the decoder can then start without holding more bytes.
-pub fn conclusive(head: &[u8], hint: &ContentHint) -> bool {
+/// Whether `head` already settles what `sniff` would say of the full head
+/// (`SNIFF_LEN` bytes): the decoder can then start without holding more.
+/// Only a magic number at the very start settles it early, and only one that
+/// `by_magic` checks before tar's (at 257, with a checksum over 512 bytes):
+/// every later check, the content type and the body's shape can each be
+/// overturned by a byte further on (leading spaces before an armour line, a
+/// `%PDF-` after what looked like a piece of a PDF, a tar header behind a
+/// name that opens like RTF), and the findings must not depend on where the
+/// body was split.
+pub fn conclusive(head: &[u8]) -> bool {
     if head.len() >= SNIFF_LEN {
         return true;
     }
-    if head.len() < MAGIC_LEN {
+    // Leading whitespace: a sealed file's armour may come after any amount.
+    if head.len() < MAGIC_LEN || head.first().is_none_or(u8::is_ascii_whitespace) {
         return false;
     }
-    // A tar header's magic is at 257: a NUL-padded name may still be one.
-    if head.len() < TAR_MAGIC_END && super::tar::may_be_tar(head) {
-        return false;
-    }
-    if by_magic(head).is_some()
-        || hint
-            .content_type
-            .as_deref()
-            .and_then(by_content_type)
-            .is_some()
-    {
-        return true;
-    }
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    if head.starts_with(b"--") {
-        // Settled once the second line shows whether it opens with `Content-`.
-        return memchr(b'\n', head).is_some_and(|nl| {
-            let next = head.get(nl + 1..).unwrap_or(&[]);
-            let seen = next.len().min(8);
-            next.len() >= 8
-                || !next
-                    .get(..seen)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&b"content-"[..seen]))
-        });
-    }
-    let trimmed = trim_start(head);
-    match trimmed.first() {
-        Some(b'{' | b'[') => !trim_start(trimmed.get(1..).unwrap_or(&[])).is_empty(),
-        None => false,
-        // Anything a form encoder would have escaped settles "not a form".
-        Some(_) => head
-            .iter()
-            .any(|c| !c.is_ascii_graphic() || b"\"<>\\{}".contains(c)),
+    match by_magic(head) {
+        // Checked after tar's magic.
+        Some(Kind::Rtf | Kind::Cfb | Kind::Utf16Le | Kind::Utf16Be) | None => false,
+        // PNG and JPEG come first; other media only after tar's magic.
+        Some(Kind::Media(_)) => {
+            head.starts_with(b"\x89PNG\r\n\x1a\n") || head.starts_with(b"\xff\xd8\xff")
+        }
+        Some(_) => true,
     }
 }
 

@@ -17,23 +17,6 @@ pub(crate) fn is_tar(head: &[u8]) -> bool {
     head.get(257..262) == Some(b"ustar") && checksum_ok(head)
 }
 
-/// Whether `head` may still turn out to be a tar header once 263 bytes are
-/// in: a member name padded with NULs.
-pub(crate) fn may_be_tar(head: &[u8]) -> bool {
-    let name = head.get(..head.len().min(100)).unwrap_or(&[]);
-    // Every body short of 263 bytes asks: memchr, not a byte loop.
-    match memchr::memchr(0, name) {
-        Some(nul) => {
-            nul > 0
-                && name
-                    .get(..nul)
-                    .is_some_and(|n| n.iter().all(|&b| b >= 0x20))
-                && name.get(nul..).is_some_and(|r| r.iter().all(|&b| b == 0))
-        }
-        None => false,
-    }
-}
-
 fn octal(field: &[u8]) -> Option<u64> {
     // GNU base-256 for sizes past 8 GiB: the top bit of the first byte.
     if let Some((&first, rest)) = field.split_first() {

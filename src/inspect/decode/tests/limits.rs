@@ -652,6 +652,35 @@ fn archive_seeds() -> &'static [Vec<u8>] {
     })
 }
 
+/// Openings that settle, or look as if they settled, what a body is: magic
+/// numbers, armour after spaces, shapes, pieces of formats that a later byte
+/// overturns.
+const OPENINGS: &[&[u8]] = &[
+    b"",
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff\xe0",
+    b"\x1f\x8b\x08\x00",
+    b"PK\x03\x04",
+    b"%PDF-1.7\n",
+    b"\x28\xb5\x2f\xfd",
+    b"\xfd7zXZ\x00",
+    b"BZh91AY&SY",
+    b"{\\rtf1 ",
+    b"\xff\xfe",
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+    b"   -----BEGIN PGP MESSAGE-----\n",
+    b"-----BEGIN AGE ENCRYPTED FILE-----\n",
+    b"\x01\x00\x00\x00",
+    b" EMF",
+    b"1 0 obj\n<< /Length 5 /Filter /FlateDecode >>\nstream\n",
+    b"\n\nendstream\nendobj\n",
+    b"{\"a\": ",
+    b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n",
+    b"a=1&b=2",
+    b"ftypisom",
+    b"RIFF\x00\x00\x00\x00WEBP",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
@@ -721,13 +750,34 @@ proptest! {
         prop_assert_eq!(whole.1, chunked.1, "{}", c.name);
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
     #[test]
-    fn a_conclusive_head_decides_like_the_full_head(body in prop::collection::vec(prop::sample::select(b"{[\"-=&ab1 \n\r\x1fPK\x03\x04%".to_vec()), 0..600), k in 0usize..600) {
-        let k = k.min(body.len());
-        let h = ContentHint::default();
-        if crate::inspect::decode::conclusive(&body[..k], &h) {
-            let full = &body[..body.len().min(crate::inspect::decode::SNIFF_LEN)];
-            prop_assert_eq!(crate::inspect::decode::sniff(&body[..k], &h), crate::inspect::decode::sniff(full, &h));
+    fn a_conclusive_head_decides_like_the_full_head(
+        opening in prop::sample::select(OPENINGS.to_vec()),
+        body in prop::collection::vec(prop::sample::select(b"{[\"-=&ab1 \n\r\x00\x1f\x8bPK\x03\x04%endobj".to_vec()), 0..600),
+        later in prop::sample::select(OPENINGS.to_vec()),
+        at in 0usize..600,
+        ct in prop::sample::select(vec![None, Some("application/json"), Some("text/plain"), Some("multipart/form-data; boundary=x"), Some("application/pdf")]),
+    ) {
+        // An opening, bytes, and another opening further on: what a longer
+        // head shows must not overturn what a shorter one settled.
+        let mut body = [opening, &body[..]].concat();
+        let at = at.min(body.len());
+        body.splice(at..at, later.iter().copied());
+        let full = &body[..body.len().min(crate::inspect::decode::SNIFF_LEN)];
+        let h = hint(ct, None, None);
+        for k in 0..=full.len() {
+            if crate::inspect::decode::conclusive(&body[..k]) {
+                prop_assert_eq!(
+                    crate::inspect::decode::sniff(&body[..k], &h),
+                    crate::inspect::decode::sniff(full, &h),
+                    "decided at {}", k
+                );
+            }
         }
     }
 }
