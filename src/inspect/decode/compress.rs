@@ -14,6 +14,12 @@ use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 const OUT: usize = 32 << 10;
+/// Input the xz, lzip and zstd decoders are given at a time. On a fault they
+/// hand out nothing of the call that met it, and what they decoded in it
+/// is lost: how much of a corrupt stream is read would depend on where the
+/// body was split. Fed whole slices at fixed offsets, they read the same
+/// however it arrived. (zlib and bzip2 report what they made before a fault.)
+pub(super) const STAGE: usize = 16 << 10;
 /// A gzip header longer than this (huge name or extra field) is not believed.
 const MAX_GZIP_HEADER: usize = 16 << 10;
 /// zstd frames may ask for a window this large and no larger (8 MiB).
@@ -29,6 +35,29 @@ type Fault = (IncompleteReason, &'static str);
 
 fn corrupt(what: &'static str) -> Fault {
     (IncompleteReason::Malformed, what)
+}
+
+/// What a codec gives up with: why, and the output it made in the same step
+/// before it found the fault. That output is handed on first: fed in smaller
+/// pieces, the body would have had it handed on in the steps before, and the
+/// findings must not depend on how a body was split.
+struct Failed {
+    fault: Fault,
+    made: usize,
+}
+
+impl From<Fault> for Failed {
+    fn from(fault: Fault) -> Failed {
+        Failed { fault, made: 0 }
+    }
+}
+
+/// A corrupt stream, after `made` bytes of output in the failing step.
+fn corrupt_after(made: usize, what: &'static str) -> Failed {
+    Failed {
+        fault: corrupt(what),
+        made,
+    }
 }
 
 enum Gzip {
@@ -69,6 +98,9 @@ pub(crate) struct DecompressNode {
     /// what follows its last member rather than leaving it unread).
     trailing: bool,
     failed: bool,
+    /// Input held until `STAGE` bytes are in, for the decoders that keep
+    /// back what they have decoded when they meet a fault (see `STAGE`).
+    staged: Option<Vec<u8>>,
 }
 
 /// What one step of a codec did.
@@ -135,6 +167,8 @@ impl DecompressNode {
             _ => return None,
         };
         cx.format(name);
+        let staged = matches!(codec, Codec::Xz(_) | Codec::Lzip(..) | Codec::Zstd(..))
+            .then(|| Vec::with_capacity(STAGE));
         Some(DecompressNode {
             name,
             codec,
@@ -145,10 +179,41 @@ impl DecompressNode {
             ended: false,
             trailing: false,
             failed: false,
+            staged,
         })
     }
 
     pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
+        if self.staged.is_none() {
+            return self.decode(data, cx);
+        }
+        // Whole slices of `STAGE` bytes only, at the same offsets in the
+        // stream however the body was split.
+        while !data.is_empty() && !self.failed {
+            let Some(staged) = &mut self.staged else {
+                return;
+            };
+            let take = (STAGE - staged.len()).min(data.len());
+            staged.extend_from_slice(data.get(..take).unwrap_or(&[]));
+            data = data.get(take..).unwrap_or(&[]);
+            if staged.len() < STAGE {
+                return;
+            }
+            self.flush_staged(cx);
+        }
+    }
+
+    /// Decodes the input staged so far.
+    fn flush_staged<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        let Some(mut staged) = self.staged.take() else {
+            return;
+        };
+        self.decode(&staged, cx);
+        staged.clear();
+        self.staged = Some(staged);
+    }
+
+    fn decode<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
         while !self.failed && !cx.stopped {
             if self.ended {
                 // Zero padding after the stream (tar blocks, some encoders)
@@ -165,8 +230,10 @@ impl DecompressNode {
             }
             let step = match self.step(data) {
                 Ok(s) => s,
-                Err(fault) => {
-                    self.fail(fault, cx);
+                Err(Failed { fault, made }) => {
+                    if self.hand_on(made, cx) {
+                        self.fail(fault, cx);
+                    }
                     return;
                 }
             };
@@ -212,10 +279,10 @@ impl DecompressNode {
         true
     }
 
-    fn step(&mut self, data: &[u8]) -> Result<Step, Fault> {
+    fn step(&mut self, data: &[u8]) -> Result<Step, Failed> {
         let out = &mut self.out[..];
         match &mut self.codec {
-            Codec::Gzip(g) => gzip_step(g, data, out).map_err(corrupt),
+            Codec::Gzip(g) => gzip_step(g, data, out),
             Codec::Deflate(d, first) => {
                 let Some(d) = d else {
                     let take = (2 - first.len().min(2)).min(data.len());
@@ -233,7 +300,7 @@ impl DecompressNode {
                     };
                     let mut dec = Decompress::new(zlib);
                     let head = std::mem::take(first);
-                    let s = inflate(&mut dec, &head, out).map_err(corrupt)?;
+                    let s = inflate(&mut dec, &head, out)?;
                     *d = Some(dec);
                     // The two bytes are in the decompressor now, whatever it made of them.
                     return Ok(Step {
@@ -242,7 +309,7 @@ impl DecompressNode {
                         ended: s.ended,
                     });
                 };
-                inflate(d, data, out).map_err(corrupt)
+                inflate(d, data, out)
             }
             Codec::Brotli(state) => {
                 let (mut avail_in, mut in_off) = (data.len(), 0);
@@ -258,7 +325,9 @@ impl DecompressNode {
                     state,
                 );
                 match r {
-                    BrotliResult::ResultFailure => Err(corrupt("corrupt brotli stream")),
+                    BrotliResult::ResultFailure => {
+                        Err(corrupt_after(out_off, "corrupt brotli stream"))
+                    }
                     r => Ok(Step {
                         used: in_off,
                         made: out_off,
@@ -269,10 +338,9 @@ impl DecompressNode {
             Codec::Zstd(d, frame_done) => {
                 let mut input = InBuffer::around(data);
                 let mut output = OutBuffer::around(out);
-                let hint = d
-                    .run(&mut input, &mut output)
-                    .map_err(|_| corrupt("corrupt zstd stream"))?;
+                let hint = d.run(&mut input, &mut output);
                 let (used, made) = (input.pos(), output.pos());
+                let hint = hint.map_err(|_| corrupt_after(made, "corrupt zstd stream"))?;
                 if used > 0 || made > 0 {
                     *frame_done = hint == 0;
                 }
@@ -284,7 +352,9 @@ impl DecompressNode {
             }
             Codec::Xz(slot) => xz_step(slot, data, out),
             Codec::Lzip(l, done) => {
-                let step = lzma_step(l.process(data, out, Action::Run), "corrupt lzip stream")?;
+                let out0 = l.total_out();
+                let r = l.process(data, out, Action::Run);
+                let step = lzma_step(r, (l.total_out() - out0) as usize, "corrupt lzip stream")?;
                 if step.ended {
                     // Under `Run` only bytes that are no member end it.
                     *done = true;
@@ -318,10 +388,16 @@ impl DecompressNode {
             let Codec::Lzip(l, false) = &mut self.codec else {
                 return;
             };
+            let out0 = l.total_out();
             let r = l.process(&[], out, Action::Finish);
-            let r = match lzma_step(r, "truncated lzip stream") {
+            let r = match lzma_step(r, (l.total_out() - out0) as usize, "truncated lzip stream") {
                 Ok(r) => r,
-                Err(fault) => return self.fail(fault, cx),
+                Err(Failed { fault, made }) => {
+                    if self.hand_on(made, cx) {
+                        self.fail(fault, cx);
+                    }
+                    return;
+                }
             };
             if !self.hand_on(r.made, cx) {
                 return;
@@ -339,6 +415,7 @@ impl DecompressNode {
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        self.flush_staged(cx);
         if self.consumed > 0 {
             self.finish_lzip(cx);
         }
@@ -364,23 +441,31 @@ fn uncompressed_name(name: &str) -> Option<String> {
 }
 
 /// One step of an LZMA stream (xz, lzip): a memory limit is a limit, any
-/// other error a corrupt stream.
-fn lzma_step(r: std::io::Result<StreamResult>, what: &'static str) -> Result<Step, Fault> {
+/// other error a corrupt stream, found after `made` bytes of output (the
+/// decoder's count; its result has none on an error).
+fn lzma_step(
+    r: std::io::Result<StreamResult>,
+    made: usize,
+    what: &'static str,
+) -> Result<Step, Failed> {
     match r {
         Ok(r) => Ok(Step {
             used: r.bytes_consumed,
             made: r.bytes_produced,
             ended: r.status == lzma_rust2::Status::StreamEnd,
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::OutOfMemory => Err((
-            IncompleteReason::SizeLimit,
-            "its dictionary is larger than the decoder's memory limit",
-        )),
-        Err(_) => Err(corrupt(what)),
+        Err(e) if e.kind() == std::io::ErrorKind::OutOfMemory => Err(Failed {
+            fault: (
+                IncompleteReason::SizeLimit,
+                "its dictionary is larger than the decoder's memory limit",
+            ),
+            made,
+        }),
+        Err(_) => Err(corrupt_after(made, what)),
     }
 }
 
-fn xz_step(slot: &mut Option<Box<XzStream>>, data: &[u8], out: &mut [u8]) -> Result<Step, Fault> {
+fn xz_step(slot: &mut Option<Box<XzStream>>, data: &[u8], out: &mut [u8]) -> Result<Step, Failed> {
     let Some(x) = slot else {
         let step = |used, ended| {
             Ok(Step {
@@ -400,7 +485,9 @@ fn xz_step(slot: &mut Option<Box<XzStream>>, data: &[u8], out: &mut [u8]) -> Res
             Some(_) => step(0, true),
         };
     };
-    let step = lzma_step(x.process(data, out, Action::Run), "corrupt xz stream")?;
+    let out0 = x.total_out();
+    let r = x.process(data, out, Action::Run);
+    let step = lzma_step(r, (x.total_out() - out0) as usize, "corrupt xz stream")?;
     if step.ended {
         *slot = None;
     }
@@ -414,7 +501,7 @@ fn bzip2_step(
     slot: &mut Option<Box<bzip2::Decompress>>,
     data: &[u8],
     out: &mut [u8],
-) -> Result<Step, Fault> {
+) -> Result<Step, Failed> {
     let Some(d) = slot else {
         return match data.first() {
             None => Ok(Step {
@@ -437,33 +524,32 @@ fn bzip2_step(
         };
     };
     let (in0, out0) = (d.total_in(), d.total_out());
-    let status = d
-        .decompress(data, out)
-        .map_err(|_| corrupt("corrupt bzip2 stream"))?;
+    let status = d.decompress(data, out);
     let step = Step {
         used: (d.total_in() - in0) as usize,
         made: (d.total_out() - out0) as usize,
         ended: false,
     };
+    let status = status.map_err(|_| corrupt_after(step.made, "corrupt bzip2 stream"))?;
     if status == bzip2::Status::StreamEnd {
         *slot = None;
     }
     Ok(step)
 }
 
-fn inflate(d: &mut Decompress, data: &[u8], out: &mut [u8]) -> Result<Step, &'static str> {
+fn inflate(d: &mut Decompress, data: &[u8], out: &mut [u8]) -> Result<Step, Failed> {
     let (in0, out0) = (d.total_in(), d.total_out());
-    let status = d
-        .decompress(data, out, FlushDecompress::None)
-        .map_err(|_| "corrupt deflate stream")?;
+    let status = d.decompress(data, out, FlushDecompress::None);
+    let made = (d.total_out() - out0) as usize;
+    let status = status.map_err(|_| corrupt_after(made, "corrupt deflate stream"))?;
     Ok(Step {
         used: (d.total_in() - in0) as usize,
-        made: (d.total_out() - out0) as usize,
+        made,
         ended: status == Status::StreamEnd,
     })
 }
 
-fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static str> {
+fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, Failed> {
     let none = |used| {
         Ok(Step {
             used,
@@ -492,12 +578,12 @@ fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static
             let held = buf.len();
             let take = (MAX_GZIP_HEADER - held.min(MAX_GZIP_HEADER)).min(data.len());
             buf.extend_from_slice(data.get(..take).unwrap_or(&[]));
-            match gzip_header_len(buf)? {
+            match gzip_header_len(buf).map_err(corrupt)? {
                 Some(len) => {
                     *g = Gzip::Body(Decompress::new(false), Crc::new());
                     none(len - held)
                 }
-                None if buf.len() >= MAX_GZIP_HEADER => Err("gzip header too long"),
+                None if buf.len() >= MAX_GZIP_HEADER => Err(corrupt("gzip header too long").into()),
                 None => none(take),
             }
         }
@@ -517,7 +603,7 @@ fn gzip_step(g: &mut Gzip, data: &[u8], out: &mut [u8]) -> Result<Step, &'static
                 if u32::from_le_bytes([a, b, c, d]) != crc.sum()
                     || u32::from_le_bytes([e, f, h, i]) != crc.amount()
                 {
-                    return Err("gzip checksum mismatch");
+                    return Err(corrupt("gzip checksum mismatch").into());
                 }
                 *g = Gzip::Between;
             }

@@ -964,6 +964,65 @@ fn jpeg_scan_data(len: usize) -> Vec<u8> {
     out
 }
 
+/// A raw deflate stream that stores `data` in a block of its own and then
+/// turns corrupt: the next block has the reserved type. A decoder given it
+/// all at once makes `data` and meets the fault in the same step.
+fn deflate_stored_then_bad(data: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(data.len()).unwrap();
+    let mut out = vec![0x00];
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(!len).to_le_bytes());
+    out.extend_from_slice(data);
+    // BFINAL 1, BTYPE 11.
+    out.push(0x07);
+    out
+}
+
+/// A zstd frame that holds `data` in a raw block and then a block of the
+/// reserved type.
+fn zstd_raw_then_bad(data: &[u8]) -> Vec<u8> {
+    let size = u32::try_from(data.len()).unwrap();
+    assert!(size < 1024, "one raw block inside a 1 KiB window");
+    // No checksum, no content size, a window of 1 KiB.
+    let mut out = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00];
+    out.extend_from_slice(&(size << 3).to_le_bytes()[..3]);
+    out.extend_from_slice(data);
+    // Last block, of type 3.
+    out.extend_from_slice(&[0x07, 0x00, 0x00]);
+    out
+}
+
+/// Text that compresses poorly (random words of letters and digits), with an
+/// HKID after its first 1,000 bytes: `len` bytes.
+fn noisy_text(len: usize) -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend(format!("{:x} ", x % 0xfff_ffff).bytes());
+        if out.len() > 1000 && out.len() < 1012 {
+            out.extend_from_slice(b" HKID A123456(7) ");
+        }
+    }
+    out.truncate(len);
+    out
+}
+
+/// An xz stream whose block check does not match its data: the decoder finds
+/// out after it has made all of it.
+fn xz_bad_check(data: &[u8]) -> Vec<u8> {
+    let mut x = xz(data);
+    let n = x.len();
+    // The stream footer's backward size: the index is (size + 1) * 4 bytes,
+    // and the check ends where it begins.
+    let backward = u32::from_le_bytes(x[n - 8..n - 4].try_into().unwrap());
+    let index = (backward as usize + 1) * 4;
+    x[n - 12 - index - 1] ^= 0xff;
+    x
+}
+
 #[derive(Default)]
 struct Case {
     name: &'static str,
@@ -3010,6 +3069,75 @@ fn cases() -> Vec<Case> {
             incomplete: Some(IncompleteReason::Malformed),
             ..Case::default()
         },
+        // Streams that turn corrupt after data: what was decoded before the
+        // fault is read, whether it came in the same step or in earlier ones.
+        Case {
+            name: "xz whose check does not match",
+            input: xz_bad_check(b"before the fault HKID A123456(7)\n"),
+            contains: vec!["before the fault HKID A123456(7)"],
+            formats: vec!["xz"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "lzip whose check does not match",
+            input: {
+                let mut l = lzip(b"before the fault HKID A123456(7)\n");
+                let n = l.len();
+                // The member trailer: CRC-32, data size, member size.
+                l[n - 20] ^= 0xff;
+                l
+            },
+            contains: vec!["before the fault HKID A123456(7)"],
+            formats: vec!["lzip"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "bzip2 whose block check does not match",
+            input: {
+                let mut b = bzip2(b"before the fault HKID A123456(7)\n");
+                // `BZh9`, the block magic, then the block's CRC.
+                b[10] ^= 0xff;
+                b
+            },
+            contains: vec!["before the fault HKID A123456(7)"],
+            formats: vec!["bzip2"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "gzip whose deflate data turns corrupt",
+            input: {
+                let mut g = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+                g.extend(deflate_stored_then_bad(b"before the fault HKID A123456(7)\n"));
+                g
+            },
+            contains: vec!["before the fault HKID A123456(7)"],
+            formats: vec!["gzip"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            name: "deflate-encoded body that turns corrupt",
+            input: [&[0x78, 0x9c][..], &deflate_stored_then_bad(b"before the fault HKID A123456(7)\n")].concat(),
+            hint: hint(Some("text/plain"), Some("deflate"), None),
+            contains: vec!["before the fault HKID A123456(7)"],
+            formats: vec!["deflate"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
+            // zstd hands out nothing of the call that meets a fault: the
+            // block before it is lost, the same way however the body came.
+            name: "zstd-encoded body that turns corrupt",
+            input: zstd_raw_then_bad(b"before the fault HKID A123456(7)\n"),
+            hint: hint(Some("text/plain"), Some("zstd"), None),
+            events: Some(vec![]),
+            formats: vec!["zstd"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
         Case {
             name: "tar.xz of a customer list",
             input: xz(&tar_of(&[("export/customers.csv", b"name,phone\nChan,6612 3456\n")])),
@@ -3182,6 +3310,48 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
     ]
+}
+
+/// An xz stream corrupt well past the first slice its decoder is given
+/// (`compress::STAGE`): what is read before the fault does not depend on
+/// where the body was split. Too long for every split point in the case
+/// table (LZMA is slow in a debug build): whole, at points across it, in
+/// chunks of several sizes and byte by byte.
+#[test]
+fn a_stream_corrupt_past_its_first_slice_reads_the_same_however_split() {
+    let mut x = xz(&noisy_text(36_000));
+    assert!(
+        x.len() > crate::inspect::decode::compress::STAGE,
+        "past the first slice"
+    );
+    let at = x.len() * 7 / 8;
+    x[at] ^= 0x5a;
+    let (hint, limits) = (ContentHint::default(), Limits::default());
+    let whole = scan_chunks(&x, &hint, &limits, &[]);
+    assert!(whole.0.joined_text().contains("HKID A123456(7)"));
+    assert_eq!(
+        whole.1.incomplete.as_ref().map(|i| i.reason),
+        Some(IncompleteReason::Malformed)
+    );
+    let mut ways: Vec<Vec<usize>> = (0..x.len()).step_by(509).map(|i| vec![i]).collect();
+    for size in [1, 7, 4096, 16 << 10, (16 << 10) + 1] {
+        ways.push((size..x.len()).step_by(size).collect());
+    }
+    for cuts in ways {
+        let split = scan_chunks(&x, &hint, &limits, &cuts);
+        assert_eq!(
+            split.0,
+            whole.0,
+            "events differ, cuts from {:?}",
+            cuts.first()
+        );
+        assert_eq!(
+            split.1,
+            whole.1,
+            "report differs, cuts from {:?}",
+            cuts.first()
+        );
+    }
 }
 
 #[test]
