@@ -14,11 +14,12 @@ use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 const OUT: usize = 32 << 10;
-/// Input the xz, lzip and zstd decoders are given at a time. On a fault they
-/// hand out nothing of the call that met it, and what they decoded in it
-/// is lost: how much of a corrupt stream is read would depend on where the
-/// body was split. Fed whole slices at fixed offsets, they read the same
-/// however it arrived. (zlib and bzip2 report what they made before a fault.)
+/// Input the xz, lzip, zstd and brotli decoders are given at a time. They
+/// keep decoded bytes back until a call ends (or hand out nothing of a call
+/// that meets a fault), so how much of a corrupt stream is read would
+/// depend on where the body was split. Fed whole slices at fixed offsets,
+/// they read the same however it arrived. (zlib and bzip2 hand out what
+/// they make as they go, and report it before a fault.)
 pub(super) const STAGE: usize = 16 << 10;
 /// A gzip header longer than this (huge name or extra field) is not believed.
 const MAX_GZIP_HEADER: usize = 16 << 10;
@@ -167,8 +168,11 @@ impl DecompressNode {
             _ => return None,
         };
         cx.format(name);
-        let staged = matches!(codec, Codec::Xz(_) | Codec::Lzip(..) | Codec::Zstd(..))
-            .then(|| Vec::with_capacity(STAGE));
+        let staged = matches!(
+            codec,
+            Codec::Xz(_) | Codec::Lzip(..) | Codec::Zstd(..) | Codec::Brotli(_)
+        )
+        .then(|| Vec::with_capacity(STAGE));
         Some(DecompressNode {
             name,
             codec,

@@ -3128,6 +3128,16 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // Found by fuzzing: brotli keeps decoded bytes back until a call
+            // ends, so what it made of this depended on the split.
+            name: "brotli-encoded body that turns corrupt",
+            input: b"\x00\x00\x10\x00\x00\x00\x8d\x0a".to_vec(),
+            hint: hint(Some("multipart/form-data; boundary=XyZ"), Some("br"), None),
+            formats: vec!["br"],
+            incomplete: Some(IncompleteReason::Malformed),
+            ..Case::default()
+        },
+        Case {
             // zstd hands out nothing of the call that meets a fault: the
             // block before it is lost, the same way however the body came.
             name: "zstd-encoded body that turns corrupt",
