@@ -1,0 +1,84 @@
+//! Fuzzes the inspection engine as the proxy drives it: any body, under any of
+//! the headers that pick a decoder, fed in chunks. Beyond "no panic, no hang,
+//! bounded memory" (libFuzzer's own checks) it holds the streaming contract:
+//! the findings are the same however the body is split.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sluice::inspect::{ContentHint, Engine};
+
+/// Content types, one per decoder the sniffer can pick by header, and none.
+const TYPES: &[Option<&str>] = &[
+    None,
+    Some("application/json"),
+    Some("text/plain; charset=utf-8"),
+    Some("text/csv"),
+    Some("application/x-www-form-urlencoded"),
+    Some("multipart/form-data; boundary=XyZ"),
+    Some("multipart/mixed; boundary=\"b\""),
+    Some("application/octet-stream"),
+    Some("application/zip"),
+    Some("application/pdf"),
+    Some("text/html; charset=big5"),
+    Some("application/xml"),
+    Some("message/rfc822"),
+    Some("application/rtf"),
+    Some("application/vnd.ms-tnef"),
+    Some("application/gzip"),
+    Some("application/zstd"),
+    Some("text/plain; charset=utf-16le"),
+];
+
+const ENCODINGS: &[Option<&str>] = &[None, Some("gzip"), Some("deflate"), Some("br"), Some("zstd")];
+
+const NAMES: &[Option<&str>] = &[
+    None,
+    Some("a.docx"),
+    Some("a.xlsx"),
+    Some("a.pptx"),
+    Some("a.xlsb"),
+    Some("a.pdf"),
+    Some("a.csv"),
+    Some("a.rtf"),
+    Some("a.eml"),
+    Some("a.tar"),
+    Some("a.7z"),
+    Some("a.rar"),
+    Some("a.txt"),
+];
+
+fn engine() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(Engine::shipped)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let [t, e, n, split, body @ ..] = data else {
+        return;
+    };
+    let hint = ContentHint {
+        content_type: TYPES[usize::from(*t) % TYPES.len()].map(str::to_owned),
+        // Most bodies go unencoded: an encoding mostly makes the body invalid.
+        content_encoding: if e & 0x80 == 0 {
+            None
+        } else {
+            ENCODINGS[usize::from(*e) % ENCODINGS.len()].map(str::to_owned)
+        },
+        file_name: NAMES[usize::from(*n) % NAMES.len()].map(str::to_owned),
+    };
+    let whole = engine().scan(hint.clone(), body);
+    assert_eq!(whole.bytes, body.len() as u64);
+    // Chunks of one size (1 to 64 bytes, or 1 to 4 KiB), with the whole as one.
+    let size = match split {
+        0..=127 => usize::from(*split % 64) + 1,
+        _ => (usize::from(*split % 128) + 1) * 32,
+    };
+    let mut s = engine().scanner(hint);
+    for chunk in body.chunks(size) {
+        s.feed(chunk);
+    }
+    let chunked = s.finish();
+    assert_eq!(whole, chunked, "findings differ when fed in {size}-byte chunks");
+});
