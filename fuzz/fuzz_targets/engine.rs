@@ -31,7 +31,13 @@ const TYPES: &[Option<&str>] = &[
     Some("text/plain; charset=utf-16le"),
 ];
 
-const ENCODINGS: &[Option<&str>] = &[None, Some("gzip"), Some("deflate"), Some("br"), Some("zstd")];
+const ENCODINGS: &[Option<&str>] = &[
+    None,
+    Some("gzip"),
+    Some("deflate"),
+    Some("br"),
+    Some("zstd"),
+];
 
 const NAMES: &[Option<&str>] = &[
     None,
@@ -80,5 +86,8 @@ fuzz_target!(|data: &[u8]| {
         s.feed(chunk);
     }
     let chunked = s.finish();
-    assert_eq!(whole, chunked, "findings differ when fed in {size}-byte chunks");
+    assert_eq!(
+        whole, chunked,
+        "findings differ when fed in {size}-byte chunks"
+    );
 });
