@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sluice::inspect::{ContentHint, Engine};
+use sluice::inspect::{ContentHint, Engine, Limits, Settings};
 
 /// Content types, one per decoder the sniffer can pick by header, and none.
 const TYPES: &[Option<&str>] = &[
@@ -60,6 +60,30 @@ fn engine() -> &'static Engine {
     E.get_or_init(Engine::shipped)
 }
 
+/// Limits small enough for a fuzzed body to reach each of them: size,
+/// expansion, ratio, depth, JSON nesting, entries, held bytes, opaque data.
+fn tight() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| {
+        let settings = Settings {
+            limits: Limits {
+                max_body_bytes: 8 << 10,
+                max_decompressed_bytes: 16 << 10,
+                max_ratio: 8,
+                ratio_grace_bytes: 1 << 10,
+                max_depth: 3,
+                max_json_nesting: 8,
+                max_entries: 4,
+                max_buffer_bytes: 8 << 10,
+                opaque_min_bytes: 512,
+                ..Limits::default()
+            },
+            ..Settings::default()
+        };
+        Engine::new(&settings).expect("the tight limits are valid settings")
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let [t, e, n, split, body @ ..] = data else {
         return;
@@ -74,14 +98,16 @@ fuzz_target!(|data: &[u8]| {
         },
         file_name: NAMES[usize::from(*n) % NAMES.len()].map(str::to_owned),
     };
-    let whole = engine().scan(hint.clone(), body);
+    // The high bit of the name byte picks the tight limits.
+    let engine = if n & 0x80 == 0 { engine() } else { tight() };
+    let whole = engine.scan(hint.clone(), body);
     assert_eq!(whole.bytes, body.len() as u64);
-    // Chunks of one size (1 to 64 bytes, or 1 to 4 KiB), with the whole as one.
+    // Chunks of one size (1 to 64 bytes, or 32 bytes to 4 KiB).
     let size = match split {
         0..=127 => usize::from(*split % 64) + 1,
         _ => (usize::from(*split % 128) + 1) * 32,
     };
-    let mut s = engine().scanner(hint);
+    let mut s = engine.scanner(hint);
     for chunk in body.chunks(size) {
         s.feed(chunk);
     }
@@ -90,4 +116,11 @@ fuzz_target!(|data: &[u8]| {
         whole, chunked,
         "findings differ when fed in {size}-byte chunks"
     );
+    // What goes up in a URL: the query read on its own, and which of its
+    // pairs hold data.
+    if split & 1 == 1 {
+        let query = String::from_utf8_lossy(body);
+        let _ = engine.scan_query(&query);
+        let _ = engine.query_data(&query);
+    }
 });
