@@ -436,8 +436,9 @@ pub fn conclusive(head: &[u8]) -> bool {
         return false;
     }
     match by_magic(head) {
-        // Checked after tar's magic.
-        Some(Kind::Rtf | Kind::Cfb | Kind::Utf16Le | Kind::Utf16Be) | None => false,
+        // Tar's checksum covers all 512 bytes of its header; the others are
+        // checked after tar's magic.
+        Some(Kind::Tar | Kind::Rtf | Kind::Cfb | Kind::Utf16Le | Kind::Utf16Be) | None => false,
         // PNG and JPEG come first; other media only after tar's magic.
         Some(Kind::Media(_)) => {
             head.starts_with(b"\x89PNG\r\n\x1a\n") || head.starts_with(b"\xff\xd8\xff")
