@@ -447,6 +447,9 @@ pub fn conclusive(head: &[u8]) -> bool {
     }
 }
 
+/// The format a magic number names. The order matters beyond which check
+/// wins: `conclusive` settles a short head early only on the checks before
+/// tar's, which read no further than `MAGIC_LEN` bytes.
 fn by_magic(head: &[u8]) -> Option<Kind> {
     // Photos are most of the bodies a gateway sees, and PNG's and JPEG's
     // magic is no other format's: answered before the archives are asked.
