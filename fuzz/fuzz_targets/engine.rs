@@ -1,7 +1,8 @@
 //! Fuzzes the inspection engine as the proxy drives it: any body, under any of
 //! the headers that pick a decoder, fed in chunks. Beyond "no panic, no hang,
 //! bounded memory" (libFuzzer's own checks) it holds the streaming contract:
-//! the findings are the same however the body is split.
+//! the findings are the same however the body is split, and the same on the
+//! detectors' fast paths as on the general ones.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -107,6 +108,7 @@ fuzz_target!(|data: &[u8]| {
         0..=127 => usize::from(*split % 64) + 1,
         _ => (usize::from(*split % 128) + 1) * 32,
     };
+    let hint_again = hint.clone();
     let mut s = engine.scanner(hint);
     for chunk in body.chunks(size) {
         s.feed(chunk);
@@ -116,6 +118,12 @@ fuzz_target!(|data: &[u8]| {
         whole, chunked,
         "findings differ when fed in {size}-byte chunks"
     );
+    // The detectors' fast paths (the block filters, the token shortcuts)
+    // against the general walk they stand in for.
+    let mut g = engine.scanner_general(hint_again);
+    g.feed(body);
+    let general = g.finish();
+    assert_eq!(whole, general, "the fast paths and the general ones differ");
     // What goes up in a URL: the query read on its own, and which of its
     // pairs hold data.
     if split & 1 == 1 {

@@ -100,6 +100,17 @@ impl Engine {
         }
     }
 
+    /// A scan of one body on the detectors' general paths only (16-byte
+    /// blocks, every token walked): what the fuzz target checks the fast
+    /// paths against, on any body.
+    #[cfg(fuzzing)]
+    pub fn scanner_general(&self, hint: ContentHint) -> BodyScan {
+        let text = Box::new(TextScan::general(self.detectors.clone()));
+        BodyScan {
+            inner: Scanner::new(text, &self.limits, hint),
+        }
+    }
+
     /// What a query string (without its `?`) shows on its own, read as form
     /// fields: for what goes up before any body (a WebSocket handshake's).
     pub fn scan_query(&self, query: &str) -> Findings {
@@ -235,7 +246,9 @@ impl BodyScan {
         let (mut text, report) = self.inner.finish();
         let mut f = Findings::default();
         text.finish_into(&mut f);
-        if report.bytes <= SPARE_UP_TO && text.text_len() <= SPARE_UP_TO {
+        // (A state on the general paths, which only fuzzing makes, is not
+        // kept: the next body would take it and skip the fast paths.)
+        if report.bytes <= SPARE_UP_TO && text.text_len() <= SPARE_UP_TO && text.is_fast() {
             // Forgotten now, not when reused: of this body only its field
             // names (JSON keys, column headers) stay, in the field cache.
             text.reset();

@@ -594,13 +594,18 @@ impl TextScan {
     }
 
     /// The general paths only: 16-byte blocks, every token walked. What the
-    /// fast paths are tested against.
-    #[cfg(test)]
-    pub(crate) fn general(det: Arc<Detectors>) -> TextScan {
+    /// fast paths are tested (and fuzzed) against.
+    #[cfg(any(test, fuzzing))]
+    pub fn general(det: Arc<Detectors>) -> TextScan {
         let mut t = TextScan::new(det);
         t.wide = false;
         t.st.shortcuts = false;
         t
+    }
+
+    /// Whether this state takes the fast paths (every state but `general`'s).
+    pub fn is_fast(&self) -> bool {
+        self.st.shortcuts
     }
 
     /// The dictionaries and settings this state was built for.
