@@ -322,20 +322,22 @@ fn media_in_an_archive_entry_is_walked() {
     assert_eq!(report.skipped_media, vec!["image/png"]);
 }
 
+/// `n` copies of the picture `one`, then an HKID: each walked in place, the
+/// HKID after them read, the picture's type named once.
+fn check_run_of(one: &[u8], n: usize, mime: &str) {
+    let mut input = one.repeat(n);
+    input.extend_from_slice(HKID.as_bytes());
+    let (sink, report) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
+    assert!(sink.joined_text().contains(HKID), "{mime}");
+    assert_eq!(report.skipped_media, vec![mime]);
+    assert_eq!(report.incomplete, None, "{mime}");
+}
+
 /// Thousands of pictures one after another are walked in place: no
 /// deeper nesting, no deeper stack, each named once.
 #[test]
 fn a_run_of_pictures_nests_no_deeper() {
-    let one = gif(b"\x01\x02\x03");
-    let mut input = Vec::new();
-    for _ in 0..20_000 {
-        input.extend_from_slice(&one);
-    }
-    input.extend_from_slice(HKID.as_bytes());
-    let (sink, report) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
-    assert!(sink.joined_text().contains(HKID));
-    assert_eq!(report.skipped_media, vec!["image/gif"]);
-    assert_eq!(report.incomplete, None);
+    check_run_of(&gif(b"\x01\x02\x03"), 20_000, "image/gif");
 }
 
 /// Pictures too small to fill the look past their end (a JPEG's start and
@@ -343,12 +345,7 @@ fn a_run_of_pictures_nests_no_deeper() {
 /// before left, and walked in `feed`'s loop.
 #[test]
 fn tiny_pictures_one_after_another_are_each_walked() {
-    let mut input = b"\xff\xd8\xff\xd9".repeat(200_000);
-    input.extend_from_slice(HKID.as_bytes());
-    let (sink, report) = scan_chunks(&input, &hint(None, None, None), &Limits::default(), &[]);
-    assert!(sink.joined_text().contains(HKID));
-    assert_eq!(report.skipped_media, vec!["image/jpeg"]);
-    assert_eq!(report.incomplete, None);
+    check_run_of(b"\xff\xd8\xff\xd9", 200_000, "image/jpeg");
 }
 
 /// Bytes that look like a picture by their magic number (`ftyp` at 4) but
