@@ -8,7 +8,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use sluice::inspect::{ContentHint, Engine, Limits, Settings};
+use sluice::inspect::detect::{CheckKind, CustomPattern};
+use sluice::inspect::{ContentHint, DetectorSettings, Engine, Limits, Settings};
 
 /// Content types, one per decoder the sniffer can pick by header, and none.
 const TYPES: &[Option<&str>] = &[
@@ -85,6 +86,45 @@ fn tight() -> &'static Engine {
     })
 }
 
+/// The shipped dictionaries with custom patterns, which turn off the token
+/// shortcuts that assume none (and read runs those skip).
+fn custom() -> &'static Engine {
+    static E: OnceLock<Engine> = OnceLock::new();
+    E.get_or_init(|| {
+        let pattern = |name: &str, class: &str, shape: &str, check, needs_context| CustomPattern {
+            name: name.into(),
+            class: class.into(),
+            shape: shape.into(),
+            check,
+            needs_context,
+        };
+        let mut detectors = DetectorSettings::default();
+        detectors.custom_patterns = vec![
+            pattern(
+                "staff-no",
+                "bank_account",
+                "AA-99999",
+                CheckKind::None,
+                true,
+            ),
+            pattern("member", "passport", "SC999999", CheckKind::None, false),
+            pattern(
+                "loyalty",
+                "payment_card",
+                "9999 9999 9999",
+                CheckKind::Luhn,
+                false,
+            ),
+            pattern("ref", "iban", "XX99X999999", CheckKind::Mod97, false),
+        ];
+        let settings = Settings {
+            detectors,
+            ..Settings::default()
+        };
+        Engine::new(&settings).expect("the custom patterns are valid settings")
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let [t, e, n, split, body @ ..] = data else {
         return;
@@ -99,8 +139,12 @@ fuzz_target!(|data: &[u8]| {
         },
         file_name: NAMES[usize::from(*n) % NAMES.len()].map(str::to_owned),
     };
-    // The high bit of the name byte picks the tight limits.
-    let engine = if n & 0x80 == 0 { engine() } else { tight() };
+    // The name byte's two high bits pick the tight limits or custom patterns.
+    let engine = match n >> 6 {
+        2 | 3 => tight(),
+        1 => custom(),
+        _ => engine(),
+    };
     let whole = engine.scan(hint.clone(), body);
     assert_eq!(whole.bytes, body.len() as u64);
     // Chunks of one size (1 to 64 bytes, or 32 bytes to 4 KiB).
