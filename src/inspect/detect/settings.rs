@@ -152,6 +152,26 @@ impl Default for DetectorSettings {
 mod tests {
     use super::*;
 
+    /// The example in the shipped file's comment is what operators copy: it
+    /// must be a pattern the detectors accept, and find what it describes.
+    #[test]
+    fn the_documented_custom_pattern_is_valid() {
+        let line = SHIPPED_YAML
+            .lines()
+            .find_map(|l| l.strip_prefix("#   - {name: staff-no"))
+            .expect("the example in config/detectors.yaml");
+        let example: CustomPattern =
+            serde_yaml::from_str(&format!("{{name: staff-no{line}")).expect("the example parses");
+        let mut s = DetectorSettings::default();
+        s.custom_patterns.push(example);
+        let det = crate::inspect::Detectors::new(&s).expect("the example is accepted");
+        let mut scan = crate::inspect::TextScan::new(std::sync::Arc::new(det));
+        crate::inspect::TextSink::text(&mut scan, b"bank account staff no. AB12345-6 on file");
+        let mut f = crate::inspect::Findings::default();
+        scan.finish_into(&mut f);
+        assert_eq!(f.count(crate::inspect::Class::BankAccount), 1, "{f:?}");
+    }
+
     #[test]
     fn shipped_yaml_parses_and_has_every_dictionary() {
         let s = DetectorSettings::shipped();
