@@ -103,7 +103,7 @@ fn custom() -> &'static Engine {
             pattern(
                 "staff-no",
                 "bank_account",
-                "AA-99999",
+                "AA99999-9",
                 CheckKind::None,
                 true,
             ),
