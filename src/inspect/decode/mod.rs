@@ -37,7 +37,7 @@ mod xlsb;
 
 pub(crate) use form::query;
 pub use limits::Limits;
-pub use sniff::{conclusive, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
+pub use sniff::{early_kind, media_magic, sniff, ContentHint, Kind, SNIFF_LEN};
 
 use cx::Cx;
 
@@ -282,10 +282,13 @@ impl SniffNode {
         // Everything but a magic number at the start waits for a full head:
         // what the body is, and whether its text is UTF-8, are judged on
         // the same bytes however it is split.
-        if !conclusive(&self.head) {
+        let kind = if self.head.len() >= SNIFF_LEN {
+            sniff(&self.head, &self.hint)
+        } else if let Some(kind) = early_kind(&self.head) {
+            kind
+        } else {
             return;
-        }
-        let kind = sniff(&self.head, &self.hint);
+        };
         let inner = self.decide(kind, cx);
         inner.feed(rest, cx);
     }

@@ -418,8 +418,8 @@ fn openpgp_encrypted(head: &[u8]) -> bool {
 /// line of a sealed file is 34 bytes.
 const MAGIC_LEN: usize = 64;
 
-/// Whether `head` already settles what `sniff` would say of the full head
-/// (`SNIFF_LEN` bytes): the decoder can then start without holding more.
+/// What `sniff` would say of the full head (`SNIFF_LEN` bytes), when `head`
+/// already settles it: the decoder can then start without holding more.
 /// Only a magic number at the very start settles it early, and only one that
 /// `by_magic` checks before tar's (at 257, with a checksum over 512 bytes):
 /// every later check, the content type and the body's shape can each be
@@ -427,28 +427,27 @@ const MAGIC_LEN: usize = 64;
 /// `%PDF-` after what looked like a piece of a PDF, a tar header behind a
 /// name that opens like RTF), and the findings must not depend on where the
 /// body was split.
-pub fn conclusive(head: &[u8]) -> bool {
-    if head.len() >= SNIFF_LEN {
-        return true;
-    }
+pub fn early_kind(head: &[u8]) -> Option<Kind> {
     // Leading whitespace: a sealed file's armour may come after any amount.
     if head.len() < MAGIC_LEN || head.first().is_none_or(u8::is_ascii_whitespace) {
-        return false;
+        return None;
     }
-    match by_magic(head) {
+    match by_magic(head)? {
         // Tar's checksum covers all 512 bytes of its header; the others are
         // checked after tar's magic.
-        Some(Kind::Tar | Kind::Rtf | Kind::Cfb | Kind::Utf16Le | Kind::Utf16Be) | None => false,
+        Kind::Tar | Kind::Rtf | Kind::Cfb | Kind::Utf16Le | Kind::Utf16Be => None,
         // PNG and JPEG come first; other media only after tar's magic.
-        Some(Kind::Media(_)) => {
-            head.starts_with(b"\x89PNG\r\n\x1a\n") || head.starts_with(b"\xff\xd8\xff")
+        Kind::Media(_)
+            if !head.starts_with(b"\x89PNG\r\n\x1a\n") && !head.starts_with(b"\xff\xd8\xff") =>
+        {
+            None
         }
-        Some(_) => true,
+        kind => Some(kind),
     }
 }
 
 /// The format a magic number names. The order matters beyond which check
-/// wins: `conclusive` settles a short head early only on the checks before
+/// wins: `early_kind` settles a short head early only on the checks before
 /// tar's, which read no further than `MAGIC_LEN` bytes.
 fn by_magic(head: &[u8]) -> Option<Kind> {
     // Photos are most of the bodies a gateway sees, and PNG's and JPEG's

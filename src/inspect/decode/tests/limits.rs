@@ -763,7 +763,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn a_conclusive_head_decides_like_the_full_head(
+    fn an_early_kind_is_what_the_full_head_says(
         opening in prop::sample::select(OPENINGS.to_vec()),
         body in prop::collection::vec(prop::sample::select(b"{[\"-=&ab1 \n\r\x00\x1f\x8bPK\x03\x04%endobj".to_vec()), 0..600),
         later in prop::sample::select(OPENINGS.to_vec()),
@@ -778,12 +778,8 @@ proptest! {
         let full = &body[..body.len().min(crate::inspect::decode::SNIFF_LEN)];
         let h = hint(ct, None, None);
         for k in 0..=full.len() {
-            if crate::inspect::decode::conclusive(&body[..k]) {
-                prop_assert_eq!(
-                    crate::inspect::decode::sniff(&body[..k], &h),
-                    crate::inspect::decode::sniff(full, &h),
-                    "decided at {}", k
-                );
+            if let Some(early) = crate::inspect::decode::early_kind(&body[..k]) {
+                prop_assert_eq!(early, crate::inspect::decode::sniff(full, &h), "decided at {}", k);
             }
         }
     }
