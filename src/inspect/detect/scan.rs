@@ -319,15 +319,24 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
     while i < to {
         // From `i - 1` (always inside: `i < to <= len`) on, 64 bytes or what is left.
         let avail = len - (i - 1);
-        let load = |o: usize| {
-            let n = avail.saturating_sub(o).min(64);
-            let k = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-            // SAFETY: the lanes in `k` are bytes inside `buf`; masked-off lanes
-            // are not read (AVX-512 masked loads suppress them), so the pointer
-            // may point past the end.
-            unsafe { _mm512_maskz_loadu_epi8(k, at0.wrapping_add(i - 1 + o).cast()) }
+        // The bytes at `i - 1 + o` for `o` in 0..7. Away from the buffer's
+        // end (every block but the last few of a body: `scan` stops `LOOK`
+        // bytes short of it) the loads are plain; computing seven lane masks
+        // per block cost more than the loads.
+        let v: [__m512i; 7] = if avail >= 64 + 6 {
+            // SAFETY: `avail >= 70`: each load reads 64 bytes inside `buf`.
+            std::array::from_fn(|o| unsafe { _mm512_loadu_si512(at0.add(i - 1 + o).cast()) })
+        } else {
+            std::array::from_fn(|o| {
+                let n = avail.saturating_sub(o).min(64);
+                let k = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                // SAFETY: the lanes in `k` are bytes inside `buf`; masked-off
+                // lanes are not read (AVX-512 masked loads suppress them), so
+                // the pointer may point past the end.
+                unsafe { _mm512_maskz_loadu_epi8(k, at0.wrapping_add(i - 1 + o).cast()) }
+            })
         };
-        let (prev, cur, n1, n2, n3) = (load(0), load(1), load(2), load(3), load(4));
+        let [prev, cur, n1, n2, n3, n4, n5] = v;
         let (f0, f1, f2, f3) = (fold(cur), fold(n1), fold(n2), fold(n3));
         // `pair_hash`: (a * 4) ^ b, of which `vpermi2b` reads the low 7 bits.
         let pair = |a: __m512i, b: __m512i| {
@@ -363,7 +372,6 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         // A character that may start a CJK term (the CJK tables, which look
         // only at the low six bits: `vpermb` ignores the rest), or a
         // full-width digit, which starts a token.
-        let (n4, n5) = (load(5), load(6));
         let may_term = _mm512_test_epi8_mask(
             _mm512_and_si512(
                 _mm512_permutexvar_epi8(n1, c1),
