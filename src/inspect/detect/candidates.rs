@@ -679,10 +679,56 @@ fn file_extension(buf: &[u8], dot: usize) -> bool {
 /// bytes; the end of the last data may end it.
 #[inline(always)]
 fn digit_run(s: &[u8], most: usize, last: bool) -> Option<usize> {
+    let n = digit_prefix(s, most + 1);
+    if n < s.len() && n <= most {
+        Some(n)
+    } else {
+        (last && s.len() <= most).then_some(s.len())
+    }
+}
+
+/// How many ASCII digits `s` starts with, counting no further than `cap`;
+/// 16 bytes per step (a Unix time in every chat message, read one byte at a
+/// time, was a quarter of the token path).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn digit_prefix(s: &[u8], cap: usize) -> usize {
+    use std::arch::x86_64::*;
+    let mut n = 0;
+    while n < cap {
+        let Some(block) = s.get(n..n + 16) else {
+            break;
+        };
+        // SAFETY: SSE2 is part of the x86_64 baseline, and the unaligned load
+        // reads exactly the 16 bytes of `block`.
+        let digits = unsafe {
+            let d = _mm_sub_epi8(
+                _mm_loadu_si128(block.as_ptr().cast::<__m128i>()),
+                _mm_set1_epi8(b'0' as i8),
+            );
+            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) as u32
+        };
+        if digits != 0xFFFF {
+            return (n + (!digits).trailing_zeros() as usize).min(cap);
+        }
+        n += 16;
+    }
+    n.min(cap) + digit_prefix_bytes(s.get(n..).unwrap_or(&[]), cap.saturating_sub(n))
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn digit_prefix(s: &[u8], cap: usize) -> usize {
+    digit_prefix_bytes(s, cap)
+}
+
+/// `digit_prefix` a byte at a time: the short tail, and other machines.
+#[inline(always)]
+fn digit_prefix_bytes(s: &[u8], cap: usize) -> usize {
     s.iter()
-        .take(most + 1)
-        .position(|b| !b.is_ascii_digit())
-        .or((last && s.len() <= most).then_some(s.len()))
+        .take(cap)
+        .take_while(|b| b.is_ascii_digit())
+        .count()
 }
 
 /// Whether a token of `s` ends cleanly at `n` (the end of the last data is
@@ -950,7 +996,44 @@ fn extend(
 
 #[cfg(test)]
 mod tests {
-    use super::alnum_run;
+    use super::{alnum_run, digit_run};
+
+    #[test]
+    fn digit_run_agrees_with_the_byte_loop() {
+        // The definition it replaced: the first non-digit among `most + 1` bytes.
+        let byte_loop = |s: &[u8], most: usize, last: bool| {
+            s.iter()
+                .take(most + 1)
+                .position(|b| !b.is_ascii_digit())
+                .or((last && s.len() <= most).then_some(s.len()))
+        };
+        let text = b"1764384000997,\"x\":12 3pm 0123456789012345678901234567890123456789/:`x";
+        for a in 0..text.len() {
+            for b in a..=text.len() {
+                for most in [0, 1, 8, 15, 16, 17, 34, 48] {
+                    for last in [false, true] {
+                        let s = &text[a..b];
+                        assert_eq!(
+                            digit_run(s, most, last),
+                            byte_loop(s, most, last),
+                            "{a}..{b} most {most} last {last}"
+                        );
+                    }
+                }
+            }
+        }
+        for k in 0..=255u8 {
+            let mut s = vec![b'4'; 40];
+            s[usize::from(k) % 40] = k;
+            for most in [12, 16, 33, 34, 40] {
+                assert_eq!(
+                    digit_run(&s, most, false),
+                    byte_loop(&s, most, false),
+                    "byte {k}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn alnum_run_agrees_with_the_byte_loop() {
