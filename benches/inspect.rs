@@ -21,21 +21,7 @@ const CHUNK: usize = 64 << 10;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-use corpus::{jpeg, message, mixed_json, png, Rng, RARE, ZH};
-
-fn chinese(rng: &mut Rng) -> Vec<u8> {
-    let mut out = String::with_capacity(SIZE + 1024);
-    while out.len() < SIZE {
-        out.push_str(rng.pick(ZH));
-        if rng.below(40) == 0 {
-            out.push_str(rng.pick(RARE));
-        }
-        if rng.below(8) == 0 {
-            out.push('\n');
-        }
-    }
-    out.into_bytes()
-}
+use corpus::{chinese, jpeg, message, mixed_json, png, Rng};
 
 const NAMES: &[&str] = &[
     "陳大文",
@@ -122,7 +108,7 @@ fn bench(c: &mut Criterion) {
     let csv_text = csv_file(&rows);
     let corpora: Vec<(&str, Vec<u8>)> = vec![
         ("mixed_json", mixed_json(&mut rng, SIZE)),
-        ("chinese", chinese(&mut rng)),
+        ("chinese", chinese(&mut rng, SIZE)),
         ("csv", csv_text.clone()),
         ("binary", binary(&mut rng)),
         ("digits", digits(&mut rng)),
@@ -225,7 +211,12 @@ fn bench_engine(c: &mut Criterion) {
             mixed_json(&mut rng, SIZE),
             0,
         ),
-        ("chinese", "text/plain; charset=utf-8", chinese(&mut rng), 0),
+        (
+            "chinese",
+            "text/plain; charset=utf-8",
+            chinese(&mut rng, SIZE),
+            0,
+        ),
         ("csv", "text/csv", csv_text, 0),
         (
             "docx",

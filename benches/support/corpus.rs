@@ -84,6 +84,23 @@ pub fn mixed_json(rng: &mut Rng, size: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Dense Chinese office text, a line every eight sentences or so, and one
+/// time in forty a phrase with an identifier, a contact or a health term;
+/// about `size` bytes.
+pub fn chinese(rng: &mut Rng, size: usize) -> Vec<u8> {
+    let mut out = String::with_capacity(size + 1024);
+    while out.len() < size {
+        out.push_str(rng.pick(ZH));
+        if rng.below(40) == 0 {
+            out.push_str(rng.pick(RARE));
+        }
+        if rng.below(8) == 0 {
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
 /// A PNG as libpng writes one: its header, then `data` as image data in
 /// IDAT chunks of `chunk` bytes (libpng's default is 8 KiB), then its end.
 /// The CRCs are not computed: nothing reads them.
