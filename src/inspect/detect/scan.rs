@@ -337,26 +337,34 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             })
         };
         let [prev, cur, n1, n2, n3, n4, n5] = v;
-        let (f0, f1, f2, f3) = (fold(cur), fold(n1), fold(n2), fold(n3));
-        // `pair_hash`: (a * 4) ^ b, of which `vpermi2b` reads the low 7 bits.
-        let pair = |a: __m512i, b: __m512i| {
-            let a2 = _mm512_add_epi8(a, a);
-            _mm512_xor_si512(_mm512_add_epi8(a2, a2), b)
-        };
-        let singles = _mm512_and_si512(
-            _mm512_permutex2var_epi8(t0l, f0, t0h),
-            _mm512_permutex2var_epi8(t3l, f3, t3h),
-        );
-        let maybe_term = _mm512_test_epi8_mask(
-            _mm512_and_si512(singles, _mm512_permutex2var_epi8(p0l, pair(f0, f1), p0h)),
-            _mm512_and_si512(
-                _mm512_permutex2var_epi8(p1l, pair(f1, f2), p1h),
-                _mm512_permutex2var_epi8(p2l, pair(f2, f3), p2h),
-            ),
-        );
         let (pd, cd) = (digit(prev), digit(cur));
         let (lp, lc) = (letter(prev), letter(cur));
-        let word = lc & !(lp | pd) & maybe_term;
+        let word_starts = lc & !(lp | pd);
+        // The word filter only where a word starts: a block of Chinese text
+        // (or of digits) has none, and the branch goes the same way block
+        // after block in either kind of text.
+        let word = if word_starts != 0 {
+            let (f0, f1, f2, f3) = (fold(cur), fold(n1), fold(n2), fold(n3));
+            // `pair_hash`: (a * 4) ^ b, of which `vpermi2b` reads the low 7 bits.
+            let pair = |a: __m512i, b: __m512i| {
+                let a2 = _mm512_add_epi8(a, a);
+                _mm512_xor_si512(_mm512_add_epi8(a2, a2), b)
+            };
+            let singles = _mm512_and_si512(
+                _mm512_permutex2var_epi8(t0l, f0, t0h),
+                _mm512_permutex2var_epi8(t3l, f3, t3h),
+            );
+            let maybe_term = _mm512_test_epi8_mask(
+                _mm512_and_si512(singles, _mm512_permutex2var_epi8(p0l, pair(f0, f1), p0h)),
+                _mm512_and_si512(
+                    _mm512_permutex2var_epi8(p1l, pair(f1, f2), p1h),
+                    _mm512_permutex2var_epi8(p2l, pair(f2, f3), p2h),
+                ),
+            );
+            word_starts & maybe_term
+        } else {
+            0
+        };
         // A CJK start is a 3-byte lead with its two continuation bytes: binary
         // data has lead bytes everywhere, and most of them start nothing.
         let cont = |v: __m512i| {
