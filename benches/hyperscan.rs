@@ -27,16 +27,16 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sluice::inspect::detect::CustomPattern;
-use sluice::inspect::{
-    ContentHint, DetectorSettings, Detectors, Engine, Findings, TextScan, TextSink,
-};
+use sluice::inspect::{ContentHint, DetectorSettings, Detectors, Engine, TextScan};
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/drive.rs"]
+mod drive;
 use corpus::{chinese, mixed_json, Rng};
+use drive::{engine_scan, scan_text, CHUNK};
 
 const SIZE: usize = 4 << 20;
-const CHUNK: usize = 64 << 10;
 
 /// The few parts of libhs (`/usr/include/hs/`) this bench calls.
 mod ffi {
@@ -471,24 +471,6 @@ fn rules() -> Vec<Rule> {
     out.extend(SHAPES.iter().map(|(name, re)| shape_rule(name, re)));
     out.extend(s.custom_patterns.iter().map(custom_rule));
     out
-}
-
-fn scan_text(scan: &mut TextScan, data: &[u8]) -> Findings {
-    scan.reset();
-    for c in data.chunks(CHUNK) {
-        scan.text(c);
-    }
-    let mut f = Findings::default();
-    scan.finish_into(&mut f);
-    f
-}
-
-fn engine_scan(e: &Engine, hint: &ContentHint, data: &[u8]) -> Findings {
-    let mut s = e.scanner(hint.clone());
-    for c in data.chunks(CHUNK) {
-        s.feed(c);
-    }
-    s.finish()
 }
 
 /// What Hyperscan matched, for the reader: the total, then per shape and

@@ -17,11 +17,13 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sluice::inspect::{ContentHint, Detectors, Engine, Findings, TextScan, TextSink};
 
 const SIZE: usize = 4 << 20;
-const CHUNK: usize = 64 << 10;
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/drive.rs"]
+mod drive;
 use corpus::{chinese, jpeg, message, mixed_json, png, Rng};
+use drive::{engine_scan, scan_text};
 
 const NAMES: &[&str] = &[
     "陳大文",
@@ -88,16 +90,6 @@ fn digit_groups(rng: &mut Rng) -> Vec<u8> {
         out.push(if rng.below(10) == 0 { b'\n' } else { b' ' });
     }
     out
-}
-
-fn scan_text(scan: &mut TextScan, data: &[u8]) -> Findings {
-    scan.reset();
-    for c in data.chunks(CHUNK) {
-        scan.text(c);
-    }
-    let mut f = Findings::default();
-    scan.finish_into(&mut f);
-    f
 }
 
 fn bench(c: &mut Criterion) {
@@ -185,14 +177,6 @@ fn docx(rng: &mut Rng) -> (Vec<u8>, usize) {
     }
     let file = w.finish().expect("zip finish").into_inner();
     (file, body.len())
-}
-
-fn engine_scan(e: &Engine, hint: &ContentHint, data: &[u8]) -> Findings {
-    let mut s = e.scanner(hint.clone());
-    for c in data.chunks(CHUNK) {
-        s.feed(c);
-    }
-    s.finish()
 }
 
 /// The full engine, as the proxy runs it. Throughput is body bytes, except
