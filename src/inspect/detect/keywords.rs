@@ -210,9 +210,12 @@ fn fold(prev: u8, b: u8) -> u8 {
 /// byte).
 ///
 /// The CJK terms get the same treatment over the continuation bytes of their
-/// first two characters (bytes 1, 2, 4 and 5, low six bits: 64-entry tables),
-/// bucketed by byte 2: a run of Chinese text is then dismissed 64 bytes at a
-/// time instead of one dictionary probe per character.
+/// first two characters (bytes 1, 2, 4 and 5, low six bits: 64-entry tables,
+/// and the pair of the two characters' last bytes, 2 and 5, hashed as
+/// `pair_hash`), bucketed by byte 2: a run of Chinese text is then dismissed
+/// 64 bytes at a time instead of one dictionary probe per character (the
+/// single bytes alone let one character in fifty through, nearly all of them
+/// starting no term).
 #[derive(Debug, Clone)]
 pub(crate) struct WordFilter {
     /// Bytes 0 and 3 (`SINGLE_AT`).
@@ -220,6 +223,8 @@ pub(crate) struct WordFilter {
     /// Bytes 0-1, 1-2 and 2-3.
     pub(crate) pairs: [[u8; 128]; 3],
     pub(crate) cjk: [[u8; 64]; 4],
+    /// Bytes 2 and 5 of a CJK term (`CJK_PAIR_AT`), by `pair_hash`.
+    pub(crate) cjk_pair: [u8; 128],
 }
 
 /// Bytes of an ASCII term the single-byte tables look at.
@@ -227,6 +232,9 @@ pub(crate) const SINGLE_AT: [usize; 2] = [0, 3];
 
 /// Bytes of a CJK term the CJK tables look at.
 pub(crate) const CJK_FILTER_AT: [usize; 4] = [1, 2, 4, 5];
+
+/// The two bytes of a CJK term the pair table looks at: each character's last.
+pub(crate) const CJK_PAIR_AT: [usize; 2] = [2, 5];
 
 /// The 7-bit index of two neighbouring folded bytes in a pair table. Letters
 /// differ in their low five bits, which the shift keeps; the SIMD pass
@@ -269,6 +277,7 @@ impl WordFilter {
             }
         }
         let mut cjk = [[0u8; 64]; 4];
+        let mut cjk_pair = [0u8; 128];
         for t in terms
             .iter()
             .filter(|t| is_cjk_lead(t.text.first().copied().unwrap_or(0)))
@@ -281,11 +290,16 @@ impl WordFilter {
                     *slot |= bucket;
                 }
             }
+            let [a, b] = CJK_PAIR_AT.map(|k| t.text.get(k).copied().unwrap_or(0));
+            if let Some(slot) = cjk_pair.get_mut(pair_hash(a, b)) {
+                *slot |= bucket;
+            }
         }
         WordFilter {
             singles,
             pairs,
             cjk,
+            cjk_pair,
         }
     }
 
@@ -297,6 +311,8 @@ impl WordFilter {
             let byte = b.get(k).copied().unwrap_or(0);
             acc &= table.get(usize::from(byte & 0x3F)).copied().unwrap_or(0);
         }
+        let [x, y] = CJK_PAIR_AT.map(|k| b.get(k).copied().unwrap_or(0));
+        acc &= self.cjk_pair.get(pair_hash(x, y)).copied().unwrap_or(0);
         acc != 0
     }
 

@@ -304,11 +304,17 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         .each_ref()
         .map(|t| unsafe { _mm512_loadu_si512(t.as_ptr().cast()) });
     let [c1, c2, c4, c5] = cjk;
+    let (q0, q1) = half(&st.det.dict.words.cjk_pair);
     let x20 = _mm512_set1_epi8(0x20);
     let fold = |v: __m512i| _mm512_or_si512(v, x20);
     let letter = |v: __m512i| {
         let t = _mm512_sub_epi8(fold(v), _mm512_set1_epi8(b'a' as i8));
         _mm512_cmple_epu8_mask(t, _mm512_set1_epi8(25))
+    };
+    // `pair_hash`: (a * 4) ^ b, of which `vpermi2b` reads the low 7 bits.
+    let pair = |a: __m512i, b: __m512i| {
+        let a2 = _mm512_add_epi8(a, a);
+        _mm512_xor_si512(_mm512_add_epi8(a2, a2), b)
     };
     let digit = |v: __m512i| {
         let t = _mm512_sub_epi8(v, _mm512_set1_epi8(b'0' as i8));
@@ -345,11 +351,6 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         // after block in either kind of text.
         let word = if word_starts != 0 {
             let (f0, f1, f2, f3) = (fold(cur), fold(n1), fold(n2), fold(n3));
-            // `pair_hash`: (a * 4) ^ b, of which `vpermi2b` reads the low 7 bits.
-            let pair = |a: __m512i, b: __m512i| {
-                let a2 = _mm512_add_epi8(a, a);
-                _mm512_xor_si512(_mm512_add_epi8(a2, a2), b)
-            };
             let singles = _mm512_and_si512(
                 _mm512_permutex2var_epi8(t0l, f0, t0h),
                 _mm512_permutex2var_epi8(t3l, f3, t3h),
@@ -378,12 +379,15 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             _mm512_set1_epi8(0x0F),
         );
         // A character that may start a CJK term (the CJK tables, which look
-        // only at the low six bits: `vpermb` ignores the rest), or a
-        // full-width digit, which starts a token.
+        // only at the low six bits: `vpermb` ignores the rest, and the pair
+        // table, at seven), or a full-width digit, which starts a token.
         let may_term = _mm512_test_epi8_mask(
             _mm512_and_si512(
-                _mm512_permutexvar_epi8(n1, c1),
-                _mm512_permutexvar_epi8(n2, c2),
+                _mm512_and_si512(
+                    _mm512_permutexvar_epi8(n1, c1),
+                    _mm512_permutexvar_epi8(n2, c2),
+                ),
+                _mm512_permutex2var_epi8(q0, pair(n2, n5), q1),
             ),
             _mm512_and_si512(
                 _mm512_permutexvar_epi8(n4, c4),
