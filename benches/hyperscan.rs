@@ -47,22 +47,17 @@ mod ffi {
     pub const HS_MODE_BLOCK: c_uint = 1;
     pub const HS_MODE_STREAM: c_uint = 2;
 
-    #[repr(C)]
-    pub struct Database {
-        _opaque: [u8; 0],
+    /// Types libhs only hands out pointers to.
+    macro_rules! opaque {
+        ($($name:ident),*) => {$(
+            #[repr(C)]
+            pub struct $name {
+                _opaque: [u8; 0],
+            }
+        )*};
     }
-    #[repr(C)]
-    pub struct Scratch {
-        _opaque: [u8; 0],
-    }
-    #[repr(C)]
-    pub struct Stream {
-        _opaque: [u8; 0],
-    }
-    #[repr(C)]
-    pub struct PlatformInfo {
-        _opaque: [u8; 0],
-    }
+    opaque!(Database, Scratch, Stream, PlatformInfo);
+
     /// `hs_compile_error_t`.
     #[repr(C)]
     pub struct CompileError {
