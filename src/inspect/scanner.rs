@@ -74,8 +74,8 @@ impl<S: TextSink> Scanner<S> {
             chunk
         };
         if !self.root.skips() {
-            // Skipped media is counted, not scanned: no work, and no clock
-            // reads for the time budget (they were most of a PNG's cost).
+            // A body a limit stopped looking at is counted, not scanned: no
+            // work, and no clock reads for the time budget.
             self.cx.begin_call();
             self.cx.work(chunk.len());
             self.root.feed(chunk, &mut self.cx);

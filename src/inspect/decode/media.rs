@@ -9,11 +9,13 @@
 //! stepped over, so a walk costs a few operations per chunk, not per byte (a
 //! JPEG's coded data is searched for its next marker with `memchr`). Formats
 //! whose end cannot be found by their framing (TIFF, Ogg, MP3, WebM…) are
-//! media to the end of the body, as before. A structure that breaks (a chunk
+//! media to the end of the body; every byte of that is looked at, and long
+//! runs of text in it are read (`media_text`). A structure that breaks (a chunk
 //! type that is no name, a box shorter than its header) ends the media where
 //! it breaks: what is there is read as what follows, never passed unread.
 
 use super::cx::Cx;
+use super::media_text::Runs;
 use super::sniff::{media_magic, ContentHint};
 use super::Node;
 use crate::inspect::sink::TextSink;
@@ -41,7 +43,8 @@ enum Phase {
     /// A JPEG's next marker (in coded data or between segments); `ff` when
     /// the previous chunk ended on its 0xFF.
     Marker { ff: bool },
-    /// Every byte to the end of the body is media.
+    /// Every byte to the end of the body is media, in which long runs of
+    /// text are read.
     Rest,
     /// The media has ended: what follows is gathered, then judged.
     After,
@@ -114,6 +117,8 @@ pub(crate) struct MediaNode {
     /// starts with what only looked like media, and is not judged media
     /// again at its first byte (which would walk the same bytes forever).
     refused_start: bool,
+    /// The text runs of media that runs to the end (`Phase::Rest`).
+    runs: Runs,
 }
 
 impl MediaNode {
@@ -129,12 +134,8 @@ impl MediaNode {
             replay: None,
             fresh: false,
             refused_start: false,
+            runs: Runs::default(),
         }
-    }
-
-    /// Whether every further byte is media: feeding it does nothing.
-    pub fn skips(&self) -> bool {
-        matches!(self.phase, Phase::Rest)
     }
 
     pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
@@ -167,7 +168,10 @@ impl MediaNode {
     fn run<'a, S: TextSink>(&mut self, mut data: &'a [u8], cx: &mut Cx<S>) -> &'a [u8] {
         while !data.is_empty() && !cx.stopped && self.replay.is_none() {
             match self.phase {
-                Phase::Rest => return &[],
+                Phase::Rest => {
+                    self.runs.feed(data, &mut cx.sink);
+                    return &[];
+                }
                 Phase::After => {
                     if let Some(after) = &mut self.after {
                         after.feed(data, cx);
@@ -233,6 +237,10 @@ impl MediaNode {
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        if let Phase::Rest = self.phase {
+            self.runs.finish(&mut cx.sink);
+            return;
+        }
         // Each round settles at least one byte of the tail: what follows may
         // itself be media with something after it.
         for _ in 0..=LOOK {

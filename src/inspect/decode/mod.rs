@@ -20,6 +20,7 @@ mod json_scan;
 pub mod limits;
 mod markup;
 mod media;
+mod media_text;
 mod mime;
 mod multipart;
 mod odf;
@@ -80,12 +81,11 @@ pub(crate) enum Node {
 }
 
 impl Node {
-    /// Whether every further byte is only counted (recognised media, or a
-    /// body a limit stopped looking at): feeding it does no work to time.
+    /// Whether every further byte is only counted (a body a limit stopped
+    /// looking at): feeding it does no work to time.
     pub fn skips(&self) -> bool {
         match self {
             Node::Skip => true,
-            Node::Media(n) => n.skips(),
             Node::Sniff(n) => n.inner.as_ref().is_some_and(Node::skips),
             _ => false,
         }

@@ -292,8 +292,9 @@ fn broken_structure_is_read_from_where_it_breaks() {
 }
 
 /// Where a format's framing cannot tell its end (an MP4 box that runs "to
-/// the end of the file", TIFF's offsets), every byte after is media, as
-/// before.
+/// the end of the file", TIFF's offsets, Ogg, MP3), every byte after is
+/// media: a few text bytes in it are not read (coded media holds such by
+/// chance), nothing is incomplete.
 #[test]
 fn media_without_a_findable_end_runs_to_the_end_of_the_body() {
     let mut input = Vec::new();
@@ -301,13 +302,60 @@ fn media_without_a_findable_end_runs_to_the_end_of_the_body() {
     input.extend_from_slice(&0u32.to_be_bytes());
     input.extend_from_slice(b"mdat");
     input.extend_from_slice(HKID.as_bytes());
+    input.extend_from_slice(&noise(3, 5000));
     let (text, report) = check("mdat to the end", &input);
     assert_eq!((text.as_str(), report.incomplete), ("", None));
 
     let mut tiff = b"II*\x00\x08\x00\x00\x00".to_vec();
     tiff.extend_from_slice(HKID.as_bytes());
-    let (text, _) = check("tiff", &tiff);
+    let (text, report) = check("tiff", &tiff);
     assert_eq!(text, "");
+    assert_eq!(report.skipped_media, vec!["image/tiff"]);
+}
+
+/// Media that runs to the end is no hiding place: a customer list after
+/// `OggS`, `ID3`, a TIFF header or inside an MP4's last box is read, the
+/// media still named; the coded bytes around it are not.
+#[test]
+fn text_inside_media_that_runs_to_the_end_is_read() {
+    let list = "陳大文,A123456(3),+853 6123 4567\n李小明,B987654(1),+853 6234 5678\n";
+    let coded = |seed| noise(seed, 3000);
+    let with = |head: &[u8], seed| {
+        let mut out = head.to_vec();
+        out.extend_from_slice(&coded(seed));
+        out.extend_from_slice(list.as_bytes());
+        out.extend_from_slice(&coded(seed + 1));
+        out
+    };
+    let mut mdat = Vec::new();
+    bmff_box(&mut mdat, b"ftyp", b"isom\0\0\x02\0");
+    mdat.extend_from_slice(&0u32.to_be_bytes());
+    mdat.extend_from_slice(b"mdat");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("ogg", with(b"OggS\x00\x02", 20), "audio/ogg"),
+        (
+            "mp3",
+            with(b"ID3\x04\x00\x00\x00\x00\x00\x00", 22),
+            "audio/mpeg",
+        ),
+        ("tiff", with(b"II*\x00\x08\x00\x00\x00", 24), "image/tiff"),
+        ("flac", with(b"fLaC\x00\x00\x00\x22", 26), "audio/flac"),
+        (
+            "webm",
+            with(b"\x1aE\xdf\xa3\x9fB\x86\x81", 28),
+            "video/webm",
+        ),
+        ("mdat to the end", with(&mdat, 30), "video/mp4"),
+    ];
+    for (name, input, mime) in cases {
+        let (text, report) = check(name, &input);
+        assert!(text.contains(list), "{name}: {text:?}");
+        // What is read is the list and the odd text byte of the coded data
+        // next to it: not a run of coded data.
+        assert!(text.trim().len() < list.len() + 2 * 32, "{name}: {text:?}");
+        assert_eq!(report.skipped_media, vec![mime], "{name}");
+        assert_eq!(report.incomplete, None, "{name}");
+    }
 }
 
 /// A picture inside a document is walked too: text appended to an image
@@ -370,12 +418,15 @@ mod props {
 
     /// One of the built formats, with `data` inside and `tail` after.
     fn built(format: u8, data: &[u8], tail: &[u8]) -> Vec<u8> {
-        let mut out = match format % 5 {
+        let mut out = match format % 7 {
             0 => png(data),
             1 => jpeg(data),
             2 => gif(data),
             3 => mp4(data),
-            _ => riff(b"WEBP", data),
+            4 => riff(b"WEBP", data),
+            // Media that runs to the end, its text runs read.
+            5 => [b"OggS\x00\x02".as_slice(), data].concat(),
+            _ => [b"II*\x00\x08\x00\x00\x00".as_slice(), data].concat(),
         };
         out.extend_from_slice(tail);
         out
@@ -396,7 +447,12 @@ mod props {
             keep in any::<prop::sample::Index>(),
             cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
         ) {
-            let mut body = built(format, &noise(seed, len), &tail);
+            // Coded bytes with a line of text in them, which media that
+            // runs to the end reads.
+            let mut data = noise(seed, len);
+            let at = data.len() / 3;
+            data.splice(at..at, format!("{HKID}, 陳大文, +853 6123 4567\n").into_bytes());
+            let mut body = built(format, &data, &tail);
             for (at, b) in &flips {
                 let i = at.index(body.len());
                 body[i] = *b;
