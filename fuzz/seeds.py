@@ -66,6 +66,10 @@ seed(U16,0,0,94,('\ufeff'+text).encode('utf-16le'))
 seed(OCT,0,0,95,('\ufeff'+text).encode('utf-16le'))
 seed(OCT,0,0,96,b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR'+bytes(17)+b'\x00\x00\x00\x00IEND\xaeB`\x82')
 seed(OCT,0,0,97,b'\xff\xd8\xff\xe0\x00\x10JFIF\x00'+bytes(100)+b'\xff\xd9')
+# Media whose end no framing tells, text runs hidden in its coded bytes.
+coded=hashlib.sha256(b'coded').digest()*8
+for k,head in enumerate([b'OggS\x00\x02',b'ID3\x04\x00\x00\x00\x00\x00\x00',b'II*\x00\x08\x00\x00\x00',b'fLaC\x00\x00\x00\x22']):
+    seed(OCT,0,0,98+k,head+coded+text.encode()+coded[:100]+text.encode()[:40]+coded)
 for f in glob.glob('tests/fixtures/**/*',recursive=True):
     if os.path.isfile(f) and not f.endswith(('.har','.md')):
         b=open(f,'rb').read()[:60000]
