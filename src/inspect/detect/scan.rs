@@ -208,6 +208,9 @@ struct Marks {
     hopeless: u64,
     /// The starts that can start only a token or an e-mail address.
     tokens_only: u64,
+    /// Positions the block covers (bits `0..width`): 64, or less where the
+    /// block ends early, before a run it cannot see the end of.
+    width: usize,
 }
 
 /// One 64-byte block's masks, bit `k` for position `i + k`; the `_before`
@@ -406,6 +409,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
         // can be no identifier only ends the chain (`glued_runs`).
         let glued = cd & lp;
         let mut hopeless = 0;
+        let mut width = 64;
         if glued != 0 && dismiss_glued {
             let any = |v: __m512i, bytes: &[u8]| {
                 bytes.iter().fold(_mm512_movepi8_mask(v), |m, &c| {
@@ -422,9 +426,23 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
                     bad_end: any(cur, b"()-/.<+"),
                 },
             );
+            // A glued run reaching the top of the block, whose end
+            // `glued_runs` cannot see: the block ends before the run instead,
+            // and the next one, starting with it, sees it whole. (Left to
+            // `token`, one run in three of a JSON message's ids and user
+            // names crossed a block's end.)
+            let top_run = (lc | cd).leading_ones() as usize;
+            if (1..64).contains(&top_run) && glued >> (64 - top_run) != 0 && to - i > 64 {
+                width = 64 - top_run;
+                let within = (1u64 << width) - 1;
+                hopeless &= within;
+            }
         }
         let digit_start = cd & !pd & !hopeless;
         let mut m = word | digit_start | high | at;
+        if width < 64 {
+            m &= (1u64 << width) - 1;
+        }
         if to - i < 64 {
             let live = (1u64 << (to - i)) - 1;
             m &= live;
@@ -434,6 +452,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             starts: m,
             hopeless,
             tokens_only: digit_start | at,
+            width,
         };
         i = st.starts::<true>(buf, i, marks, to, last);
     }
@@ -749,6 +768,7 @@ impl TextScan {
                 starts: u64::from(m),
                 hopeless: 0,
                 tokens_only: 0,
+                width: 16,
             };
             i = st.starts::<false>(buf, i, marks, to, last);
         }
@@ -796,8 +816,8 @@ impl State {
             starts: mut m,
             mut hopeless,
             tokens_only,
+            width,
         } = marks;
-        let width = if FILTERED { 64 } else { 16 };
         while m != 0 {
             let k = m.trailing_zeros();
             let j = i + k as usize;

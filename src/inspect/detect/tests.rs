@@ -602,6 +602,22 @@ fn fast_paths_agree_with_the_general_ones() {
     assert_eq!(run(&[d.as_bytes()]), run_general(&[d.as_bytes()]));
 }
 
+/// Ids glued to letters (`user123`, `cid0a3f…`), an HKID and a card at every
+/// offset to the 64-byte blocks, so that each crosses a block's end: the
+/// block that ends before such a run and the next, which reads it whole,
+/// find what the general walk finds.
+#[test]
+fn glued_ids_across_block_ends_agree_with_the_general_walk() {
+    let record = "{\"sender\":\"user123\",\"conversationId\":\"cid0a3f9b2c77e1d4a5\",\
+                  \"text\":\"my HKID is A123456(3), card 4111 1111 1111 1111\",\"ts\":1764384000997}\n";
+    for pad in 0..64 {
+        let text = format!("{}{}", " ".repeat(pad), record.repeat(6));
+        let fast = run(&[text.as_bytes()]);
+        assert_eq!(fast, run_general(&[text.as_bytes()]), "{pad}");
+        assert_eq!(fast.classes.get(&Class::HkId), Some(&1), "{pad}");
+    }
+}
+
 /// Text made of the pieces the token paths and the word filter decide on:
 /// digit runs, letters, delimiters, separators, spaces, full-width digits,
 /// CJK, and the odd keyword.
