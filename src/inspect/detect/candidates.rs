@@ -240,16 +240,15 @@ impl State {
     /// `push_token` for a plain run of `n` ASCII digits at `j`, built in place
     /// (a token is 70 bytes: copying one around was most of this path). A
     /// short run that can join no chain is dropped here, as `classify_front`
-    /// would drop it.
+    /// would drop it: `room 12 at 3pm`, `about 20 minutes`, `12:30`.
     fn push_digits(&mut self, buf: &[u8], j: usize, n: usize) {
         let start = self.base + j as u64;
         let alnum = n as u8;
         let alone = self.make_room(buf, start, alnum);
-        let next = buf.get(j + n).copied().unwrap_or(0);
         if self.chain.is_empty()
             && n < 7
             && self.det.custom.is_empty()
-            && !matches!(next, b' ' | 0xC2 | 0xE3)
+            && !may_chain_after(buf, j + n)
         {
             return;
         }
@@ -328,6 +327,9 @@ impl State {
             .and_then(|k| buf.get(k))
             .is_some_and(|&b| clean_before(b));
         if self.shortcuts && clean && self.separated(buf, j, last) {
+            return;
+        }
+        if self.shortcuts && clean && self.det.custom.is_empty() && self.short_word(buf, j) {
             return;
         }
         if self.shortcuts && self.det.custom.is_empty() && self.hopeless_word(buf, j, last) {
@@ -428,6 +430,50 @@ impl State {
             return;
         }
         self.push_token(buf, tok);
+    }
+
+    /// `3pm`, `2nd`, `10am`: fewer than seven letters and digits from a digit
+    /// at `j` (after a clean byte), at most three of them letters, then a
+    /// clean end. What the walk makes of it, without walking: a plausible
+    /// token that no reading uses alone (`classify_front` drops it), so it
+    /// is dropped unless a single space joins it to the chain before it or
+    /// the one after. Out of line: the common tokens never get here.
+    #[inline(never)]
+    fn short_word(&mut self, buf: &[u8], j: usize) -> bool {
+        let rest = buf.get(j..).unwrap_or(&[]);
+        let (run, letters) = alnum_run(rest);
+        if run >= 7 || !(1..=3).contains(&letters) {
+            return false;
+        }
+        // The end of the buffer: the walk knows whether more text follows.
+        match rest.get(run) {
+            Some(&b) if clean_after(b) => {}
+            _ => return false,
+        }
+        if may_chain_after(buf, j + run) {
+            return false;
+        }
+        let start = self.base + j as u64;
+        self.skip_tok = start + run as u64;
+        self.make_room(buf, start, run as u8);
+        if self.chain.is_empty() {
+            return true;
+        }
+        // Joined to the chain before it by a single space: queued as the
+        // walk queues it.
+        let mut tok = Tok {
+            start,
+            end: start + run as u64,
+            norm: [0; MAX_TOKEN],
+            len: run as u8,
+            alnum: run as u8,
+        };
+        for (d, s) in tok.norm.iter_mut().zip(rest.get(..run).unwrap_or(&[])) {
+            *d = s.to_ascii_uppercase();
+        }
+        self.chain.push(tok);
+        self.pushed(false);
+        true
     }
 
     /// A run of digits shaped like a Unix time (`digits`, at `j`) is read as an
@@ -649,6 +695,38 @@ fn clean_after(b: u8) -> bool {
     b.is_ascii()
         && !b.is_ascii_alphanumeric()
         && !matches!(b, b'(' | b')' | b'-' | b'/' | b'.' | b'<' | b'+' | b'@')
+}
+
+/// Whether a token may follow the one ending before `e` with a single space
+/// between, and so join its chain (`6123 4567`): the space, then what may
+/// start a token. False only when sure: a letter run there is followed by no
+/// digit (`12 at 3pm`: `at`), or no space. The end of the buffer is the end
+/// of the text (`plain_number` has checked that, as `ends_clean`).
+fn may_chain_after(buf: &[u8], e: usize) -> bool {
+    match buf.get(e) {
+        Some(b' ') => {}
+        // A no-break or ideographic space, which `make_room` joins by too.
+        Some(0xC2 | 0xE3) => return true,
+        _ => return false,
+    }
+    let p = e + 1;
+    let Some(&b) = buf.get(p) else {
+        return true;
+    };
+    if !b.is_ascii_alphabetic() {
+        // A digit, `+` or `(` before one, or a byte that may fold to a
+        // full-width digit or letter.
+        return !b.is_ascii() || b.is_ascii_digit() || matches!(b, b'+' | b'(');
+    }
+    // Letters start a token only walked back from a digit right after them.
+    let tail = buf.get(p..).unwrap_or(&[]);
+    let k = tail
+        .iter()
+        .take(16)
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    tail.get(k)
+        .is_none_or(|&c| !c.is_ascii() || c.is_ascii_digit())
 }
 
 /// Whether `.` at `dot` starts a file's extension (`A1234563.jpg`,
