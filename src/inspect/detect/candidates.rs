@@ -518,7 +518,18 @@ impl State {
         if let (Some(dst), Some(src)) = (tok.norm.get_mut(..n), buf.get(j..j + n)) {
             dst.copy_from_slice(src);
         }
-        self.push_token(buf, tok);
+        let alone = self.make_room(buf, start, tok.alnum);
+        // A date (every other chat message has one) reads as nothing alone:
+        // where no token can join it, it is not queued to be read so.
+        if self.chain.is_empty()
+            && self.det.custom.is_empty()
+            && ident::plain_date(tok.text())
+            && !may_chain_after(buf, j + n)
+        {
+            return true;
+        }
+        self.chain.push(tok);
+        self.pushed(alone);
         true
     }
 

@@ -187,6 +187,12 @@ pub(crate) fn spaced_account(s: &[u8]) -> Option<Value> {
     (!epoch_like(c)).then(|| Value::new(c))
 }
 
+/// `2026-11-20`, `20-11-2026` as a whole token: no reading takes it (without
+/// custom patterns, which may).
+pub(crate) fn plain_date(s: &[u8]) -> bool {
+    s.len() == 10 && s.iter().all(|&b| b.is_ascii_digit() || b == b'-') && dashed_date(s)
+}
+
 /// A calendar date printed with dashes, year first or last (2026-11-20,
 /// 20-11-2026): digits an account context nearby does not make an account.
 fn dashed_date(s: &[u8]) -> bool {
@@ -509,11 +515,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     let mut out = Readings::default();
     // A date (most messages have one) reads as nothing below: said once here
     // instead of by each reading in turn.
-    if custom.is_empty()
-        && s.len() == 10
-        && s.iter().all(|&b| b.is_ascii_digit() || b == b'-')
-        && dashed_date(s)
-    {
+    if custom.is_empty() && plain_date(s) {
         return out;
     }
     let mut buf = [0u8; 64];
