@@ -73,8 +73,9 @@ pub(crate) enum Node {
     Qp(Box<mime::QpNode>),
     Decompress(Box<compress::DecompressNode>),
     Buffer(Box<container::BufferNode>),
-    /// Recognised media: walked by its framing to its end, never looked
-    /// inside; what follows the end is read.
+    /// Recognised media: walked by its framing to its end, what it frames
+    /// not looked inside; what follows the end is read. Media whose end no
+    /// framing tells has its long runs of text read (`media_text`).
     Media(Box<media::MediaNode>),
     /// Deliberately not looked at (a limit said so; the report already says why).
     Skip,
