@@ -358,6 +358,29 @@ fn text_inside_media_that_runs_to_the_end_is_read() {
     }
 }
 
+/// Uncompressed pictures whose pixels are bytes of text (a grey of 70 is
+/// `F`, a dark noisy one `<=>`) and quiet 8-bit sound: their runs are read
+/// as text, as they must be (the walk cannot tell them from a list), and
+/// find nothing; the scan is not incomplete.
+#[test]
+fn pixels_that_read_as_text_find_nothing() {
+    let engine = crate::inspect::Engine::shipped();
+    let tiff = |pixels: &[u8]| [b"II*\x00\x08\x00\x00\x00".as_slice(), pixels].concat();
+    let grey = vec![70u8; 76_800];
+    let dark: Vec<u8> = noise(40, 230_400).iter().map(|b| 60 + b % 3).collect();
+    let quiet: Vec<u8> = noise(41, 80_000).iter().map(|b| 0x7C + b % 5).collect();
+    for (name, body) in [
+        ("grey", tiff(&grey)),
+        ("dark", tiff(&dark)),
+        ("quiet", [b".snd\0\0\0\x18".as_slice(), &quiet].concat()),
+    ] {
+        let f = engine.scan(super::hint(None, None, None), &body);
+        assert!(f.classes.is_empty(), "{name}: {:?}", f.classes);
+        assert_eq!(f.incomplete, None, "{name}");
+        assert_eq!(f.skipped_media.len(), 1, "{name}");
+    }
+}
+
 /// A picture inside a document is walked too: text appended to an image
 /// in a zip entry is read.
 #[test]
