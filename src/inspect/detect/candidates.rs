@@ -50,6 +50,22 @@ fn only_punctuation(gap: &[u8]) -> bool {
 const CODE_NUMBER: u8 = 11;
 
 impl Tok {
+    /// The token `text` (letters upper-cased, as the walk normalises them)
+    /// at global offset `start`, with `alnum` letters and digits.
+    fn new(start: u64, text: &[u8], alnum: usize) -> Tok {
+        let mut tok = Tok {
+            start,
+            end: start + text.len() as u64,
+            norm: [0; MAX_TOKEN],
+            len: text.len().min(MAX_TOKEN) as u8,
+            alnum: alnum as u8,
+        };
+        for (d, s) in tok.norm.iter_mut().zip(text) {
+            *d = s.to_ascii_uppercase();
+        }
+        tok
+    }
+
     pub(super) fn text(&self) -> &[u8] {
         self.norm.get(..usize::from(self.len)).unwrap_or(&[])
     }
@@ -461,17 +477,8 @@ impl State {
         }
         // Joined to the chain before it by a single space: queued as the
         // walk queues it.
-        let mut tok = Tok {
-            start,
-            end: start + run as u64,
-            norm: [0; MAX_TOKEN],
-            len: run as u8,
-            alnum: run as u8,
-        };
-        for (d, s) in tok.norm.iter_mut().zip(rest.get(..run).unwrap_or(&[])) {
-            *d = s.to_ascii_uppercase();
-        }
-        self.chain.push(tok);
+        self.chain
+            .push(Tok::new(start, rest.get(..run).unwrap_or(&[]), run));
         self.pushed(false);
         true
     }
@@ -508,16 +515,7 @@ impl State {
         };
         self.skip_tok = self.base + (j + n) as u64;
         let start = self.base + j as u64;
-        let mut tok = Tok {
-            start,
-            end: start + n as u64,
-            norm: [0; MAX_TOKEN],
-            len: n as u8,
-            alnum: digits as u8,
-        };
-        if let (Some(dst), Some(src)) = (tok.norm.get_mut(..n), buf.get(j..j + n)) {
-            dst.copy_from_slice(src);
-        }
+        let tok = Tok::new(start, buf.get(j..j + n).unwrap_or(&[]), digits);
         let alone = self.make_room(buf, start, tok.alnum);
         // A date (every other chat message has one) reads as nothing alone:
         // where no token can join it, it is not queued to be read so.
