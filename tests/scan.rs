@@ -107,7 +107,8 @@ fn classifies_files_by_what_they_are() {
 
 /// Four bytes of `OggS` (or `ID3`) before a customer list do not pass it
 /// as audio: media whose end no framing tells is looked at to its end, and
-/// its text read. The same audio with no text in it reports nothing.
+/// its text read; a document joined after it is opened. The same audio with
+/// no text in it reports nothing.
 #[test]
 fn a_customer_list_behind_an_audio_header_is_read() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,6 +128,11 @@ fn a_customer_list_behind_an_audio_header_is_read() {
             ("clean.ogg", &audio(b"OggS\0\x02", b"")),
         ],
     );
+    // `copy /b song.mp3 + staff.docx`: the document after the audio is read.
+    let paras: Vec<String> = (0..5).map(|i| format!("身份證 {}", hkid(i))).collect();
+    let mut joined = audio(b"ID3\x04\0\0\0\0\0\0", b"");
+    joined.extend_from_slice(&docx(&paras));
+    let joined_path = write_files(dir.path(), &[("mixtape.mp3", &joined)]);
     let args: Vec<&str> = paths.iter().map(String::as_str).collect();
     let (code, lines, err) = scan_json(&args, None);
     assert_eq!(code, 0, "{err}");
@@ -139,6 +145,10 @@ fn a_customer_list_behind_an_audio_header_is_read() {
     }
     assert_eq!(lines[2]["classes"], serde_json::json!({}), "{}", lines[2]);
     assert!(lines[2]["incomplete"].is_null(), "{}", lines[2]);
+    let (code, lines, err) = scan_json(&[&joined_path[0]], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines[0]["classes"]["hk_id"], 5, "{}", lines[0]);
+    assert!(lines[0]["incomplete"].is_null(), "{}", lines[0]);
 }
 
 #[test]

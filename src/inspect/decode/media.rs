@@ -9,13 +9,14 @@
 //! stepped over, so a walk costs a few operations per chunk, not per byte (a
 //! JPEG's coded data is searched for its next marker with `memchr`). Formats
 //! whose end cannot be found by their framing (TIFF, Ogg, MP3, WebM…) are
-//! media to the end of the body; every byte of that is looked at, and long
-//! runs of text in it are read (`media_text`). A structure that breaks (a chunk
+//! media to the end of the body; every byte of that is looked at, long runs
+//! of text in it are read, and a document or archive joined after it ends it
+//! (`media_text`). A structure that breaks (a chunk
 //! type that is no name, a box shorter than its header) ends the media where
 //! it breaks: what is there is read as what follows, never passed unread.
 
 use super::cx::Cx;
-use super::media_text::Runs;
+use super::media_text::Tail;
 use super::sniff::{media_magic, ContentHint};
 use super::Node;
 use crate::inspect::sink::TextSink;
@@ -117,8 +118,9 @@ pub(crate) struct MediaNode {
     /// starts with what only looked like media, and is not judged media
     /// again at its first byte (which would walk the same bytes forever).
     refused_start: bool,
-    /// The text runs of media that runs to the end (`Phase::Rest`).
-    runs: Runs,
+    /// The text runs of media that runs to the end (`Phase::Rest`), and the
+    /// document or archive that may be joined after it.
+    rest: Tail,
 }
 
 impl MediaNode {
@@ -134,7 +136,7 @@ impl MediaNode {
             replay: None,
             fresh: false,
             refused_start: false,
-            runs: Runs::default(),
+            rest: Tail::default(),
         }
     }
 
@@ -169,7 +171,12 @@ impl MediaNode {
         while !data.is_empty() && !cx.stopped && self.replay.is_none() {
             match self.phase {
                 Phase::Rest => {
-                    self.runs.feed(data, &mut cx.sink);
+                    if let Some(joined) = self.rest.feed(data, &mut cx.sink) {
+                        // A document or archive joined after the media ends
+                        // it: read as what follows media is.
+                        self.phase = Phase::After;
+                        self.hand_back(&joined);
+                    }
                     return &[];
                 }
                 Phase::After => {
@@ -238,7 +245,7 @@ impl MediaNode {
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         if let Phase::Rest = self.phase {
-            self.runs.finish(&mut cx.sink);
+            self.rest.finish(&mut cx.sink);
             return;
         }
         // Each round settles at least one byte of the tail: what follows may

@@ -1,7 +1,8 @@
 //! Text inside media whose end no framing tells (TIFF, Ogg, MP3, WebM…):
-//! every byte is looked at, and runs of text too long for coded media to
-//! hold by chance are read. Four bytes of `OggS` before a customer list no
-//! longer pass it as audio.
+//! every byte is looked at, runs of text too long for coded media to hold by
+//! chance are read, and a document or archive joined after the media (`copy
+//! /b song.mp3 + staff.docx`) ends it there and is read as a body of its own.
+//! Four bytes of `OggS` before a customer list no longer pass it as audio.
 //!
 //! What counts is defined a byte at a time (`Runs::walk`): a run is a
 //! stretch of whole UTF-8 characters, printable or `\t`, `\n`, `\r`; one of
@@ -11,6 +12,228 @@
 //! block and the result is the byte walk's, however the body is split.
 
 use crate::inspect::sink::TextSink;
+
+/// Bytes a container's signature is checked over (`joined_at`).
+const NEED: usize = 16;
+
+/// What follows the head of media that runs to the end: its text runs, and
+/// the first document or archive joined after it.
+#[derive(Default)]
+pub(crate) struct Tail {
+    runs: Runs,
+    /// The last bytes seen, fewer than `NEED`: a signature starting in them
+    /// cannot be checked yet, so they wait before going to `runs`.
+    pending: Vec<u8>,
+}
+
+impl Tail {
+    /// Reads `data`. Where a document or archive starts, the media ends: its
+    /// text runs end there, and the bytes from the signature on (some may be
+    /// from earlier calls) are returned, to be read as what follows.
+    pub fn feed<S: TextSink + ?Sized>(&mut self, data: &[u8], sink: &mut S) -> Option<Vec<u8>> {
+        if !self.pending.is_empty() {
+            if data.len() < NEED - 1 {
+                // Too few bytes to settle every waiting position: settle
+                // those that can be, and wait with the rest.
+                self.pending.extend_from_slice(data);
+                let settled = self.pending.len().saturating_sub(NEED - 1);
+                if let Some(q) = (0..settled).find(|&q| joined_at(&self.pending, q)) {
+                    return Some(self.joined(q, &[], sink));
+                }
+                self.runs
+                    .feed(self.pending.get(..settled).unwrap_or(&[]), sink);
+                self.pending.drain(..settled);
+                return None;
+            }
+            // Each waiting position is checked over the bytes after it.
+            let mut seam = std::mem::take(&mut self.pending);
+            let waiting = seam.len();
+            seam.extend_from_slice(data.get(..NEED - 1).unwrap_or(&[]));
+            if let Some(q) = (0..waiting).find(|&q| joined_at(&seam, q)) {
+                seam.truncate(waiting);
+                self.pending = seam;
+                return Some(self.joined(q, data, sink));
+            }
+            self.runs.feed(seam.get(..waiting).unwrap_or(&[]), sink);
+            seam.clear();
+            self.pending = seam;
+        }
+        let settled = data.len().saturating_sub(NEED - 1);
+        if let Some(p) = first_joined(data, settled) {
+            self.runs.feed(data.get(..p).unwrap_or(&[]), sink);
+            self.runs.finish(sink);
+            return Some(data.get(p..).unwrap_or(&[]).to_vec());
+        }
+        self.runs.feed(data.get(..settled).unwrap_or(&[]), sink);
+        self.pending
+            .extend_from_slice(data.get(settled..).unwrap_or(&[]));
+        None
+    }
+
+    /// A signature at `q` in `pending`: what is before it goes to the runs,
+    /// which end; it and what follows (`rest`, this call's data) are returned.
+    fn joined<S: TextSink + ?Sized>(&mut self, q: usize, rest: &[u8], sink: &mut S) -> Vec<u8> {
+        let mut pending = std::mem::take(&mut self.pending);
+        self.runs.feed(pending.get(..q).unwrap_or(&[]), sink);
+        self.runs.finish(sink);
+        pending.drain(..q);
+        pending.extend_from_slice(rest);
+        pending
+    }
+
+    /// Ends the body: the last bytes are too few to hold a signature that
+    /// can be checked, and go to the runs, which end.
+    pub fn finish<S: TextSink + ?Sized>(&mut self, sink: &mut S) {
+        let pending = std::mem::take(&mut self.pending);
+        self.runs.feed(&pending, sink);
+        self.runs.finish(sink);
+    }
+}
+
+/// Whether a document or archive starts at `p` in `data` (which has at
+/// least `NEED` bytes from `p`): a zip (a local header with a version and a
+/// method real archives use), a PDF, RAR 4 or 5, 7z, or an OLE2 file (Word
+/// and Excel 97). Each check is 7 bytes or more, so coded media matches one
+/// by chance about once in 2^55 positions.
+fn joined_at(data: &[u8], p: usize) -> bool {
+    let Some(h) = data.get(p..p + NEED) else {
+        return false;
+    };
+    let byte = |k: usize| h.get(k).copied().unwrap_or(0);
+    match byte(0) {
+        b'P' => {
+            h.starts_with(b"PK\x03\x04")
+                && byte(4) <= 63
+                && byte(5) == 0
+                && matches!(
+                    u16::from_le_bytes([byte(8), byte(9)]),
+                    0 | 8 | 9 | 12 | 14 | 93 | 95 | 98 | 99
+                )
+        }
+        b'%' => h.starts_with(b"%PDF-1.") && byte(7).is_ascii_digit() || h.starts_with(b"%PDF-2.0"),
+        b'R' => h.starts_with(b"Rar!\x1a\x07\x00") || h.starts_with(b"Rar!\x1a\x07\x01\x00"),
+        b'7' => h.starts_with(b"7z\xbc\xaf\x27\x1c\x00"),
+        0xD0 => h.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+        _ => false,
+    }
+}
+
+/// The first position before `end` where `joined_at` holds. Positions are
+/// found by their first two bytes (`PK`, `%P`, `Ra`, `7z`, `\xd0\xcf`: in
+/// coded media about one position in 13,000), a block at a time, then checked.
+fn first_joined(data: &[u8], end: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512bw") {
+            // SAFETY: the CPU has AVX-512BW (and so AVX-512F).
+            return unsafe { first_joined_avx512(data, end) };
+        }
+        first_joined_with(data, end, 16, pairs_sse2)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    first_joined_with(data, end, 16, |d, i| pairs_bytes(d, i, 16))
+}
+
+/// `first_joined` over blocks of `width` positions, their candidates from
+/// `pairs`.
+#[inline(always)]
+fn first_joined_with(
+    data: &[u8],
+    end: usize,
+    width: usize,
+    pairs: impl Fn(&[u8], usize) -> u64,
+) -> Option<usize> {
+    let mut i = 0;
+    while i < end {
+        let mut cand = pairs(data, i);
+        // Candidates at or past `end` wait for the next call.
+        if end - i < width {
+            cand &= (1u64 << (end - i)) - 1;
+        }
+        while cand != 0 {
+            let p = i + cand.trailing_zeros() as usize;
+            cand &= cand - 1;
+            if joined_at(data, p) {
+                return Some(p);
+            }
+        }
+        i += width;
+    }
+    None
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn first_joined_avx512(data: &[u8], end: usize) -> Option<usize> {
+    first_joined_with(data, end, 64, |d, i| pairs_avx512(d, i))
+}
+
+/// Bit `k` set when `data[i + k]`, `data[i + k + 1]` open a signature
+/// `joined_at` knows, for 64 positions; near the end, `pairs_bytes`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+fn pairs_avx512(data: &[u8], i: usize) -> u64 {
+    use std::arch::x86_64::*;
+    let (Some(a), Some(b)) = (data.get(i..i + 64), data.get(i + 1..i + 65)) else {
+        return pairs_bytes(data, i, 64);
+    };
+    // SAFETY: each load reads the 64 bytes of its slice.
+    let (a, b) = unsafe {
+        (
+            _mm512_loadu_si512(a.as_ptr().cast()),
+            _mm512_loadu_si512(b.as_ptr().cast()),
+        )
+    };
+    let pair = |x: u8, y: u8| {
+        _mm512_cmpeq_epi8_mask(a, _mm512_set1_epi8(x as i8))
+            & _mm512_cmpeq_epi8_mask(b, _mm512_set1_epi8(y as i8))
+    };
+    pair(b'P', b'K') | pair(b'%', b'P') | pair(b'R', b'a') | pair(b'7', b'z') | pair(0xD0, 0xCF)
+}
+
+/// `pairs_avx512` with SSE2 (every x86_64), for 16 positions.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn pairs_sse2(data: &[u8], i: usize) -> u64 {
+    use std::arch::x86_64::*;
+    let (Some(a), Some(b)) = (data.get(i..i + 16), data.get(i + 1..i + 17)) else {
+        return pairs_bytes(data, i, 16);
+    };
+    // SAFETY: SSE2 is part of x86_64; each load reads the 16 bytes of its slice.
+    unsafe {
+        let a = _mm_loadu_si128(a.as_ptr().cast());
+        let b = _mm_loadu_si128(b.as_ptr().cast());
+        let pair = |x: u8, y: u8| {
+            _mm_and_si128(
+                _mm_cmpeq_epi8(a, _mm_set1_epi8(x as i8)),
+                _mm_cmpeq_epi8(b, _mm_set1_epi8(y as i8)),
+            )
+        };
+        let any = _mm_or_si128(
+            _mm_or_si128(pair(b'P', b'K'), pair(b'%', b'P')),
+            _mm_or_si128(
+                _mm_or_si128(pair(b'R', b'a'), pair(b'7', b'z')),
+                pair(0xD0, 0xCF),
+            ),
+        );
+        u64::from(_mm_movemask_epi8(any) as u16)
+    }
+}
+
+/// The candidates a byte at a time, for `n` positions from `i`: the end of
+/// the data, and the definition the vector forms are tested against. Bytes
+/// past the end count as zero.
+fn pairs_bytes(data: &[u8], i: usize, n: usize) -> u64 {
+    let at = |k: usize| data.get(k).copied().unwrap_or(0);
+    (0..n).fold(0, |m, k| {
+        let pair = (at(i + k), at(i + k + 1));
+        let hit = matches!(
+            pair,
+            (b'P', b'K') | (b'%', b'P') | (b'R', b'a') | (b'7', b'z') | (0xD0, 0xCF)
+        );
+        m | u64::from(hit) << k
+    })
+}
 
 /// The shortest run read. Coded media (compressed, so nearly random) holds
 /// a run of 32 text bytes about once in 10^13 bytes; a line of a customer
@@ -555,6 +778,109 @@ mod tests {
         assert_eq!(runs_read(&data, &[]), Vec::<Vec<u8>>::new());
     }
 
+    /// What `Tail` gives for `data`, fed in pieces cut at `cuts`: the text
+    /// runs, and the bytes from a joined document's signature on.
+    fn tail_read(data: &[u8], cuts: &[usize]) -> (Vec<Vec<u8>>, Option<Vec<u8>>) {
+        let mut sink = RecordingSink::default();
+        let mut tail = Tail::default();
+        let mut joined = None;
+        let mut from = 0;
+        for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
+            let cut = cut.clamp(from, data.len());
+            if let Some(j) = tail.feed(&data[from..cut], &mut sink) {
+                let mut j = j;
+                j.extend_from_slice(&data[cut..]);
+                joined = Some(j);
+                break;
+            }
+            from = cut;
+        }
+        if joined.is_none() {
+            tail.finish(&mut sink);
+        }
+        let mut runs = Vec::new();
+        let mut cur = Vec::new();
+        for e in sink.events {
+            match e {
+                crate::inspect::sink::SinkEvent::Text(t) => cur.extend_from_slice(&t),
+                crate::inspect::sink::SinkEvent::Boundary => runs.push(std::mem::take(&mut cur)),
+                crate::inspect::sink::SinkEvent::Field(_) => unreachable!(),
+            }
+        }
+        assert!(cur.is_empty(), "text after the last boundary");
+        (runs, joined)
+    }
+
+    /// The same from the definitions: the first position with a signature
+    /// and `NEED` bytes from it; the runs of what comes before.
+    fn tail_by_definition(data: &[u8]) -> (Vec<Vec<u8>>, Option<Vec<u8>>) {
+        match (0..data.len()).find(|&p| joined_at(data, p)) {
+            Some(p) => (runs_by_definition(&data[..p]), Some(data[p..].to_vec())),
+            None => (runs_by_definition(data), None),
+        }
+    }
+
+    const ZIP_HEAD: &[u8] = b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00";
+
+    #[test]
+    fn the_vector_pairs_are_the_byte_pairs() {
+        let mut data = noise(50, 4096);
+        for (k, sig) in [&b"PK"[..], b"%P", b"Ra", b"7z", b"\xd0\xcf"]
+            .iter()
+            .enumerate()
+        {
+            data[100 * k + 7..100 * k + 9].copy_from_slice(sig);
+        }
+        for i in 0..data.len() {
+            #[cfg(target_arch = "x86_64")]
+            {
+                assert_eq!(pairs_sse2(&data, i), pairs_bytes(&data, i, 16), "{i}");
+                if std::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: the CPU has AVX-512BW.
+                    let wide = unsafe { pairs_avx512(&data, i) };
+                    assert_eq!(wide, pairs_bytes(&data, i, 64), "{i}");
+                }
+            }
+        }
+    }
+
+    /// Each signature is found after coded bytes and text; a look-alike (a
+    /// zip header with a method no archiver writes, `%PDF` without its
+    /// version) is not.
+    #[test]
+    fn documents_joined_after_media_are_found_by_their_signatures() {
+        let line = "A123456(3),陳大文,+853 6123 4567\n".repeat(3);
+        for sig in [
+            ZIP_HEAD,
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+            b"Rar!\x1a\x07\x01\x00\x33\x92\xb5\xe5\x0a\x01\x05\x06",
+            b"7z\xbc\xaf\x27\x1c\x00\x04\x8d\x9b\xd5\x0f\x00\x00\x00\x00",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00\x00\x00\x00\x00",
+        ] {
+            let mut data = noise(51, 3000);
+            data.extend_from_slice(line.as_bytes());
+            let at = data.len();
+            data.extend_from_slice(sig);
+            data.extend_from_slice(&noise(52, 500));
+            let (runs, joined) = tail_read(&data, &[]);
+            assert_eq!(joined.as_deref(), Some(&data[at..]), "{sig:?}");
+            assert!(
+                String::from_utf8_lossy(&runs.concat()).contains(&line),
+                "{sig:?}"
+            );
+            assert_eq!((runs, joined), tail_by_definition(&data));
+        }
+        for fake in [
+            &b"PK\x03\x04\x14\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00"[..],
+            b"%PDF-x.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+        ] {
+            let mut data = noise(53, 1000);
+            data.extend_from_slice(fake);
+            data.extend_from_slice(&noise(54, 100));
+            assert_eq!(tail_read(&data, &[]).1, None, "{fake:?}");
+        }
+    }
+
     fn soup() -> impl Strategy<Value = Vec<u8>> {
         let piece = prop_oneof![
             "[ -~]{0,50}",
@@ -584,6 +910,30 @@ mod tests {
             prop_assert_eq!(&runs_read(&data, &at), &want);
             let bytewise: Vec<usize> = (1..data.len()).collect();
             prop_assert_eq!(&runs_read(&data, &bytewise), &want);
+        }
+
+        /// A joined document's signature anywhere (or none), the stream cut
+        /// anywhere: the runs before it and the bytes from it on are the
+        /// definitions'.
+        #[test]
+        fn a_joined_document_is_found_however_split(
+            data in soup(),
+            at in any::<prop::sample::Index>(),
+            with in any::<bool>(),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+        ) {
+            let mut data = data;
+            if with {
+                let p = at.index(data.len() + 1);
+                data.splice(p..p, ZIP_HEAD.iter().copied());
+            }
+            let want = tail_by_definition(&data);
+            prop_assert_eq!(&tail_read(&data, &[]), &want);
+            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(data.len() + 1)).collect();
+            at.sort_unstable();
+            prop_assert_eq!(&tail_read(&data, &at), &want);
+            let bytewise: Vec<usize> = (1..data.len()).collect();
+            prop_assert_eq!(&tail_read(&data, &bytewise), &want);
         }
     }
 }

@@ -358,6 +358,25 @@ fn text_inside_media_that_runs_to_the_end_is_read() {
     }
 }
 
+/// `copy /b song.mp3 + staff.zip`: an archive or document joined after media
+/// that runs to the end ends it, and is opened as a body of its own.
+#[test]
+fn an_archive_joined_after_media_that_runs_to_the_end_is_opened() {
+    let zip = zip_of(&[("staff.txt", HKID.as_bytes())]);
+    for (name, head, mime) in [
+        ("ogg", &b"OggS\x00\x02"[..], "audio/ogg"),
+        ("mp3", b"ID3\x04\x00\x00\x00\x00\x00\x00", "audio/mpeg"),
+        ("tiff", b"II*\x00\x08\x00\x00\x00", "image/tiff"),
+    ] {
+        let input = [head, &noise(60, 3000), &zip].concat();
+        let (text, report) = check(name, &input);
+        assert!(text.contains(HKID), "{name}: {text:?}");
+        assert_eq!(report.skipped_media, vec![mime], "{name}");
+        assert_eq!(report.formats, vec!["zip"], "{name}");
+        assert_eq!(report.incomplete, None, "{name}");
+    }
+}
+
 /// Uncompressed pictures whose pixels are bytes of text (a grey of 70 is
 /// `F`, a dark noisy one `<=>`) and quiet 8-bit sound: their runs are read
 /// as text, as they must be (the walk cannot tell them from a list), and
@@ -441,7 +460,7 @@ mod props {
 
     /// One of the built formats, with `data` inside and `tail` after.
     fn built(format: u8, data: &[u8], tail: &[u8]) -> Vec<u8> {
-        let mut out = match format % 7 {
+        let mut out = match format % 8 {
             0 => png(data),
             1 => jpeg(data),
             2 => gif(data),
@@ -449,7 +468,14 @@ mod props {
             4 => riff(b"WEBP", data),
             // Media that runs to the end, its text runs read.
             5 => [b"OggS\x00\x02".as_slice(), data].concat(),
-            _ => [b"II*\x00\x08\x00\x00\x00".as_slice(), data].concat(),
+            6 => [b"II*\x00\x08\x00\x00\x00".as_slice(), data].concat(),
+            // And an archive joined after it.
+            _ => [
+                b"OggS\x00\x02".as_slice(),
+                data,
+                &zip_of(&[("a.txt", HKID.as_bytes())]),
+            ]
+            .concat(),
         };
         out.extend_from_slice(tail);
         out
