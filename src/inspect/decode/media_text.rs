@@ -672,6 +672,12 @@ mod tests {
             from = cut;
         }
         runs.finish(&mut sink);
+        runs_given(sink)
+    }
+
+    /// The runs a sink was given: the text between boundaries, each run
+    /// closed by one.
+    fn runs_given(sink: RecordingSink) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         let mut cur = Vec::new();
         for e in sink.events {
@@ -798,17 +804,7 @@ mod tests {
         if joined.is_none() {
             tail.finish(&mut sink);
         }
-        let mut runs = Vec::new();
-        let mut cur = Vec::new();
-        for e in sink.events {
-            match e {
-                crate::inspect::sink::SinkEvent::Text(t) => cur.extend_from_slice(&t),
-                crate::inspect::sink::SinkEvent::Boundary => runs.push(std::mem::take(&mut cur)),
-                crate::inspect::sink::SinkEvent::Field(_) => unreachable!(),
-            }
-        }
-        assert!(cur.is_empty(), "text after the last boundary");
-        (runs, joined)
+        (runs_given(sink), joined)
     }
 
     /// The same from the definitions: the first position with a signature
@@ -881,6 +877,13 @@ mod tests {
         }
     }
 
+    /// The ways a test cuts `len` bytes: whole, at `cuts`, byte by byte.
+    fn cut_ways(len: usize, cuts: &[prop::sample::Index]) -> [Vec<usize>; 3] {
+        let mut at: Vec<usize> = cuts.iter().map(|c| c.index(len + 1)).collect();
+        at.sort_unstable();
+        [Vec::new(), at, (1..len).collect()]
+    }
+
     fn soup() -> impl Strategy<Value = Vec<u8>> {
         let piece = prop_oneof![
             "[ -~]{0,50}",
@@ -904,12 +907,9 @@ mod tests {
             cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
         ) {
             let want = runs_by_definition(&data);
-            prop_assert_eq!(&runs_read(&data, &[]), &want);
-            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(data.len() + 1)).collect();
-            at.sort_unstable();
-            prop_assert_eq!(&runs_read(&data, &at), &want);
-            let bytewise: Vec<usize> = (1..data.len()).collect();
-            prop_assert_eq!(&runs_read(&data, &bytewise), &want);
+            for cut in cut_ways(data.len(), &cuts) {
+                prop_assert_eq!(&runs_read(&data, &cut), &want);
+            }
         }
 
         /// A joined document's signature anywhere (or none), the stream cut
@@ -928,12 +928,9 @@ mod tests {
                 data.splice(p..p, ZIP_HEAD.iter().copied());
             }
             let want = tail_by_definition(&data);
-            prop_assert_eq!(&tail_read(&data, &[]), &want);
-            let mut at: Vec<usize> = cuts.iter().map(|c| c.index(data.len() + 1)).collect();
-            at.sort_unstable();
-            prop_assert_eq!(&tail_read(&data, &at), &want);
-            let bytewise: Vec<usize> = (1..data.len()).collect();
-            prop_assert_eq!(&tail_read(&data, &bytewise), &want);
+            for cut in cut_ways(data.len(), &cuts) {
+                prop_assert_eq!(&tail_read(&data, &cut), &want);
+            }
         }
     }
 }
