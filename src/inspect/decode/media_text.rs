@@ -238,7 +238,7 @@ fn pairs_bytes(data: &[u8], i: usize, n: usize) -> u64 {
 /// The shortest run read. Coded media (compressed, so nearly random) holds
 /// a run of 32 text bytes about once in 10^13 bytes; a line of a customer
 /// list or a sentence is longer.
-pub(crate) const MIN_RUN: usize = 32;
+const MIN_RUN: usize = 32;
 
 /// Where the byte walk is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,7 +249,7 @@ enum Mode {
     Reading,
 }
 
-pub(crate) struct Runs {
+struct Runs {
     mode: Mode,
     /// The run so far while it is shorter than `MIN_RUN`.
     held: [u8; MIN_RUN],
