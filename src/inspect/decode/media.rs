@@ -45,7 +45,7 @@ enum Phase {
     /// the previous chunk ended on its 0xFF.
     Marker { ff: bool },
     /// Every byte to the end of the body is media, in which long runs of
-    /// text are read.
+    /// text are read, until a document or archive joined after it starts.
     Rest,
     /// The media has ended: what follows is gathered, then judged.
     After,
@@ -467,9 +467,11 @@ impl MediaNode {
         }
     }
 
-    /// Bytes of a header that were not walked because `judge` handed bytes
-    /// back meanwhile: they come after those. (A header is walked where
-    /// the tail is empty, so this is a guard, not a path.)
+    /// Bytes to walk before the rest of the input: the document or archive
+    /// joined after media that runs to the end, from its signature on; or
+    /// bytes of a header not walked because `judge` handed bytes back
+    /// meanwhile, which come after those (a header is walked where the tail
+    /// is empty, so that is a guard, not a path).
     fn hand_back(&mut self, rest: &[u8]) {
         if !rest.is_empty() {
             self.replay

@@ -75,7 +75,8 @@ pub(crate) enum Node {
     Buffer(Box<container::BufferNode>),
     /// Recognised media: walked by its framing to its end, what it frames
     /// not looked inside; what follows the end is read. Media whose end no
-    /// framing tells has its long runs of text read (`media_text`).
+    /// framing tells has its long runs of text read, and a document or
+    /// archive joined after it opened (`media_text`).
     Media(Box<media::MediaNode>),
     /// Deliberately not looked at (a limit said so; the report already says why).
     Skip,
