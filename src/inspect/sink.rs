@@ -12,6 +12,15 @@ pub trait TextSink {
     /// inside a character or a token: the sink carries state across calls.
     fn text(&mut self, bytes: &[u8]);
 
+    /// The text `data[from..to]`, as `text` takes it. The bytes of `data`
+    /// after it are no part of it: a sink may copy past `to` in fixed-size
+    /// blocks and cut the copy back, which for short values costs less than
+    /// a `memcpy` call.
+    #[inline(always)]
+    fn text_in(&mut self, data: &[u8], from: usize, to: usize) {
+        self.text(data.get(from..to).unwrap_or(&[]));
+    }
+
     /// The end of a value (a JSON string, a CSV cell, a part): no match spans it,
     /// and the field context of the last `field` call ends.
     fn boundary(&mut self);
@@ -28,6 +37,11 @@ impl<T: TextSink + ?Sized> TextSink for Box<T> {
     #[inline(always)]
     fn text(&mut self, bytes: &[u8]) {
         (**self).text(bytes);
+    }
+
+    #[inline(always)]
+    fn text_in(&mut self, data: &[u8], from: usize, to: usize) {
+        (**self).text_in(data, from, to);
     }
 
     #[inline(always)]

@@ -486,9 +486,9 @@ impl JsonNode {
                     None => return self.value_string(data, i + 1, q, cx),
                 },
                 Some(b'-' | b'0'..=b'9') => {
+                    let run = number_run(data.get(i..).unwrap_or(&[]));
+                    cx.sink.text_in(data, i, i + run);
                     let rest = data.get(i..).unwrap_or(&[]);
-                    let run = number_run(rest);
-                    cx.sink.text(rest.get(..run).unwrap_or(&[]));
                     if run >= rest.len() {
                         return (data.len(), State::Number);
                     }
@@ -586,7 +586,7 @@ impl JsonNode {
         let piece = data.get(i..j).unwrap_or(&[]);
         if ValueNode::is_plain(piece) {
             // What `value` would do, without touching it.
-            cx.sink.text(piece);
+            cx.sink.text_in(data, i, j);
         } else {
             self.value.reset();
             self.value.feed_end(piece, cx);

@@ -1148,18 +1148,10 @@ impl State {
     /// cell, JSON its keys for every object).
     #[inline(always)]
     fn find_field(&mut self, name: &[u8]) {
-        let guess = self.field_last + 1;
-        let guess = if guess < self.field_cache.len() {
-            guess
-        } else {
-            0
-        };
-        if let Some(f) = self.field_cache.get(guess) {
-            if f.name.len() == name.len()
-                && (name.len() <= 16 && f.key.head == [load8(name, 0), load8(name, 8)]
-                    || f.name == name)
+        if let Some((k, f)) = self.next_field(name) {
+            if name.len() <= 16 && f.key.head == [load8(name, 0), load8(name, 8)] || f.name == name
             {
-                self.field_last = guess;
+                self.field_last = k;
                 return;
             }
         }
@@ -1172,6 +1164,23 @@ impl State {
             Some(k) => self.field_last = k,
             None => self.learn_field(key, name),
         }
+    }
+
+    /// The cached field after the one found last (the keys of a JSON object
+    /// come in the order the previous object had them), if its name is as
+    /// long as `name`.
+    #[inline(always)]
+    fn next_field(&self, name: &[u8]) -> Option<(usize, &FieldMatch)> {
+        let guess = self.field_last + 1;
+        let guess = if guess < self.field_cache.len() {
+            guess
+        } else {
+            0
+        };
+        self.field_cache
+            .get(guess)
+            .filter(|f| f.name.len() == name.len())
+            .map(|f| (guess, f))
     }
 
     /// Whether the name `find_field` found last may itself be data.
@@ -1235,8 +1244,25 @@ impl TextScan {
     }
 }
 
-impl TextSink for TextScan {
-    fn field(&mut self, name: &[u8]) {
+impl TextScan {
+    /// `field` when the name is the one after the last found in the cache
+    /// and is no data (the keys of a JSON object in the order the previous
+    /// object had them): settled without a call.
+    #[inline(always)]
+    fn field_fast(&mut self, name: &[u8]) -> bool {
+        let hit = self.st.next_field(name).filter(|(_, f)| {
+            name.len() <= 16 && f.key.head == [load8(name, 0), load8(name, 8)] && !f.data
+        });
+        let Some((k, _)) = hit else {
+            return false;
+        };
+        self.st.field_last = k;
+        self.opening = Opening::Field;
+        true
+    }
+
+    #[inline(never)]
+    fn field_slow(&mut self, name: &[u8]) {
         self.st.find_field(name);
         if self.st.last_field_is_data() {
             self.name_as_value(name);
@@ -1244,7 +1270,37 @@ impl TextSink for TextScan {
         self.opening = Opening::Field;
     }
 
-    fn text(&mut self, bytes: &[u8]) {
+    /// `text` for a short value opening under a field with no health or
+    /// financial terms (most JSON values): no call, no slicing loop, and no
+    /// evidence to record. A long value (a message's text) takes the call,
+    /// which is small beside its scan. `padded` starts with `bytes` and may
+    /// go on past them: a short value is copied as a fixed 32 bytes and cut
+    /// back, as a `memcpy` call per value cost more than the copy.
+    #[inline(always)]
+    fn text_fast(&mut self, bytes: &[u8], padded: &[u8]) -> bool {
+        if self.opening != Opening::Field || bytes.is_empty() || bytes.len() > 256 {
+            return false;
+        }
+        let ctx = self.st.last_field_ctx();
+        if ctx.n_terms > 0 {
+            return false;
+        }
+        self.open_value(ctx);
+        self.opening = Opening::Continue;
+        match padded.get(..32) {
+            Some(block) if bytes.len() <= 32 => {
+                let keep = self.buf.len() + bytes.len();
+                self.buf.extend_from_slice(block);
+                self.buf.truncate(keep);
+            }
+            _ => self.buf.extend_from_slice(bytes),
+        }
+        self.maybe_scan();
+        true
+    }
+
+    #[inline(never)]
+    fn text_slow(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
@@ -1275,6 +1331,30 @@ impl TextSink for TextScan {
         for piece in bytes.chunks(SLICE) {
             self.buf.extend_from_slice(piece);
             self.maybe_scan();
+        }
+    }
+}
+
+impl TextSink for TextScan {
+    #[inline(always)]
+    fn field(&mut self, name: &[u8]) {
+        if !self.field_fast(name) {
+            self.field_slow(name);
+        }
+    }
+
+    #[inline(always)]
+    fn text(&mut self, bytes: &[u8]) {
+        if !self.text_fast(bytes, bytes) {
+            self.text_slow(bytes);
+        }
+    }
+
+    #[inline(always)]
+    fn text_in(&mut self, data: &[u8], from: usize, to: usize) {
+        let bytes = data.get(from..to).unwrap_or(&[]);
+        if !self.text_fast(bytes, data.get(from..).unwrap_or(&[])) {
+            self.text_slow(bytes);
         }
     }
 
