@@ -23,7 +23,48 @@ pub(crate) struct Tail {
     runs: Runs,
     /// The last bytes seen, fewer than `NEED`: a signature starting in them
     /// cannot be checked yet, so they wait before going to `runs`.
-    pending: Vec<u8>,
+    pending: Seam,
+}
+
+/// The bytes `Tail` holds back, with room for those after them that settle
+/// them: at most `2 * NEED - 2`, so they live inline (no allocation per body).
+#[derive(Default)]
+struct Seam {
+    bytes: [u8; 2 * NEED],
+    len: usize,
+}
+
+impl Seam {
+    fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `data`; what does not fit is dropped, which the callers'
+    /// lengths never lead to (checked in tests by the joined-document proptest).
+    fn extend(&mut self, data: &[u8]) {
+        let n = data.len().min(self.bytes.len() - self.len);
+        if let (Some(dst), Some(src)) = (self.bytes.get_mut(self.len..self.len + n), data.get(..n))
+        {
+            dst.copy_from_slice(src);
+        }
+        debug_assert_eq!(n, data.len(), "a seam holds fewer than 2 * NEED bytes");
+        self.len += n;
+    }
+
+    /// Drops the first `n` bytes.
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.bytes.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+
+    fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
+    }
 }
 
 impl Tail {
@@ -35,28 +76,26 @@ impl Tail {
             if data.len() < NEED - 1 {
                 // Too few bytes to settle every waiting position: settle
                 // those that can be, and wait with the rest.
-                self.pending.extend_from_slice(data);
-                let settled = self.pending.len().saturating_sub(NEED - 1);
-                if let Some(q) = (0..settled).find(|&q| joined_at(&self.pending, q)) {
+                self.pending.extend(data);
+                let held = self.pending.as_slice();
+                let settled = held.len().saturating_sub(NEED - 1);
+                if let Some(q) = (0..settled).find(|&q| joined_at(held, q)) {
                     return Some(self.joined(q, &[], sink));
                 }
-                self.runs
-                    .feed(self.pending.get(..settled).unwrap_or(&[]), sink);
-                self.pending.drain(..settled);
+                self.runs.feed(held.get(..settled).unwrap_or(&[]), sink);
+                self.pending.drop_front(settled);
                 return None;
             }
             // Each waiting position is checked over the bytes after it.
-            let mut seam = std::mem::take(&mut self.pending);
-            let waiting = seam.len();
-            seam.extend_from_slice(data.get(..NEED - 1).unwrap_or(&[]));
-            if let Some(q) = (0..waiting).find(|&q| joined_at(&seam, q)) {
-                seam.truncate(waiting);
-                self.pending = seam;
+            let waiting = self.pending.len;
+            self.pending.extend(data.get(..NEED - 1).unwrap_or(&[]));
+            let seam = self.pending.as_slice();
+            if let Some(q) = (0..waiting).find(|&q| joined_at(seam, q)) {
+                self.pending.truncate(waiting);
                 return Some(self.joined(q, data, sink));
             }
             self.runs.feed(seam.get(..waiting).unwrap_or(&[]), sink);
-            seam.clear();
-            self.pending = seam;
+            self.pending = Seam::default();
         }
         let settled = data.len().saturating_sub(NEED - 1);
         if let Some(p) = first_joined(data, settled) {
@@ -65,27 +104,27 @@ impl Tail {
             return Some(data.get(p..).unwrap_or(&[]).to_vec());
         }
         self.runs.feed(data.get(..settled).unwrap_or(&[]), sink);
-        self.pending
-            .extend_from_slice(data.get(settled..).unwrap_or(&[]));
+        self.pending.extend(data.get(settled..).unwrap_or(&[]));
         None
     }
 
     /// A signature at `q` in `pending`: what is before it goes to the runs,
     /// which end; it and what follows (`rest`, this call's data) are returned.
     fn joined<S: TextSink + ?Sized>(&mut self, q: usize, rest: &[u8], sink: &mut S) -> Vec<u8> {
-        let mut pending = std::mem::take(&mut self.pending);
-        self.runs.feed(pending.get(..q).unwrap_or(&[]), sink);
+        let held = std::mem::take(&mut self.pending);
+        let held = held.as_slice();
+        self.runs.feed(held.get(..q).unwrap_or(&[]), sink);
         self.runs.finish(sink);
-        pending.drain(..q);
-        pending.extend_from_slice(rest);
-        pending
+        let mut out = held.get(q..).unwrap_or(&[]).to_vec();
+        out.extend_from_slice(rest);
+        out
     }
 
     /// Ends the body: the last bytes are too few to hold a signature that
     /// can be checked, and go to the runs, which end.
     pub fn finish<S: TextSink + ?Sized>(&mut self, sink: &mut S) {
-        let pending = std::mem::take(&mut self.pending);
-        self.runs.feed(&pending, sink);
+        let held = std::mem::take(&mut self.pending);
+        self.runs.feed(held.as_slice(), sink);
         self.runs.finish(sink);
     }
 }
