@@ -3,9 +3,10 @@
 //! Quoted cells (with `""` and line breaks inside) and CRLF are handled. The
 //! separator is the most frequent candidate on the first line.
 
-use memchr::{memchr, memchr3};
+use memchr::memchr;
 
 use super::cx::Cx;
+use super::find::Finder;
 use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::sink::TextSink;
 
@@ -87,55 +88,57 @@ impl CsvNode {
         self.cells(&first, cx);
     }
 
-    fn cells<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
+    fn cells<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
         let sep = self.sep.unwrap_or(b',');
-        while let Some(&c) = data.first() {
+        let mut ends = Finder::new([sep, b'\n', b'\r']);
+        let mut i = 0;
+        while let Some(&c) = data.get(i) {
             match self.state {
                 State::CellStart => {
-                    data = data.get(1..).unwrap_or(&[]);
                     match c {
                         b'"' => self.state = State::Quoted,
                         b'\r' => {}
                         b'\n' => self.end_row(cx),
                         c if c == sep => self.end_cell(cx),
                         _ => {
+                            // The cell's text starts here: read whole below.
                             self.state = State::Unquoted;
-                            self.text(&[c], cx);
+                            continue;
                         }
                     }
+                    i += 1;
                 }
-                State::Unquoted => match memchr3(sep, b'\n', b'\r', data) {
+                State::Unquoted => match ends.next(data, i) {
                     None => {
-                        self.text(data, cx);
+                        self.text(data, i, data.len(), cx);
                         return;
                     }
-                    Some(i) => {
-                        self.text(data.get(..i).unwrap_or(&[]), cx);
-                        let stop = data.get(i).copied();
-                        data = data.get(i + 1..).unwrap_or(&[]);
-                        match stop {
+                    Some(j) => {
+                        self.text(data, i, j, cx);
+                        i = j + 1;
+                        match data.get(j) {
                             Some(b'\n') => self.end_row(cx),
                             Some(b'\r') => {}
                             _ => self.end_cell(cx),
                         }
                     }
                 },
-                State::Quoted => match memchr(b'"', data) {
+                State::Quoted => match memchr(b'"', data.get(i..).unwrap_or(&[])) {
                     None => {
-                        self.text(data, cx);
+                        self.text(data, i, data.len(), cx);
                         return;
                     }
-                    Some(i) => {
-                        self.text(data.get(..i).unwrap_or(&[]), cx);
-                        data = data.get(i + 1..).unwrap_or(&[]);
+                    Some(k) => {
+                        self.text(data, i, i + k, cx);
+                        i += k + 1;
                         self.state = State::QuoteInQuoted;
                     }
                 },
                 State::QuoteInQuoted => {
                     if c == b'"' {
-                        self.text(b"\"", cx);
+                        self.text(b"\"", 0, 1, cx);
                         self.state = State::Quoted;
-                        data = data.get(1..).unwrap_or(&[]);
+                        i += 1;
                     } else {
                         // Closing quote: whatever follows is read unquoted.
                         self.state = State::Unquoted;
@@ -145,7 +148,10 @@ impl CsvNode {
         }
     }
 
-    fn text<S: TextSink>(&mut self, bytes: &[u8], cx: &mut Cx<S>) {
+    /// The cell text `data[from..to]` (what follows it in `data` lets the
+    /// sink copy a short cell in a fixed-size block).
+    fn text<S: TextSink>(&mut self, data: &[u8], from: usize, to: usize, cx: &mut Cx<S>) {
+        let bytes = data.get(from..to).unwrap_or(&[]);
         if bytes.is_empty() {
             return;
         }
@@ -165,7 +171,7 @@ impl CsvNode {
             }
         }
         self.live = true;
-        cx.sink.text(bytes);
+        cx.sink.text_in(data, from, to);
     }
 
     fn end_cell<S: TextSink>(&mut self, cx: &mut Cx<S>) {

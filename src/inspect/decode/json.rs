@@ -4,7 +4,7 @@
 //!
 //! The parser is a byte-level state machine with a bounded bracket stack. The
 //! ends of strings come from a 64-byte block mask of `"` and `\` that the
-//! strings of a chunk share (`json_scan`). A key or value that ends in the chunk
+//! strings of a chunk share (`find`). A key or value that ends in the chunk
 //! it starts in, without escapes, is handed on as a slice of the input; only
 //! keys that span chunks or hold escapes are copied (into `key`), and so are
 //! escaped values (decoded into `buf` and passed on once per chunk, so JSON in
@@ -13,7 +13,7 @@
 //! and the top-level document reports `malformed`.
 
 use super::cx::Cx;
-use super::json_scan::{number_run, QuoteFinder};
+use super::find::{number_run, QuoteFinder};
 use super::value::ValueNode;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -154,7 +154,7 @@ impl JsonNode {
     }
 
     pub fn feed<S: TextSink>(&mut self, data: &[u8], cx: &mut Cx<S>) {
-        let mut q = QuoteFinder::new();
+        let mut q = QuoteFinder::quotes();
         let mut i = 0;
         // The state lives in a register here: helpers return the next one, and
         // only the slow paths (escapes, strings across chunks, errors) go

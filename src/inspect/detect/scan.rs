@@ -1270,10 +1270,9 @@ impl TextScan {
         self.opening = Opening::Field;
     }
 
-    /// `text` for a short value opening under a field with no health or
-    /// financial terms (most JSON values): no call, no slicing loop, and no
-    /// evidence to record. A long value (a message's text) takes the call,
-    /// which is small beside its scan. `padded` starts with `bytes` and may
+    /// `text` for a short value opening under a field (most JSON values and
+    /// CSV cells): no call and no slicing loop. A long value (a message's
+    /// text) takes the call, which is small beside its scan. `padded` starts with `bytes` and may
     /// go on past them: a short value is copied as a fixed 32 bytes and cut
     /// back, as a `memcpy` call per value cost more than the copy.
     #[inline(always)]
@@ -1282,11 +1281,15 @@ impl TextScan {
             return false;
         }
         let ctx = self.st.last_field_ctx();
-        if ctx.n_terms > 0 {
-            return false;
-        }
         self.open_value(ctx);
         self.opening = Opening::Continue;
+        // A field named by a health or financial term counts once it has a
+        // value that is not blank (as `text_slow` decides).
+        if ctx.n_terms > 0 && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            if let Some(seg) = self.st.segs.last_mut() {
+                seg.evidence = true;
+            }
+        }
         match padded.get(..32) {
             Some(block) if bytes.len() <= 32 => {
                 let keep = self.buf.len() + bytes.len();

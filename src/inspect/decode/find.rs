@@ -1,33 +1,47 @@
-//! Byte scanning for the JSON decoder: where the next `"` or `\` is, and how
-//! long a number runs. It knows nothing of JSON's grammar.
+//! Byte scanning for the JSON and CSV decoders: where the next of a few
+//! bytes is (a JSON string's `"` or `\`, a CSV cell's separator or line
+//! end), and how long a number runs. It knows nothing of either grammar.
 //!
-//! Chat JSON is mostly short strings (keys, ids, "text"), so the end of a string
-//! is found from a bit mask of the `"` and `\` in the next 64 bytes, classified
-//! once and kept while the parser walks through it: the strings of a block
-//! share one classification instead of paying a `memchr2` call each.
+//! Chat JSON is mostly short strings (keys, ids, "text") and a customer list
+//! short cells, so the end of one is found from a bit mask of those bytes in
+//! the next 64, classified once and kept while the parser walks through it:
+//! the strings or cells of a block share one classification instead of
+//! paying a `memchr2` or `memchr3` call each.
 
 /// Bytes classified at once.
 const BLOCK: usize = 64;
 
-/// The `"` and `\` of one chunk, one 64-byte block at a time. Valid for the
-/// chunk it is used on: make a new one per `feed`.
-pub(crate) struct QuoteFinder {
+/// Where the next of `K` bytes (two or three, none of them 0) is in one
+/// chunk, one 64-byte block at a time. Valid for the chunk it is used on:
+/// make a new one per `feed`.
+pub(crate) struct Finder<const K: usize> {
     /// Where the classified block starts. Before the first, a value that
     /// makes every `from - base` (wrapping) at least `BLOCK`.
     base: usize,
-    /// Bit `k` set: `data[base + k]` is `"` or `\`.
+    /// Bit `k` set: `data[base + k]` is one of `needles`.
     bits: u64,
+    needles: [u8; K],
 }
 
+/// A JSON string's end or escape.
+pub(crate) type QuoteFinder = Finder<2>;
+
 impl QuoteFinder {
-    pub fn new() -> Self {
-        QuoteFinder {
+    pub fn quotes() -> Self {
+        Finder::new([b'"', b'\\'])
+    }
+}
+
+impl<const K: usize> Finder<K> {
+    pub fn new(needles: [u8; K]) -> Self {
+        Finder {
             base: usize::MAX - (BLOCK - 1),
             bits: 0,
+            needles,
         }
     }
 
-    /// The first `"` or `\` at or after `from`, if `data` has one. `data` must
+    /// The first needle at or after `from`, if `data` has one. `data` must
     /// be the same slice on every call (`from` may go anywhere in it).
     #[inline(always)]
     pub fn next(&mut self, data: &[u8], from: usize) -> Option<usize> {
@@ -43,61 +57,71 @@ impl QuoteFinder {
         if m != 0 {
             return Some(from + m.trailing_zeros() as usize);
         }
-        far(data, self.base + BLOCK)
+        self.far(data, self.base + BLOCK)
     }
 
     fn load(&mut self, data: &[u8], from: usize) {
         self.base = from;
         self.bits = match data.get(from..from + BLOCK) {
-            Some(b) => classify(b),
-            None => tail(data, from),
+            Some(b) => classify(b, self.needles),
+            None => self.tail(data, from),
         };
     }
-}
 
-/// Past the block: a long string (a message's text), where `memchr2`'s
-/// wider loop wins. The next call past it classifies a block afresh.
-#[inline(never)]
-fn far(data: &[u8], from: usize) -> Option<usize> {
-    memchr::memchr2(b'"', b'\\', data.get(from..)?).map(|k| from + k)
-}
-
-/// The mask of the chunk's last bytes, from `from` on: the last 64 bytes of
-/// the chunk are classified and shifted (no copy); a chunk shorter than that
-/// is copied into zeros, which are neither `"` nor `\`.
-#[cold]
-fn tail(data: &[u8], from: usize) -> u64 {
-    if let Some(start) = data.len().checked_sub(BLOCK) {
-        let last = data.get(start..).map_or(0, classify);
-        return last
-            .checked_shr((from.saturating_sub(start)) as u32)
-            .unwrap_or(0);
+    /// Past the block: a long string (a message's text), where `memchr2`'s
+    /// or `memchr3`'s wider loop wins. The next call past it classifies a
+    /// block afresh.
+    #[inline(never)]
+    fn far(&self, data: &[u8], from: usize) -> Option<usize> {
+        let rest = data.get(from..)?;
+        let n = self.needles;
+        let found = match (n.first(), n.get(1), n.get(2)) {
+            (Some(&a), Some(&b), Some(&c)) => memchr::memchr3(a, b, c, rest),
+            (Some(&a), Some(&b), None) => memchr::memchr2(a, b, rest),
+            (Some(&a), None, None) => memchr::memchr(a, rest),
+            _ => rest.iter().position(|c| n.contains(c)),
+        };
+        found.map(|k| from + k)
     }
-    let mut tmp = [0u8; BLOCK];
-    let rest = data.get(from..).unwrap_or(&[]);
-    if let Some(dst) = tmp.get_mut(..rest.len()) {
-        dst.copy_from_slice(rest);
+
+    /// The mask of the chunk's last bytes, from `from` on: the last 64 bytes
+    /// of the chunk are classified and shifted (no copy); a chunk shorter
+    /// than that is copied into zeros, which are no needle.
+    #[cold]
+    fn tail(&self, data: &[u8], from: usize) -> u64 {
+        if let Some(start) = data.len().checked_sub(BLOCK) {
+            let last = data.get(start..).map_or(0, |b| classify(b, self.needles));
+            return last
+                .checked_shr((from.saturating_sub(start)) as u32)
+                .unwrap_or(0);
+        }
+        let mut tmp = [0u8; BLOCK];
+        let rest = data.get(from..).unwrap_or(&[]);
+        if let Some(dst) = tmp.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        classify(&tmp, self.needles)
     }
-    classify(&tmp)
 }
 
-/// Bit `k` set when `block[k]` is `"` or `\`; `block` is 64 bytes.
+/// Bit `k` set when `block[k]` is one of `needles`; `block` is 64 bytes.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn classify(block: &[u8]) -> u64 {
+fn classify<const K: usize>(block: &[u8], needles: [u8; K]) -> u64 {
     use std::arch::x86_64::*;
     let Ok(block) = <&[u8; BLOCK]>::try_from(block) else {
-        return classify_scalar(block);
+        return classify_scalar(block, &needles);
     };
     // SAFETY: SSE2 is part of the x86_64 baseline, and each unaligned load reads
     // 16 bytes at offsets 0, 16, 32 and 48 of the 64-byte array.
     unsafe {
         let p = block.as_ptr();
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let wanted = needles.map(|c| _mm_set1_epi8(c as i8));
         let lane = |k: usize| {
             let v = _mm_loadu_si128(p.add(k).cast::<__m128i>());
-            let hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+            let hit = wanted.iter().fold(_mm_setzero_si128(), |m, &w| {
+                _mm_or_si128(m, _mm_cmpeq_epi8(v, w))
+            });
             u64::from(_mm_movemask_epi8(hit) as u32 & 0xffff)
         };
         lane(0) | lane(16) << 16 | lane(32) << 32 | lane(48) << 48
@@ -106,18 +130,18 @@ fn classify(block: &[u8]) -> u64 {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn classify(block: &[u8]) -> u64 {
-    classify_scalar(block)
+fn classify<const K: usize>(block: &[u8], needles: [u8; K]) -> u64 {
+    classify_scalar(block, &needles)
 }
 
 /// The portable `classify`, and the reference its SIMD form is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn classify_scalar(block: &[u8]) -> u64 {
+fn classify_scalar(block: &[u8], needles: &[u8]) -> u64 {
     block
         .iter()
         .take(BLOCK)
         .enumerate()
-        .filter(|(_, &c)| c == b'"' || c == b'\\')
+        .filter(|(_, c)| needles.contains(c))
         .fold(0, |m, (k, _)| m | 1 << k)
 }
 
@@ -161,29 +185,47 @@ mod tests {
         state.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    #[test]
-    fn simd_and_scalar_classify_agree() {
-        let mut s = 0x1234_5678_9abc_def1u64;
-        let alphabet = b"\"\\a \x00\xff\x22\x5c\xa2\xdc{}:,";
-        for _ in 0..20_000 {
+    /// The needle sets the decoders use: JSON's, and CSV's for each separator.
+    const QUOTES: [u8; 2] = [b'"', b'\\'];
+    const CELL_ENDS: [[u8; 3]; 4] = [
+        [b',', b'\n', b'\r'],
+        [b';', b'\n', b'\r'],
+        [b'\t', b'\n', b'\r'],
+        [b'|', b'\n', b'\r'],
+    ];
+
+    fn classify_agrees<const K: usize>(needles: [u8; K], s: &mut u64) {
+        let alphabet = b"\"\\a \x00\xff\x22\x5c\xa2\xdc{}:,;|\t\n\r";
+        for _ in 0..5_000 {
             let mut block = [0u8; BLOCK];
             for b in &mut block {
-                *b = alphabet[(rng(&mut s) % alphabet.len() as u64) as usize];
+                *b = alphabet[(rng(s) % alphabet.len() as u64) as usize];
             }
-            assert_eq!(classify(&block), classify_scalar(&block), "{block:?}");
-            let short = (rng(&mut s) % 64) as usize;
-            assert_eq!(classify_scalar(&block[..short]) >> short, 0);
+            assert_eq!(
+                classify(&block, needles),
+                classify_scalar(&block, &needles),
+                "{block:?}"
+            );
+            let short = (rng(s) % 64) as usize;
+            assert_eq!(classify_scalar(&block[..short], &needles) >> short, 0);
         }
-        let mut all = [0u8; BLOCK];
-        all.fill(b'"');
-        assert_eq!(classify(&all), u64::MAX);
-        all.fill(b'\\');
-        assert_eq!(classify(&all), u64::MAX);
+        for &c in &needles {
+            let all = [c; BLOCK];
+            assert_eq!(classify(&all, needles), u64::MAX);
+        }
+        assert_eq!(classify(&[b'x'; BLOCK], needles), 0);
     }
 
     #[test]
-    fn finder_matches_a_plain_search_from_every_start() {
-        let mut s = 0x0bad_cafe_f00d_1234u64;
+    fn simd_and_scalar_classify_agree() {
+        let mut s = 0x1234_5678_9abc_def1u64;
+        classify_agrees(QUOTES, &mut s);
+        for ends in CELL_ENDS {
+            classify_agrees(ends, &mut s);
+        }
+    }
+
+    fn finder_agrees<const K: usize>(needles: [u8; K], s: &mut u64) {
         let lens = [
             0usize, 1, 5, 63, 64, 65, 127, 128, 129, 300, 1023, 1024, 1025, 1089, 3000,
         ];
@@ -191,20 +233,19 @@ mod tests {
             // Dense, sparse and nearly empty: long gaps cross words and windows.
             for density in [5u64, 23, 150, 5000] {
                 let data: Vec<u8> = (0..len)
-                    .map(|_| match rng(&mut s) % density {
-                        0 => b'"',
-                        1 => b'\\',
+                    .map(|_| match rng(s) % density {
+                        k if (k as usize) < K => needles[k as usize],
                         _ => b'x',
                     })
                     .collect();
                 let want = |from: usize| {
                     data.get(from..)
-                        .and_then(|r| r.iter().position(|&c| c == b'"' || c == b'\\'))
+                        .and_then(|r| r.iter().position(|c| needles.contains(c)))
                         .map(|p| p + from)
                 };
                 // Forward as the parser goes (one finder per chunk), and back.
                 for step in [1, 2, 7, 61, 64, 65, 200] {
-                    let mut q = QuoteFinder::new();
+                    let mut q = Finder::new(needles);
                     let mut from = 0;
                     while from <= len + 1 {
                         assert_eq!(q.next(&data, from), want(from), "len {len} from {from}");
@@ -215,6 +256,15 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn finder_matches_a_plain_search_from_every_start() {
+        let mut s = 0x0bad_cafe_f00d_1234u64;
+        finder_agrees(QUOTES, &mut s);
+        for ends in CELL_ENDS {
+            finder_agrees(ends, &mut s);
         }
     }
 
