@@ -184,14 +184,13 @@ impl State {
                 && first.alnum < 7
                 && !lead.is_ascii_uppercase()
                 && !ident::has(text, b'.');
-            let readings = if hopeless {
-                ident::Readings::default()
-            } else {
-                ident::classify(text, self.det.today, &self.det.custom)
-            };
+            let mut readings = ident::Readings::default();
+            if !hopeless {
+                ident::classify(text, self.det.today, &self.det.custom, &mut readings);
+            }
             self.chain.remove(0);
             if !readings.is_empty() {
-                self.handle(readings, start, end);
+                self.handle(&readings, start, end);
             }
             return;
         }
@@ -204,14 +203,20 @@ impl State {
                 }
                 self.joined.extend_from_slice(t.text());
             }
-            let readings = ident::classify(&self.joined, self.det.today, &self.det.custom);
+            let mut readings = ident::Readings::default();
+            ident::classify(
+                &self.joined,
+                self.det.today,
+                &self.det.custom,
+                &mut readings,
+            );
             let (start, end) = match (self.chain.first(), self.chain.get(j - 1)) {
                 (Some(a), Some(b)) => (a.start, b.end),
                 _ => return,
             };
             if !readings.is_empty() {
                 self.chain.drain(..j);
-                self.handle(readings, start, end);
+                self.handle(&readings, start, end);
                 return;
             }
             let Some(v) = ident::spaced_account(&self.joined) else {
@@ -235,7 +240,7 @@ impl State {
         // it still holds.
         if let Some((v, start, end)) = spaced {
             self.spaced_until = end;
-            self.handle(ident::Readings::account(v), start, end);
+            self.handle(&ident::Readings::account(v), start, end);
         }
         self.chain.remove(0);
     }

@@ -511,18 +511,17 @@ pub(crate) fn plausible(
 }
 
 /// Every reading of `s` (tokens joined by single spaces). `today` bounds birth dates.
-pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
-    let mut out = Readings::default();
+pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom], out: &mut Readings) {
     // A date (most messages have one) reads as nothing below: said once here
     // instead of by each reading in turn.
     if custom.is_empty() && plain_date(s) {
-        return out;
+        return;
     }
     let mut buf = [0u8; 64];
     let n = compact(s, &mut buf);
     let c = buf.get(..n).unwrap_or(&[]);
     if n == 0 {
-        return out;
+        return;
     }
     let tight = !has(s, b' ');
     let letters = c.iter().filter(|b| b.is_ascii_uppercase()).count();
@@ -531,7 +530,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     if n > 34 && !(tight && s.len() == 44)
         || letters > 3 && !iban_head && custom.is_empty() && !has(s, b'<')
     {
-        return out;
+        return;
     }
     // Most tokens in office text are short numbers and timestamps: below 7
     // alphanumerics only an ICD-10 code or an amount can match, and a Unix time
@@ -540,9 +539,9 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
     // (A Unix time is printed as one run: `18-01-20-123456-7` is an account.)
     if short || digits_only(s) && epoch_like(c) && custom.is_empty() {
         if short && tight {
-            support_shapes(s, &mut out);
+            support_shapes(s, out);
         }
-        return out;
+        return;
     }
 
     if tight && s.len() == 44 && has(s, b'<') {
@@ -561,10 +560,10 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                 needs_context: false,
             });
         }
-        return out;
+        return;
     }
     if has(s, b'<') {
-        return out;
+        return;
     }
     for p in custom {
         if shape_matches(&p.shape, s) {
@@ -579,7 +578,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                     value: Value::new(c),
                     needs_context: p.needs_context,
                 });
-                return out;
+                return;
             }
         }
     }
@@ -605,7 +604,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                 value: Value::new(c),
                 needs_context: false,
             });
-            return out;
+            return;
         }
     }
     if letters == 0 && (13..=19).contains(&n) && validate::card_issuer(c) {
@@ -616,7 +615,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                 valid,
             });
             if valid {
-                return out;
+                return;
             }
         } else if valid && card_groups(s) {
             // Written in groups, as people write cards: counted anywhere.
@@ -625,7 +624,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                 value: Value::new(c),
                 needs_context: false,
             });
-            return out;
+            return;
         }
     }
     let prc_layout = || {
@@ -638,7 +637,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             value: Value::new(c),
             needs_context: false,
         });
-        return out;
+        return;
     }
     if let Some((v, parenthesised)) = (letters >= 1 && (8..=9).contains(&n))
         .then(|| hkid_layout(s))
@@ -649,7 +648,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             value: v,
             needs_context: !parenthesised,
         });
-        return out;
+        return;
     }
     if let Some(v) = (letters == 0 && n == 8).then(|| macau_layout(s)).flatten() {
         out.push(Meaning::Id {
@@ -657,7 +656,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             value: v,
             needs_context: true,
         });
-        return out;
+        return;
     }
     if tight
         && (1..=2).contains(&letters)
@@ -682,7 +681,7 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                 value: Value::new(c),
                 needs_context: true,
             });
-            return out;
+            return;
         }
         if matches!(c.first(), Some(b'H' | b'M'))
             && matches!(rest.len(), 8 | 10)
@@ -693,13 +692,13 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                 value: Value::new(c),
                 needs_context: true,
             });
-            return out;
+            return;
         }
     }
     if tight && n <= 11 {
-        support_shapes(s, &mut out);
+        support_shapes(s, out);
         if !out.is_empty() {
-            return out;
+            return;
         }
     }
     // Hong Kong bank accounts: 3-3-n.
@@ -714,12 +713,12 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
                     value: Value::new(c),
                     needs_context: false,
                 });
-                return out;
+                return;
             }
         }
     }
     if letters == 0 && (8..=16).contains(&n) {
-        phone(s, &mut out);
+        phone(s, out);
     }
     // Account numbers by context: one token (digits, maybe dashed). Spaced
     // groups would swallow lists of phone numbers.
@@ -737,7 +736,6 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom]) -> Readings {
             needs_context: true,
         });
     }
-    out
 }
 
 #[cfg(test)]

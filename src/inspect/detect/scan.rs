@@ -1067,7 +1067,7 @@ impl State {
         })
     }
 
-    pub(super) fn handle(&mut self, readings: Readings, start: u64, end: u64) {
+    pub(super) fn handle(&mut self, readings: &Readings, start: u64, end: u64) {
         let mut needs = false;
         for m in readings.iter() {
             let ok = match m {
@@ -1108,7 +1108,7 @@ impl State {
             self.pending.push_back(Pending {
                 start,
                 end,
-                readings,
+                readings: *readings,
             });
         }
     }
