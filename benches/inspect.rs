@@ -6,7 +6,8 @@
 //! (decoders + detectors) with the content type a client would send. The
 //! `engine/*` numbers are the ones the README quotes; `engine/chat_bodies` is
 //! the mixed JSON corpus one message per body, as the proxy sees chat sends;
-//! `engine/binary` is random bytes of no format.
+//! `engine/binary` is random bytes of no format; `engine/xlsx` is the CSV's
+//! customer list as Excel saves it (throughput in the XML's bytes).
 //!
 //! `cargo bench --bench inspect -- --warm-up-time 1 --measurement-time 3`
 
@@ -179,6 +180,62 @@ fn docx(rng: &mut Rng) -> (Vec<u8>, usize) {
     (file, body.len())
 }
 
+/// The customer list as Excel saves it: every text cell a shared string
+/// (names, cities, phones and e-mails, each written once and referred to by
+/// index), the amounts as numbers. Returns the file and the size of the XML
+/// inside it (shared strings and sheet), which is what the engine reads.
+fn xlsx(rows: &[Vec<String>]) -> (Vec<u8>, usize) {
+    use std::collections::HashMap;
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;");
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut strings: Vec<&str> = Vec::new();
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for (r, row) in rows.iter().enumerate() {
+        sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
+        for (c, cell) in row.iter().enumerate() {
+            let at = format!("{}{}", char::from(b'A' + c as u8), r + 1);
+            if r > 0 && c == 4 {
+                sheet.push_str(&format!(r#"<c r="{at}"><v>{cell}</v></c>"#));
+                continue;
+            }
+            let next = strings.len();
+            let k = *index.entry(cell.as_str()).or_insert(next);
+            if k == next {
+                strings.push(cell);
+            }
+            sheet.push_str(&format!(r#"<c r="{at}" t="s"><v>{k}</v></c>"#));
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let mut shared = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="{}">"#,
+        strings.len()
+    );
+    for t in &strings {
+        shared.push_str(&format!("<si><t>{}</t></si>", esc(t)));
+    }
+    shared.push_str("</sst>");
+    let types = br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, data) in [
+        ("[Content_Types].xml", types.as_slice()),
+        ("_rels/.rels", b"<Relationships/>".as_slice()),
+        ("xl/workbook.xml", b"<workbook/>".as_slice()),
+        ("xl/sharedStrings.xml", shared.as_bytes()),
+        ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
+    ] {
+        w.start_file(name, opts).expect("zip entry");
+        w.write_all(data).expect("zip write");
+    }
+    let file = w.finish().expect("zip finish").into_inner();
+    (file, shared.len() + sheet.len())
+}
+
 /// The full engine, as the proxy runs it. Throughput is body bytes, except
 /// for the DOCX, where it is the bytes of XML inside (what is actually scanned).
 fn bench_engine(c: &mut Criterion) {
@@ -187,6 +244,7 @@ fn bench_engine(c: &mut Criterion) {
     let rows = csv_rows(&mut rng);
     let csv_text = csv_file(&rows);
     let (docx_file, docx_xml) = docx(&mut rng);
+    let (xlsx_file, xlsx_xml) = xlsx(&rows);
     let media = png(&binary(&mut rng), 8 << 10);
     let corpora: Vec<(&str, &str, Vec<u8>, usize)> = vec![
         (
@@ -221,6 +279,13 @@ fn bench_engine(c: &mut Criterion) {
             "audio/ogg",
             [b"OggS\0\x02".as_slice(), &binary(&mut Rng(0x0667_5300))].concat(),
             0,
+        ),
+        // The customer list as a workbook (built from the CSV's rows).
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            xlsx_file,
+            xlsx_xml,
         ),
     ];
     for (name, ct, data, inner) in &corpora {
