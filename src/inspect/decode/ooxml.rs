@@ -490,6 +490,12 @@ pub(super) fn each_event<S: TextSink>(
 }
 
 pub(super) fn unescaped(raw: &[u8], out: &mut Vec<u8>) {
+    // Most text (every number and shared-string index of a sheet) has no
+    // reference to undo: copied as it is, which is what the full path gives.
+    if memchr::memchr(b'&', raw).is_none() && std::str::from_utf8(raw).is_ok() {
+        out.extend_from_slice(raw);
+        return;
+    }
     let s = String::from_utf8_lossy(raw);
     match quick_xml::escape::unescape(&s) {
         Ok(u) => out.extend_from_slice(u.as_bytes()),
@@ -615,7 +621,6 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
             attribute_messages(&e, cx)
         }
         Event::Start(e) => match e.local_name().as_ref() {
-            n if SHEET_LOOSE.contains(&n) => loose = Some(Vec::new()),
             b"dataValidation" | b"hyperlink" => attribute_messages(&e, cx),
             b"row" => {
                 rows += 1;
@@ -625,20 +630,33 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
                 col = next_col;
                 shared_ref = false;
                 value.clear();
-                for a in e.attributes().flatten() {
+                // Every cell has these: quick_xml's check for repeated
+                // attributes (comparing each name with every earlier one)
+                // is left out, and the first of a repeated one wins, as
+                // with the check.
+                let (mut seen_r, mut seen_t) = (false, false);
+                for a in e.attributes().with_checks(false).flatten() {
                     match a.key.as_ref() {
-                        b"r" => col = column(&a.value).unwrap_or(col),
-                        b"t" => shared_ref = a.value.as_ref() == b"s",
+                        b"r" if !seen_r => {
+                            seen_r = true;
+                            col = column(&a.value).unwrap_or(col);
+                        }
+                        b"t" if !seen_t => {
+                            seen_t = true;
+                            shared_ref = a.value.as_ref() == b"s";
+                        }
                         _ => {}
                     }
                 }
                 next_col = col + 1;
             }
             b"v" | b"t" => in_value = true,
+            n if is_loose(n) => loose = Some(Vec::new()),
             _ => {}
         },
         Event::End(e) => match e.local_name().as_ref() {
-            n if SHEET_LOOSE.contains(&n) => {
+            b"v" | b"t" => in_value = false,
+            n if is_loose(n) => {
                 if let Some(text) = loose.take() {
                     if n.starts_with(b"formula") {
                         deliver(&text, cx);
@@ -648,7 +666,6 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
                     }
                 }
             }
-            b"v" | b"t" => in_value = false,
             b"c" => {
                 let text = if shared_ref {
                     let i = std::str::from_utf8(&value)
@@ -676,6 +693,13 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
     });
 }
 
+/// Whether `name` is one of `SHEET_LOOSE`, with a length test first: a
+/// sheet's own elements (`c`, `v`, `row`) are shorter than any of them, and
+/// each comparison was a `memcmp` call per event.
+fn is_loose(name: &[u8]) -> bool {
+    name.len() >= 8 && SHEET_LOOSE.contains(&name)
+}
+
 /// Elements of a worksheet outside its cells whose text a user wrote.
 const SHEET_LOOSE: &[&[u8]] = &[
     b"oddHeader",
@@ -687,6 +711,15 @@ const SHEET_LOOSE: &[&[u8]] = &[
     b"formula1",
     b"formula2",
 ];
+
+// `is_loose` tests the length first: a name added here must be that long.
+const _: () = {
+    let mut k = 0;
+    while k < SHEET_LOOSE.len() {
+        assert!(SHEET_LOOSE[k].len() >= 8);
+        k += 1;
+    }
+};
 
 /// The messages a validation rule shows, and a hyperlink's text of its own:
 /// the place in the workbook it leads to, its tooltip, what it shows (its

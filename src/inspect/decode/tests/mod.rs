@@ -1779,6 +1779,22 @@ fn cases() -> Vec<Case> {
             ..Case::default()
         },
         Case {
+            // A repeated attribute: the first wins (quick_xml's own check is
+            // off in the sheet reader, which keeps the first by hand).
+            // Shared strings with references and without are both undone.
+            name: "xlsx cells with a repeated attribute and escaped strings",
+            input: zip_of(&[
+                ("[Content_Types].xml", CT_TYPES),
+                ("xl/workbook.xml", b"<workbook/>"),
+                ("xl/sharedStrings.xml", "<sst><si><t>Name &amp; ID</t></si><si><t>A123456(7)</t></si><si><t>陳 &lt;大文&gt;</t></si></sst>".as_bytes()),
+                ("xl/worksheets/sheet1.xml", br#"<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s" t="n" r="C9"><v>1</v></c><c r="B2" t="s"><v>2</v></c></row></sheetData></worksheet>"#),
+            ]),
+            pairs: vec![("Name & ID", "A123456(7)")],
+            contains: vec!["陳 <大文>"],
+            formats: vec!["xlsx"],
+            ..Case::default()
+        },
+        Case {
             name: "xlsx with data beyond its sheets",
             input: xlsx_beyond_sheets(),
             events: Some(vec![
@@ -3503,5 +3519,25 @@ fn utf16_strings_in_binary_data_do_not_depend_on_the_split() {
         let split = scan_chunks(&body, &ContentHint::default(), &limits, &cuts);
         assert_eq!(split.0, whole.0, "events differ, round {round}");
         assert_eq!(split.1, whole.1, "report differs, round {round}");
+    }
+}
+
+/// `unescaped` copies text without a reference as it is, and undoes the
+/// references of the rest as quick_xml does; text that is not UTF-8 takes
+/// the full path, which reads it lossily.
+#[test]
+fn xml_text_is_unescaped_the_same_on_both_paths() {
+    let cases: [(&[u8], &[u8]); 6] = [
+        (b"6612 3456", b"6612 3456"),
+        ("陳大文".as_bytes(), "陳大文".as_bytes()),
+        (b"A &amp; B", b"A & B"),
+        (b"&lt;x&gt; &#65;&#x42;", b"<x> AB"),
+        (b"a & b", b"a & b"),
+        (b"bad \xff byte", "bad \u{fffd} byte".as_bytes()),
+    ];
+    for (raw, want) in cases {
+        let mut out = b"kept:".to_vec();
+        super::ooxml::unescaped(raw, &mut out);
+        assert_eq!(out, [b"kept:".as_slice(), want].concat(), "{raw:?}");
     }
 }
