@@ -164,20 +164,26 @@ fn docx(rng: &mut Rng) -> (Vec<u8>, usize) {
         ));
     }
     body.push_str("</w:body></w:document>");
+    let file = office_zip(&[("word/document.xml", body.as_bytes())]);
+    (file, body.len())
+}
+
+/// An Office file: its content types and relationships (empty: the engine
+/// goes by part names), then `parts`, deflated as Office writes them.
+fn office_zip(parts: &[(&str, &[u8])]) -> Vec<u8> {
     let types = br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in [
+    let head: [(&str, &[u8]); 2] = [
         ("[Content_Types].xml", types.as_slice()),
         ("_rels/.rels", b"<Relationships/>".as_slice()),
-        ("word/document.xml", body.as_bytes()),
-    ] {
+    ];
+    for &(name, data) in head.iter().chain(parts) {
         w.start_file(name, opts).expect("zip entry");
         w.write_all(data).expect("zip write");
     }
-    let file = w.finish().expect("zip finish").into_inner();
-    (file, body.len())
+    w.finish().expect("zip finish").into_inner()
 }
 
 /// The customer list as Excel saves it: every text cell a shared string
@@ -218,21 +224,11 @@ fn xlsx(rows: &[Vec<String>]) -> (Vec<u8>, usize) {
         shared.push_str(&format!("<si><t>{}</t></si>", esc(t)));
     }
     shared.push_str("</sst>");
-    let types = br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, data) in [
-        ("[Content_Types].xml", types.as_slice()),
-        ("_rels/.rels", b"<Relationships/>".as_slice()),
-        ("xl/workbook.xml", b"<workbook/>".as_slice()),
+    let file = office_zip(&[
+        ("xl/workbook.xml", b"<workbook/>"),
         ("xl/sharedStrings.xml", shared.as_bytes()),
         ("xl/worksheets/sheet1.xml", sheet.as_bytes()),
-    ] {
-        w.start_file(name, opts).expect("zip entry");
-        w.write_all(data).expect("zip write");
-    }
-    let file = w.finish().expect("zip finish").into_inner();
+    ]);
     (file, shared.len() + sheet.len())
 }
 
