@@ -1283,13 +1283,7 @@ impl TextScan {
         let ctx = self.st.last_field_ctx();
         self.open_value(ctx);
         self.opening = Opening::Continue;
-        // A field named by a health or financial term counts once it has a
-        // value that is not blank (as `text_slow` decides).
-        if ctx.n_terms > 0 && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-            if let Some(seg) = self.st.segs.last_mut() {
-                seg.evidence = true;
-            }
-        }
+        self.evidence_from(ctx.n_terms > 0, bytes);
         match padded.get(..32) {
             Some(block) if bytes.len() <= 32 => {
                 let keep = self.buf.len() + bytes.len();
@@ -1300,6 +1294,18 @@ impl TextScan {
         }
         self.maybe_scan();
         true
+    }
+
+    /// A field named by a health or financial term counts once a value of
+    /// it has a byte that is not blank. `waiting`: the open value's field
+    /// has such terms, not yet counted.
+    #[inline(always)]
+    fn evidence_from(&mut self, waiting: bool, bytes: &[u8]) {
+        if waiting && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
+            if let Some(seg) = self.st.segs.last_mut() {
+                seg.evidence = true;
+            }
+        }
     }
 
     #[inline(never)]
@@ -1326,11 +1332,7 @@ impl TextScan {
             }
         };
         self.opening = Opening::Continue;
-        if waiting && bytes.iter().any(|b| !b.is_ascii_whitespace()) {
-            if let Some(seg) = self.st.segs.last_mut() {
-                seg.evidence = true;
-            }
-        }
+        self.evidence_from(waiting, bytes);
         for piece in bytes.chunks(SLICE) {
             self.buf.extend_from_slice(piece);
             self.maybe_scan();
