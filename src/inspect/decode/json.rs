@@ -294,7 +294,7 @@ impl JsonNode {
         let rest = data.get(i..).unwrap_or(&[]);
         let run = number_run(rest);
         if run > 0 {
-            cx.sink.text(rest.get(..run).unwrap_or(&[]));
+            cx.sink.text_in(data, i, i + run);
         }
         if run < rest.len() {
             (i + run, self.end_scalar(cx))
@@ -488,8 +488,7 @@ impl JsonNode {
                 Some(b'-' | b'0'..=b'9') => {
                     let run = number_run(data.get(i..).unwrap_or(&[]));
                     cx.sink.text_in(data, i, i + run);
-                    let rest = data.get(i..).unwrap_or(&[]);
-                    if run >= rest.len() {
+                    if i + run >= data.len() {
                         return (data.len(), State::Number);
                     }
                     i += run;
