@@ -35,6 +35,7 @@ mod text;
 mod tnef;
 mod value;
 mod xlsb;
+mod xml;
 
 pub(crate) use form::query;
 pub use limits::Limits;

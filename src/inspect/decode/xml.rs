@@ -1,0 +1,600 @@
+//! The XML events of Office and ODF parts: what quick_xml's reader gives, with
+//! the same checks (markup closed, end names matching), read from the part's
+//! inflater into one buffer and handed out from there.
+//!
+//! quick_xml's buffered reader copies every event into a buffer of its own and
+//! searches each with a call of `memchr`; a sheet is little but events (five
+//! per cell), and that was most of the time an XLSX took. Here an event is a
+//! slice of the buffer the inflater fills, and the short searches are loops.
+//!
+//! Only the events the Office readers use are handed out: start, empty and
+//! end tags, text and CDATA. Declarations, processing instructions, comments
+//! and doctypes are read past, and are malformed where quick_xml says so.
+
+use std::borrow::Cow;
+use std::io::{ErrorKind, Read};
+
+use quick_xml::events::{BytesCData, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::name::QName;
+
+/// Bytes asked of the inflater per read: larger reads cost fewer calls into
+/// it (64 KiB against quick_xml's 8 KiB was +5% on a DOCX).
+const READ: usize = 64 << 10;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Markup that is not closed, or not as XML allows, or input that failed.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Malformed;
+
+/// An event as where it lies in the buffer: read without holding a borrow
+/// of it, and made an `Event` at the end.
+enum Tok {
+    Text((usize, usize)),
+    CData((usize, usize)),
+    /// The tag between `<` and `>` (without a closing `/`), and its name's length.
+    Start((usize, usize), usize),
+    Empty((usize, usize), usize),
+    /// The name.
+    End((usize, usize)),
+}
+
+/// A pull reader of one part. Memory is the buffer, which holds the event
+/// being read: as with quick_xml, one text node or tag as long as the part.
+pub(super) struct Pull<'r> {
+    r: &'r mut dyn Read,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[at..end]`.
+    at: usize,
+    end: usize,
+    eof: bool,
+    started: bool,
+    done: bool,
+    /// Names of the open elements, end to end, and where each starts.
+    names: Vec<u8>,
+    opened: Vec<usize>,
+}
+
+impl<'r> Pull<'r> {
+    pub(super) fn new(r: &'r mut dyn Read) -> Pull<'r> {
+        Pull {
+            r,
+            buf: Vec::new(),
+            at: 0,
+            end: 0,
+            eof: false,
+            started: false,
+            done: false,
+            names: Vec::new(),
+            opened: Vec::new(),
+        }
+    }
+
+    /// Reads more after what is unread (moved to the front first); false at
+    /// the end of the input. Offsets from `at` stay valid across it.
+    fn more(&mut self) -> Result<bool, Malformed> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.at > 0 {
+            self.buf.copy_within(self.at..self.end, 0);
+            self.end -= self.at;
+            self.at = 0;
+        }
+        // Room for a full read: what is unread may be one long event that
+        // needs it all.
+        if self.buf.len() < self.end + READ {
+            self.buf.resize(self.end + READ, 0);
+        }
+        loop {
+            let room = self.buf.get_mut(self.end..).unwrap_or(&mut []);
+            match self.r.read(room) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Err(Malformed),
+            }
+        }
+    }
+
+    /// The unread byte `k` after `at`, reading more if it is not here yet.
+    fn byte(&mut self, k: usize) -> Result<Option<u8>, Malformed> {
+        while self.at + k >= self.end {
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
+        Ok(self.buf.get(self.at + k).copied())
+    }
+
+    /// The next event; `None` at the end of the part.
+    pub(super) fn next(&mut self) -> Result<Option<Event<'_>>, Malformed> {
+        if self.done {
+            return Ok(None);
+        }
+        let tok = self.read();
+        if !matches!(tok, Ok(Some(_))) {
+            self.done = true;
+        }
+        let Some(tok) = tok? else {
+            return Ok(None);
+        };
+        let at = |r: (usize, usize)| self.buf.get(r.0..r.1).unwrap_or(&[]);
+        Ok(Some(match tok {
+            Tok::Text(r) => Event::Text(BytesText::from_escaped(utf8(at(r)))),
+            Tok::CData(r) => Event::CData(BytesCData::new(utf8(at(r)))),
+            Tok::Start(r, name) => Event::Start(tag(at(r), name)),
+            Tok::Empty(r, name) => Event::Empty(tag(at(r), name)),
+            Tok::End(r) => Event::End(BytesEnd::from(QName(at(r)))),
+        }))
+    }
+
+    fn read(&mut self) -> Result<Option<Tok>, Malformed> {
+        if !self.started {
+            self.started = true;
+            // quick_xml drops a byte order mark at the start.
+            while self.end - self.at < BOM.len() && self.more()? {}
+            if self
+                .buf
+                .get(self.at..self.end)
+                .is_some_and(|b| b.starts_with(BOM))
+            {
+                self.at += BOM.len();
+            }
+        }
+        loop {
+            let Some(first) = self.byte(0)? else {
+                return Ok(None);
+            };
+            if first != b'<' {
+                return self.text().map(Some);
+            }
+            let Some(kind) = self.byte(1)? else {
+                return Err(Malformed);
+            };
+            match kind {
+                b'/' => return self.end_tag().map(Some),
+                b'!' => {
+                    if let Some(data) = self.bang()? {
+                        return Ok(Some(Tok::CData(data)));
+                    }
+                }
+                b'?' => self.instruction()?,
+                _ => return self.start_tag().map(Some),
+            }
+        }
+    }
+
+    /// Text up to the next `<` or the end of the part.
+    fn text(&mut self) -> Result<Tok, Malformed> {
+        let mut from = 0;
+        let len = loop {
+            let rest = self.buf.get(self.at + from..self.end).unwrap_or(&[]);
+            if let Some(k) = find(b'<', rest) {
+                break from + k;
+            }
+            from = self.end - self.at;
+            if !self.more()? {
+                break from;
+            }
+        };
+        let start = self.at;
+        self.at += len;
+        Ok(Tok::Text((start, start + len)))
+    }
+
+    /// Where the `>` that closes a tag is, from `<` at `at`, as an offset from
+    /// `at`: the first not inside a quoted attribute value.
+    fn tag_end(&mut self) -> Result<usize, Malformed> {
+        let mut k = 1;
+        let mut quote = 0u8;
+        loop {
+            let rest = self.buf.get(self.at + k..self.end).unwrap_or(&[]);
+            for &b in rest {
+                if quote != 0 {
+                    if b == quote {
+                        quote = 0;
+                    }
+                } else if b == b'>' {
+                    return Ok(k);
+                } else if b == b'"' || b == b'\'' {
+                    quote = b;
+                }
+                k += 1;
+            }
+            if !self.more()? {
+                return Err(Malformed);
+            }
+        }
+    }
+
+    fn start_tag(&mut self) -> Result<Tok, Malformed> {
+        let close = self.tag_end()?;
+        let start = self.at;
+        self.at += close + 1;
+        let content = self.buf.get(start + 1..start + close).unwrap_or(&[]);
+        if content.last() == Some(&b'/') {
+            let content = content.get(..content.len() - 1).unwrap_or(&[]);
+            return Ok(Tok::Empty(
+                (start + 1, start + close - 1),
+                name_len(content),
+            ));
+        }
+        let name = name_len(content);
+        self.opened.push(self.names.len());
+        self.names
+            .extend_from_slice(content.get(..name).unwrap_or(&[]));
+        Ok(Tok::Start((start + 1, start + close), name))
+    }
+
+    fn end_tag(&mut self) -> Result<Tok, Malformed> {
+        let close = self.tag_end()?;
+        let start = self.at;
+        self.at += close + 1;
+        let content = self.buf.get(start + 2..start + close).unwrap_or(&[]);
+        // White space may follow the name; a tag of nothing else stays as is.
+        let len = content
+            .iter()
+            .rposition(|b| !is_space(*b))
+            .map_or(content.len(), |last| last + 1);
+        let name = content.get(..len).unwrap_or(&[]);
+        let open = self.opened.pop().ok_or(Malformed)?;
+        if self.names.get(open..) != Some(name) {
+            return Err(Malformed);
+        }
+        self.names.truncate(open);
+        Ok(Tok::End((start + 2, start + 2 + len)))
+    }
+
+    /// `<!` at `at`: a CDATA section's text; `None` after a comment or a
+    /// doctype, which are read past.
+    fn bang(&mut self) -> Result<Option<(usize, usize)>, Malformed> {
+        let Some(kind) = self.byte(2)? else {
+            return Err(Malformed);
+        };
+        // Where its `>` is (from `<`), and which of the three it is.
+        let (close, event): (usize, u8) = match kind {
+            b'-' => (
+                self.close_with(|d, c| c > 5 && d.get(c - 2..c) == Some(b"--"))?,
+                b'-',
+            ),
+            b'[' => (
+                self.close_with(|d, c| d.get(c - 2..c) == Some(b"]]"))?,
+                b'[',
+            ),
+            b'D' | b'd' => (self.doctype_end()?, b'D'),
+            _ => return Err(Malformed),
+        };
+        let start = self.at;
+        self.at += close + 1;
+        // The markup between `<` and `>`.
+        let inner = self.buf.get(start + 1..start + close).unwrap_or(&[]);
+        match event {
+            b'-' if inner.starts_with(b"!--") => Ok(None),
+            b'[' if inner.starts_with(b"![CDATA[") => Ok(Some((start + 1 + 8, start + close - 2))),
+            b'D' if inner
+                .get(..8)
+                .is_some_and(|h| h.eq_ignore_ascii_case(b"!DOCTYPE")) =>
+            {
+                // A doctype names its root.
+                if inner.get(8..).unwrap_or(&[]).iter().all(|b| is_space(*b)) {
+                    return Err(Malformed);
+                }
+                Ok(None)
+            }
+            _ => Err(Malformed),
+        }
+    }
+
+    /// The first `>` after `<` at `at` for which `closes(data, offset)`
+    /// holds, `data` starting at `<`.
+    fn close_with(&mut self, closes: impl Fn(&[u8], usize) -> bool) -> Result<usize, Malformed> {
+        let mut from = 1;
+        loop {
+            let data = self.buf.get(self.at..self.end).unwrap_or(&[]);
+            let mut k = from;
+            while let Some(g) = data.get(k..).and_then(|rest| find(b'>', rest)) {
+                if closes(data, k + g) {
+                    return Ok(k + g);
+                }
+                k += g + 1;
+            }
+            from = data.len();
+            if !self.more()? {
+                return Err(Malformed);
+            }
+        }
+    }
+
+    /// A doctype's `>`: the first with as many `>` as `<` before it inside.
+    fn doctype_end(&mut self) -> Result<usize, Malformed> {
+        let mut k = 1;
+        let mut depth = 0u64;
+        loop {
+            let rest = self.buf.get(self.at + k..self.end).unwrap_or(&[]);
+            for &b in rest {
+                if b == b'<' {
+                    depth += 1;
+                } else if b == b'>' {
+                    if depth == 0 {
+                        return Ok(k);
+                    }
+                    depth -= 1;
+                }
+                k += 1;
+            }
+            if !self.more()? {
+                return Err(Malformed);
+            }
+        }
+    }
+
+    /// `<?` at `at`: a declaration or processing instruction, read past. It
+    /// ends at the first `?>` (its opening `?` counts), and must hold more
+    /// than that `?`.
+    fn instruction(&mut self) -> Result<(), Malformed> {
+        let close = self.close_with(|d, c| d.get(c - 1) == Some(&b'?'))?;
+        if close < 3 {
+            return Err(Malformed);
+        }
+        self.at += close + 1;
+        Ok(())
+    }
+}
+
+/// XML's white space, which ends a tag's name.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn name_len(content: &[u8]) -> usize {
+    content
+        .iter()
+        .position(|b| is_space(*b))
+        .unwrap_or(content.len())
+}
+
+/// `needle`'s first place in `hay`: a loop over the first bytes (most text
+/// in a sheet is a few digits) before `memchr`, whose call and set-up cost
+/// more than such a search.
+#[inline(always)]
+fn find(needle: u8, hay: &[u8]) -> Option<usize> {
+    let head = hay.len().min(16);
+    if let Some(k) = hay.get(..head)?.iter().position(|&b| b == needle) {
+        return Some(k);
+    }
+    memchr::memchr(needle, hay.get(head..)?).map(|k| k + head)
+}
+
+/// A tag's content as an event, its name `name` bytes long: as long again
+/// if a bad byte before its end was replaced.
+fn tag(content: &[u8], name: usize) -> BytesStart<'_> {
+    let text = utf8(content);
+    let name = match text {
+        Cow::Borrowed(_) => name,
+        Cow::Owned(ref s) => name_len(s.as_bytes()),
+    };
+    BytesStart::from_content(text, name)
+}
+
+/// quick_xml's events hold text as `str`: parts are UTF-8, and the odd part
+/// that is not has its bad bytes replaced (Office writes only UTF-8; the
+/// readers that unescape text replaced them anyway).
+/// (`from_utf8_lossy` walks valid text in chunks, several times slower than
+/// the check.)
+fn utf8(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use quick_xml::Reader;
+
+    /// An event as both readers are compared on: its kind and its bytes (as
+    /// `Pull` gives them: invalid UTF-8 replaced), then how the part ended.
+    fn seen(event: &Event<'_>) -> Option<String> {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        Some(match event {
+            Event::Start(e) => format!("start {:?} {:?}", lossy(e), lossy(e.name().as_ref())),
+            Event::Empty(e) => format!("empty {:?} {:?}", lossy(e), lossy(e.name().as_ref())),
+            Event::End(e) => format!("end {:?}", lossy(e)),
+            Event::Text(e) => format!("text {:?}", lossy(e)),
+            Event::CData(e) => format!("cdata {:?}", lossy(e)),
+            _ => return None,
+        })
+    }
+
+    fn quick_xml_events(doc: &[u8]) -> Vec<String> {
+        let mut reader = Reader::from_reader(doc);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(Event::Eof) => break out.push("eof".to_string()),
+                Ok(event) => out.extend(seen(&event)),
+                Err(_) => break out.push("malformed".to_string()),
+            }
+            buf.clear();
+        }
+        out
+    }
+
+    /// A reader that gives `doc` a few bytes at a time, so that every event
+    /// may be cut by the end of what was read.
+    struct Trickle<'a> {
+        doc: &'a [u8],
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let want = self
+                .sizes
+                .get(self.turn % self.sizes.len())
+                .copied()
+                .unwrap_or(1);
+            self.turn += 1;
+            let n = want.max(1).min(out.len()).min(self.doc.len());
+            out[..n].copy_from_slice(&self.doc[..n]);
+            self.doc = &self.doc[n..];
+            Ok(n)
+        }
+    }
+
+    fn pull_events(doc: &[u8], sizes: Vec<usize>) -> Vec<String> {
+        let mut r = Trickle {
+            doc,
+            sizes,
+            turn: 0,
+        };
+        let mut pull = Pull::new(&mut r);
+        let mut out = Vec::new();
+        loop {
+            match pull.next() {
+                Ok(Some(event)) => out.extend(seen(&event)),
+                Ok(None) => break out.push("eof".to_string()),
+                Err(Malformed) => break out.push("malformed".to_string()),
+            }
+        }
+        // Once ended, a reader stays ended.
+        assert!(matches!(pull.next(), Ok(None)));
+        out
+    }
+
+    /// Pieces of XML, well-formed or not, that the two readers must agree on.
+    const PIECES: &[&str] = &[
+        "<c r=\"A1\" t=\"s\">",
+        "<v>",
+        "</v>",
+        "</c>",
+        "<row r='1' spans=\"1:3\">",
+        "</row>",
+        "<w:t xml:space=\"preserve\">",
+        "</w:t>",
+        "</w:t >",
+        "</ w:t>",
+        "<a b=\"x>y\" c='it\"s'>",
+        "</a>",
+        "<br/>",
+        "<x:y z=\"1\"/>",
+        "<e a='/'/>",
+        "<>",
+        "</>",
+        "< a>",
+        "<a\tb='1'\n/>",
+        "text",
+        " ",
+        "\r\n  ",
+        "A123456(3) &amp; &lt;x&gt;",
+        "陳大文 電話 6123 4567",
+        ">",
+        "\"'",
+        "&bogus;",
+        "\u{FEFF}",
+        "<!-- a comment -->",
+        "<!---->",
+        "<!-->",
+        "<!--->",
+        "<!-- x -- y -->",
+        "<!-x>",
+        "<![CDATA[ a <b> ]] c ]]>",
+        "<![CDATA[]]>",
+        "<![CDAT[x]]>",
+        "<![]]>",
+        "<!DOCTYPE root [<!ENTITY e \"v\">]>",
+        "<!doctype html>",
+        "<!DOCTYPE>",
+        "<!DOCTYPEx>",
+        "<!x>",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>",
+        "<?pi a > b?>",
+        "<?>",
+        "<??>",
+        "<",
+        "<!",
+        "<?",
+        "</",
+        "<a b=\"",
+    ];
+
+    fn doc() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            8 => proptest::sample::select(PIECES).prop_map(|p| p.as_bytes().to_vec()),
+            1 => proptest::collection::vec(any::<u8>(), 1..4),
+        ];
+        (any::<bool>(), proptest::collection::vec(piece, 0..24)).prop_map(|(bom, pieces)| {
+            let mut doc = if bom { BOM.to_vec() } else { Vec::new() };
+            doc.extend(pieces.concat());
+            doc
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn events_are_quick_xml_s_however_the_part_is_read(
+            doc in doc(),
+            sizes in proptest::collection::vec(1usize..9, 1..6),
+        ) {
+            let want = quick_xml_events(&doc);
+            prop_assert_eq!(&pull_events(&doc, vec![usize::MAX]), &want);
+            prop_assert_eq!(&pull_events(&doc, sizes), &want);
+        }
+    }
+
+    #[test]
+    fn nested_well_formed_parts_read_as_quick_xml_reads_them() {
+        let mut sheet = String::from("\u{FEFF}<?xml version=\"1.0\"?><worksheet><sheetData>");
+        for row in 1..200 {
+            sheet.push_str(&format!("<row r=\"{row}\">"));
+            for col in ["A", "B", "C"] {
+                sheet.push_str(&format!("<c r=\"{col}{row}\" t=\"s\"><v>{row}</v></c>"));
+            }
+            sheet.push_str("<c r=\"D1\"><is><t>陳 &amp; 李</t></is></c></row>");
+        }
+        sheet.push_str("</sheetData><headerFooter><oddHeader>&amp;LConfidential</oddHeader></headerFooter></worksheet>");
+        let want = quick_xml_events(sheet.as_bytes());
+        assert_eq!(want.last().map(String::as_str), Some("eof"));
+        assert_eq!(pull_events(sheet.as_bytes(), vec![usize::MAX]), want);
+        assert_eq!(pull_events(sheet.as_bytes(), vec![3, 1, 7]), want);
+    }
+
+    #[test]
+    fn events_longer_than_a_read_come_whole() {
+        // A text node and a tag each longer than several reads.
+        let text = "電話 6123 4567 ".repeat(30_000);
+        let value = "x".repeat(200_000);
+        let doc = format!("<r><t a=\"{value}\">{text}</t><![CDATA[{text}]]></r>");
+        let want = quick_xml_events(doc.as_bytes());
+        assert_eq!(want.len(), 7);
+        assert_eq!(pull_events(doc.as_bytes(), vec![usize::MAX]), want);
+        assert_eq!(pull_events(doc.as_bytes(), vec![5000, 70_000]), want);
+    }
+
+    #[test]
+    fn input_that_fails_is_malformed() {
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("inflate failed"))
+            }
+        }
+        let mut r = Failing;
+        let mut pull = Pull::new(&mut r);
+        assert_eq!(pull.next().err(), Some(Malformed));
+        assert!(matches!(pull.next(), Ok(None)));
+    }
+}
