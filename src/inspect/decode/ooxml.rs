@@ -21,7 +21,7 @@ use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
-use super::xml::{Malformed, Pull};
+use super::xml::{local, Malformed, Pull, Raw};
 use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -487,6 +487,26 @@ pub(super) fn each_event<S: TextSink>(
     }
 }
 
+/// `each_event` for readers that work on the part's bytes (`xml::Raw`): a
+/// sheet and its shared strings, which are little but events.
+fn each_raw<S: TextSink>(
+    r: &mut dyn Read,
+    cx: &mut Cx<S>,
+    mut on: impl FnMut(Raw<'_>, &mut Cx<S>),
+) {
+    let mut pull = Pull::new(r);
+    loop {
+        match pull.next_raw() {
+            Ok(Some(event)) => on(event, cx),
+            Ok(None) => break,
+            Err(Malformed) => {
+                xml_error(cx);
+                break;
+            }
+        }
+    }
+}
+
 pub(super) fn unescaped(raw: &[u8], out: &mut Vec<u8>) {
     // Most text (every number and shared-string index of a sheet) has no
     // reference to undo: copied as it is, which is what the full path gives.
@@ -571,20 +591,20 @@ fn shared_strings<S: TextSink>(r: &mut dyn Read, out: &mut Vec<Vec<u8>>, cx: &mu
     let mut cur = Vec::new();
     let mut in_t = false;
     let mut in_phonetic = false;
-    each_event(r, cx, |event, _| match event {
-        Event::Start(e) => match e.local_name().as_ref() {
+    each_raw(r, cx, |event, _| match event {
+        Raw::Start(e) => match e.local_name() {
             b"t" => in_t = !in_phonetic,
             b"rPh" => in_phonetic = true,
             b"si" => cur.clear(),
             _ => {}
         },
-        Event::End(e) => match e.local_name().as_ref() {
+        Raw::End(name) => match local(name) {
             b"t" => in_t = false,
             b"rPh" => in_phonetic = false,
             b"si" => out.push(std::mem::take(&mut cur)),
             _ => {}
         },
-        Event::Text(e) if in_t && cur.len() < MAX_CELL => unescaped(&e, &mut cur),
+        Raw::Text(text) if in_t && cur.len() < MAX_CELL => unescaped(text, &mut cur),
         _ => {}
     });
 }
@@ -613,46 +633,37 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
     // ("Confidential: prepared for …"), the lists and messages of data
     // validation.
     let mut loose: Option<Vec<u8>> = None;
-    each_event(r, cx, |event, cx| match event {
+    each_raw(r, cx, |event, cx| match event {
         // A prompt-only validation rule and every hyperlink are empty elements.
-        Event::Empty(e) if matches!(e.local_name().as_ref(), b"dataValidation" | b"hyperlink") => {
-            attribute_messages(&e, cx)
+        Raw::Empty(e) if matches!(e.local_name(), b"dataValidation" | b"hyperlink") => {
+            attribute_messages(&e.event(), cx)
         }
-        Event::Start(e) => match e.local_name().as_ref() {
-            b"dataValidation" | b"hyperlink" => attribute_messages(&e, cx),
+        Raw::Start(e) => match e.local_name() {
+            b"dataValidation" | b"hyperlink" => attribute_messages(&e.event(), cx),
             b"row" => {
                 rows += 1;
                 next_col = 0;
             }
             b"c" => {
-                col = next_col;
-                shared_ref = false;
                 value.clear();
-                // Every cell has these: quick_xml's check for repeated
-                // attributes (comparing each name with every earlier one)
-                // is left out, and the first of a repeated one wins, as
-                // with the check.
-                let (mut seen_r, mut seen_t) = (false, false);
-                for a in e.attributes().with_checks(false).flatten() {
-                    match a.key.as_ref() {
-                        b"r" if !seen_r => {
-                            seen_r = true;
-                            col = column(&a.value).unwrap_or(col);
-                        }
-                        b"t" if !seen_t => {
-                            seen_t = true;
-                            shared_ref = a.value.as_ref() == b"s";
-                        }
-                        _ => {}
+                let full;
+                let (r, t) = match cell_attributes(e.attributes_raw()) {
+                    Some(found) => found,
+                    None => {
+                        // Not as Excel writes them: quick_xml reads them.
+                        full = cell_attributes_in_full(&e.event());
+                        (full.0.as_deref(), full.1.as_deref())
                     }
-                }
+                };
+                col = r.and_then(column).unwrap_or(next_col);
+                shared_ref = t == Some(b"s");
                 next_col = col + 1;
             }
             b"v" | b"t" => in_value = true,
             n if is_loose(n) => loose = Some(Vec::new()),
             _ => {}
         },
-        Event::End(e) => match e.local_name().as_ref() {
+        Raw::End(name) => match local(name) {
             b"v" | b"t" => in_value = false,
             n if is_loose(n) => {
                 if let Some(text) = loose.take() {
@@ -681,14 +692,79 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
             }
             _ => {}
         },
-        Event::Text(e) if in_value && value.len() < MAX_CELL => unescaped(&e, &mut value),
-        Event::Text(e) => {
-            if let Some(text) = loose.as_mut().filter(|t| t.len() < MAX_CELL) {
-                unescaped(&e, text);
+        Raw::Text(text) if in_value && value.len() < MAX_CELL => unescaped(text, &mut value),
+        Raw::Text(text) => {
+            if let Some(loose) = loose.as_mut().filter(|t| t.len() < MAX_CELL) {
+                unescaped(text, loose);
             }
         }
         _ => {}
     });
+}
+
+/// A cell's reference (`r`) and type (`t`), where it has them.
+pub(super) type CellAttributes<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+/// A cell's reference (`r`) and type (`t`) as Excel writes them: each
+/// `name="value"` (or in `'`), with white space only between them. `None`
+/// for anything else (space around `=`, a value without quotes, no name), which
+/// `cell_attributes_in_full` reads instead. The first of a repeated one
+/// wins, as there.
+pub(super) fn cell_attributes(raw: &[u8]) -> Option<CellAttributes<'_>> {
+    let (mut r, mut t) = (None, None);
+    let mut i = 0;
+    loop {
+        while raw
+            .get(i)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            i += 1;
+        }
+        if i >= raw.len() {
+            return Some((r, t));
+        }
+        let key = i;
+        while raw
+            .get(i)
+            .is_some_and(|b| !matches!(b, b'=' | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            i += 1;
+        }
+        let name = raw.get(key..i)?;
+        // (A name is never empty: quick_xml reads `="…` as one starting there.)
+        if name.is_empty() || raw.get(i) != Some(&b'=') {
+            return None;
+        }
+        let quote = *raw.get(i + 1)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let from = i + 2;
+        let len = memchr::memchr(quote, raw.get(from..)?)?;
+        let value = raw.get(from..from + len)?;
+        i = from + len + 1;
+        match name {
+            b"r" if r.is_none() => r = Some(value),
+            b"t" if t.is_none() => t = Some(value),
+            _ => {}
+        }
+    }
+}
+
+/// `cell_attributes` by quick_xml's reading of attributes. Every cell has
+/// these: its check for repeated attributes (comparing each name with every
+/// earlier one) is left out, and the first of a repeated one wins, as with
+/// the check.
+pub(super) fn cell_attributes_in_full(e: &BytesStart<'_>) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let (mut r, mut t) = (None, None);
+    for a in e.attributes().with_checks(false).flatten() {
+        match a.key.as_ref() {
+            b"r" if r.is_none() => r = Some(a.value.into_owned()),
+            b"t" if t.is_none() => t = Some(a.value.into_owned()),
+            _ => {}
+        }
+    }
+    (r, t)
 }
 
 /// Whether `name` is one of `SHEET_LOOSE`, with a length test first: a

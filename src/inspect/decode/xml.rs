@@ -39,6 +39,68 @@ enum Tok {
     End((usize, usize)),
 }
 
+/// An event as bytes of the part: what `Pull::next` gives, before the
+/// check that it is UTF-8 that quick_xml's types need.
+pub(super) enum Raw<'a> {
+    Start(Tag<'a>),
+    Empty(Tag<'a>),
+    /// The name.
+    End(&'a [u8]),
+    Text(&'a [u8]),
+    CData(&'a [u8]),
+}
+
+impl<'a> Raw<'a> {
+    pub(super) fn event(self) -> Event<'a> {
+        match self {
+            Raw::Start(t) => Event::Start(t.event()),
+            Raw::Empty(t) => Event::Empty(t.event()),
+            Raw::End(name) => Event::End(BytesEnd::from(QName(name))),
+            Raw::Text(text) => Event::Text(BytesText::from_escaped(utf8(text))),
+            Raw::CData(text) => Event::CData(BytesCData::new(utf8(text))),
+        }
+    }
+}
+
+/// A start or empty tag: what lies between `<` and `>` (or `/>`).
+#[derive(Clone, Copy)]
+pub(super) struct Tag<'a> {
+    content: &'a [u8],
+    /// The name's length.
+    name: usize,
+}
+
+impl<'a> Tag<'a> {
+    /// The name without its prefix (`x:c` is `c`), as quick_xml's `local_name`.
+    pub(super) fn local_name(&self) -> &'a [u8] {
+        local(self.content.get(..self.name).unwrap_or(&[]))
+    }
+
+    /// What follows the name: the attributes.
+    pub(super) fn attributes_raw(&self) -> &'a [u8] {
+        self.content.get(self.name..).unwrap_or(&[])
+    }
+
+    /// The tag as quick_xml's, for reading its attributes in full: as long
+    /// again if a bad byte before the name's end was replaced.
+    pub(super) fn event(&self) -> BytesStart<'a> {
+        let text = utf8(self.content);
+        let name = match text {
+            Cow::Borrowed(_) => self.name,
+            Cow::Owned(ref s) => name_len(s.as_bytes()),
+        };
+        BytesStart::from_content(text, name)
+    }
+}
+
+/// A name without its prefix: what follows the first `:`.
+pub(super) fn local(name: &[u8]) -> &[u8] {
+    match memchr::memchr(b':', name) {
+        Some(k) => name.get(k + 1..).unwrap_or(&[]),
+        None => name,
+    }
+}
+
 /// A pull reader of one part. Memory is the buffer, which holds the event
 /// being read: as with quick_xml, one text node or tag as long as the part.
 pub(super) struct Pull<'r> {
@@ -115,6 +177,12 @@ impl<'r> Pull<'r> {
 
     /// The next event; `None` at the end of the part.
     pub(super) fn next(&mut self) -> Result<Option<Event<'_>>, Malformed> {
+        Ok(self.next_raw()?.map(Raw::event))
+    }
+
+    /// The next event as the bytes of the part (no check that they are UTF-8);
+    /// `None` at the end of the part.
+    pub(super) fn next_raw(&mut self) -> Result<Option<Raw<'_>>, Malformed> {
         if self.done {
             return Ok(None);
         }
@@ -127,11 +195,17 @@ impl<'r> Pull<'r> {
         };
         let at = |r: (usize, usize)| self.buf.get(r.0..r.1).unwrap_or(&[]);
         Ok(Some(match tok {
-            Tok::Text(r) => Event::Text(BytesText::from_escaped(utf8(at(r)))),
-            Tok::CData(r) => Event::CData(BytesCData::new(utf8(at(r)))),
-            Tok::Start(r, name) => Event::Start(tag(at(r), name)),
-            Tok::Empty(r, name) => Event::Empty(tag(at(r), name)),
-            Tok::End(r) => Event::End(BytesEnd::from(QName(at(r)))),
+            Tok::Text(r) => Raw::Text(at(r)),
+            Tok::CData(r) => Raw::CData(at(r)),
+            Tok::Start(r, name) => Raw::Start(Tag {
+                content: at(r),
+                name,
+            }),
+            Tok::Empty(r, name) => Raw::Empty(Tag {
+                content: at(r),
+                name,
+            }),
+            Tok::End(r) => Raw::End(at(r)),
         }))
     }
 
@@ -370,17 +444,6 @@ fn find(needle: u8, hay: &[u8]) -> Option<usize> {
         return Some(k);
     }
     memchr::memchr(needle, hay.get(head..)?).map(|k| k + head)
-}
-
-/// A tag's content as an event, its name `name` bytes long: as long again
-/// if a bad byte before its end was replaced.
-fn tag(content: &[u8], name: usize) -> BytesStart<'_> {
-    let text = utf8(content);
-    let name = match text {
-        Cow::Borrowed(_) => name,
-        Cow::Owned(ref s) => name_len(s.as_bytes()),
-    };
-    BytesStart::from_content(text, name)
 }
 
 /// quick_xml's events hold text as `str`: parts are UTF-8, and the odd part

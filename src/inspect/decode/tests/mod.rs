@@ -3541,3 +3541,58 @@ fn xml_text_is_unescaped_the_same_on_both_paths() {
         assert_eq!(out, [b"kept:".as_slice(), want].concat(), "{raw:?}");
     }
 }
+
+/// A cell's `r` and `t` read by hand (attributes as Excel writes them) are
+/// what quick_xml reads, whenever the hand reader takes them on; it leaves
+/// to quick_xml what it does not.
+mod cell_attributes {
+    use super::super::ooxml::{cell_attributes, cell_attributes_in_full};
+    use proptest::prelude::*;
+    use quick_xml::events::BytesStart;
+
+    const PIECES: &[&str] = &[
+        " ", "\t", "\r\n", "r", "t", "s", "=", "\"", "'", "A1", "B12", "x:r", "rr", "n", "\"s\"",
+        "'A2'", "\"a'b\"", "r=\"C3\"", "t=\"s\"", "t='n'", "s=\"7\"", " = ", "é",
+    ];
+
+    fn by_quick_xml(raw: &str) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        let content = format!("c{raw}");
+        cell_attributes_in_full(&BytesStart::from_content(content.as_str(), 1))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn read_by_hand_as_quick_xml_reads_them(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..12),
+        ) {
+            let raw = format!(" {}", pieces.concat());
+            if let Some((r, t)) = cell_attributes(raw.as_bytes()) {
+                let (want_r, want_t) = by_quick_xml(&raw);
+                prop_assert_eq!(r, want_r.as_deref());
+                prop_assert_eq!(t, want_t.as_deref());
+            }
+        }
+    }
+
+    #[test]
+    fn excel_s_cells_are_read_by_hand() {
+        for (raw, r, t) in [
+            (r#" r="A1" t="s""#, Some("A1"), Some("s")),
+            (r#" r="B2" s="3""#, Some("B2"), None),
+            (r#" t='n' r='C3'"#, Some("C3"), Some("n")),
+            (r#" r="A2" t="s" t="n" r="C9""#, Some("A2"), Some("s")),
+            ("", None, None),
+        ] {
+            let got = cell_attributes(raw.as_bytes()).expect(raw);
+            assert_eq!(got, (r.map(str::as_bytes), t.map(str::as_bytes)), "{raw}");
+            let full = by_quick_xml(raw);
+            assert_eq!((full.0.as_deref(), full.1.as_deref()), got, "{raw}");
+        }
+        // Left to quick_xml: space around `=`, a value without quotes, one
+        // not closed, no name.
+        for raw in [r#" r = "A1""#, " r=A1", r#" r="A1"#, r#" ="s" r="A1""#] {
+            assert_eq!(cell_attributes(raw.as_bytes()), None, "{raw}");
+        }
+    }
+}
