@@ -93,9 +93,10 @@ impl<'a> Tag<'a> {
     }
 }
 
-/// A name without its prefix: what follows the first `:`.
+/// A name without its prefix: what follows the first `:`. (Names are short:
+/// a loop, not a call of `memchr`.)
 pub(super) fn local(name: &[u8]) -> &[u8] {
-    match memchr::memchr(b':', name) {
+    match name.iter().position(|&b| b == b':') {
         Some(k) => name.get(k + 1..).unwrap_or(&[]),
         None => name,
     }
