@@ -21,7 +21,7 @@ use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
-use super::xml::{local, Malformed, Pull, Raw};
+use super::xml::{local, prefix, Malformed, Pull, Raw, Tag};
 use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -531,25 +531,23 @@ fn xml_error<S: TextSink>(cx: &mut Cx<S>) {
 fn runs<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     let mut text = Vec::new();
     let mut in_t = false;
-    each_event(r, cx, |event, cx| match event {
-        Event::Start(e) => {
+    each_raw(r, cx, |event, cx| match event {
+        Raw::Start(e) => {
             attribute_values(&e, cx);
             in_t = is_text_element(&e);
         }
-        Event::Empty(e) if matches!(e.local_name().as_ref(), b"tab" | b"br" | b"cr") => {
-            cx.sink.text(b" ")
-        }
-        Event::Empty(e) => attribute_values(&e, cx),
-        Event::End(e) => match e.local_name().as_ref() {
+        Raw::Empty(e) if matches!(e.local_name(), b"tab" | b"br" | b"cr") => cx.sink.text(b" "),
+        Raw::Empty(e) => attribute_values(&e, cx),
+        Raw::End(name) => match local(name) {
             b"p" | b"tc" => cx.sink.boundary(),
             _ => in_t = false,
         },
-        Event::Text(e) if in_t => {
+        Raw::Text(raw) if in_t => {
             text.clear();
-            unescaped(&e, &mut text);
+            unescaped(raw, &mut text);
             cx.sink.text(&text);
         }
-        Event::CData(e) if in_t => cx.sink.text(&e),
+        Raw::CData(raw) if in_t => cx.sink.text(raw),
         _ => {}
     });
     cx.sink.boundary();
@@ -559,14 +557,14 @@ fn runs<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
 /// (`w:listItem`, a legacy form field's `w:listEntry`) and a picture's alt
 /// text (`descr`, `title` on `wp:docPr` and `p:cNvPr`), which describes
 /// what an embedded scan shows ("HKID card of 陳大文").
-fn attribute_values<S: TextSink>(e: &BytesStart<'_>, cx: &mut Cx<S>) {
-    let keys: &[&[u8]] = match e.local_name().as_ref() {
+fn attribute_values<S: TextSink>(e: &Tag<'_>, cx: &mut Cx<S>) {
+    let keys: &[&[u8]] = match e.local_name() {
         b"listItem" => &[b"displayText"],
         b"listEntry" => &[b"val"],
         b"docPr" | b"cNvPr" => &[b"descr", b"title"],
         _ => return,
     };
-    for a in e.attributes().flatten() {
+    for a in e.event().attributes().flatten() {
         if keys.contains(&a.key.local_name().as_ref()) {
             // Inline, set apart by spaces: these sit inside a paragraph,
             // whose words around them keep their context.
@@ -578,12 +576,11 @@ fn attribute_values<S: TextSink>(e: &BytesStart<'_>, cx: &mut Cx<S>) {
     }
 }
 
-fn is_text_element(e: &BytesStart<'_>) -> bool {
-    let name = e.name();
-    match name.prefix() {
+fn is_text_element(e: &Tag<'_>) -> bool {
+    match prefix(e.name()) {
         // docProps/core.xml: creator, title, subject and the like.
-        Some(p) if p.as_ref() == b"dc" || p.as_ref() == b"cp" => true,
-        _ => matches!(e.local_name().as_ref(), b"t" | b"delText" | b"instrText"),
+        Some(p) if p == b"dc" || p == b"cp" => true,
+        _ => matches!(e.local_name(), b"t" | b"delText" | b"instrText"),
     }
 }
 

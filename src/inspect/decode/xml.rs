@@ -71,9 +71,14 @@ pub(super) struct Tag<'a> {
 }
 
 impl<'a> Tag<'a> {
+    /// The name, with its prefix.
+    pub(super) fn name(&self) -> &'a [u8] {
+        self.content.get(..self.name).unwrap_or(&[])
+    }
+
     /// The name without its prefix (`x:c` is `c`), as quick_xml's `local_name`.
     pub(super) fn local_name(&self) -> &'a [u8] {
-        local(self.content.get(..self.name).unwrap_or(&[]))
+        local(self.name())
     }
 
     /// What follows the name: the attributes.
@@ -91,6 +96,13 @@ impl<'a> Tag<'a> {
         };
         BytesStart::from_content(text, name)
     }
+}
+
+/// A name's prefix (`dc` of `dc:title`): what comes before the first `:`.
+pub(super) fn prefix(name: &[u8]) -> Option<&[u8]> {
+    name.iter()
+        .position(|&b| b == b':')
+        .and_then(|k| name.get(..k))
 }
 
 /// A name without its prefix: what follows the first `:`. (Names are short:
