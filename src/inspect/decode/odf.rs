@@ -5,10 +5,11 @@
 
 use std::io::Read;
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use super::cx::Cx;
-use super::ooxml::{attribute_text, cell, deliver, each_event, unescaped, MAX_CELL};
+use super::ooxml::{attribute_text, cell, deliver, each_raw, unescaped, MAX_CELL};
+use super::xml::{local, Raw};
 use crate::inspect::sink::TextSink;
 
 /// The format an OpenDocument package's `mimetype` entry names.
@@ -59,17 +60,17 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     let (mut row, mut first_row, mut col) = (0usize, 0usize, 0usize);
     let mut cell_at: Option<(usize, usize)> = None;
     let mut cell_text = Vec::new();
-    each_event(r, cx, |event, cx| match event {
-        Event::Start(e) => match e.local_name().as_ref() {
+    each_raw(r, cx, |event, cx| match event {
+        Raw::Start(e) => match e.local_name() {
             b"table" => {
                 headers.clear();
                 row = 0;
                 first_row = 0;
                 // Sheets are named after whom they are about.
-                attribute(&e, b"table:name", cx);
+                attribute(&e.event(), b"table:name", cx);
             }
             // A link's target (`tel:`, `mailto:`): the text may only say "call".
-            b"a" => attribute(&e, b"xlink:href", cx),
+            b"a" => attribute(&e.event(), b"xlink:href", cx),
             b"table-row" => {
                 row += 1;
                 if first_row == 0 {
@@ -78,7 +79,7 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
                 col = 0;
             }
             b"table-cell" | b"covered-table-cell" => {
-                cell_at = Some((col, repeat(&e, b"table:number-columns-repeated")));
+                cell_at = Some((col, repeat(&e.event(), b"table:number-columns-repeated")));
                 cell_text.clear();
             }
             name @ (b"p" | b"h" | b"annotation" | b"note") => {
@@ -97,9 +98,9 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
             }
             _ => {}
         },
-        Event::Empty(e) => match e.local_name().as_ref() {
+        Raw::Empty(e) => match e.local_name() {
             b"table-cell" | b"covered-table-cell" => {
-                col = col.saturating_add(repeat(&e, b"table:number-columns-repeated"));
+                col = col.saturating_add(repeat(&e.event(), b"table:number-columns-repeated"));
             }
             name @ (b"s" | b"tab" | b"line-break") => {
                 let into = if cell_at.is_some() {
@@ -115,14 +116,14 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
             }
             _ => {}
         },
-        Event::Text(e) => {
+        Raw::Text(e) => {
             let into = if cell_at.is_some() {
                 &mut cell_text
             } else {
                 &mut para
             };
             if into.len() < MAX_CELL {
-                unescaped(&e, into);
+                unescaped(e, into);
             }
             // A paragraph longer than a cell goes on in pieces.
             if cell_at.is_none() && para.len() >= MAX_CELL {
@@ -130,7 +131,7 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
                 para.clear();
             }
         }
-        Event::End(e) => match e.local_name().as_ref() {
+        Raw::End(name) => match local(name) {
             b"p" | b"h" => {
                 in_para = in_para.saturating_sub(1);
                 if cell_at.is_some() || in_para > 0 {

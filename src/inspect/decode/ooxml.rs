@@ -12,7 +12,7 @@
 
 use std::io::{Cursor, Read};
 
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 use zip::result::ZipError;
 use zip::ZipArchive;
 
@@ -467,29 +467,11 @@ fn after_archive(buf: &[u8], start: usize) -> &[u8] {
 pub(crate) trait Seek2: Read + std::io::Seek {}
 impl<T: Read + std::io::Seek> Seek2 for T {}
 
-/// Hands each XML event of a part to `on`, in order (`xml::Pull`). Malformed
-/// XML marks the body incomplete and ends the part.
-pub(super) fn each_event<S: TextSink>(
-    r: &mut dyn Read,
-    cx: &mut Cx<S>,
-    mut on: impl FnMut(Event<'_>, &mut Cx<S>),
-) {
-    let mut pull = Pull::new(r);
-    loop {
-        match pull.next() {
-            Ok(Some(event)) => on(event, cx),
-            Ok(None) => break,
-            Err(Malformed) => {
-                xml_error(cx);
-                break;
-            }
-        }
-    }
-}
-
-/// `each_event` for readers that work on the part's bytes (`xml::Raw`): a
-/// sheet and its shared strings, which are little but events.
-fn each_raw<S: TextSink>(
+/// Hands each XML event of a part to `on`, in order, as the part's bytes
+/// (`xml::Raw`: quick_xml's events without its check that every tag and
+/// text is UTF-8, which was a fifth of a DOCX's time). Malformed XML marks
+/// the body incomplete and ends the part.
+pub(super) fn each_raw<S: TextSink>(
     r: &mut dyn Read,
     cx: &mut Cx<S>,
     mut on: impl FnMut(Raw<'_>, &mut Cx<S>),
@@ -880,13 +862,14 @@ fn sheet_name<S: TextSink>(e: &BytesStart<'_>, cx: &mut Cx<S>) {
 /// The targets of a part's external links (`tel:`, `mailto:`, a web form's
 /// address with its query): the text shows "call me", the target the number.
 fn rels<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
-    each_event(r, cx, |event, cx| {
-        let (Event::Empty(e) | Event::Start(e)) = event else {
+    each_raw(r, cx, |event, cx| {
+        let (Raw::Empty(e) | Raw::Start(e)) = event else {
             return;
         };
-        if e.local_name().as_ref() != b"Relationship" {
+        if e.local_name() != b"Relationship" {
             return;
         }
+        let e = e.event();
         let external = e
             .try_get_attribute("TargetMode")
             .ok()
@@ -909,18 +892,18 @@ fn xml_text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     // The depth of the element holding the run text written last: the runs'
     // boundary comes when it ends.
     let mut holder: Option<usize> = None;
-    each_event(r, cx, |event, cx| match event {
-        Event::Empty(e) if e.local_name().as_ref() == b"sheet" => sheet_name(&e, cx),
-        Event::Start(e) => {
+    each_raw(r, cx, |event, cx| match event {
+        Raw::Empty(e) if e.local_name() == b"sheet" => sheet_name(&e.event(), cx),
+        Raw::Start(e) => {
             let local = e.local_name();
-            if local.as_ref() == b"sheet" {
-                sheet_name(&e, cx);
+            if local == b"sheet" {
+                sheet_name(&e.event(), cx);
             }
-            open.push(local.as_ref() == b"r");
+            open.push(local == b"r");
             element.clear();
-            element.extend_from_slice(local.as_ref().get(..256).unwrap_or(local.as_ref()));
+            element.extend_from_slice(local.get(..256).unwrap_or(local));
         }
-        Event::End(_) => {
+        Raw::End(_) => {
             open.pop();
             element.clear();
             if holder.is_some_and(|d| open.len() < d) {
@@ -928,12 +911,12 @@ fn xml_text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
                 cx.sink.boundary();
             }
         }
-        Event::Text(e) => {
+        Raw::Text(e) => {
             text.clear();
-            unescaped(&e, &mut text);
+            unescaped(e, &mut text);
             xml_value(&text, &element, &open, &mut holder, cx);
         }
-        Event::CData(e) => xml_value(&e, &element, &open, &mut holder, cx),
+        Raw::CData(e) => xml_value(e, &element, &open, &mut holder, cx),
         _ => {}
     });
     if holder.is_some() {
@@ -988,17 +971,17 @@ fn pivot_definition<S: TextSink>(r: &mut dyn Read, fields: &mut Vec<Vec<u8>>, cx
     let mut value = Vec::new();
     // The field being read, if it is one of the first `MAX_COLUMNS`.
     let mut field: Option<usize> = None;
-    each_event(r, cx, |event, cx| match event {
-        Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+    each_raw(r, cx, |event, cx| match event {
+        Raw::Start(e) | Raw::Empty(e) => match e.local_name() {
             b"cacheField" => {
-                attribute(&e, b"name", &mut value);
+                attribute(&e.event(), b"name", &mut value);
                 value.truncate(256);
                 field = (fields.len() < MAX_COLUMNS).then(|| {
                     fields.push(value.clone());
                     fields.len() - 1
                 });
             }
-            b"s" | b"n" | b"d" | b"e" if attribute(&e, b"v", &mut value) => {
+            b"s" | b"n" | b"d" | b"e" if attribute(&e.event(), b"v", &mut value) => {
                 if let Some(name) = field.and_then(|f| fields.get(f)).filter(|n| !n.is_empty()) {
                     cx.sink.field(name);
                 }
@@ -1007,7 +990,7 @@ fn pivot_definition<S: TextSink>(r: &mut dyn Read, fields: &mut Vec<Vec<u8>>, cx
             }
             _ => {}
         },
-        Event::End(e) if e.local_name().as_ref() == b"cacheField" => field = None,
+        Raw::End(name) if local(name) == b"cacheField" => field = None,
         _ => {}
     });
 }
@@ -1018,12 +1001,12 @@ fn pivot_definition<S: TextSink>(r: &mut dyn Read, fields: &mut Vec<Vec<u8>>, cx
 fn pivot_records<S: TextSink>(r: &mut dyn Read, fields: &[Vec<u8>], cx: &mut Cx<S>) {
     let mut value = Vec::new();
     let mut col = 0usize;
-    each_event(r, cx, |event, cx| match event {
-        Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+    each_raw(r, cx, |event, cx| match event {
+        Raw::Start(e) | Raw::Empty(e) => match e.local_name() {
             b"r" => col = 0,
             b"x" | b"m" | b"b" => col += 1,
             b"s" | b"n" | b"d" | b"e" => {
-                if attribute(&e, b"v", &mut value) {
+                if attribute(&e.event(), b"v", &mut value) {
                     if let Some(name) = fields.get(col).filter(|n| !n.is_empty()) {
                         cx.sink.field(name);
                     }

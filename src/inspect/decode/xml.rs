@@ -7,15 +7,17 @@
 //! per cell), and that was most of the time an XLSX took. Here an event is a
 //! slice of the buffer the inflater fills, and the short searches are loops.
 //!
-//! Only the events the Office readers use are handed out: start, empty and
-//! end tags, text and CDATA. Declarations, processing instructions, comments
+//! Events are slices of the part's bytes, not checked as UTF-8 as quick_xml's
+//! types need (the readers that keep text check it, or read it lossily);
+//! `Tag::event` makes a tag quick_xml's where its attributes are read. Only
+//! the events the Office readers use are handed out: start, empty and end
+//! tags, text and CDATA. Declarations, processing instructions, comments
 //! and doctypes are read past, and are malformed where quick_xml says so.
 
 use std::borrow::Cow;
 use std::io::{ErrorKind, Read};
 
-use quick_xml::events::{BytesCData, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::name::QName;
+use quick_xml::events::BytesStart;
 
 /// Bytes asked of the inflater per read: larger reads cost fewer calls into
 /// it (64 KiB against quick_xml's 8 KiB was +5% on a DOCX).
@@ -39,8 +41,9 @@ enum Tok {
     End((usize, usize)),
 }
 
-/// An event as bytes of the part: what `Pull::next` gives, before the
-/// check that it is UTF-8 that quick_xml's types need.
+/// An event as bytes of the part: quick_xml's events, without the check
+/// that each is UTF-8 which its types need (a fifth of a DOCX's time). Where
+/// a reader needs a tag's attributes, `Tag::event` makes it quick_xml's.
 pub(super) enum Raw<'a> {
     Start(Tag<'a>),
     Empty(Tag<'a>),
@@ -48,18 +51,6 @@ pub(super) enum Raw<'a> {
     End(&'a [u8]),
     Text(&'a [u8]),
     CData(&'a [u8]),
-}
-
-impl<'a> Raw<'a> {
-    pub(super) fn event(self) -> Event<'a> {
-        match self {
-            Raw::Start(t) => Event::Start(t.event()),
-            Raw::Empty(t) => Event::Empty(t.event()),
-            Raw::End(name) => Event::End(BytesEnd::from(QName(name))),
-            Raw::Text(text) => Event::Text(BytesText::from_escaped(utf8(text))),
-            Raw::CData(text) => Event::CData(BytesCData::new(utf8(text))),
-        }
-    }
 }
 
 /// A start or empty tag: what lies between `<` and `>` (or `/>`).
@@ -189,12 +180,6 @@ impl<'r> Pull<'r> {
     }
 
     /// The next event; `None` at the end of the part.
-    pub(super) fn next(&mut self) -> Result<Option<Event<'_>>, Malformed> {
-        Ok(self.next_raw()?.map(Raw::event))
-    }
-
-    /// The next event as the bytes of the part (no check that they are UTF-8);
-    /// `None` at the end of the part.
     pub(super) fn next_raw(&mut self) -> Result<Option<Raw<'_>>, Malformed> {
         if self.done {
             return Ok(None);
@@ -475,6 +460,7 @@ fn utf8(bytes: &[u8]) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use quick_xml::events::Event;
     use quick_xml::Reader;
 
     /// An event as both readers are compared on: its kind and its bytes (as
@@ -489,6 +475,17 @@ mod tests {
             Event::CData(e) => format!("cdata {:?}", lossy(e)),
             _ => return None,
         })
+    }
+
+    fn seen_raw(event: &Raw<'_>) -> String {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        match event {
+            Raw::Start(e) => format!("start {:?} {:?}", lossy(e.content), lossy(e.name())),
+            Raw::Empty(e) => format!("empty {:?} {:?}", lossy(e.content), lossy(e.name())),
+            Raw::End(name) => format!("end {:?}", lossy(name)),
+            Raw::Text(text) => format!("text {:?}", lossy(text)),
+            Raw::CData(text) => format!("cdata {:?}", lossy(text)),
+        }
     }
 
     fn quick_xml_events(doc: &[u8]) -> Vec<String> {
@@ -538,14 +535,14 @@ mod tests {
         let mut pull = Pull::new(&mut r);
         let mut out = Vec::new();
         loop {
-            match pull.next() {
-                Ok(Some(event)) => out.extend(seen(&event)),
+            match pull.next_raw() {
+                Ok(Some(event)) => out.push(seen_raw(&event)),
                 Ok(None) => break out.push("eof".to_string()),
                 Err(Malformed) => break out.push("malformed".to_string()),
             }
         }
         // Once ended, a reader stays ended.
-        assert!(matches!(pull.next(), Ok(None)));
+        assert!(matches!(pull.next_raw(), Ok(None)));
         out
     }
 
@@ -670,7 +667,7 @@ mod tests {
         }
         let mut r = Failing;
         let mut pull = Pull::new(&mut r);
-        assert_eq!(pull.next().err(), Some(Malformed));
-        assert!(matches!(pull.next(), Ok(None)));
+        assert!(matches!(pull.next_raw(), Err(Malformed)));
+        assert!(matches!(pull.next_raw(), Ok(None)));
     }
 }
