@@ -21,7 +21,7 @@ use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
-use super::xml::{local, prefix, Malformed, Pull, Raw, Tag};
+use super::xml::{local, prefix, Pull, Raw, Tag, Unread, MAX_MARKUP};
 use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -481,8 +481,18 @@ pub(super) fn each_raw<S: TextSink>(
         match pull.next_raw() {
             Ok(Some(event)) => on(event, cx),
             Ok(None) => break,
-            Err(Malformed) => {
+            Err(Unread::Malformed) => {
                 xml_error(cx);
+                break;
+            }
+            Err(Unread::TooLong) => {
+                cx.incomplete(
+                    IncompleteReason::SizeLimit,
+                    format!(
+                        "an XML tag or section longer than {} KiB in an Office document",
+                        MAX_MARKUP >> 10
+                    ),
+                );
                 break;
             }
         }

@@ -25,9 +25,21 @@ const READ: usize = 64 << 10;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Markup that is not closed, or not as XML allows, or input that failed.
+/// Longest tag, comment, CDATA section or declaration read: Office writes
+/// none near it, and what is longer is not held (quick_xml held any).
+pub(super) const MAX_MARKUP: usize = 1 << 20;
+/// Text is handed out in pieces of at most this, cut where no character or
+/// reference is split: a part's text node is not held whole, however long.
+pub(super) const TEXT_PIECE: usize = 1 << 20;
+
+/// Why a part could not be read to its end.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Malformed;
+pub(super) enum Unread {
+    /// Markup that is not closed, or not as XML allows, or input that failed.
+    Malformed,
+    /// Markup longer than `MAX_MARKUP`.
+    TooLong,
+}
 
 /// An event as where it lies in the buffer: read without holding a borrow
 /// of it, and made an `Event` at the end.
@@ -138,7 +150,7 @@ impl<'r> Pull<'r> {
 
     /// Reads more after what is unread (moved to the front first); false at
     /// the end of the input. Offsets from `at` stay valid across it.
-    fn more(&mut self) -> Result<bool, Malformed> {
+    fn more(&mut self) -> Result<bool, Unread> {
         if self.eof {
             return Ok(false);
         }
@@ -164,13 +176,21 @@ impl<'r> Pull<'r> {
                     return Ok(true);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Err(Malformed),
+                Err(_) => return Err(Unread::Malformed),
             }
         }
     }
 
+    /// `more` for markup not closed yet, which may not grow past `MAX_MARKUP`.
+    fn more_markup(&mut self) -> Result<bool, Unread> {
+        if self.end - self.at > MAX_MARKUP {
+            return Err(Unread::TooLong);
+        }
+        self.more()
+    }
+
     /// The unread byte `k` after `at`, reading more if it is not here yet.
-    fn byte(&mut self, k: usize) -> Result<Option<u8>, Malformed> {
+    fn byte(&mut self, k: usize) -> Result<Option<u8>, Unread> {
         while self.at + k >= self.end {
             if !self.more()? {
                 return Ok(None);
@@ -180,7 +200,7 @@ impl<'r> Pull<'r> {
     }
 
     /// The next event; `None` at the end of the part.
-    pub(super) fn next_raw(&mut self) -> Result<Option<Raw<'_>>, Malformed> {
+    pub(super) fn next_raw(&mut self) -> Result<Option<Raw<'_>>, Unread> {
         if self.done {
             return Ok(None);
         }
@@ -207,7 +227,7 @@ impl<'r> Pull<'r> {
         }))
     }
 
-    fn read(&mut self) -> Result<Option<Tok>, Malformed> {
+    fn read(&mut self) -> Result<Option<Tok>, Unread> {
         if !self.started {
             self.started = true;
             // quick_xml drops a byte order mark at the start.
@@ -228,7 +248,7 @@ impl<'r> Pull<'r> {
                 return self.text().map(Some);
             }
             let Some(kind) = self.byte(1)? else {
-                return Err(Malformed);
+                return Err(Unread::Malformed);
             };
             match kind {
                 b'/' => return self.end_tag().map(Some),
@@ -243,15 +263,21 @@ impl<'r> Pull<'r> {
         }
     }
 
-    /// Text up to the next `<` or the end of the part.
-    fn text(&mut self) -> Result<Tok, Malformed> {
+    /// Text up to the next `<` or the end of the part, or a piece of it.
+    fn text(&mut self) -> Result<Tok, Unread> {
         let mut from = 0;
         let len = loop {
             let rest = self.buf.get(self.at + from..self.end).unwrap_or(&[]);
-            if let Some(k) = find(b'<', rest) {
-                break from + k;
-            }
+            let found = find(b'<', rest).map(|k| from + k);
             from = self.end - self.at;
+            // Past the piece by a byte at least: whether the byte after it
+            // begins a character is known.
+            if found.unwrap_or(from) > TEXT_PIECE {
+                break piece_end(self.buf.get(self.at..self.end).unwrap_or(&[]), TEXT_PIECE);
+            }
+            if let Some(len) = found {
+                break len;
+            }
             if !self.more()? {
                 break from;
             }
@@ -263,7 +289,7 @@ impl<'r> Pull<'r> {
 
     /// Where the `>` that closes a tag is, from `<` at `at`, as an offset from
     /// `at`: the first not inside a quoted attribute value.
-    fn tag_end(&mut self) -> Result<usize, Malformed> {
+    fn tag_end(&mut self) -> Result<usize, Unread> {
         let mut k = 1;
         let mut quote = 0u8;
         loop {
@@ -274,19 +300,19 @@ impl<'r> Pull<'r> {
                         quote = 0;
                     }
                 } else if b == b'>' {
-                    return Ok(k);
+                    return within(k);
                 } else if b == b'"' || b == b'\'' {
                     quote = b;
                 }
                 k += 1;
             }
-            if !self.more()? {
-                return Err(Malformed);
+            if !self.more_markup()? {
+                return Err(Unread::Malformed);
             }
         }
     }
 
-    fn start_tag(&mut self) -> Result<Tok, Malformed> {
+    fn start_tag(&mut self) -> Result<Tok, Unread> {
         let close = self.tag_end()?;
         let start = self.at;
         self.at += close + 1;
@@ -305,7 +331,7 @@ impl<'r> Pull<'r> {
         Ok(Tok::Start((start + 1, start + close), name))
     }
 
-    fn end_tag(&mut self) -> Result<Tok, Malformed> {
+    fn end_tag(&mut self) -> Result<Tok, Unread> {
         let close = self.tag_end()?;
         let start = self.at;
         self.at += close + 1;
@@ -316,9 +342,9 @@ impl<'r> Pull<'r> {
             .rposition(|b| !is_space(*b))
             .map_or(content.len(), |last| last + 1);
         let name = content.get(..len).unwrap_or(&[]);
-        let open = self.opened.pop().ok_or(Malformed)?;
+        let open = self.opened.pop().ok_or(Unread::Malformed)?;
         if self.names.get(open..) != Some(name) {
-            return Err(Malformed);
+            return Err(Unread::Malformed);
         }
         self.names.truncate(open);
         Ok(Tok::End((start + 2, start + 2 + len)))
@@ -326,9 +352,9 @@ impl<'r> Pull<'r> {
 
     /// `<!` at `at`: a CDATA section's text; `None` after a comment or a
     /// doctype, which are read past.
-    fn bang(&mut self) -> Result<Option<(usize, usize)>, Malformed> {
+    fn bang(&mut self) -> Result<Option<(usize, usize)>, Unread> {
         let Some(kind) = self.byte(2)? else {
-            return Err(Malformed);
+            return Err(Unread::Malformed);
         };
         // Where its `>` is (from `<`), and which of the three it is.
         let (close, event): (usize, u8) = match kind {
@@ -341,7 +367,7 @@ impl<'r> Pull<'r> {
                 b'[',
             ),
             b'D' | b'd' => (self.doctype_end()?, b'D'),
-            _ => return Err(Malformed),
+            _ => return Err(Unread::Malformed),
         };
         let start = self.at;
         self.at += close + 1;
@@ -356,36 +382,36 @@ impl<'r> Pull<'r> {
             {
                 // A doctype names its root.
                 if inner.get(8..).unwrap_or(&[]).iter().all(|b| is_space(*b)) {
-                    return Err(Malformed);
+                    return Err(Unread::Malformed);
                 }
                 Ok(None)
             }
-            _ => Err(Malformed),
+            _ => Err(Unread::Malformed),
         }
     }
 
     /// The first `>` after `<` at `at` for which `closes(data, offset)`
     /// holds, `data` starting at `<`.
-    fn close_with(&mut self, closes: impl Fn(&[u8], usize) -> bool) -> Result<usize, Malformed> {
+    fn close_with(&mut self, closes: impl Fn(&[u8], usize) -> bool) -> Result<usize, Unread> {
         let mut from = 1;
         loop {
             let data = self.buf.get(self.at..self.end).unwrap_or(&[]);
             let mut k = from;
             while let Some(g) = data.get(k..).and_then(|rest| find(b'>', rest)) {
                 if closes(data, k + g) {
-                    return Ok(k + g);
+                    return within(k + g);
                 }
                 k += g + 1;
             }
             from = data.len();
-            if !self.more()? {
-                return Err(Malformed);
+            if !self.more_markup()? {
+                return Err(Unread::Malformed);
             }
         }
     }
 
     /// A doctype's `>`: the first with as many `>` as `<` before it inside.
-    fn doctype_end(&mut self) -> Result<usize, Malformed> {
+    fn doctype_end(&mut self) -> Result<usize, Unread> {
         let mut k = 1;
         let mut depth = 0u64;
         loop {
@@ -395,14 +421,14 @@ impl<'r> Pull<'r> {
                     depth += 1;
                 } else if b == b'>' {
                     if depth == 0 {
-                        return Ok(k);
+                        return within(k);
                     }
                     depth -= 1;
                 }
                 k += 1;
             }
-            if !self.more()? {
-                return Err(Malformed);
+            if !self.more_markup()? {
+                return Err(Unread::Malformed);
             }
         }
     }
@@ -410,14 +436,49 @@ impl<'r> Pull<'r> {
     /// `<?` at `at`: a declaration or processing instruction, read past. It
     /// ends at the first `?>` (its opening `?` counts), and must hold more
     /// than that `?`.
-    fn instruction(&mut self) -> Result<(), Malformed> {
+    fn instruction(&mut self) -> Result<(), Unread> {
         let close = self.close_with(|d, c| d.get(c - 1) == Some(&b'?'))?;
         if close < 3 {
-            return Err(Malformed);
+            return Err(Unread::Malformed);
         }
         self.at += close + 1;
         Ok(())
     }
+}
+
+/// A markup's end, `close` bytes from its `<`, if it is not too long.
+fn within(close: usize) -> Result<usize, Unread> {
+    if close > MAX_MARKUP {
+        return Err(Unread::TooLong);
+    }
+    Ok(close)
+}
+
+/// Where to end a piece of a long text, at most `max` bytes (`text` runs
+/// past that): before a reference whose `;` is not in the piece, and on a
+/// character's first byte, so that the pieces read as the whole would.
+fn piece_end(text: &[u8], max: usize) -> usize {
+    let mut end = max.min(text.len());
+    // References are short (`&#x10FFFF;`, `&quot;`); one not ended within
+    // this many bytes is not one, and is read as text either way.
+    let tail = end.saturating_sub(32);
+    if let Some(amp) = text
+        .get(tail..end)
+        .and_then(|t| t.iter().rposition(|&b| b == b'&'))
+    {
+        if !text.get(tail + amp..end).unwrap_or(&[]).contains(&b';') {
+            end = tail + amp;
+        }
+    }
+    // At most three continuation bytes end a well-formed text; past that
+    // it is not UTF-8, and any cut reads the same.
+    for _ in 0..3 {
+        match text.get(end) {
+            Some(b) if (0x80..0xC0).contains(b) => end -= 1,
+            _ => break,
+        }
+    }
+    end
 }
 
 /// XML's white space, which ends a tag's name.
@@ -538,7 +599,7 @@ mod tests {
             match pull.next_raw() {
                 Ok(Some(event)) => out.push(seen_raw(&event)),
                 Ok(None) => break out.push("eof".to_string()),
-                Err(Malformed) => break out.push("malformed".to_string()),
+                Err(_) => break out.push("malformed".to_string()),
             }
         }
         // Once ended, a reader stays ended.
@@ -667,7 +728,102 @@ mod tests {
         }
         let mut r = Failing;
         let mut pull = Pull::new(&mut r);
-        assert!(matches!(pull.next_raw(), Err(Malformed)));
+        assert!(matches!(pull.next_raw(), Err(Unread::Malformed)));
         assert!(matches!(pull.next_raw(), Ok(None)));
+    }
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    /// Events (kind, bytes), how the part ended, and the most buffer held.
+    type Seen = (Vec<(u8, Vec<u8>)>, Option<Unread>, usize);
+
+    fn all_events(doc: &[u8], read: usize) -> Seen {
+        struct Sized<'a>(&'a [u8], usize);
+        impl Read for Sized<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.1.min(out.len()).min(self.0.len());
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = Sized(doc, read);
+        let mut pull = Pull::new(&mut r);
+        let mut out = Vec::new();
+        let mut most = 0;
+        let end = loop {
+            match pull.next_raw() {
+                Ok(Some(Raw::Text(t))) => out.push((b't', t.to_vec())),
+                Ok(Some(Raw::Start(t))) => out.push((b's', t.content.to_vec())),
+                Ok(Some(_)) => out.push((b'o', Vec::new())),
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+            most = most.max(pull.buf.len());
+        };
+        (out, end, most)
+    }
+
+    #[test]
+    fn a_long_text_comes_in_pieces_that_read_as_the_whole() {
+        // References and three-byte characters at every offset around the cuts.
+        let unit = "陳大文 &amp; 6123&#x34;567 ";
+        // Each pad moves the cuts by a byte within the unit.
+        for (pad, read) in (0..unit.len()).map(|p| (p, READ)).chain([(5, 4096 + 3)]) {
+            let text = "x".repeat(pad) + &unit.repeat((3 * TEXT_PIECE) / unit.len() + 7);
+            let doc = format!("<t>{text}</t>");
+            let (events, end, most) = all_events(doc.as_bytes(), read);
+            assert_eq!(end, None);
+            let pieces: Vec<&Vec<u8>> = events
+                .iter()
+                .filter(|(k, _)| *k == b't')
+                .map(|(_, t)| t)
+                .collect();
+            assert!(pieces.len() >= 3, "{} pieces", pieces.len());
+            for p in &pieces {
+                assert!(p.len() <= TEXT_PIECE);
+                assert!(std::str::from_utf8(p).is_ok(), "a character was cut");
+            }
+            // Each piece unescaped on its own reads as the whole does.
+            let mut by_piece = Vec::new();
+            for p in &pieces {
+                super::super::ooxml::unescaped(p, &mut by_piece);
+            }
+            let mut whole = Vec::new();
+            super::super::ooxml::unescaped(text.as_bytes(), &mut whole);
+            assert!(by_piece == whole, "a reference was cut");
+            assert_eq!(
+                pieces
+                    .iter()
+                    .flat_map(|p| p.iter().copied())
+                    .collect::<Vec<u8>>(),
+                text.as_bytes()
+            );
+            // What is held stays near a piece, not the text's 3 MiB.
+            assert!(most <= TEXT_PIECE + 2 * READ + 4096, "held {most}");
+        }
+    }
+
+    #[test]
+    fn markup_past_the_limit_is_too_long_and_not_held() {
+        let value = "x".repeat(MAX_MARKUP + 10);
+        for doc in [
+            format!("<r><c a=\"{value}\"/></r>"),
+            format!("<r><!-- {value} --></r>"),
+            format!("<r><![CDATA[{value}]]></r>"),
+            format!("<r><?pi {value}?></r>"),
+        ] {
+            let (_, end, most) = all_events(doc.as_bytes(), READ);
+            assert_eq!(end, Some(Unread::TooLong));
+            assert!(most <= MAX_MARKUP + 2 * READ, "held {most}");
+        }
+        // Just under it, all is read.
+        let value = "x".repeat(MAX_MARKUP - 64);
+        let (events, end, _) = all_events(format!("<r a=\"{value}\">t</r>").as_bytes(), READ);
+        assert_eq!(end, None);
+        assert_eq!(events.len(), 3);
     }
 }

@@ -3596,3 +3596,40 @@ mod cell_attributes {
         }
     }
 }
+
+/// A tag past `xml::MAX_MARKUP` in a document (a crafted attribute of a
+/// megabyte and more) ends its part as incomplete, a size limit, and is not
+/// held; what came before it is read, as is the rest of the package.
+#[test]
+fn an_office_tag_past_the_limit_is_incomplete_and_what_came_before_is_read() {
+    // Letters that do not compress, so that the ratio limit does not come first.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let huge: String = (0..super::xml::MAX_MARKUP + 1)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'a' + (state % 26) as u8)
+        })
+        .collect();
+    let body = format!(
+        r#"<w:document xmlns:w="w"><w:body><w:p><w:r><w:t>HKID A123456(7)</w:t></w:r></w:p><w:p w:rsidR="{huge}"><w:r><w:t>never read</w:t></w:r></w:p></w:body></w:document>"#
+    );
+    let input = zip_of(&[
+        ("[Content_Types].xml", CT_TYPES),
+        ("word/document.xml", body.as_bytes()),
+        ("docProps/core.xml", b"<cp:coreProperties xmlns:cp=\"cp\" xmlns:dc=\"dc\"><dc:creator>Chan Tai Man</dc:creator></cp:coreProperties>"),
+    ]);
+    let (sink, report) = scan_chunks(&input, &ContentHint::default(), &Limits::default(), &[]);
+    let joined = sink.joined_text();
+    assert!(joined.contains("HKID A123456(7)"), "{joined:?}");
+    assert!(joined.contains("Chan Tai Man"), "{joined:?}");
+    assert!(!joined.contains("never read"), "{joined:?}");
+    let incomplete = report.incomplete.expect("incomplete");
+    assert_eq!(incomplete.reason, IncompleteReason::SizeLimit);
+    assert!(
+        incomplete.detail.contains("longer than 1024 KiB"),
+        "{}",
+        incomplete.detail
+    );
+}
