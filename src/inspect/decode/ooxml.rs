@@ -21,7 +21,7 @@ use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
-use super::xml::{local, prefix, Pull, Raw, Tag, Unread, MAX_MARKUP};
+use super::xml::{local, prefix, Pull, Raw, Tag, Unread, MAX_MARKUP, MAX_NESTING};
 use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -485,6 +485,13 @@ pub(super) fn each_raw<S: TextSink>(
                 xml_error(cx);
                 break;
             }
+            Err(Unread::TooDeep) => {
+                cx.incomplete(
+                    IncompleteReason::DepthLimit,
+                    format!("XML nested deeper than {MAX_NESTING} elements in an Office document"),
+                );
+                break;
+            }
             Err(Unread::TooLong) => {
                 cx.incomplete(
                     IncompleteReason::SizeLimit,
@@ -666,9 +673,7 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
             }
             b"c" => {
                 let text = if shared_ref {
-                    let i = std::str::from_utf8(&value)
-                        .ok()
-                        .and_then(|s| s.trim().parse::<usize>().ok());
+                    let i = shared_index(&value);
                     if let Some(u) = i.and_then(|i| used.get_mut(i)) {
                         *u = true;
                     }
@@ -754,6 +759,19 @@ pub(super) fn cell_attributes_in_full(e: &BytesStart<'_>) -> (Option<Vec<u8>>, O
         }
     }
     (r, t)
+}
+
+/// A shared string's index as a cell gives it (`<v>12</v>`): digits, read
+/// directly; anything else as text, trimmed and parsed.
+pub(super) fn shared_index(value: &[u8]) -> Option<usize> {
+    // Eighteen digits fit a `u64`; whether they fit a `usize` is checked.
+    if (1..=18).contains(&value.len()) && value.iter().all(u8::is_ascii_digit) {
+        let n = value.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        return usize::try_from(n).ok();
+    }
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok())
 }
 
 /// Whether `name` is one of `SHEET_LOOSE`, with a length test first: a

@@ -2,17 +2,19 @@
 //! the same checks (markup closed, end names matching), read from the part's
 //! inflater into one buffer and handed out from there.
 //!
-//! quick_xml's buffered reader copies every event into a buffer of its own and
-//! searches each with a call of `memchr`; a sheet is little but events (five
-//! per cell), and that was most of the time an XLSX took. Here an event is a
-//! slice of the buffer the inflater fills, and the short searches are loops.
+//! quick_xml's buffered reader copies every event into a buffer of its own,
+//! searches each with a call of `memchr`, and checks that each is UTF-8 (its
+//! types hold `str`); a sheet is little but events (five per cell), and that
+//! was most of the time an XLSX took. Here an event is a slice of the buffer
+//! the inflater fills, the short searches are loops, and bytes are bytes:
+//! the readers that keep text check it or read it lossily, and `Tag::event`
+//! makes a tag quick_xml's where its attributes are read.
 //!
-//! Events are slices of the part's bytes, not checked as UTF-8 as quick_xml's
-//! types need (the readers that keep text check it, or read it lossily);
-//! `Tag::event` makes a tag quick_xml's where its attributes are read. Only
-//! the events the Office readers use are handed out: start, empty and end
-//! tags, text and CDATA. Declarations, processing instructions, comments
+//! Only the events the Office readers use are handed out: start, empty and
+//! end tags, text and CDATA. Declarations, processing instructions, comments
 //! and doctypes are read past, and are malformed where quick_xml says so.
+//! Unlike quick_xml, what is held is bounded whatever the part: long text
+//! comes in pieces, and markup too long or nested too deep ends the part.
 
 use std::borrow::Cow;
 use std::io::{ErrorKind, Read};
@@ -32,6 +34,11 @@ pub(super) const MAX_MARKUP: usize = 1 << 20;
 /// reference is split: a part's text node is not held whole, however long.
 pub(super) const TEXT_PIECE: usize = 1 << 20;
 
+/// Elements open at once: Office nests a few dozen deep. Each costs the
+/// reader its name, so a part of nothing but `<a>` would otherwise hold three
+/// times its size.
+pub(super) const MAX_NESTING: usize = 4096;
+
 /// Why a part could not be read to its end.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Unread {
@@ -39,10 +46,12 @@ pub(super) enum Unread {
     Malformed,
     /// Markup longer than `MAX_MARKUP`.
     TooLong,
+    /// More than `MAX_NESTING` elements open.
+    TooDeep,
 }
 
 /// An event as where it lies in the buffer: read without holding a borrow
-/// of it, and made an `Event` at the end.
+/// of it, and made a `Raw` at the end.
 enum Tok {
     Text((usize, usize)),
     CData((usize, usize)),
@@ -117,8 +126,9 @@ pub(super) fn local(name: &[u8]) -> &[u8] {
     }
 }
 
-/// A pull reader of one part. Memory is the buffer, which holds the event
-/// being read: as with quick_xml, one text node or tag as long as the part.
+/// A pull reader of one part. Its memory is the buffer, which holds the
+/// event being read (at most `MAX_MARKUP` or `TEXT_PIECE` and a read), and
+/// the names of the open elements (at most `MAX_NESTING`).
 pub(super) struct Pull<'r> {
     r: &'r mut dyn Read,
     buf: Vec<u8>,
@@ -325,6 +335,9 @@ impl<'r> Pull<'r> {
             ));
         }
         let name = name_len(content);
+        if self.opened.len() >= MAX_NESTING {
+            return Err(Unread::TooDeep);
+        }
         self.opened.push(self.names.len());
         self.names
             .extend_from_slice(content.get(..name).unwrap_or(&[]));
@@ -343,7 +356,7 @@ impl<'r> Pull<'r> {
             .map_or(content.len(), |last| last + 1);
         let name = content.get(..len).unwrap_or(&[]);
         let open = self.opened.pop().ok_or(Unread::Malformed)?;
-        if self.names.get(open..) != Some(name) {
+        if !same(self.names.get(open..).unwrap_or(&[]), name) {
             return Err(Unread::Malformed);
         }
         self.names.truncate(open);
@@ -479,6 +492,13 @@ fn piece_end(text: &[u8], max: usize) -> usize {
         }
     }
     end
+}
+
+/// Whether two names are the same: most are a few bytes (`c`, `v`, `w:t`),
+/// compared in a loop rather than a call of `memcmp`.
+#[inline(always)]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && (a.len() > 16 && a == b || a.iter().zip(b).all(|(x, y)| x == y))
 }
 
 /// XML's white space, which ends a tag's name.
@@ -805,6 +825,18 @@ mod bounds {
             // What is held stays near a piece, not the text's 3 MiB.
             assert!(most <= TEXT_PIECE + 2 * READ + 4096, "held {most}");
         }
+    }
+
+    #[test]
+    fn elements_nested_past_the_limit_end_the_part() {
+        let doc = "<a>".repeat(MAX_NESTING) + "text" + &"</a>".repeat(MAX_NESTING);
+        let (events, end, _) = all_events(doc.as_bytes(), READ);
+        assert_eq!(end, None);
+        assert_eq!(events.len(), 2 * MAX_NESTING + 1);
+        let doc = "<a>".repeat(MAX_NESTING + 1);
+        let (events, end, _) = all_events(doc.as_bytes(), READ);
+        assert_eq!(end, Some(Unread::TooDeep));
+        assert_eq!(events.len(), MAX_NESTING);
     }
 
     #[test]

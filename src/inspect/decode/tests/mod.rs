@@ -3633,3 +3633,40 @@ fn an_office_tag_past_the_limit_is_incomplete_and_what_came_before_is_read() {
         incomplete.detail
     );
 }
+
+/// A cell's shared-string index read directly from its digits is what
+/// trimming and parsing it as text gives.
+#[test]
+fn shared_string_indexes_read_as_text_parses_them() {
+    let slow = |v: &[u8]| {
+        std::str::from_utf8(v)
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok())
+    };
+    for v in [
+        "0",
+        "7",
+        "12",
+        "007",
+        "999999999999999999",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999",
+        "",
+        " 5",
+        "5 ",
+        "\u{3000}5",
+        "1e3",
+        "-1",
+        "+3",
+        "٣",
+        "1_000",
+        "0x10",
+    ] {
+        assert_eq!(
+            super::ooxml::shared_index(v.as_bytes()),
+            slow(v.as_bytes()),
+            "{v:?}"
+        );
+    }
+}
