@@ -21,7 +21,7 @@ use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
-use super::xml::{local, prefix, Pull, Raw, Tag, Unread, MAX_MARKUP, MAX_NESTING};
+use super::xml::{is_space, local, prefix, Pull, Raw, Tag, Unread, MAX_MARKUP, MAX_NESTING};
 use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
@@ -708,20 +708,14 @@ pub(super) fn cell_attributes(raw: &[u8]) -> Option<CellAttributes<'_>> {
     let (mut r, mut t) = (None, None);
     let mut i = 0;
     loop {
-        while raw
-            .get(i)
-            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        {
+        while raw.get(i).is_some_and(|b| is_space(*b)) {
             i += 1;
         }
         if i >= raw.len() {
             return Some((r, t));
         }
         let key = i;
-        while raw
-            .get(i)
-            .is_some_and(|b| !matches!(b, b'=' | b' ' | b'\t' | b'\r' | b'\n'))
-        {
+        while raw.get(i).is_some_and(|b| *b != b'=' && !is_space(*b)) {
             i += 1;
         }
         let name = raw.get(key..i)?;

@@ -300,19 +300,31 @@ impl<'r> Pull<'r> {
     /// Where the `>` that closes a tag is, from `<` at `at`, as an offset from
     /// `at`: the first not inside a quoted attribute value.
     fn tag_end(&mut self) -> Result<usize, Unread> {
-        let mut k = 1;
         let mut quote = 0u8;
+        self.markup_end(|b| {
+            if quote != 0 {
+                if b == quote {
+                    quote = 0;
+                }
+            } else if b == b'>' {
+                return true;
+            } else if b == b'"' || b == b'\'' {
+                quote = b;
+            }
+            false
+        })
+    }
+
+    /// The offset from `<` at `at` of the first byte after it for which
+    /// `closes` holds (it sees every byte in order), reading more as needed.
+    #[inline(always)]
+    fn markup_end(&mut self, mut closes: impl FnMut(u8) -> bool) -> Result<usize, Unread> {
+        let mut k = 1;
         loop {
             let rest = self.buf.get(self.at + k..self.end).unwrap_or(&[]);
             for &b in rest {
-                if quote != 0 {
-                    if b == quote {
-                        quote = 0;
-                    }
-                } else if b == b'>' {
+                if closes(b) {
                     return within(k);
-                } else if b == b'"' || b == b'\'' {
-                    quote = b;
                 }
                 k += 1;
             }
@@ -425,25 +437,18 @@ impl<'r> Pull<'r> {
 
     /// A doctype's `>`: the first with as many `>` as `<` before it inside.
     fn doctype_end(&mut self) -> Result<usize, Unread> {
-        let mut k = 1;
         let mut depth = 0u64;
-        loop {
-            let rest = self.buf.get(self.at + k..self.end).unwrap_or(&[]);
-            for &b in rest {
-                if b == b'<' {
-                    depth += 1;
-                } else if b == b'>' {
-                    if depth == 0 {
-                        return within(k);
-                    }
-                    depth -= 1;
+        self.markup_end(|b| {
+            if b == b'<' {
+                depth += 1;
+            } else if b == b'>' {
+                if depth == 0 {
+                    return true;
                 }
-                k += 1;
+                depth -= 1;
             }
-            if !self.more_markup()? {
-                return Err(Unread::Malformed);
-            }
-        }
+            false
+        })
     }
 
     /// `<?` at `at`: a declaration or processing instruction, read past. It
@@ -502,7 +507,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// XML's white space, which ends a tag's name.
-fn is_space(b: u8) -> bool {
+pub(super) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
