@@ -488,7 +488,10 @@ pub(super) fn each_raw<S: TextSink>(
             Err(Unread::TooDeep) => {
                 cx.incomplete(
                     IncompleteReason::DepthLimit,
-                    format!("XML nested deeper than {MAX_NESTING} elements in an Office document"),
+                    format!(
+                        "XML nested deeper than {MAX_NESTING} elements, or {} KiB of their names, in an Office document",
+                        MAX_MARKUP >> 10
+                    ),
                 );
                 break;
             }

@@ -46,7 +46,8 @@ pub(super) enum Unread {
     Malformed,
     /// Markup longer than `MAX_MARKUP`.
     TooLong,
-    /// More than `MAX_NESTING` elements open.
+    /// More than `MAX_NESTING` elements open, or more than `MAX_MARKUP`
+    /// bytes of their names.
     TooDeep,
 }
 
@@ -128,7 +129,8 @@ pub(super) fn local(name: &[u8]) -> &[u8] {
 
 /// A pull reader of one part. Its memory is the buffer, which holds the
 /// event being read (at most `MAX_MARKUP` or `TEXT_PIECE` and a read), and
-/// the names of the open elements (at most `MAX_NESTING`).
+/// the names of the open elements (at most `MAX_NESTING` of them, and
+/// `MAX_MARKUP` bytes).
 pub(super) struct Pull<'r> {
     r: &'r mut dyn Read,
     buf: Vec<u8>,
@@ -347,7 +349,9 @@ impl<'r> Pull<'r> {
             ));
         }
         let name = name_len(content);
-        if self.opened.len() >= MAX_NESTING {
+        // The names held are bounded as the elements are: a few long names
+        // would otherwise hold as much as many short ones.
+        if self.opened.len() >= MAX_NESTING || self.names.len() + name > MAX_MARKUP {
             return Err(Unread::TooDeep);
         }
         self.opened.push(self.names.len());
@@ -842,6 +846,12 @@ mod bounds {
         let (events, end, _) = all_events(doc.as_bytes(), READ);
         assert_eq!(end, Some(Unread::TooDeep));
         assert_eq!(events.len(), MAX_NESTING);
+        // Two open elements whose names are together past the limit.
+        let long = "n".repeat(MAX_MARKUP / 2 + 1);
+        let doc = format!("<{long}><{long}>");
+        let (events, end, _) = all_events(doc.as_bytes(), READ);
+        assert_eq!(end, Some(Unread::TooDeep));
+        assert_eq!(events.len(), 1);
     }
 
     #[test]
