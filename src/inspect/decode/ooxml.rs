@@ -469,43 +469,37 @@ impl<T: Read + std::io::Seek> Seek2 for T {}
 
 /// Hands each XML event of a part to `on`, in order, as the part's bytes
 /// (`xml::Raw`: quick_xml's events without its check that every tag and
-/// text is UTF-8, which was a fifth of a DOCX's time). Malformed XML marks
-/// the body incomplete and ends the part.
+/// text is UTF-8, which was a fifth of a DOCX's time). Malformed XML, or a
+/// part past the reader's bounds, marks the body incomplete and ends the part.
 pub(super) fn each_raw<S: TextSink>(
     r: &mut dyn Read,
     cx: &mut Cx<S>,
     mut on: impl FnMut(Raw<'_>, &mut Cx<S>),
 ) {
     let mut pull = Pull::new(r);
-    loop {
+    let unread = loop {
         match pull.next_raw() {
             Ok(Some(event)) => on(event, cx),
-            Ok(None) => break,
-            Err(Unread::Malformed) => {
-                xml_error(cx);
-                break;
-            }
-            Err(Unread::TooDeep) => {
-                cx.incomplete(
-                    IncompleteReason::DepthLimit,
-                    format!(
-                        "XML nested deeper than {MAX_NESTING} elements, or {} KiB of their names, in an Office document",
-                        MAX_MARKUP >> 10
-                    ),
-                );
-                break;
-            }
-            Err(Unread::TooLong) => {
-                cx.incomplete(
-                    IncompleteReason::SizeLimit,
-                    format!(
-                        "an XML tag or section longer than {} KiB in an Office document",
-                        MAX_MARKUP >> 10
-                    ),
-                );
-                break;
-            }
+            Ok(None) => return,
+            Err(e) => break e,
         }
+    };
+    match unread {
+        Unread::Malformed => xml_error(cx),
+        Unread::TooDeep => cx.incomplete(
+            IncompleteReason::DepthLimit,
+            format!(
+                "XML nested deeper than {MAX_NESTING} elements, or {} KiB of their names, in an Office document",
+                MAX_MARKUP >> 10
+            ),
+        ),
+        Unread::TooLong => cx.incomplete(
+            IncompleteReason::SizeLimit,
+            format!(
+                "an XML tag or section longer than {} KiB in an Office document",
+                MAX_MARKUP >> 10
+            ),
+        ),
     }
 }
 

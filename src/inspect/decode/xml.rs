@@ -388,13 +388,10 @@ impl<'r> Pull<'r> {
         // Where its `>` is (from `<`), and which of the three it is.
         let (close, event): (usize, u8) = match kind {
             b'-' => (
-                self.close_with(|d, c| c > 5 && d.get(c - 2..c) == Some(b"--"))?,
+                self.close_with(|d, c| c > 5 && ends_with(d, c, b"--"))?,
                 b'-',
             ),
-            b'[' => (
-                self.close_with(|d, c| d.get(c - 2..c) == Some(b"]]"))?,
-                b'[',
-            ),
+            b'[' => (self.close_with(|d, c| ends_with(d, c, b"]]"))?, b'['),
             b'D' | b'd' => (self.doctype_end()?, b'D'),
             _ => return Err(Unread::Malformed),
         };
@@ -459,13 +456,18 @@ impl<'r> Pull<'r> {
     /// ends at the first `?>` (its opening `?` counts), and must hold more
     /// than that `?`.
     fn instruction(&mut self) -> Result<(), Unread> {
-        let close = self.close_with(|d, c| d.get(c - 1) == Some(&b'?'))?;
+        let close = self.close_with(|d, c| ends_with(d, c, b"?"))?;
         if close < 3 {
             return Err(Unread::Malformed);
         }
         self.at += close + 1;
         Ok(())
     }
+}
+
+/// Whether `data[..at]` ends with `tail` (false where it is shorter).
+fn ends_with(data: &[u8], at: usize, tail: &[u8]) -> bool {
+    data.get(..at).is_some_and(|d| d.ends_with(tail))
 }
 
 /// A markup's end, `close` bytes from its `<`, if it is not too long.
