@@ -12,6 +12,8 @@ pub mod decode;
 pub mod detect;
 pub mod engine;
 pub mod findings;
+#[cfg(target_arch = "aarch64")]
+mod neon;
 pub mod scanner;
 pub mod sink;
 

@@ -128,14 +128,26 @@ fn classify<const K: usize>(block: &[u8], needles: [u8; K]) -> u64 {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+/// `classify` with NEON (every aarch64), 16 bytes per compare.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn classify<const K: usize>(block: &[u8], needles: [u8; K]) -> u64 {
+    use crate::inspect::neon::{eq, load_at, movemask64, none, or};
+    let lanes = [0, 16, 32, 48].map(|at| load_at(block, at));
+    let [Some(a), Some(b), Some(c), Some(d)] = lanes else {
+        return classify_scalar(block, &needles);
+    };
+    movemask64([a, b, c, d].map(|v| needles.iter().fold(none(), |m, &n| or(m, eq(v, n)))))
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn classify<const K: usize>(block: &[u8], needles: [u8; K]) -> u64 {
     classify_scalar(block, &needles)
 }
 
 /// The portable `classify`, and the reference its SIMD form is tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), allow(dead_code))]
 fn classify_scalar(block: &[u8], needles: &[u8]) -> u64 {
     block
         .iter()

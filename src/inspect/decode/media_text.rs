@@ -169,7 +169,9 @@ fn first_joined(data: &[u8], end: usize) -> Option<usize> {
         }
         first_joined_with(data, end, 16, pairs_sse2)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(target_arch = "aarch64")]
+    return first_joined_with(data, end, 16, pairs_neon);
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     first_joined_with(data, end, 16, |d, i| pairs_bytes(d, i, 16))
 }
 
@@ -257,6 +259,22 @@ fn pairs_sse2(data: &[u8], i: usize) -> u64 {
         );
         u64::from(_mm_movemask_epi8(any) as u16)
     }
+}
+
+/// `pairs_sse2` with NEON (every aarch64).
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn pairs_neon(data: &[u8], i: usize) -> u64 {
+    use crate::inspect::neon::{and, eq, load_at, movemask, or};
+    let (Some(a), Some(b)) = (load_at(data, i), load_at(data, i + 1)) else {
+        return pairs_bytes(data, i, 16);
+    };
+    let pair = |x: u8, y: u8| and(eq(a, x), eq(b, y));
+    let any = or(
+        or(pair(b'P', b'K'), pair(b'%', b'P')),
+        or(or(pair(b'R', b'a'), pair(b'7', b'z')), pair(0xD0, 0xCF)),
+    );
+    u64::from(movemask(any))
 }
 
 /// The candidates a byte at a time, for `n` positions from `i`: the end of
@@ -367,7 +385,7 @@ impl Kinds {
 
 /// `Kinds` a byte at a time: the definition the vector forms are tested
 /// against, and the form where there is no vector one.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), allow(dead_code))]
 fn kinds_bytes(block: &[u8; 64]) -> Kinds {
     let mask = |f: &dyn Fn(u8) -> bool| {
         block
@@ -415,6 +433,20 @@ fn kinds_sse2(block: &[u8; 64]) -> Kinds {
         kinds.lead |= lead;
     }
     kinds
+}
+
+/// `Kinds` with NEON (every aarch64), 16 bytes at a time.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn kinds_neon(block: &[u8; 64]) -> Kinds {
+    use crate::inspect::neon::{eq, load_at, movemask64, none, or, within};
+    let lanes: [_; 4] = std::array::from_fn(|k| load_at(block, 16 * k).unwrap_or_else(none));
+    let ws = |v| or(or(eq(v, b'\t'), eq(v, b'\n')), eq(v, b'\r'));
+    Kinds {
+        ascii: movemask64(lanes.map(|v| or(within(v, 0x20, 0x7E), ws(v)))),
+        cont: movemask64(lanes.map(|v| within(v, 0x80, 0xBF))),
+        lead: movemask64(lanes.map(|v| within(v, 0xC2, 0xF4))),
+    }
 }
 
 /// `Kinds` with AVX-512: a block in one register, each kind a mask.
@@ -485,7 +517,9 @@ impl Runs {
             }
             pass_with(data, i, kinds_sse2)
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        return pass_with(data, i, kinds_neon);
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         pass_with(data, i, kinds_bytes)
     }
 
@@ -752,6 +786,8 @@ mod tests {
     fn the_vector_kinds_are_the_byte_kinds() {
         for block in blocks() {
             let want = kinds_bytes(&block);
+            #[cfg(target_arch = "aarch64")]
+            assert_eq!(kinds_neon(&block), want, "{block:?}");
             #[cfg(target_arch = "x86_64")]
             {
                 assert_eq!(kinds_sse2(&block), want, "{block:?}");
@@ -867,6 +903,8 @@ mod tests {
             data[100 * k + 7..100 * k + 9].copy_from_slice(sig);
         }
         for i in 0..data.len() {
+            #[cfg(target_arch = "aarch64")]
+            assert_eq!(pairs_neon(&data, i), pairs_bytes(&data, i, 16), "{i}");
             #[cfg(target_arch = "x86_64")]
             {
                 assert_eq!(pairs_sse2(&data, i), pairs_bytes(&data, i, 16), "{i}");

@@ -808,7 +808,26 @@ fn digit_prefix(s: &[u8], cap: usize) -> usize {
     n.min(cap) + digit_prefix_bytes(s.get(n..).unwrap_or(&[]), cap.saturating_sub(n))
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+/// `digit_prefix` with NEON (every aarch64).
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn digit_prefix(s: &[u8], cap: usize) -> usize {
+    use crate::inspect::neon::{digit, load_at, movemask};
+    let mut n = 0;
+    while n < cap {
+        let Some(v) = load_at(s, n) else {
+            break;
+        };
+        let digits = movemask(digit(v));
+        if digits != 0xFFFF {
+            return (n + (!digits).trailing_zeros() as usize).min(cap);
+        }
+        n += 16;
+    }
+    n.min(cap) + digit_prefix_bytes(s.get(n..).unwrap_or(&[]), cap.saturating_sub(n))
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn digit_prefix(s: &[u8], cap: usize) -> usize {
     digit_prefix_bytes(s, cap)
@@ -1008,7 +1027,32 @@ fn alnum_run(s: &[u8]) -> (usize, usize) {
     (n + k, letters + alpha)
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+/// `alnum_run` with NEON (every aarch64).
+#[cfg(target_arch = "aarch64")]
+#[inline]
+fn alnum_run(s: &[u8]) -> (usize, usize) {
+    use crate::inspect::neon::{digit, letter, load_at, movemask, or};
+    let mut n = 0;
+    let mut letters = 0;
+    while let Some(v) = load_at(s, n) {
+        let alpha = letter(v);
+        let (alnum, alpha) = (movemask(or(alpha, digit(v))), movemask(alpha));
+        if alnum != 0xFFFF {
+            let k = (!alnum).trailing_zeros();
+            let inside = (1u32 << k) - 1;
+            return (
+                n + k as usize,
+                letters + (alpha & inside).count_ones() as usize,
+            );
+        }
+        n += 16;
+        letters += alpha.count_ones() as usize;
+    }
+    let (k, alpha) = alnum_run_bytes(s.get(n..).unwrap_or(&[]));
+    (n + k, letters + alpha)
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline]
 fn alnum_run(s: &[u8]) -> (usize, usize) {
     alnum_run_bytes(s)

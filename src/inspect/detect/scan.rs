@@ -141,6 +141,8 @@ pub struct TextScan {
     buf: Vec<u8>,
     st: State,
     /// 64-byte blocks with the word filter (AVX-512 VBMI), else 16-byte blocks.
+    /// Only x86_64 has the wide pass; elsewhere this stays false.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     wide: bool,
     /// Whether the next text opens a new value, and under which context.
     opening: Opening,
@@ -214,7 +216,9 @@ struct Marks {
 }
 
 /// One 64-byte block's masks, bit `k` for position `i + k`; the `_before`
-/// masks describe the byte before each position.
+/// masks describe the byte before each position. (Only the wide pass, on
+/// x86_64, makes them; the tests check `glued_runs` everywhere.)
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 struct GluedBlock {
     letters: u64,
     digits: u64,
@@ -242,6 +246,7 @@ struct GluedBlock {
 /// the general walk then finds the run glued to the token before it, which
 /// dismisses it too.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 fn glued_runs(glued: u64, b: GluedBlock) -> u64 {
     let lb = b.letters_before;
     let alnum = b.letters | b.digits;
@@ -581,7 +586,24 @@ fn interesting(prev: u8, b: u8) -> bool {
         || b == b'@'
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+/// `block_mask` with NEON (every aarch64): the SSE2 form's masks.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+fn block_mask(w: &[u8; 17]) -> u32 {
+    use crate::inspect::neon::{and_not, digit, eq, letter, load, movemask, or, within};
+    let (Some(prev), Some(cur)) = (w.first_chunk::<16>(), w.last_chunk::<16>()) else {
+        return 0;
+    };
+    let (prev, cur) = (load(prev), load(cur));
+    let (pl, pd, cl, cd) = (letter(prev), digit(prev), letter(cur), digit(cur));
+    let word = and_not(cl, or(pl, pd));
+    let digit_start = and_not(cd, pd);
+    let high = within(cur, 0xE0, 0xFF);
+    movemask(or(or(word, digit_start), or(high, eq(cur, b'@'))))
+}
+
+/// `block_mask` a byte at a time, where there is no vector form.
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline(always)]
 fn block_mask(w: &[u8; 17]) -> u32 {
     let mut m = 0u32;
@@ -1482,6 +1504,36 @@ mod tests {
             &format!("{}user123", " ".repeat(58)),
         ] {
             assert_eq!(block(text).1, 0, "{text}");
+        }
+    }
+
+    /// The vector forms of `block_mask` (SSE2, NEON) mark what `interesting`
+    /// marks, byte by byte: every pair of bytes that matters (letters,
+    /// digits, `@`, the edges of each range), in every lane.
+    #[test]
+    fn block_mask_marks_what_interesting_marks() {
+        let edges = [
+            0u8, b'\n', b' ', b'+', b'(', b'/', b'0', b'9', b':', b'?', b'@', b'A', b'Z', b'[',
+            b'`', b'a', b'z', b'{', 0x7F, 0x80, 0xBF, 0xC0, 0xDF, 0xE0, 0xEF, 0xF0, 0xFF,
+        ];
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        for round in 0..20_000 {
+            let w: [u8; 17] = std::array::from_fn(|_| {
+                let r = next();
+                if round % 2 == 0 {
+                    edges[(r % edges.len() as u64) as usize]
+                } else {
+                    r as u8
+                }
+            });
+            let want = (0..16).fold(0u32, |m, k| m | u32::from(interesting(w[k], w[k + 1])) << k);
+            assert_eq!(block_mask(&w), want, "{w:?}");
         }
     }
 
