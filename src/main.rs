@@ -190,6 +190,17 @@ fn main() -> ExitCode {
         exit_quietly_on_broken_pipe();
     }
     cmd::init_tracing();
+    // The commands that inspect bodies refuse a SLUICE_SIMD they do not
+    // understand before any is scanned, rather than run the widest pass.
+    if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Scan { .. } | Command::Replay { .. }
+    ) {
+        if let Err(e) = sluice::inspect::cpu::baseline_requested() {
+            eprintln!("sluice: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let result = match cli.command {
         Command::Run {
             config,

@@ -48,6 +48,10 @@ pub fn run(
             eprintln!("sluice: transparent mode: redirected connections on {a}");
         }
         eprintln!(
+            "sluice: inspecting with {}",
+            crate::inspect::cpu::vectors().describe()
+        );
+        eprintln!(
             "sluice: listening on {} (config: {})",
             running.local_addr(),
             cfg.source

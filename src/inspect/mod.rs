@@ -8,6 +8,7 @@
 //! - [`scanner`]: drives the decoders over a body fed chunk by chunk.
 //! - [`engine`]: the two together, configured once, giving [`Findings`].
 
+pub mod cpu;
 pub mod decode;
 pub mod detect;
 pub mod engine;

@@ -163,8 +163,8 @@ fn joined_at(data: &[u8], p: usize) -> bool {
 fn first_joined(data: &[u8], end: usize) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx512bw") {
-            // SAFETY: the CPU has AVX-512BW (and so AVX-512F).
+        if crate::inspect::cpu::vectors().avx512bw {
+            // SAFETY: the CPU has AVX-512F and AVX-512BW (`vectors` checked).
             return unsafe { first_joined_avx512(data, end) };
         }
         first_joined_with(data, end, 16, pairs_sse2)
@@ -511,8 +511,8 @@ impl Runs {
     fn pass(data: &[u8], i: usize) -> usize {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx512bw") {
-                // SAFETY: the CPU has AVX-512BW (and so AVX-512F).
+            if crate::inspect::cpu::vectors().avx512bw {
+                // SAFETY: the CPU has AVX-512F and AVX-512BW (`vectors` checked).
                 return unsafe { pass_avx512(data, i) };
             }
             pass_with(data, i, kinds_sse2)

@@ -561,23 +561,6 @@ fn field_words(name: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Whether `scan_wide` can run here (AVX-512 with VBMI).
-fn wide_blocks() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("avx512bw")
-            && std::is_x86_feature_detected!("avx512vbmi")
-            && std::is_x86_feature_detected!("lzcnt")
-            && std::is_x86_feature_detected!("bmi1")
-            && std::is_x86_feature_detected!("bmi2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 #[inline(always)]
 fn interesting(prev: u8, b: u8) -> bool {
     (b.is_ascii_alphabetic() && !prev.is_ascii_alphanumeric())
@@ -647,7 +630,7 @@ impl TextScan {
                 tally: super::tally::Tally::new(),
                 shortcuts: true,
             },
-            wide: wide_blocks(),
+            wide: crate::inspect::cpu::vectors().avx512vbmi,
             opening: Opening::Continue,
         };
         t.reset();
