@@ -1058,7 +1058,8 @@ fn alnum_run(s: &[u8]) -> (usize, usize) {
     alnum_run_bytes(s)
 }
 
-/// `alnum_run` a byte at a time: the short tail, and machines without SSE2.
+/// `alnum_run` a byte at a time: the short tail, and machines with neither
+/// SSE2 nor NEON.
 fn alnum_run_bytes(s: &[u8]) -> (usize, usize) {
     let k = s
         .iter()
