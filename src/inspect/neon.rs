@@ -102,7 +102,7 @@ pub(crate) fn movemask(m: Lanes) -> u32 {
 #[inline(always)]
 pub(crate) fn movemask64(m: [Lanes; 4]) -> u64 {
     // SAFETY: NEON is part of every aarch64 CPU; the load reads the 16 bytes
-    // of `WEIGHTS`.
+    // of `WEIGHTS`, the store writes the 16 of `bytes`.
     unsafe {
         let w = vld1q_u8(WEIGHTS.as_ptr());
         let [a, b, c, d] = m.map(|v| vandq_u8(v, w));
@@ -111,7 +111,13 @@ pub(crate) fn movemask64(m: [Lanes; 4]) -> u64 {
         let ab = vpaddq_u8(a, b);
         let cd = vpaddq_u8(c, d);
         let abcd = vpaddq_u8(ab, cd);
-        vgetq_lane_u64(vreinterpretq_u64_u8(vpaddq_u8(abcd, abcd)), 0)
+        // Through memory rather than a 64-bit lane, which a big-endian
+        // target would number the other way; on little-endian aarch64 this
+        // compiles to the same single move.
+        let mut bytes = [0u8; 16];
+        vst1q_u8(bytes.as_mut_ptr(), vpaddq_u8(abcd, abcd));
+        let [b0, b1, b2, b3, b4, b5, b6, b7, ..] = bytes;
+        u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])
     }
 }
 
