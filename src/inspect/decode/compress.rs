@@ -14,12 +14,15 @@ use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
 const OUT: usize = 32 << 10;
-/// Input the xz, lzip, zstd and brotli decoders are given at a time. They
-/// keep decoded bytes back until a call ends (or hand out nothing of a call
-/// that meets a fault), so how much of a corrupt stream is read would
-/// depend on where the body was split. Fed whole slices at fixed offsets,
-/// they read the same however it arrived. (zlib and bzip2 hand out what
-/// they make as they go, and report it before a fault.)
+/// Input every decoder is given at a time: whole slices at fixed offsets in
+/// the stream, so that it reads the same however the body arrived. The xz,
+/// lzip, zstd and brotli decoders keep decoded bytes back until a call ends
+/// (or hand out nothing of a call that meets a fault), so how much of a
+/// corrupt stream is read would depend on the split. zlib and bzip2 hand out
+/// what they make as they go, but the ratio and the decompressed budget are
+/// checked after each call: called on whatever arrived, a run that expands
+/// far before text that does not tripped the ratio in small chunks and not
+/// whole, and a budget cut the output at another place.
 pub(super) const STAGE: usize = 16 << 10;
 /// A gzip header longer than this (huge name or extra field) is not believed.
 const MAX_GZIP_HEADER: usize = 16 << 10;
@@ -99,9 +102,8 @@ pub(crate) struct DecompressNode {
     /// what follows its last member rather than leaving it unread).
     trailing: bool,
     failed: bool,
-    /// Input held until `STAGE` bytes are in, for the decoders that keep
-    /// back what they have decoded when they meet a fault (see `STAGE`).
-    staged: Option<Vec<u8>>,
+    /// Input held until `STAGE` bytes are in (see `STAGE`).
+    staged: Vec<u8>,
 }
 
 /// What one step of a codec did.
@@ -168,11 +170,6 @@ impl DecompressNode {
             _ => return None,
         };
         cx.format(name);
-        let staged = matches!(
-            codec,
-            Codec::Xz(_) | Codec::Lzip(..) | Codec::Zstd(..) | Codec::Brotli(_)
-        )
-        .then(|| Vec::with_capacity(STAGE));
         Some(DecompressNode {
             name,
             codec,
@@ -183,24 +180,19 @@ impl DecompressNode {
             ended: false,
             trailing: false,
             failed: false,
-            staged,
+            staged: Vec::with_capacity(STAGE),
         })
     }
 
     pub fn feed<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
-        if self.staged.is_none() {
-            return self.decode(data, cx);
-        }
         // Whole slices of `STAGE` bytes only, at the same offsets in the
         // stream however the body was split.
         while !data.is_empty() && !self.failed {
-            let Some(staged) = &mut self.staged else {
-                return;
-            };
-            let take = (STAGE - staged.len()).min(data.len());
-            staged.extend_from_slice(data.get(..take).unwrap_or(&[]));
+            let take = (STAGE - self.staged.len()).min(data.len());
+            self.staged
+                .extend_from_slice(data.get(..take).unwrap_or(&[]));
             data = data.get(take..).unwrap_or(&[]);
-            if staged.len() < STAGE {
+            if self.staged.len() < STAGE {
                 return;
             }
             self.flush_staged(cx);
@@ -209,12 +201,10 @@ impl DecompressNode {
 
     /// Decodes the input staged so far.
     fn flush_staged<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        let Some(mut staged) = self.staged.take() else {
-            return;
-        };
+        let staged = std::mem::take(&mut self.staged);
         self.decode(&staged, cx);
-        staged.clear();
-        self.staged = Some(staged);
+        self.staged = staged;
+        self.staged.clear();
     }
 
     fn decode<S: TextSink>(&mut self, mut data: &[u8], cx: &mut Cx<S>) {
@@ -235,6 +225,10 @@ impl DecompressNode {
             let step = match self.step(data) {
                 Ok(s) => s,
                 Err(Failed { fault, made }) => {
+                    // The decoder read no further than this slice's end; all
+                    // of it counts, or what it made before the fault would be
+                    // weighed against none of the input that made it.
+                    self.consumed += data.len() as u64;
                     if self.hand_on(made, cx) {
                         self.fail(fault, cx);
                     }

@@ -821,3 +821,96 @@ proptest! {
         prop_assert_eq!(whole.1, chunked.1, "{} damaged", c.name);
     }
 }
+
+/// Where a gzip, zlib or bzip2 stream is checked against the ratio and the
+/// decompressed budget must not depend on how the body arrived: a stream
+/// whose first bytes expand far (a run of one letter) before text that does
+/// not, and a stream that meets a fault after its text, read the same
+/// whole, split anywhere, and in chunks of every size a client sends. (The
+/// fuzzer found the second: whole, the step that met the fault counted none
+/// of its input, so its text tripped the ratio and was dropped.)
+#[test]
+fn compressed_streams_meet_the_limits_at_the_same_place_however_split() {
+    let tight = Limits {
+        max_body_bytes: 8 << 10,
+        max_decompressed_bytes: 16 << 10,
+        max_ratio: 8,
+        ratio_grace_bytes: 1 << 10,
+        ..Limits::default()
+    };
+    let noise = crate::testutil::noise(9, 3000);
+    let hex: String = noise.iter().map(|b| format!("{b:02x}")).collect();
+    let text = format!(
+        "Subject: staff\n{}\nHKID A123456(3), mail chan.tai.man@example.com\n{hex}\n",
+        "a".repeat(6000)
+    );
+    let packed = gzip(text.as_bytes());
+    // A byte of the stream's second half flipped: inflate meets a fault
+    // after the text above it has come out.
+    let mut corrupt = packed.clone();
+    let at = corrupt.len() * 3 / 4;
+    corrupt[at] ^= 0x55;
+    let cases: [(&str, &[u8], Option<&str>); 4] = [
+        ("gzip, far then near", &packed, Some("gzip")),
+        ("gzip with a fault", &corrupt, Some("gzip")),
+        (
+            "zlib, far then near",
+            &zlib(text.as_bytes()),
+            Some("deflate"),
+        ),
+        ("gzip file with a fault", &corrupt, None),
+    ];
+    for (name, body, ce) in cases {
+        let h = hint(ce.is_none().then_some("application/gzip"), ce, None);
+        let whole = scan_chunks(body, &h, &tight, &[]);
+        for size in (1..=64).chain([100, 512, 1000, 4096]) {
+            let cuts: Vec<usize> = (size..body.len()).step_by(size).collect();
+            let split = scan_chunks(body, &h, &tight, &cuts);
+            assert_eq!(
+                split.1, whole.1,
+                "{name}: report differs in {size}-byte chunks"
+            );
+            assert_eq!(
+                split.0, whole.0,
+                "{name}: events differ in {size}-byte chunks"
+            );
+        }
+        let reason = whole.1.incomplete.as_ref().map(|i| i.reason);
+        if name.contains("fault") {
+            // Read up to the fault, and what was read is kept.
+            assert_eq!(
+                reason,
+                Some(IncompleteReason::Malformed),
+                "{name}: {:?}",
+                whole.1
+            );
+            let seen = whole.0.joined_text();
+            assert!(seen.contains("A123456(3)"), "{name}: {seen:.200}");
+        }
+    }
+}
+
+/// The fuzzer's case (`tests/fixtures/fuzz/`): a gzip body whose deflate
+/// stream breaks after an HKID and an e-mail address. Whole, the step that
+/// met the fault made its text from none of the input counted, tripped the
+/// ratio and dropped it; in 61-byte chunks it was read. Now both read it and
+/// report the fault.
+#[test]
+fn the_text_before_a_gzip_fault_is_read_however_the_body_arrives() {
+    let body = include_bytes!("../../../../tests/fixtures/fuzz/gzip-fault-after-text.gz");
+    let tight = Limits {
+        max_body_bytes: 8 << 10,
+        max_decompressed_bytes: 16 << 10,
+        max_ratio: 8,
+        ratio_grace_bytes: 1 << 10,
+        ..Limits::default()
+    };
+    let h = hint(Some("application/gzip"), None, Some("a.eml"));
+    let (sink, report) = scan_all_ways("gzip fault after text", body, &h, &tight);
+    assert_eq!(
+        report.incomplete.map(|i| i.reason),
+        Some(IncompleteReason::Malformed)
+    );
+    let text = sink.joined_text();
+    assert!(text.contains("@example.com"), "{text:.300}");
+}
