@@ -822,6 +822,18 @@ proptest! {
     }
 }
 
+/// Limits as tight as the fuzzer's: a ratio of 8:1 past 1 KiB, so that small
+/// bodies reach it.
+fn tight_limits() -> Limits {
+    Limits {
+        max_body_bytes: 8 << 10,
+        max_decompressed_bytes: 16 << 10,
+        max_ratio: 8,
+        ratio_grace_bytes: 1 << 10,
+        ..Limits::default()
+    }
+}
+
 /// Where a gzip, zlib or bzip2 stream is checked against the ratio and the
 /// decompressed budget must not depend on how the body arrived: a stream
 /// whose first bytes expand far (a run of one letter) before text that does
@@ -831,13 +843,7 @@ proptest! {
 /// of its input, so its text tripped the ratio and was dropped.)
 #[test]
 fn compressed_streams_meet_the_limits_at_the_same_place_however_split() {
-    let tight = Limits {
-        max_body_bytes: 8 << 10,
-        max_decompressed_bytes: 16 << 10,
-        max_ratio: 8,
-        ratio_grace_bytes: 1 << 10,
-        ..Limits::default()
-    };
+    let tight = tight_limits();
     let noise = crate::testutil::noise(9, 3000);
     let hex: String = noise.iter().map(|b| format!("{b:02x}")).collect();
     let text = format!(
@@ -898,13 +904,7 @@ fn compressed_streams_meet_the_limits_at_the_same_place_however_split() {
 #[test]
 fn the_text_before_a_gzip_fault_is_read_however_the_body_arrives() {
     let body = include_bytes!("../../../../tests/fixtures/fuzz/gzip-fault-after-text.gz");
-    let tight = Limits {
-        max_body_bytes: 8 << 10,
-        max_decompressed_bytes: 16 << 10,
-        max_ratio: 8,
-        ratio_grace_bytes: 1 << 10,
-        ..Limits::default()
-    };
+    let tight = tight_limits();
     let h = hint(Some("application/gzip"), None, Some("a.eml"));
     let (sink, report) = scan_all_ways("gzip fault after text", body, &h, &tight);
     assert_eq!(
