@@ -180,7 +180,9 @@ impl DecompressNode {
             ended: false,
             trailing: false,
             failed: false,
-            staged: Vec::with_capacity(STAGE),
+            // Grown as input comes: a small compressed body (a chat message
+            // sent gzipped) never takes the whole slice.
+            staged: Vec::new(),
         })
     }
 
