@@ -153,6 +153,13 @@ fn cases() -> Vec<Case> {
         case("iban pt", "PT50000201231234567890154", &[(Iban, 1)]),
         case("iban gb grouped", "GB82 WEST 1234 5698 7654 32", &[(Iban, 1)]),
         case("iban wrong check", "GB83WEST12345698765432", &[]),
+        // A release key's fingerprint as OpenSSL lists them: four of its
+        // groups (FB27 CF2D 2160 94DF) pass mod 97, and no country is FB.
+        case(
+            "iban look-alike: key fingerprint",
+            "OpenSSL:\nBA54 73A2 B058 7B07 FB27 CF2D 2160 94DF D0CB 81EF\n",
+            &[],
+        ),
         // bank_account
         case("bank chinese context", "帳號 12345678901", &[(BankAccount, 1)]),
         case("bank english context", "account no. 123456789012", &[(BankAccount, 1)]),
