@@ -18,6 +18,9 @@ pub(super) struct Tok {
     pub(super) norm: [u8; MAX_TOKEN],
     pub(super) len: u8,
     pub(super) alnum: u8,
+    /// False for a token shaped like an ICD-10 code that is not written as
+    /// one (`State::icd_written`): it supports no health evidence.
+    pub(super) icd: bool,
 }
 
 /// Tokens longer than this stand alone: no chained reading uses them.
@@ -26,6 +29,8 @@ const CHAIN_PIECE: u8 = 8;
 const CHAIN_ALNUM: usize = 34;
 /// Most bytes between an account term and a number it names (`帳號 ： `).
 const ACCOUNT_GAP: u64 = 8;
+/// Most bytes between a health term and a bare ICD-10 code it labels.
+const ICD_GAP: u64 = 8;
 
 /// Spaces and punctuation only: what may stand between a term and its value.
 fn only_punctuation(gap: &[u8]) -> bool {
@@ -59,6 +64,7 @@ impl Tok {
             norm: [0; MAX_TOKEN],
             len: text.len().min(MAX_TOKEN) as u8,
             alnum: alnum as u8,
+            icd: true,
         };
         for (d, s) in tok.norm.iter_mut().zip(text) {
             *d = s.to_ascii_uppercase();
@@ -187,6 +193,9 @@ impl State {
             let mut readings = ident::Readings::default();
             if !hopeless {
                 ident::classify(text, self.det.today, &self.det.custom, &mut readings);
+                if !first.icd {
+                    readings.drop_support(Class::Health);
+                }
             }
             self.chain.remove(0);
             if !readings.is_empty() {
@@ -279,6 +288,7 @@ impl State {
             norm: [0; MAX_TOKEN],
             len: alnum,
             alnum,
+            icd: true,
         });
         if let (Some(t), Some(src)) = (self.chain.last_mut(), buf.get(j..j + n)) {
             if let Some(dst) = t.norm.get_mut(..n) {
@@ -402,6 +412,7 @@ impl State {
             norm: walk.norm,
             len: walk.n as u8,
             alnum: 0,
+            icd: true,
         };
         let (alnum, letters) = (walk.alnum, walk.letters);
         let text = tok.text();
@@ -450,7 +461,34 @@ impl State {
                 .identifier(Class::Iban, v.get(..k).unwrap_or(&[]), &lim);
             return;
         }
+        if let Some(decimal) = ident::icd_shape(tok.text()) {
+            tok.icd = self.icd_written(buf, s, stop, decimal);
+        }
         self.push_token(buf, tok);
+    }
+
+    /// Whether the ICD-10-shaped token at `s..stop` is written as a code:
+    /// in capitals (`x86`, `v12.3` are not), not glued to a name (`X86_64`),
+    /// and, without a subcategory (`E11`, not `E11.9`), labelled: right
+    /// after a health term (`Diagnosis: E11`, `診斷：E11`) or under a field
+    /// named by one. Three characters are a room, a gate, a bus route or a
+    /// mask (`N95`) as often as a diagnosis: near a clinic, a bare `B12`
+    /// alone made a health record.
+    fn icd_written(&self, buf: &[u8], s: usize, stop: usize, decimal: bool) -> bool {
+        let raw = buf.get(s..stop).unwrap_or(&[]);
+        if raw.iter().any(u8::is_ascii_lowercase) || buf.get(stop) == Some(&b'_') {
+            return false;
+        }
+        if decimal || self.field_mask & bit(Class::Health) != 0 {
+            return true;
+        }
+        let (g, end) = (self.base + s as u64, self.health_term_end);
+        end <= g
+            && g - end <= ICD_GAP
+            && end >= self.base
+            && buf
+                .get((end - self.base) as usize..s)
+                .is_some_and(only_punctuation)
     }
 
     /// `3pm`, `2nd`, `10am`: fewer than seven letters and digits from a digit

@@ -94,6 +94,14 @@ impl Readings {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Meaning> {
         self.items.iter().flatten()
     }
+    /// The readings but `class`'s supporting evidence, in order.
+    pub(crate) fn drop_support(&mut self, class: Class) {
+        let kept = *self;
+        *self = Readings::default();
+        for m in kept.iter().filter(|m| **m != Meaning::Support(class)) {
+            self.push(*m);
+        }
+    }
 }
 
 /// An operator shape, compiled.
@@ -453,29 +461,44 @@ fn shape_matches(shape: &[u8], s: &[u8]) -> bool {
         })
 }
 
-/// Shapes that support evidence rather than identify: ICD-10 codes (a letter
-/// but U, two digits, optional `.d{1,4}`) and amounts (`d{1,9}.dd`). One token.
-fn support_shapes(s: &[u8], out: &mut Readings) {
-    let icd = match s {
-        [l, d1, d2] => Some((l, d1, d2, true)),
-        [l, d1, d2, b'.', tail @ ..] => Some((
-            l,
-            d1,
-            d2,
-            (1..=4).contains(&tail.len()) && digits_only(tail),
-        )),
-        _ => None,
-    };
-    if let Some((l, d1, d2, tail_ok)) = icd {
-        if l.is_ascii_uppercase()
-            && *l != b'U'
-            && d1.is_ascii_digit()
-            && d2.is_ascii_digit()
-            && tail_ok
-        {
-            out.push(Meaning::Support(Class::Health));
-            return;
+/// An ICD-10 code's shape (a category letter and two digits, then `.d{1,4}`
+/// or nothing), within the WHO chapters: `Some(true)` with a subcategory.
+/// The chapters end early in some letters (neoplasms at C97, so `C99` is
+/// the C standard); `U` is kept for emergency use.
+pub(crate) fn icd_shape(s: &[u8]) -> Option<bool> {
+    let (l, d, decimal) = match s {
+        [l, d1, d2] => (*l, [*d1, *d2], false),
+        [l, d1, d2, b'.', tail @ ..] if (1..=4).contains(&tail.len()) && digits_only(tail) => {
+            (*l, [*d1, *d2], true)
         }
+        _ => return None,
+    };
+    if !l.is_ascii_uppercase() || !digits_only(&d) {
+        return None;
+    }
+    let n = (d[0] - b'0') * 10 + (d[1] - b'0');
+    let last = match l {
+        b'C' => 97,
+        b'D' => 89,
+        b'E' => 90,
+        b'H' => 95,
+        b'K' => 93,
+        b'P' => 96,
+        b'T' | b'Y' => 98,
+        b'U' => return None,
+        _ => 99,
+    };
+    let first = if l == b'V' { 1 } else { 0 };
+    // D49 falls between the neoplasms (to D48) and the blood (from D50).
+    ((first..=last).contains(&n) && (l, n) != (b'D', 49)).then_some(decimal)
+}
+
+/// Shapes that support evidence rather than identify: ICD-10 codes
+/// (`icd_shape`) and amounts (`d{1,9}.dd`). One token.
+fn support_shapes(s: &[u8], out: &mut Readings) {
+    if icd_shape(s).is_some() {
+        out.push(Meaning::Support(Class::Health));
+        return;
     }
     if let Some(dot) = s.iter().position(|&b| b == b'.') {
         let (int, frac) = s.split_at(dot);

@@ -108,6 +108,9 @@ pub(super) struct State {
     /// Where the last account term ended (`u64::MAX`: none yet), for
     /// numbers that read as an account only right after one.
     pub(super) account_term_end: u64,
+    /// Where the last health term ended (`u64::MAX`: none yet): an ICD-10
+    /// code without a subcategory counts only right after one.
+    pub(super) health_term_end: u64,
     /// Where the last number grouped by spaces left waiting for an account
     /// term ends: the tokens inside it do not wait again.
     pub(super) spaced_until: u64,
@@ -619,6 +622,7 @@ impl TextScan {
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
                 account_term_end: u64::MAX,
+                health_term_end: u64::MAX,
                 spaced_until: 0,
                 segs: Vec::new(),
                 seg_at: 0,
@@ -680,6 +684,7 @@ impl TextScan {
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
         st.account_term_end = u64::MAX;
+        st.health_term_end = u64::MAX;
         st.spaced_until = 0;
         st.segs.clear();
         st.segs.push(Seg::plain(0));
@@ -1003,6 +1008,9 @@ impl State {
         let roles = self.det.dict.roles(id);
         if roles.context & bit(Class::BankAccount) != 0 {
             self.account_term_end = g + len as u64;
+        }
+        if roles.context & bit(Class::Health) != 0 {
+            self.health_term_end = g + len as u64;
         }
         let mut bits = roles.context;
         while bits != 0 {

@@ -244,6 +244,17 @@ fn cases() -> Vec<Case> {
         case("health pt", "Segue o atestado médico.", &[(Health, 1)]),
         case("health icd with term", "Diagnosis: E11.9, type 2 diabetes", &[(Health, 3)]),
         case("health icd alone", "code E11.9", &[]),
+        // A bare code counts only where a health term labels it.
+        case("health icd bare after its term", "Diagnosis: E11", &[(Health, 1)]),
+        case("health icd bare after a chinese term", "診斷：I10", &[(Health, 1)]),
+        case("health icd bare near a term", "Staff with symptoms should wear N95 masks", &[]),
+        case("health icd bare room", "The clinic is in room B12 on the first floor", &[]),
+        // Codes are written in capitals and stand alone.
+        case("health icd look-alike: cpu", "The symptom was seen on x86 processors", &[]),
+        case("health icd look-alike: target", "Diagnosis: X86_64 only", &[]),
+        case("health icd look-alike: version", "Diagnosis: v12.3", &[]),
+        // Past the end of its chapter: neoplasms stop at C97.
+        case("health icd look-alike: c standard", "Diagnosis: C99", &[]),
         // Icon and class names in a style sheet (Font Awesome) are identifiers.
         case(
             "health css identifiers",
@@ -252,7 +263,20 @@ fn cases() -> Vec<Case> {
         ),
         case("health snake identifier", "load_prescriptions_v2(); prescription_id = 7", &[]),
         case("health prescription in prose", "Prescription attached, see the doctor's note.", &[(Health, 2)]),
-        case("health prescription before a dash", "prescription - for Mr Chan", &[(Health, 1)]),
+        case("health term before a dash", "sick leave - for Mr Chan", &[(Health, 1)]),
+        // Weak alone: the limitation period in Macau's laws in English, and
+        // what a standard prescribes.
+        case(
+            "health prescription in law",
+            "The right to claim is subject to a prescription period of 20 years.",
+            &[],
+        ),
+        case("health prescription in a standard", "the prescriptions of POSIX", &[]),
+        case(
+            "health prescription with its dosage",
+            "Prescription: amoxicillin 500 mg, dosage three times a day",
+            &[(Health, 2)],
+        ),
         case("health sick leave zh-hans", "申请病假三天", &[(Health, 1)]),
         case(
             "health patience repeated is no evidence",
@@ -458,6 +482,24 @@ fn snake_and_camel_case_field_names_match_their_terms() {
             "{}",
             String::from_utf8_lossy(header)
         );
+    }
+}
+
+#[test]
+fn a_bare_icd_code_counts_under_a_field_named_for_health() {
+    // The value under the field is one piece of evidence, the code another.
+    for (name, value, want) in [
+        ("diagnosis", "E11", vec![(Health, 2)]),
+        ("diagnosis", "no findings", vec![]),
+        ("room", "B12", vec![]),
+    ] {
+        let mut s = TextScan::new(det());
+        s.field(name.as_bytes());
+        s.text(value.as_bytes());
+        s.boundary();
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        assert_eq!(counts(&f), want, "{name}: {value}");
     }
 }
 
