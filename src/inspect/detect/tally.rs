@@ -2,7 +2,7 @@
 //! hashes, never as values), evidence per evidence class, and a few masked
 //! samples. Everything here is bounded by settings, not by input.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
@@ -72,7 +72,23 @@ pub(crate) struct EvidenceTally {
     samples: Vec<String>,
     /// The previous term hit: (position, term, counted yet).
     last: Option<(u64, u16, bool)>,
+    /// Weak terms seen in text within `SPREAD` windows of the latest one:
+    /// (position, term), oldest first, at most `SPREAD_HITS`.
+    spread: VecDeque<(u64, u16)>,
+    /// Weak terms seen as field names: they cover their whole column, so
+    /// they are in every span.
+    field_weak: Vec<u16>,
+    /// Most distinct weak terms seen together in one span.
+    spread_best: u32,
 }
+
+/// Terms far apart count only inside a span this many context windows wide
+/// (at the default 300 bytes, about two pages): a patient file whose terms
+/// are spread out is still short, while a 700 KB changelog names a clinic
+/// (Python's Argument Clinic), a diagnosis and a symptom somewhere.
+const SPREAD: u64 = 16;
+/// Weak term hits kept for the span; more in one span only repeat terms.
+const SPREAD_HITS: usize = 32;
 
 /// Where a term was seen: in text at a position, or as a field name (which
 /// covers its whole value and always counts).
@@ -98,6 +114,12 @@ impl EvidenceTally {
         match at {
             At::Field => {
                 self.pieces += 1;
+                if strength < STRONG
+                    && !self.field_weak.contains(&id)
+                    && self.field_weak.len() < SPREAD_HITS
+                {
+                    self.field_weak.push(id);
+                }
                 // Two columns or keys of one body that name the class (a
                 // table with Diagnosis and Hospital columns) are together.
                 if self.field_term.is_some_and(|t| t != id) {
@@ -122,6 +144,9 @@ impl EvidenceTally {
                     self.pieces += 1;
                 }
                 self.last = Some((g, id, counted));
+                if strength < STRONG {
+                    self.spread_hit(g, id, window);
+                }
             }
         }
         let (w, b) = (usize::from(id) / 64, usize::from(id) % 64);
@@ -153,14 +178,42 @@ impl EvidenceTally {
     /// `with_support`: whether supporting shapes (an ICD-10 code next to a
     /// health term, itself corroboration) may help reach the threshold.
     fn present(&self, threshold: u32, with_support: bool) -> bool {
-        let needed = if with_support && self.supporting > 0 {
-            threshold.saturating_sub(1)
+        if self.strong {
+            return true;
+        }
+        if with_support && self.supporting > 0 {
+            self.weak_distinct >= threshold.saturating_sub(1)
         } else if self.near {
-            threshold
+            self.weak_distinct >= threshold
         } else {
-            threshold + 1
-        };
-        self.strong || self.weak_distinct >= needed
+            self.spread_best.max(self.field_weak.len() as u32) > threshold
+        }
+    }
+
+    /// A weak term in text at `g`: the distinct weak terms within one span
+    /// ending here (and those named by fields) are counted.
+    fn spread_hit(&mut self, g: u64, id: u16, window: u64) {
+        let span = window.saturating_mul(SPREAD);
+        while self
+            .spread
+            .front()
+            .is_some_and(|&(p, _)| p.saturating_add(span) < g)
+        {
+            self.spread.pop_front();
+        }
+        if self.spread.len() >= SPREAD_HITS {
+            self.spread.pop_front();
+        }
+        self.spread.push_back((g, id));
+        // Counted in place: weak hits are few, and the scan allocates nothing
+        // once warmed up.
+        let mut n = self.field_weak.len() as u32;
+        for (k, &(_, t)) in self.spread.iter().enumerate() {
+            let again =
+                self.field_weak.contains(&t) || self.spread.iter().take(k).any(|&(_, u)| u == t);
+            n += u32::from(!again);
+        }
+        self.spread_best = self.spread_best.max(n);
     }
 }
 
@@ -242,6 +295,9 @@ impl Tally {
             e.field_term = None;
             e.samples.clear();
             e.last = None;
+            e.spread.clear();
+            e.field_weak.clear();
+            e.spread_best = 0;
         }
     }
 

@@ -296,6 +296,16 @@ fn cases() -> Vec<Case> {
             format!("patients {far} hospital {far} diagnosis"),
             &[(Health, 1)],
         ),
+        // Spread over more than sixteen windows (a long changelog that names
+        // Argument Clinic, a diagnosis and a symptom), they are no record.
+        case(
+            "health three weak terms pages and pages apart",
+            {
+                let pages = "x ".repeat(2500);
+                format!("Argument Clinic {pages} Diagnosis and patch by Davide {pages} baffling symptoms")
+            },
+            &[],
+        ),
         case("health two weak terms together", "patients of the hospital", &[(Health, 2)]),
         // financial_record
         case("fin statement with amount", "bank statement: balance 12,345.67", &[(FinancialRecord, 3)]),
