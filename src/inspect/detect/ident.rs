@@ -229,6 +229,18 @@ fn year_range(s: &[u8]) -> bool {
     }
 }
 
+/// A date written as one run of eight digits, year first (20200418, as
+/// changelogs and file names date things): it starts like a Hong Kong line,
+/// and near a word such as "cells" it read as one.
+fn compact_date(s: &[u8]) -> bool {
+    let num = validate::number;
+    s.len() == 8
+        && digits_only(s)
+        && matches!(num(s.get(..4).unwrap_or(&[])), Some(1900..=2099))
+        && matches!(num(s.get(4..6).unwrap_or(&[])), Some(1..=12))
+        && matches!(num(s.get(6..).unwrap_or(&[])), Some(1..=31))
+}
+
 /// How phone numbers are printed: one run, or 4-4 (Macau, Hong Kong), 3-4-4
 /// or 3-8 (mainland mobiles), by spaces or by dashes. A date (2026-11-20 is
 /// eight digits and starts like a Hong Kong line) is not a phone number.
@@ -433,7 +445,7 @@ fn phone(s: &[u8], out: &mut Readings) {
             return;
         }
     }
-    if !phone_groups(s) || year_range(s) {
+    if !phone_groups(s) || year_range(s) || compact_date(s) {
         return;
     }
     let mut d = [0u8; 64];
@@ -826,6 +838,13 @@ mod tests {
             "2026-11",
         ] {
             assert!(!dashed_date(n.as_bytes()), "{n}");
+        }
+        for d in ["20030614", "19991231", "20260101"] {
+            assert!(compact_date(d.as_bytes()), "{d}");
+        }
+        // Hong Kong lines and Macau's 28 numbers that are no dates.
+        for n in ["20301234", "28123456", "21001301", "2003061", "200306140"] {
+            assert!(!compact_date(n.as_bytes()), "{n}");
         }
     }
 }

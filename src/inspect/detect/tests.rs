@@ -182,6 +182,9 @@ fn cases() -> Vec<Case> {
         case("phone context mainland", "tel: 13812345678", &[(Phone, 1)]),
         case("phone two with context", "Tel 61234567 62345678", &[(Phone, 2)]),
         case("phone no context", "call 61234567", &[]),
+        // A date in one run, as changelogs write them, near the word "cells".
+        case("phone look-alike: compact date", "of multi-cell characters. The 20030614 change", &[]),
+        case("phone hk line from 20", "Tel 20301234", &[(Phone, 1)]),
         case("phone context pt short", "Móvel: 6612 3456", &[(Phone, 1)]),
         // Macau and Hong Kong say 手提 for a mobile, but 手提 alone is no
         // term: 手提電腦 is a laptop, and its serial numbers are no phones.
