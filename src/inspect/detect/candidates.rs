@@ -72,6 +72,11 @@ impl Tok {
         tok
     }
 
+    /// A group of digits only, as rows of figures are made of.
+    fn is_digits(&self) -> bool {
+        self.text().iter().all(u8::is_ascii_digit)
+    }
+
     pub(super) fn text(&self) -> &[u8] {
         self.norm.get(..usize::from(self.len)).unwrap_or(&[])
     }
@@ -194,10 +199,10 @@ impl State {
             if !hopeless {
                 ident::classify(text, self.det.today, &self.det.custom, &mut readings);
                 if !first.icd {
-                    readings.drop_support(Class::Health);
+                    readings.retain(|m| *m != ident::Meaning::Support(Class::Health));
                 }
             }
-            self.chain.remove(0);
+            self.drop_front(1);
             if !readings.is_empty() {
                 self.handle(&readings, start, end);
             }
@@ -223,8 +228,29 @@ impl State {
                 (Some(a), Some(b)) => (a.start, b.end),
                 _ => return,
             };
+            // Groups of four cut from a longer row of figures (`quanta 2650
+            // 1514 1514 1514 1514 …`, a table's numbers) are no card: one is
+            // printed whole, with at most one group of digits beside it
+            // (`… 1111 2028`, the expiry year).
+            let after = self
+                .chain
+                .iter()
+                .skip(j)
+                .take_while(|t| t.is_digits())
+                .count();
+            if usize::from(self.groups_before) + after >= 2 {
+                readings.retain(|m| {
+                    !matches!(
+                        m,
+                        ident::Meaning::Id {
+                            class: Class::PaymentCard,
+                            ..
+                        }
+                    )
+                });
+            }
             if !readings.is_empty() {
-                self.chain.drain(..j);
+                self.drop_front(j);
                 self.handle(&readings, start, end);
                 return;
             }
@@ -232,7 +258,7 @@ impl State {
                 continue;
             };
             if self.context_near(Class::BankAccount, start, end) {
-                self.chain.drain(..j);
+                self.drop_front(j);
                 let lim = self.det.limits();
                 self.tally
                     .identifier(Class::BankAccount, v.as_bytes(), &lim);
@@ -251,7 +277,23 @@ impl State {
             self.spaced_until = end;
             self.handle(&ident::Readings::account(v), start, end);
         }
-        self.chain.remove(0);
+        self.drop_front(1);
+    }
+
+    /// Takes the first `n` tokens off the chain, counting the groups of
+    /// digits the new front follows in its run.
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.chain.len());
+        let gone = self.chain.get(..n).unwrap_or(&[]);
+        let trailing = gone.iter().rev().take_while(|t| t.is_digits()).count();
+        self.groups_before = if n == self.chain.len() {
+            0
+        } else if trailing == n {
+            self.groups_before.saturating_add(n as u8)
+        } else {
+            trailing as u8
+        };
+        self.chain.drain(..n);
     }
 
     #[inline]

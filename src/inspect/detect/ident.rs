@@ -94,11 +94,11 @@ impl Readings {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Meaning> {
         self.items.iter().flatten()
     }
-    /// The readings but `class`'s supporting evidence, in order.
-    pub(crate) fn drop_support(&mut self, class: Class) {
-        let kept = *self;
+    /// The readings `keep` keeps, in order.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&Meaning) -> bool) {
+        let all = *self;
         *self = Readings::default();
-        for m in kept.iter().filter(|m| **m != Meaning::Support(class)) {
+        for m in all.iter().filter(|m| keep(m)) {
             self.push(*m);
         }
     }

@@ -111,6 +111,9 @@ pub(super) struct State {
     /// Where the last health term ended (`u64::MAX`: none yet): an ICD-10
     /// code without a subcategory counts only right after one.
     pub(super) health_term_end: u64,
+    /// How many groups of digits the token at the front of the chain
+    /// follows in its run (read or passed over before it).
+    pub(super) groups_before: u8,
     /// Where the last number grouped by spaces left waiting for an account
     /// term ends: the tokens inside it do not wait again.
     pub(super) spaced_until: u64,
@@ -623,6 +626,7 @@ impl TextScan {
                 field_mask: 0,
                 account_term_end: u64::MAX,
                 health_term_end: u64::MAX,
+                groups_before: 0,
                 spaced_until: 0,
                 segs: Vec::new(),
                 seg_at: 0,
@@ -685,6 +689,7 @@ impl TextScan {
         st.field_mask = 0;
         st.account_term_end = u64::MAX;
         st.health_term_end = u64::MAX;
+        st.groups_before = 0;
         st.spaced_until = 0;
         st.segs.clear();
         st.segs.push(Seg::plain(0));

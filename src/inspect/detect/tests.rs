@@ -147,6 +147,20 @@ fn cases() -> Vec<Case> {
         case("card ms timestamp", "ts=1764384000000", &[]),
         case("card in longer run", "94111111111111111", &[]),
         case("card odd grouping", "41 1111111 1111111", &[]),
+        // Groups of four cut from a row of figures: tc-ets(8)'s quanta, and
+        // a page of numbers in the PostScript of valgrind's manual.
+        case(
+            "card look-alike: row of quanta",
+            "qdisc ets 1: root refcnt 2 bands 8 quanta 2650 1514 1514 1514 1514 1514 1514 1514 priomap 7 6 5",
+            &[],
+        ),
+        case(
+            "card look-alike: row of figures",
+            "  4584 4615 4646 4677 4708 4740 4771 4803 4835 4867 ",
+            &[],
+        ),
+        case("card and its expiry year", "card 4111 1111 1111 1111 2028", &[(PaymentCard, 1)]),
+        case("card after one group", "no. 12 4111 1111 1111 1111", &[(PaymentCard, 1)]),
         // iban
         case("iban gb", "GB82WEST12345698765432", &[(Iban, 1)]),
         case("iban de grouped", "IBAN DE89 3704 0044 0532 0130 00 ok", &[(Iban, 1)]),
