@@ -289,6 +289,18 @@ fn cases() -> Vec<Case> {
             &[],
         ),
         case("health prescription in a standard", "the prescriptions of POSIX", &[]),
+        // Weak too: compilers diagnose code. The illness after it is a term.
+        case(
+            "health diagnosed in release notes",
+            "Such code is now diagnosed with a more informative error message.",
+            &[],
+        ),
+        case(
+            "health diagnosed with an illness",
+            "My mother was diagnosed with pneumonia last week",
+            &[(Health, 2)],
+        ),
+        case("health diagnosed zh", "上週確定患上肺炎，需要住院", &[(Health, 2)]),
         case(
             "health prescription with its dosage",
             "Prescription: amoxicillin 500 mg, dosage three times a day",
