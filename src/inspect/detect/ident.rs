@@ -646,7 +646,19 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom], out: &mut Readin
     }
     if letters == 0 && (13..=19).contains(&n) && validate::card_issuer(c) {
         let valid = validate::luhn(c);
-        if tight && digits_only(s) {
+        if tight && digits_only(s) && n > 16 {
+            // Seventeen to nineteen digits in one run are what 64-bit ids
+            // and hashes print as (Cargo's fingerprints, a JSON body's ids,
+            // constants in code): a tenth of those that start with 4 or 62
+            // pass. A UnionPay card that long is written near its name.
+            if valid {
+                out.push(Meaning::Id {
+                    class: Class::PaymentCard,
+                    value: Value::new(c),
+                    needs_context: true,
+                });
+            }
+        } else if tight && digits_only(s) {
             out.push(Meaning::PlainCard {
                 value: Value::new(c),
                 valid,

@@ -160,6 +160,15 @@ fn cases() -> Vec<Case> {
             &[],
         ),
         case("card and its expiry year", "card 4111 1111 1111 1111 2028", &[(PaymentCard, 1)]),
+        // Nineteen digits in one run are 64-bit ids and hashes as often as
+        // cards: they need the card's name near.
+        case("card look-alike: u64 constant", "current_block = 4488286894823169796;", &[]),
+        case("card unionpay 19 named", "卡號 6212345678901234569", &[(PaymentCard, 1)]),
+        case("card unionpay 19 bare", "6212345678901234569", &[]),
+        case("card unionpay 19 grouped", "6212 3456 7890 1234 569", &[(PaymentCard, 1)]),
+        // A Gansu identity number (62…) that happens to pass Luhn is an
+        // identity number, not a UnionPay card.
+        case("prc gansu passing luhn", "身份證 620102199001011057", &[(PrcId, 1)]),
         case("card after one group", "no. 12 4111 1111 1111 1111", &[(PaymentCard, 1)]),
         // iban
         case("iban gb", "GB82WEST12345698765432", &[(Iban, 1)]),
