@@ -232,22 +232,20 @@ impl State {
             // 1514 1514 1514 1514 …`, a table's numbers) are no card: one is
             // printed whole, with at most one group of digits beside it
             // (`… 1111 2028`, the expiry year).
-            let after = self
-                .chain
-                .iter()
-                .skip(j)
-                .take_while(|t| t.is_digits())
-                .count();
-            if usize::from(self.groups_before) + after >= 2 {
-                readings.retain(|m| {
-                    !matches!(
-                        m,
-                        ident::Meaning::Id {
-                            class: Class::PaymentCard,
-                            ..
-                        }
-                    )
-                });
+            let card = |m: &ident::Meaning| {
+                matches!(
+                    m,
+                    ident::Meaning::Id {
+                        class: Class::PaymentCard,
+                        ..
+                    }
+                )
+            };
+            if readings.iter().any(card) {
+                let after = self.chain.iter().skip(j).take_while(|t| t.is_digits());
+                if usize::from(self.groups_before) + after.count() >= 2 {
+                    readings.retain(|m| !card(m));
+                }
             }
             if !readings.is_empty() {
                 self.drop_front(j);
@@ -282,13 +280,17 @@ impl State {
 
     /// Takes the first `n` tokens off the chain, counting the groups of
     /// digits the new front follows in its run.
+    #[inline]
     fn drop_front(&mut self, n: usize) {
-        let n = n.min(self.chain.len());
+        if n >= self.chain.len() {
+            // The run ends with the chain (`make_room` empties it first).
+            self.chain.clear();
+            self.groups_before = 0;
+            return;
+        }
         let gone = self.chain.get(..n).unwrap_or(&[]);
         let trailing = gone.iter().rev().take_while(|t| t.is_digits()).count();
-        self.groups_before = if n == self.chain.len() {
-            0
-        } else if trailing == n {
+        self.groups_before = if trailing == n {
             self.groups_before.saturating_add(n as u8)
         } else {
             trailing as u8
