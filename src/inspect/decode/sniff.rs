@@ -559,13 +559,17 @@ fn by_shape(head: &[u8]) -> Option<Kind> {
         return Some(Kind::Multipart { boundary });
     }
     let trimmed = trim_start(head);
+    // `{"`, `[{` and `["` open JSON and little else: a body that opens so and
+    // then breaks is broken JSON, read as far as it goes and reported. Any
+    // other bracket must read on as JSON to be taken for it.
     match trimmed {
         [b'{', rest @ ..] => match trim_start(rest).first() {
             Some(b'"') | Some(b'}') | None => return Some(Kind::Json),
             _ => {}
         },
         [b'[', rest @ ..] => match trim_start(rest).first() {
-            Some(b'{' | b'[' | b'"' | b']' | b'-' | b'0'..=b'9') | None => return Some(Kind::Json),
+            Some(b'{' | b'"') | None => return Some(Kind::Json),
+            Some(_) if json_prefix(trimmed) => return Some(Kind::Json),
             _ => {}
         },
         _ => {}
@@ -754,6 +758,137 @@ fn markup(head: &[u8]) -> Option<Kind> {
     } else {
         None
     }
+}
+
+/// Whether `head` reads as the start of JSON (one document or several, as
+/// NDJSON has them) up to where it is cut: a bracket is no promise. Log
+/// lines (`[2026-11-20 10:00:00] INFO`), a list of references (`[1] Chan,
+/// T. M.`) and TOML's `[[table]]` open with one, and read as broken JSON they
+/// ended incomplete, which the shipped policy blocks towards the mainland.
+fn json_prefix(head: &[u8]) -> bool {
+    /// What may come next.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Want {
+        /// A value (or, first in an array, its end).
+        Value,
+        /// A key (or, first in an object, its end).
+        Key,
+        Colon,
+        /// A comma or the end of the open container.
+        After,
+    }
+    // Containers open, innermost last (`true` for an object); deeper than
+    // this the rest is taken on trust.
+    let mut open = [false; 32];
+    let mut depth = 0usize;
+    let mut want = Want::Value;
+    let mut first = true;
+    let mut i = 0;
+    while let Some(&c) = head.get(i) {
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        match (want, c) {
+            (Want::Value | Want::Key, b'"') => {
+                // A string, escapes skipped; cut short, it is a prefix.
+                let mut j = i + 1;
+                loop {
+                    match head.get(j) {
+                        None => return true,
+                        Some(b'\\') => j += 2,
+                        Some(b'"') => break,
+                        Some(_) => j += 1,
+                    }
+                }
+                i = j + 1;
+                want = if want == Want::Key {
+                    Want::Colon
+                } else {
+                    Want::After
+                };
+                first = false;
+                continue;
+            }
+            (Want::Value, b'{' | b'[') => {
+                if depth == open.len() {
+                    return true;
+                }
+                if let Some(slot) = open.get_mut(depth) {
+                    *slot = c == b'{';
+                }
+                depth += 1;
+                want = if c == b'{' { Want::Key } else { Want::Value };
+                first = true;
+                i += 1;
+                continue;
+            }
+            (Want::Value, b'-' | b'0'..=b'9') => {
+                let n = head
+                    .get(i..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .take_while(|b| {
+                        b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
+                    })
+                    .count();
+                i += n;
+                want = Want::After;
+            }
+            (Want::Value, b't' | b'f' | b'n') => {
+                let word: &[u8] = match c {
+                    b't' => b"true",
+                    b'f' => b"false",
+                    _ => b"null",
+                };
+                let rest = head.get(i..).unwrap_or(&[]);
+                let n = word.len().min(rest.len());
+                if rest.get(..n) != word.get(..n) {
+                    return false;
+                }
+                i += n;
+                want = Want::After;
+            }
+            (Want::Colon, b':') => {
+                want = Want::Value;
+                i += 1;
+                continue;
+            }
+            (Want::After, b',') if depth > 0 => {
+                let object = open.get(depth - 1).copied().unwrap_or(false);
+                want = if object { Want::Key } else { Want::Value };
+                first = false;
+                i += 1;
+                continue;
+            }
+            (Want::After, b'}' | b']') | (Want::Key | Want::Value, b'}' | b']')
+                if depth > 0 && (want == Want::After || first) =>
+            {
+                let object = open.get(depth - 1).copied().unwrap_or(false);
+                if object != (c == b'}') {
+                    return false;
+                }
+                depth -= 1;
+                want = Want::After;
+                i += 1;
+                continue;
+            }
+            // Another document after one that ended (NDJSON).
+            (Want::After, b'{' | b'[') if depth == 0 => {
+                want = Want::Value;
+                continue;
+            }
+            _ => return false,
+        }
+        // After a number or a literal: it must end where a value may.
+        match head.get(i) {
+            None => return true,
+            Some(b) if b.is_ascii_whitespace() || matches!(b, b',' | b'}' | b']') => {}
+            Some(_) => return false,
+        }
+        first = false;
+    }
+    true
 }
 
 fn trim_start(b: &[u8]) -> &[u8] {
@@ -1100,6 +1235,74 @@ mod tests {
                 head: b"[INFO] started",
                 hint: (None, None),
                 want: Kind::Text,
+            },
+            // A bracket first is no promise: these ended incomplete as broken
+            // JSON, and so were blocked towards the mainland.
+            Case {
+                name: "dated log line is not json",
+                head: b"[2026-11-20 10:00:00] INFO started\n[2026-11-20 10:00:01] INFO ready\n",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "references are not json",
+                head: b"[1] Chan, T. M. (2020). Residency.\n[2] Wong, S. M.",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "toml array of tables is not json",
+                head: b"[[test]]\nname = \"basic\"\n",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "checklist is not json",
+                head: b"[-] removed item\n[+] added item",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "ndjson",
+                head: b"{\"a\": [1, -2.5e3, true, null]}\n{\"b\": {\"c\": \"x\\\"y\"}}\n",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "ndjson of arrays",
+                head: b"[1, -2.5e3, [true, null], {\"k\": [false]}]\n[3, []]\n[4",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "json cut short in a string",
+                head: b"[{\"text\": \"a long message that the sniffer sees only the start of",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "json cut short in a literal",
+                head: b"[{\"ok\": tr",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "empty containers",
+                head: b"[[], {}, [{}]]",
+                hint: (None, None),
+                want: Kind::Json,
+            },
+            Case {
+                name: "brackets that do not pair",
+                head: b"[1, 2}",
+                hint: (None, None),
+                want: Kind::Text,
+            },
+            Case {
+                name: "json named so stays json however broken",
+                head: b"[2026-11-20] not json",
+                hint: (Some("application/json"), None),
+                want: Kind::Json,
             },
             Case {
                 name: "form shape",

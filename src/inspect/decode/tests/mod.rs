@@ -3670,3 +3670,26 @@ fn shared_string_indexes_read_as_text_parses_them() {
         );
     }
 }
+
+/// Text that opens with a bracket (a log, a list of references) is read as
+/// text, whole and complete: sniffed as JSON, it ended incomplete at the
+/// first date and was blocked towards the mainland as unreadable.
+#[test]
+fn bracketed_text_is_read_as_text() {
+    let limits = Limits::default();
+    let log = b"[2026-11-20 10:00:00] INFO call from customer A123456(3)\n\
+        [2026-11-20 10:00:01] INFO done\n"
+        .to_vec();
+    let (sink, report) = scan_all_ways("dated log", &log, &ContentHint::default(), &limits);
+    assert_eq!(report.incomplete, None);
+    assert_eq!(report.formats, Vec::<String>::new());
+    assert_eq!(sink.events, vec![SinkEvent::Text(log.clone()), B]);
+    // Named JSON, it is still read as JSON, and its fault said.
+    let (_, report) = scan_all_ways(
+        "dated log named json",
+        &log,
+        &hint(Some("application/json"), None, None),
+        &limits,
+    );
+    assert!(report.incomplete.is_some());
+}
