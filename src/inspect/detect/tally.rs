@@ -172,9 +172,10 @@ impl EvidenceTally {
 
     /// Whether the body is a record of the class: a strong term, or enough
     /// distinct weak terms, one more of them when no two were near each
-    /// other. An event plan that asks about food allergies and names
-    /// the hospital next to the venue, pages apart, is not a health record;
-    /// a patient file whose terms are spread out names more than two.
+    /// other, and then all within one span (`SPREAD`). An event plan that
+    /// asks about food allergies and names the hospital next to the venue,
+    /// pages apart, is not a health record; a patient file whose terms are
+    /// spread out names more than two.
     /// `with_support`: whether supporting shapes (an ICD-10 code next to a
     /// health term, itself corroboration) may help reach the threshold.
     fn present(&self, threshold: u32, with_support: bool) -> bool {
