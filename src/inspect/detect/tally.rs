@@ -72,14 +72,20 @@ pub(crate) struct EvidenceTally {
     samples: Vec<String>,
     /// The previous term hit: (position, term, counted yet).
     last: Option<(u64, u16, bool)>,
+    /// Weak terms far apart, for the span they must share.
+    spread: Spread,
+}
+
+#[derive(Default)]
+struct Spread {
     /// Weak terms seen in text within `SPREAD` windows of the latest one:
     /// (position, term), oldest first, at most `SPREAD_HITS`.
-    spread: VecDeque<(u64, u16)>,
+    hits: VecDeque<(u64, u16)>,
     /// Weak terms seen as field names: they cover their whole column, so
     /// they are in every span.
-    field_weak: Vec<u16>,
+    fields: Vec<u16>,
     /// Most distinct weak terms seen together in one span.
-    spread_best: u32,
+    best: u32,
 }
 
 /// Terms far apart count only inside a span this many context windows wide
@@ -114,11 +120,8 @@ impl EvidenceTally {
         match at {
             At::Field => {
                 self.pieces += 1;
-                if strength < STRONG
-                    && !self.field_weak.contains(&id)
-                    && self.field_weak.len() < SPREAD_HITS
-                {
-                    self.field_weak.push(id);
+                if strength < STRONG && !self.near && !self.strong {
+                    self.spread_field(id);
                 }
                 // Two columns or keys of one body that name the class (a
                 // table with Diagnosis and Hospital columns) are together.
@@ -144,7 +147,9 @@ impl EvidenceTally {
                     self.pieces += 1;
                 }
                 self.last = Some((g, id, counted));
-                if strength < STRONG {
+                // The span matters only while no two terms were near and no
+                // term was strong (`present`): in a record, that is soon.
+                if strength < STRONG && !self.near && !self.strong {
                     self.spread_hit(g, id, window);
                 }
             }
@@ -187,34 +192,45 @@ impl EvidenceTally {
         } else if self.near {
             self.weak_distinct >= threshold
         } else {
-            self.spread_best.max(self.field_weak.len() as u32) > threshold
+            self.spread.best.max(self.spread.fields.len() as u32) > threshold
+        }
+    }
+
+    /// A weak term named by a field: in every span.
+    #[cold]
+    #[inline(never)]
+    fn spread_field(&mut self, id: u16) {
+        let fields = &mut self.spread.fields;
+        if !fields.contains(&id) && fields.len() < SPREAD_HITS {
+            fields.push(id);
         }
     }
 
     /// A weak term in text at `g`: the distinct weak terms within one span
     /// ending here (and those named by fields) are counted.
+    #[cold]
+    #[inline(never)]
     fn spread_hit(&mut self, g: u64, id: u16, window: u64) {
         let span = window.saturating_mul(SPREAD);
-        while self
-            .spread
+        let Spread { hits, fields, best } = &mut self.spread;
+        while hits
             .front()
             .is_some_and(|&(p, _)| p.saturating_add(span) < g)
         {
-            self.spread.pop_front();
+            hits.pop_front();
         }
-        if self.spread.len() >= SPREAD_HITS {
-            self.spread.pop_front();
+        if hits.len() >= SPREAD_HITS {
+            hits.pop_front();
         }
-        self.spread.push_back((g, id));
+        hits.push_back((g, id));
         // Counted in place: weak hits are few, and the scan allocates nothing
         // once warmed up.
-        let mut n = self.field_weak.len() as u32;
-        for (k, &(_, t)) in self.spread.iter().enumerate() {
-            let again =
-                self.field_weak.contains(&t) || self.spread.iter().take(k).any(|&(_, u)| u == t);
+        let mut n = fields.len() as u32;
+        for (k, &(_, t)) in hits.iter().enumerate() {
+            let again = fields.contains(&t) || hits.iter().take(k).any(|&(_, u)| u == t);
             n += u32::from(!again);
         }
-        self.spread_best = self.spread_best.max(n);
+        *best = (*best).max(n);
     }
 }
 
@@ -296,9 +312,9 @@ impl Tally {
             e.field_term = None;
             e.samples.clear();
             e.last = None;
-            e.spread.clear();
-            e.field_weak.clear();
-            e.spread_best = 0;
+            e.spread.hits.clear();
+            e.spread.fields.clear();
+            e.spread.best = 0;
         }
     }
 
