@@ -526,12 +526,19 @@ impl State {
         if decimal || self.field_mask & bit(Class::Health) != 0 {
             return true;
         }
-        let (g, end) = (self.base + s as u64, self.health_term_end);
-        end <= g
-            && g - end <= ICD_GAP
-            && end >= self.base
+        self.right_after(buf, s, self.health_term_end, ICD_GAP)
+    }
+
+    /// Whether position `j` comes right after a term that ended at global
+    /// offset `term_end`: at most `gap` bytes later, with nothing but spaces
+    /// and punctuation between (`帳號：1234567890`, `Diagnosis: E11`).
+    fn right_after(&self, buf: &[u8], j: usize, term_end: u64, gap: u64) -> bool {
+        let g = self.base + j as u64;
+        term_end <= g
+            && g - term_end <= gap
+            && term_end >= self.base
             && buf
-                .get((end - self.base) as usize..s)
+                .get((term_end - self.base) as usize..j)
                 .is_some_and(only_punctuation)
     }
 
@@ -578,15 +585,8 @@ impl State {
     /// beside everything.
     #[inline(never)]
     fn epoch_account(&mut self, buf: &[u8], j: usize, digits: &[u8]) {
-        let g = self.base + j as u64;
         let named = self.field_mask & bit(Class::BankAccount) != 0;
-        let adjacent = g >= self.account_term_end
-            && g - self.account_term_end <= ACCOUNT_GAP
-            && self.account_term_end >= self.base
-            && buf
-                .get((self.account_term_end - self.base) as usize..j)
-                .is_some_and(only_punctuation);
-        if named || adjacent {
+        if named || self.right_after(buf, j, self.account_term_end, ACCOUNT_GAP) {
             let lim = self.det.limits();
             self.tally.identifier(Class::BankAccount, digits, &lim);
         }
