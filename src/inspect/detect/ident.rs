@@ -445,7 +445,7 @@ fn phone(s: &[u8], out: &mut Readings) {
             return;
         }
     }
-    if !phone_groups(s) || year_range(s) || s.len() == 8 && compact_date(s) {
+    if !phone_groups(s) || year_range(s) || compact_date(s) {
         return;
     }
     let mut d = [0u8; 64];
