@@ -152,21 +152,23 @@ fn separators(s: &[u8]) -> (bool, bool, bool) {
 }
 
 /// Digits grouped only by spaces or only by dashes, each group ≥ 2 long but
-/// for a check digit of its own at the end of three or more groups
-/// (`18-01-20-123456-7`, how Macau banks print accounts).
+/// for a lone digit after a longer group in three or more groups: the check
+/// digit or account type banks set apart (`18-01-20-123456-7` in Macau,
+/// `012-875-2-012345-6` in Hong Kong).
 fn grouped_digits(s: &[u8]) -> bool {
     let (space, dash, other) = separators(s);
     if other || (space && dash) {
         return false;
     }
-    let mut groups = s.split(|&b| b == b' ' || b == b'-').peekable();
-    let mut k = 0;
-    while let Some(g) = groups.next() {
-        let check_digit = groups.peek().is_none() && k >= 2 && g.len() == 1;
-        if !(g.len() >= 2 || check_digit) || !digits_only(g) {
+    let split = || s.split(|&b| b == b' ' || b == b'-');
+    let three_or_more = split().nth(2).is_some();
+    let mut prev = 0;
+    for g in split() {
+        let lone_ok = g.len() == 1 && prev >= 2 && three_or_more;
+        if !(g.len() >= 2 || lone_ok) || !digits_only(g) {
             return false;
         }
-        k += 1;
+        prev = g.len();
     }
     true
 }
@@ -427,16 +429,24 @@ fn phone(s: &[u8], out: &mut Readings) {
         return;
     }
     // A country code without its `+`, as contact lists exported from chat
-    // apps write numbers (`85366123456`): one run, and only with context.
-    if digits_only(s) {
-        for (cc, bare) in [
-            (b"+853".as_slice(), b"853".as_slice()),
-            (b"+852", b"852"),
-            (b"+86", b"86"),
-        ] {
-            let Some(local) = s.strip_prefix(bare).filter(|l| local_phone_ok(cc, l)) else {
-                continue;
-            };
+    // apps write numbers (`85366123456`) and people type them
+    // (`853-6612-3456`): only with context.
+    for (cc, bare) in [
+        (b"+853".as_slice(), b"853".as_slice()),
+        (b"+852", b"852"),
+        (b"+86", b"86"),
+    ] {
+        let Some(rest) = s.strip_prefix(bare) else {
+            continue;
+        };
+        let laid_out = match rest {
+            [b' ' | b'-', local @ ..] => phone_groups(local),
+            local => digits_only(local),
+        };
+        let mut d = [0u8; 64];
+        let n = compact(rest, &mut d);
+        let local = d.get(..n).unwrap_or(&[]);
+        if laid_out && local_phone_ok(cc, local) {
             out.push(Meaning::Id {
                 class: Class::Phone,
                 value: with_code(cc, local),
@@ -676,9 +686,10 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom], out: &mut Readin
             return;
         }
     }
+    // One run, or groups (address, birth date, sequence) by spaces or dashes.
     let prc_layout = || {
-        tight && s.iter().all(u8::is_ascii_alphanumeric)
-            || s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ')
+        s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b' ')
+            || s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
     };
     if n == 18 && prc_layout() && validate::prc_id(c, today) {
         out.push(Meaning::Id {

@@ -102,6 +102,10 @@ fn cases() -> Vec<Case> {
         // prc_id
         case("prc published sample", "身份证号 11010519491231002X", &[(PrcId, 1)]),
         case("prc lower-case x", "11010519491231002x", &[(PrcId, 1)]),
+        case("prc spaced groups", "公民身份号码 110105 19491231 002X", &[(PrcId, 1)]),
+        case("prc dashed groups", "ID number 110105-19491231-002X", &[(PrcId, 1)]),
+        case("prc dashed wrong check", "ID number 110105-19491231-0021", &[]),
+        case("prc spaces and dashes mixed", "ID 110105-19491231 002X", &[]),
         case("prc built", prc("44030419900307123"), &[(PrcId, 1)]),
         case("prc macau residence permit", prc("82000019851231002"), &[(PrcId, 1)]),
         case("prc wrong check", "110105194912310021", &[]),
@@ -217,6 +221,14 @@ fn cases() -> Vec<Case> {
         case("phone bare code macau", "WhatsApp 85366123456", &[(Phone, 1)]),
         case("phone bare code mainland", "手机 8613812345678", &[(Phone, 1)]),
         case("phone bare code no context", "ref 85366123456", &[]),
+        case("phone bare code dashed", "853-6612-3456 mobile", &[(Phone, 1)]),
+        case("phone bare code dashed once", "Tel: 853-66123456", &[(Phone, 1)]),
+        case("phone bare code spaced", "電話 853 6612 3456", &[(Phone, 1)]),
+        case("phone bare code dashed hk", "852-9123-4567 (whatsapp)", &[(Phone, 1)]),
+        case("phone bare code dashed mainland", "手机 86-138-0013-8000", &[(Phone, 1)]),
+        case("phone bare code dashed no context", "order 853-6612-3456", &[]),
+        case("phone bare code dashed wrong local", "tel 853-1234-5678", &[]),
+        case("phone bare code same as with plus", "tel 853-6612-3456, +853 6612 3456", &[(Phone, 1)]),
         case("phone bare code wrong local", "tel 85312345678", &[]),
         // "contact" alone is left out: changelogs and key fingerprints put
         // eight-digit dates and hex groups beside "please contact".
@@ -239,6 +251,11 @@ fn cases() -> Vec<Case> {
         // Macau banks print a check digit of its own; thirteen digits that are
         // dashed are no millisecond timestamp.
         case("account with check digit group", "戶口號碼：18-01-20-123456-7", &[(BankAccount, 1)]),
+        case("account with lone type digit", "戶口號碼：012-875-2-012345-6", &[(BankAccount, 1)]),
+        case("account with lone digit second", "account no. 368-1-234567-8", &[(BankAccount, 1)]),
+        case("account lone digits side by side", "account no. 3681-2-3-45678", &[]),
+        case("account lone digit first", "account no. 1-234567-89", &[]),
+        case("account lone digit in two groups", "account no. 12345678-9", &[]),
         case("account check digit group without context", "ref 18-01-20-123456-7", &[]),
         // Grouped by spaces, as statements and bank cards print them: read
         // only where account context already is, so a list of phones stays phones.
