@@ -615,20 +615,23 @@ mod tests {
             n += 1;
         }
         assert!(n > 50, "only {n} ASCII terms");
-        // And it does filter: common English word starts are dismissed.
+        // And it does filter: common English word starts are dismissed. A few
+        // get through: "with" starts "withdrawal", and a three-letter term
+        // (MRI, BIR) passes any fourth byte, so "brin" meets MRI's "ri".
+        // Each one let through costs a look-up that fails, not a wrong match.
         let common = [
             "the ", "and ", "for ", "you ", "with", "this", "from", "will", "has ", "about",
             "send", "team", "Can ", "it, ", "text", "is g", "at 1", "deli", "whet", "depl", "welc",
             "atta", "plea", "Plea", "plac", "brin", "ve a",
         ];
-        let passed = common
+        let passed: Vec<_> = common
             .iter()
             .filter(|w| {
                 let b = w.as_bytes();
                 d.words.may_start([b[0], b[1], b[2], b[3]])
             })
-            .count();
-        assert!(passed <= 2, "{passed} of {common:?} passed");
+            .collect();
+        assert!(passed.len() <= 3, "{passed:?} of {common:?} passed");
     }
 
     #[test]

@@ -362,6 +362,22 @@ fn cases() -> Vec<Case> {
             &[],
         ),
         case("health two weak terms together", "patients of the hospital", &[(Health, 2)]),
+        // How people write of their own or a colleague's illness: everyday
+        // words, two of them near each other.
+        case("health confirmed covid zh", "陳大文 已確診新冠肺炎，需隔離七天。", &[(Health, 2)]),
+        case("health tested positive", "Maria tested positive for COVID-19 and will be off until Friday.", &[(Health, 2)]),
+        case("health pregnancy check zh-hans", "妊娠12周 产检报告 B超正常", &[(Health, 2)]),
+        case(
+            "health physiotherapy notes",
+            "Physiotherapy session notes: patient reports lower back pain, MRI shows L4-L5 disc herniation.",
+            &[(Health, 2)],
+        ),
+        case("health pregnant", "She is pregnant and has requested maternity leave from January.", &[(Health, 2)]),
+        case("health cantonese sick", "今日病咗，朝早睇醫生，聽日覆診", &[(Health, 3)]),
+        case("health pt internada", "A Sra. Ana esteve internada com febre alta.", &[(Health, 2)]),
+        case("health one everyday word", "World Cup fever hits Macau", &[]),
+        case("health positive test of code", "the build tested positive for the regression", &[]),
+        case("health x-ray in physics", "X-ray diffraction of the crystal", &[]),
         // financial_record
         case("fin statement with amount", "bank statement: balance 12,345.67", &[(FinancialRecord, 3)]),
         // One weak term and numbers with two decimals: a table of measurements.
@@ -1007,10 +1023,10 @@ fn short_terms_in_binary_data_are_chance() {
         f.classes
     );
     // Text: beside Chinese, Portuguese, punctuation, or a string's NUL.
-    // Exact counts: a near pair of health terms is two pieces (患者 makes
-    // a third), an address one.
+    // Exact counts: a near pair of health terms is two pieces (患者 and 陽性
+    // make four), an address one.
     let text: [(&[u8], Class, u64); 6] = [
-        ("患者HIV陽性，VIH positivo".as_bytes(), Health, 3),
+        ("患者HIV陽性，VIH positivo".as_bytes(), Health, 4),
         (b"(HIV) test; see VIH.", Health, 2),
         (b"\0HIV\0\0Vih\0", Health, 2),
         ("郵箱:chan.tai.man@example.com，".as_bytes(), Email, 1),
