@@ -21,6 +21,8 @@ pub(super) struct Tok {
     /// False for a token shaped like an ICD-10 code that is not written as
     /// one (`State::icd_written`): it supports no health evidence.
     pub(super) icd: bool,
+    /// Eight digits labelled as a Macau identity number (`State::macau_named`).
+    pub(super) macau: bool,
 }
 
 /// Tokens longer than this stand alone: no chained reading uses them.
@@ -31,8 +33,12 @@ const CHAIN_ALNUM: usize = 34;
 const ACCOUNT_GAP: u64 = 8;
 /// Most bytes between a health term and a bare ICD-10 code it labels.
 const ICD_GAP: u64 = 8;
+/// Most bytes between a Macau id term and a plain number it labels
+/// (`BIR number: `).
+const MACAU_GAP: u64 = 12;
 
-/// Spaces and punctuation only: what may stand between a term and its value.
+/// Spaces, punctuation and a word for "number" only: what may stand between
+/// a term and its value (`帳號：`, `BIR n.º `, `account no. `).
 fn only_punctuation(gap: &[u8]) -> bool {
     let mut rest = gap;
     while let Some((&b, tail)) = rest.split_first() {
@@ -42,13 +48,29 @@ fn only_punctuation(gap: &[u8]) -> bool {
             .strip_prefix("：".as_bytes())
             .or_else(|| rest.strip_prefix("　".as_bytes()))
             .or_else(|| rest.strip_prefix("\u{a0}".as_bytes()))
+            .or_else(|| rest.strip_prefix("º".as_bytes()))
+            .or_else(|| rest.strip_prefix("°".as_bytes()))
         {
+            t
+        } else if let Some(t) = number_word(rest) {
             t
         } else {
             return false;
         };
     }
     true
+}
+
+/// `rest` after a leading `no`, `n` or `number` (any case) that no letter
+/// or digit follows.
+fn number_word(rest: &[u8]) -> Option<&[u8]> {
+    let n = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let w = rest.get(..n)?;
+    let is_number = [&b"n"[..], b"no", b"number"]
+        .iter()
+        .any(|x| w.eq_ignore_ascii_case(x));
+    let next = rest.get(n).copied();
+    (is_number && !next.is_some_and(|b| b.is_ascii_digit())).then(|| rest.get(n..).unwrap_or(&[]))
 }
 
 /// Longest number read after a country code (a mainland mobile is 11 digits).
@@ -65,6 +87,7 @@ impl Tok {
             len: text.len().min(MAX_TOKEN) as u8,
             alnum: alnum as u8,
             icd: true,
+            macau: false,
         };
         for (d, s) in tok.norm.iter_mut().zip(text) {
             *d = s.to_ascii_uppercase();
@@ -168,6 +191,12 @@ impl State {
         let Some(first) = self.chain.first() else {
             return;
         };
+        if first.macau {
+            let lim = self.det.limits();
+            self.tally.identifier(Class::MacauId, first.text(), &lim);
+            self.drop_front(1);
+            return;
+        }
         // Only short pieces combine, and never past the longest chained id.
         let mut j_max = 1;
         let mut total = usize::from(first.alnum);
@@ -333,6 +362,7 @@ impl State {
             len: alnum,
             alnum,
             icd: true,
+            macau: n == 8 && self.macau_named(buf, j, buf.get(j..j + n).unwrap_or(&[])),
         });
         if let (Some(t), Some(src)) = (self.chain.last_mut(), buf.get(j..j + n)) {
             if let Some(dst) = t.norm.get_mut(..n) {
@@ -457,6 +487,7 @@ impl State {
             len: walk.n as u8,
             alnum: 0,
             icd: true,
+            macau: false,
         };
         let (alnum, letters) = (walk.alnum, walk.letters);
         let text = tok.text();
@@ -508,7 +539,20 @@ impl State {
         if let Some(decimal) = ident::icd_shape(tok.text()) {
             tok.icd = self.icd_written(buf, s, stop, decimal);
         }
+        tok.macau = tok.len == 8 && tok.is_digits() && self.macau_named(buf, s, tok.text());
         self.push_token(buf, tok);
+    }
+
+    /// Whether the eight `digits` at `j` are a Macau identity number written
+    /// without its check digit set apart (`BIR: 12345678`, a column of them
+    /// headed 身份證編號): labelled right after a term naming the card or
+    /// under a field named by one. With no public check digit, eight digits
+    /// a few words from such a term are as often a phone or a staff number.
+    #[inline(never)]
+    fn macau_named(&self, buf: &[u8], j: usize, digits: &[u8]) -> bool {
+        matches!(digits.first(), Some(b'1' | b'5' | b'7' | b'8'))
+            && (self.field_mask & bit(Class::MacauId) != 0
+                || self.right_after(buf, j, self.macau_term_end, MACAU_GAP))
     }
 
     /// Whether the ICD-10-shaped token at `s..stop` is written as a code:
@@ -1215,7 +1259,27 @@ fn extend(
 
 #[cfg(test)]
 mod tests {
-    use super::{alnum_run, digit_run};
+    use super::{alnum_run, digit_run, only_punctuation};
+
+    #[test]
+    fn what_may_stand_between_a_term_and_its_value() {
+        for ok in [
+            "",
+            "：",
+            " : ",
+            " n.º ",
+            " nº ",
+            " N° ",
+            " No. ",
+            " number: ",
+            " #",
+        ] {
+            assert!(only_punctuation(ok.as_bytes()), "{ok:?}");
+        }
+        for bad in [" of ", " no1", " note ", " n.º 5 ", " ID ", " numbers "] {
+            assert!(!only_punctuation(bad.as_bytes()), "{bad:?}");
+        }
+    }
 
     #[test]
     fn digit_run_agrees_with_the_byte_loop() {

@@ -111,6 +111,9 @@ pub(super) struct State {
     /// Where the last health term ended (`u64::MAX`: none yet): an ICD-10
     /// code without a subcategory counts only right after one.
     pub(super) health_term_end: u64,
+    /// Where the last Macau id term ended (`u64::MAX`: none yet): eight
+    /// plain digits are an id only right after one.
+    pub(super) macau_term_end: u64,
     /// How many groups of digits the token at the front of the chain
     /// follows in its run (read or passed over before it).
     pub(super) groups_before: u8,
@@ -626,6 +629,7 @@ impl TextScan {
                 field_mask: 0,
                 account_term_end: u64::MAX,
                 health_term_end: u64::MAX,
+                macau_term_end: u64::MAX,
                 groups_before: 0,
                 spaced_until: 0,
                 segs: Vec::new(),
@@ -689,6 +693,7 @@ impl TextScan {
         st.field_mask = 0;
         st.account_term_end = u64::MAX;
         st.health_term_end = u64::MAX;
+        st.macau_term_end = u64::MAX;
         st.groups_before = 0;
         st.spaced_until = 0;
         st.segs.clear();
@@ -1016,6 +1021,9 @@ impl State {
         }
         if roles.context & bit(Class::Health) != 0 {
             self.health_term_end = g + len as u64;
+        }
+        if roles.context & bit(Class::MacauId) != 0 {
+            self.macau_term_end = g + len as u64;
         }
         let mut bits = roles.context;
         while bits != 0 {

@@ -278,6 +278,15 @@ fn cases() -> Vec<Case> {
         case("email before a colon", "write to chan@example.com: today", &[(Email, 1)]),
         case("email file name", "icon@2x.png", &[]),
         case("email no dot", "user@localhost", &[]),
+        // macau_id written as eight plain digits: only where labelled.
+        case("macau plain after BIR", "BIR n.º 12345678", &[(MacauId, 1)]),
+        case("macau plain after zh term", "身份證編號：51234567", &[(MacauId, 1)]),
+        case("macau plain full-width", "澳門身份證：１２３４５６７８", &[(MacauId, 1)]),
+        case("macau plain a few words on", "BIR copy attached, ref 12345678", &[]),
+        case("macau plain wrong first digit", "BIR 22345678", &[]),
+        case("macau plain nine digits", "BIR 123456789", &[]),
+        case("macau plain labelled twice is one", "BIR 12345678; 澳門身份證 12345678", &[(MacauId, 1)]),
+        case("macau plain is no phone", "BIR 61234567", &[]),
         // health
         case("health patience", "please be patient", &[]),
         case("health ops words", "health check ok, see /healthz and diagnostics", &[]),
@@ -573,6 +582,28 @@ fn a_bare_icd_code_counts_under_a_field_named_for_health() {
         ("diagnosis", "E11", vec![(Health, 2)]),
         ("diagnosis", "no findings", vec![]),
         ("room", "B12", vec![]),
+    ] {
+        let mut s = TextScan::new(det());
+        s.field(name.as_bytes());
+        s.text(value.as_bytes());
+        s.boundary();
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        assert_eq!(counts(&f), want, "{name}: {value}");
+    }
+}
+
+/// An HR sheet's column headed BIR holds plain eight-digit numbers: each is
+/// a Macau identity number, not a phone or an account, however the row
+/// around it reads.
+#[test]
+fn plain_macau_ids_count_under_a_field_named_for_them() {
+    for (name, value, want) in [
+        ("BIR編號", "51234567", vec![(MacauId, 1)]),
+        ("N.º do BIR", "１２３４５６７８", vec![(MacauId, 1)]),
+        ("身份證編號", "61234567", vec![]),
+        ("員工編號", "51234567", vec![]),
+        ("手提電話", "61234567", vec![(Phone, 1)]),
     ] {
         let mut s = TextScan::new(det());
         s.field(name.as_bytes());
