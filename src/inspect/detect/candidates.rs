@@ -21,8 +21,9 @@ pub(super) struct Tok {
     /// False for a token shaped like an ICD-10 code that is not written as
     /// one (`State::icd_written`): it supports no health evidence.
     pub(super) icd: bool,
-    /// Eight digits labelled as a Macau identity number (`State::macau_named`).
-    pub(super) macau: bool,
+    /// The identifier a label names this token as, where its shape alone
+    /// says too little (`State::named_id`).
+    pub(super) named: Option<Class>,
 }
 
 /// Tokens longer than this stand alone: no chained reading uses them.
@@ -33,9 +34,9 @@ const CHAIN_ALNUM: usize = 34;
 const ACCOUNT_GAP: u64 = 8;
 /// Most bytes between a health term and a bare ICD-10 code it labels.
 const ICD_GAP: u64 = 8;
-/// Most bytes between a Macau id term and a plain number it labels
-/// (`BIR number: `).
-const MACAU_GAP: u64 = 12;
+/// Most bytes between a document's term and a number it labels
+/// (`BIR number: `, `Passport No.: `).
+const LABEL_GAP: u64 = 12;
 
 /// Spaces, punctuation and a word for "number" only: what may stand between
 /// a term and its value (`帳號：`, `BIR n.º `, `account no. `).
@@ -87,7 +88,7 @@ impl Tok {
             len: text.len().min(MAX_TOKEN) as u8,
             alnum: alnum as u8,
             icd: true,
-            macau: false,
+            named: None,
         };
         for (d, s) in tok.norm.iter_mut().zip(text) {
             *d = s.to_ascii_uppercase();
@@ -191,9 +192,9 @@ impl State {
         let Some(first) = self.chain.first() else {
             return;
         };
-        if first.macau {
+        if let Some(class) = first.named {
             let lim = self.det.limits();
-            self.tally.identifier(Class::MacauId, first.text(), &lim);
+            self.tally.identifier(class, first.text(), &lim);
             self.drop_front(1);
             return;
         }
@@ -362,7 +363,11 @@ impl State {
             len: alnum,
             alnum,
             icd: true,
-            macau: n == 8 && self.macau_named(buf, j, buf.get(j..j + n).unwrap_or(&[])),
+            named: if n == 8 {
+                self.named_id(buf, j, buf.get(j..j + n).unwrap_or(&[]))
+            } else {
+                None
+            },
         });
         if let (Some(t), Some(src)) = (self.chain.last_mut(), buf.get(j..j + n)) {
             if let Some(dst) = t.norm.get_mut(..n) {
@@ -487,7 +492,7 @@ impl State {
             len: walk.n as u8,
             alnum: 0,
             icd: true,
-            macau: false,
+            named: None,
         };
         let (alnum, letters) = (walk.alnum, walk.letters);
         let text = tok.text();
@@ -539,20 +544,40 @@ impl State {
         if let Some(decimal) = ident::icd_shape(tok.text()) {
             tok.icd = self.icd_written(buf, s, stop, decimal);
         }
-        tok.macau = tok.len == 8 && tok.is_digits() && self.macau_named(buf, s, tok.text());
+        tok.named = self.named_id(buf, s, tok.text());
         self.push_token(buf, tok);
     }
 
-    /// Whether the eight `digits` at `j` are a Macau identity number written
-    /// without its check digit set apart (`BIR: 12345678`, a column of them
-    /// headed 身份證編號): labelled right after a term naming the card or
-    /// under a field named by one. With no public check digit, eight digits
-    /// a few words from such a term are as often a phone or a staff number.
+    /// What the token `text` at `j` is where a label names it: right after
+    /// a term for the document (`BIR: 12345678`, `Passport No.: K12345678`)
+    /// or under a field named by one (a column headed 身份證編號). Two shapes
+    /// are read only so:
+    /// - eight plain digits from 1, 5, 7 or 8, a Macau identity number with
+    ///   its check digit not set apart (no public check digit exists);
+    /// - one or two letters and six to nine digits, another country's
+    ///   passport (Hong Kong's K12345678, Portugal's).
+    ///
+    /// A few words from such a term, these shapes are as often a phone, a
+    /// staff number or a booking reference.
     #[inline(never)]
-    fn macau_named(&self, buf: &[u8], j: usize, digits: &[u8]) -> bool {
-        matches!(digits.first(), Some(b'1' | b'5' | b'7' | b'8'))
-            && (self.field_mask & bit(Class::MacauId) != 0
-                || self.right_after(buf, j, self.macau_term_end, MACAU_GAP))
+    fn named_id(&self, buf: &[u8], j: usize, text: &[u8]) -> Option<Class> {
+        let labelled = |class: Class, term_end: u64| {
+            self.field_mask & bit(class) != 0 || self.right_after(buf, j, term_end, LABEL_GAP)
+        };
+        let letters = text.iter().take_while(|b| b.is_ascii_uppercase()).count();
+        let digits = text.get(letters..).unwrap_or(&[]);
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        match (letters, digits.len()) {
+            (0, 8) if matches!(digits.first(), Some(b'1' | b'5' | b'7' | b'8')) => {
+                labelled(Class::MacauId, self.macau_term_end).then_some(Class::MacauId)
+            }
+            (1..=2, 6..=9) => {
+                labelled(Class::Passport, self.passport_term_end).then_some(Class::Passport)
+            }
+            _ => None,
+        }
     }
 
     /// Whether the ICD-10-shaped token at `s..stop` is written as a code:

@@ -743,10 +743,14 @@ pub(crate) fn classify(s: &[u8], today: Day, custom: &[Custom], out: &mut Readin
             });
             return;
         }
-        if matches!(c.first(), Some(b'H' | b'M'))
-            && matches!(rest.len(), 8 | 10)
-            && digits_only(rest)
-        {
+        // Home Return Permits (H, M), and the mainland's permits to visit
+        // Hong Kong and Macau (往來港澳通行證, C and eight digits).
+        let permit = match c.first() {
+            Some(b'H' | b'M') => matches!(rest.len(), 8 | 10),
+            Some(b'C') => rest.len() == 8,
+            _ => false,
+        };
+        if permit && digits_only(rest) {
             out.push(Meaning::Id {
                 class: Class::TravelPermit,
                 value: Value::new(c),

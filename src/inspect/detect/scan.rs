@@ -114,6 +114,9 @@ pub(super) struct State {
     /// Where the last Macau id term ended (`u64::MAX`: none yet): eight
     /// plain digits are an id only right after one.
     pub(super) macau_term_end: u64,
+    /// Where the last passport term ended (`u64::MAX`: none yet): another
+    /// country's passport number is read only right after one.
+    pub(super) passport_term_end: u64,
     /// How many groups of digits the token at the front of the chain
     /// follows in its run (read or passed over before it).
     pub(super) groups_before: u8,
@@ -630,6 +633,7 @@ impl TextScan {
                 account_term_end: u64::MAX,
                 health_term_end: u64::MAX,
                 macau_term_end: u64::MAX,
+                passport_term_end: u64::MAX,
                 groups_before: 0,
                 spaced_until: 0,
                 segs: Vec::new(),
@@ -694,6 +698,7 @@ impl TextScan {
         st.account_term_end = u64::MAX;
         st.health_term_end = u64::MAX;
         st.macau_term_end = u64::MAX;
+        st.passport_term_end = u64::MAX;
         st.groups_before = 0;
         st.spaced_until = 0;
         st.segs.clear();
@@ -1024,6 +1029,9 @@ impl State {
         }
         if roles.context & bit(Class::MacauId) != 0 {
             self.macau_term_end = g + len as u64;
+        }
+        if roles.context & bit(Class::Passport) != 0 {
+            self.passport_term_end = g + len as u64;
         }
         let mut bits = roles.context;
         while bits != 0 {

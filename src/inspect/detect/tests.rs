@@ -278,6 +278,19 @@ fn cases() -> Vec<Case> {
         case("email before a colon", "write to chan@example.com: today", &[(Email, 1)]),
         case("email file name", "icon@2x.png", &[]),
         case("email no dot", "user@localhost", &[]),
+        // Other countries' passports: only right after their label.
+        case("passport hk sar labelled", "Passport No.: K12345678", &[(Passport, 1)]),
+        case("passport pt labelled", "Passaporte n.º P123456", &[(Passport, 1)]),
+        case("passport zh labelled", "護照號碼：K12345678", &[(Passport, 1)]),
+        case("passport shape a few words on", "passport photo, ref K12345678", &[]),
+        case("passport shape no label", "booking K12345678 confirmed", &[]),
+        case("passport digits only", "Passport No. 123456789", &[]),
+        // The mainland's permit to visit Hong Kong and Macau.
+        case("permit two-way", "往來港澳通行證 C12345678", &[(TravelPermit, 1)]),
+        case("permit two-way no context", "invoice C12345678", &[]),
+        // Everyday labels.
+        case("account zh account", "收款帳戶：BOC 18-01-20-123456-7", &[(BankAccount, 1)]),
+        case("account pt conta", "Conta: 9012-3456-7890", &[(BankAccount, 1)]),
         // macau_id written as eight plain digits: only where labelled.
         case("macau plain after BIR", "BIR n.º 12345678", &[(MacauId, 1)]),
         case("macau plain after zh term", "身份證編號：51234567", &[(MacauId, 1)]),
@@ -595,11 +608,15 @@ fn a_bare_icd_code_counts_under_a_field_named_for_health() {
 
 /// An HR sheet's column headed BIR holds plain eight-digit numbers: each is
 /// a Macau identity number, not a phone or an account, however the row
-/// around it reads.
+/// around it reads. A column headed Passport holds other countries'
+/// passport numbers.
 #[test]
-fn plain_macau_ids_count_under_a_field_named_for_them() {
+fn labelled_ids_count_under_a_field_named_for_them() {
     for (name, value, want) in [
         ("BIR編號", "51234567", vec![(MacauId, 1)]),
+        ("Passport No.", "K12345678", vec![(Passport, 1)]),
+        ("passport_no", "ｐ１２３４５６", vec![(Passport, 1)]),
+        ("booking_ref", "K12345678", vec![]),
         ("N.º do BIR", "１２３４５６７８", vec![(MacauId, 1)]),
         ("身份證編號", "61234567", vec![]),
         ("員工編號", "51234567", vec![]),
