@@ -118,6 +118,40 @@ fn classifies_files_by_what_they_are() {
     assert!(lines[0]["incomplete"].is_null(), "{}", lines[0]);
 }
 
+/// An HR sheet as a Macau office keeps one: Macau identity numbers written
+/// as eight plain digits under their column, passports of other countries,
+/// mobiles, and accounts with the check digit set apart. Each column counts
+/// as what its header names; before, the ids starting 5 or 7 read as Hong
+/// Kong lines and others as accounts, by the headers' nearness alone.
+#[test]
+fn an_hr_sheet_is_read_column_by_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = ["姓名", "BIR編號", "Passport No.", "手提電話", "銀行帳號"];
+    let mut rows = vec![header.map(String::from).to_vec()];
+    for i in 0..12u32 {
+        rows.push(vec![
+            format!("員工{i}"),
+            format!(
+                "{}{:07}",
+                [1, 5, 7, 8][i as usize % 4],
+                1_234_567 + i * 7919
+            ),
+            format!("K{:08}", 31_234_567 + i * 104_729),
+            format!("6{:07}", 6_123_450 + i),
+            format!("18-01-20-{:06}-{}", 123_456 + i * 31, i % 10),
+        ]);
+    }
+    let paths = write_files(dir.path(), &[("staff.xlsx", &xlsx(&rows))]);
+    let (code, lines, err) = scan_json(&[&paths[0]], None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        lines[0]["classes"],
+        serde_json::json!({"macau_id": 12, "passport": 12, "phone": 12, "bank_account": 12}),
+        "{}",
+        lines[0]
+    );
+}
+
 /// Four bytes of `OggS` (or `ID3`) before a customer list do not pass it
 /// as audio: media whose end no framing tells is looked at to its end, and
 /// its text read; a document joined after it is opened. The same audio with

@@ -41,6 +41,38 @@ pub fn docx(paragraphs: &[String]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
+/// A minimal XLSX whose first sheet holds `rows`, every cell a shared
+/// string, as Excel saves text typed into cells.
+pub fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
+    let mut strings = String::new();
+    let mut sheet = String::new();
+    let mut k = 0;
+    for (r, row) in rows.iter().enumerate() {
+        sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
+        for (c, cell) in row.iter().enumerate() {
+            let col = char::from(b'A' + c as u8);
+            sheet.push_str(&format!(r#"<c r="{col}{}" t="s"><v>{k}</v></c>"#, r + 1));
+            strings.push_str(&format!("<si><t>{cell}</t></si>"));
+            k += 1;
+        }
+        sheet.push_str("</row>");
+    }
+    let main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    let files = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>"#.to_string()),
+        ("xl/workbook.xml", format!(r#"<workbook xmlns="{main}"><sheets><sheet name="Staff" sheetId="1"/></sheets></workbook>"#)),
+        ("xl/sharedStrings.xml", format!(r#"<sst xmlns="{main}" count="{k}" uniqueCount="{k}">{strings}</sst>"#)),
+        ("xl/worksheets/sheet1.xml", format!(r#"<worksheet xmlns="{main}"><sheetData>{sheet}</sheetData></worksheet>"#)),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, content) in files {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
 pub const BOUNDARY: &str = "----sluice-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A multipart/form-data body: `(field name, file name, content type, bytes)`.
