@@ -290,10 +290,12 @@ fn cases() -> Vec<Case> {
         case("permit two-way no context", "invoice C12345678", &[]),
         // Everyday labels.
         case("account zh account", "收款帳戶：BOC 18-01-20-123456-7", &[(BankAccount, 1)]),
-        case("account pt conta", "Conta: 9012-3456-7890", &[(BankAccount, 1)]),
+        // "conta" alone is no account term: "tendo em conta", "por conta de".
+        case("account pt conta alone", "Ligue 28331234, tendo em conta o prazo", &[]),
         // macau_id written as eight plain digits: only where labelled.
         case("macau plain after BIR", "BIR n.º 12345678", &[(MacauId, 1)]),
         case("macau plain after zh term", "身份證編號：51234567", &[(MacauId, 1)]),
+        case("macau plain after the card's name", "Macau ID card no. 12345678", &[(MacauId, 1)]),
         case("macau plain full-width", "澳門身份證：１２３４５６７８", &[(MacauId, 1)]),
         case("macau plain a few words on", "BIR copy attached, ref 12345678", &[]),
         case("macau plain wrong first digit", "BIR 22345678", &[]),
