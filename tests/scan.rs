@@ -152,6 +152,21 @@ fn an_hr_sheet_is_read_column_by_column() {
     );
 }
 
+/// DingTalk's approval JSON sends each answer as a `name` and a `value`:
+/// the label names the answer after it, as in the form the employee filled.
+#[test]
+fn an_approval_form_is_read_by_its_labels() {
+    let body = r#"{"process_code":"PROC-1","originator_user_id":"u1","form_component_values":[{"name":"申請人","value":"陳大文"},{"name":"身份證編號","value":"51234567"},{"name":"手提電話","value":"66123456"},{"name":"銀行帳號","value":"9012345678"},{"name":"護照號碼","value":"K12345678"}]}"#;
+    let (code, lines, err) = scan_json(&["-"], Some(body.as_bytes()));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        lines[0]["classes"],
+        serde_json::json!({"macau_id": 1, "passport": 1, "phone": 1, "bank_account": 1}),
+        "{}",
+        lines[0]
+    );
+}
+
 /// Four bytes of `OggS` (or `ID3`) before a customer list do not pass it
 /// as audio: media whose end no framing tells is looked at to its end, and
 /// its text read; a document joined after it is opened. The same audio with

@@ -39,11 +39,14 @@ const ICD_GAP: u64 = 8;
 const LABEL_GAP: u64 = 12;
 
 /// Spaces, punctuation and a word for "number" only: what may stand between
-/// a term and its value (`帳號：`, `BIR n.º `, `account no. `).
+/// a term and its value (`帳號：`, `BIR n.º `, `account no. `). A line break
+/// may too, and so may the break between two values: a form's label and its
+/// answer are two cells of a row, or a `name` and a `value` in DingTalk's
+/// approval JSON (`{"name":"身份證編號","value":"51234567"}`).
 fn only_punctuation(gap: &[u8]) -> bool {
     let mut rest = gap;
     while let Some((&b, tail)) = rest.split_first() {
-        rest = if b == b' ' || b.is_ascii_punctuation() {
+        rest = if b.is_ascii_whitespace() || b.is_ascii_punctuation() {
             tail
         } else if let Some(t) = rest
             .strip_prefix("：".as_bytes())
@@ -1298,6 +1301,8 @@ mod tests {
             " No. ",
             " number: ",
             " #",
+            ":\n",
+            "\r\n\t",
         ] {
             assert!(only_punctuation(ok.as_bytes()), "{ok:?}");
         }

@@ -296,6 +296,7 @@ fn cases() -> Vec<Case> {
         case("macau plain after BIR", "BIR n.º 12345678", &[(MacauId, 1)]),
         case("macau plain after zh term", "身份證編號：51234567", &[(MacauId, 1)]),
         case("macau plain after the card's name", "Macau ID card no. 12345678", &[(MacauId, 1)]),
+        case("macau plain on the line after its label", "BIR:\n12345678", &[(MacauId, 1)]),
         case("macau plain full-width", "澳門身份證：１２３４５６７８", &[(MacauId, 1)]),
         case("macau plain a few words on", "BIR copy attached, ref 12345678", &[]),
         case("macau plain wrong first digit", "BIR 22345678", &[]),
@@ -631,6 +632,30 @@ fn labelled_ids_count_under_a_field_named_for_them() {
         let mut f = Findings::default();
         s.finish_into(&mut f);
         assert_eq!(counts(&f), want, "{name}: {value}");
+    }
+}
+
+/// DingTalk's approval forms send each answer as a `name` and a `value`
+/// (`form_component_values`), and forms kept in a sheet put the label in
+/// one cell and the answer in the next: the label names the value after it.
+#[test]
+fn a_label_in_one_value_names_the_next() {
+    for (label, answer, want) in [
+        ("身份證編號", "51234567", vec![(MacauId, 1)]),
+        ("Passport", "K12345678", vec![(Passport, 1)]),
+        ("銀行帳號", "1234567890", vec![(BankAccount, 1)]),
+        ("Diagnosis", "E11", vec![(Health, 1)]),
+        ("Remarks", "51234567", vec![]),
+    ] {
+        let mut s = TextScan::new(det());
+        for (key, value) in [("name", label), ("value", answer)] {
+            s.field(key.as_bytes());
+            s.text(value.as_bytes());
+            s.boundary();
+        }
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        assert_eq!(counts(&f), want, "{label}: {answer}");
     }
 }
 
