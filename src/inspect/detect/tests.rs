@@ -400,6 +400,11 @@ fn cases() -> Vec<Case> {
         case("health pregnant", "She is pregnant and has requested maternity leave from January.", &[(Health, 2)]),
         case("health cantonese sick", "今日病咗，朝早睇醫生，聽日覆診", &[(Health, 3)]),
         case("health pt internada", "A Sra. Ana esteve internada com febre alta.", &[(Health, 2)]),
+        case(
+            "health public hospital receipt pt",
+            "Recibo. Centro Hospitalar Conde de São Januário, consulta externa, MOP 120,00",
+            &[(Health, 3)],
+        ),
         case("health one everyday word", "World Cup fever hits Macau", &[]),
         case("health positive test of code", "the build tested positive for the regression", &[]),
         case("health x-ray in physics", "X-ray diffraction of the crystal", &[]),
@@ -1139,4 +1144,30 @@ fn health_columns_together_make_a_record() {
     };
     assert!(table(&[b"Diagnosis", b"Hospital"]) > 0);
     assert_eq!(table(&[b"Diagnosis", b"Remarks"]), 0);
+}
+
+/// A salary table as an office keeps one, in each language: the columns
+/// for pay and for what is paid on top of it make a financial record; one
+/// pay column beside names and totals does not. ("Allowance" is no term:
+/// code is full of allowances and amounts.)
+#[test]
+fn salary_columns_make_a_financial_record() {
+    let table = |columns: &[&str]| {
+        let mut s = TextScan::new(det());
+        for row in 0..3 {
+            for name in columns {
+                s.field(name.as_bytes());
+                s.text(format!("{}.00", 15_000 + row * 700).as_bytes());
+                s.boundary();
+            }
+        }
+        let mut f = Findings::default();
+        s.finish_into(&mut f);
+        f.count(FinancialRecord)
+    };
+    assert!(table(&["Name", "Basic Salary", "Overtime", "Net Pay"]) > 0);
+    assert!(table(&["Nome", "Vencimento base", "Subsídio", "Total"]) > 0);
+    assert!(table(&["姓名", "底薪", "津貼", "總數"]) > 0);
+    assert!(table(&["姓名", "工资", "津贴", "合计"]) > 0);
+    assert_eq!(table(&["Name", "Basic Salary", "Allowance", "Total"]), 0);
 }
