@@ -58,6 +58,9 @@ struct Seg {
     ctx: Ctx,
     /// The value has a non-blank byte: its field's terms count.
     evidence: bool,
+    /// The value opened under a field (a column, a key), even one that
+    /// names nothing.
+    field: bool,
 }
 
 impl Seg {
@@ -66,6 +69,7 @@ impl Seg {
             start,
             ctx: Ctx::default(),
             evidence: false,
+            field: false,
         }
     }
 }
@@ -117,6 +121,12 @@ pub(super) struct State {
     /// Where the last passport term ended (`u64::MAX`: none yet): another
     /// country's passport number is read only right after one.
     pub(super) passport_term_end: u64,
+    /// Whether the value being scanned opened under a field.
+    seg_field: bool,
+    /// Where the last value began that opened under a field right after a
+    /// value with none (`u64::MAX`: none yet): a CSV's or sheet's first
+    /// cell after its header row. A term in the header is no label for it.
+    pub(super) header_break: u64,
     /// How many groups of digits the token at the front of the chain
     /// follows in its run (read or passed over before it).
     pub(super) groups_before: u8,
@@ -634,6 +644,8 @@ impl TextScan {
                 health_term_end: u64::MAX,
                 macau_term_end: u64::MAX,
                 passport_term_end: u64::MAX,
+                seg_field: false,
+                header_break: u64::MAX,
                 groups_before: 0,
                 spaced_until: 0,
                 segs: Vec::new(),
@@ -699,6 +711,8 @@ impl TextScan {
         st.health_term_end = u64::MAX;
         st.macau_term_end = u64::MAX;
         st.passport_term_end = u64::MAX;
+        st.seg_field = false;
+        st.header_break = u64::MAX;
         st.groups_before = 0;
         st.spaced_until = 0;
         st.segs.clear();
@@ -727,12 +741,13 @@ impl TextScan {
     // Inlined so the value is written once, in place: a copy of a freshly
     // built struct stalls on store forwarding.
     #[inline(always)]
-    fn open_value(&mut self, ctx: Ctx) {
+    fn open_value(&mut self, ctx: Ctx, field: bool) {
         self.buf.push(b'\n');
         let seg = Seg {
             start: self.st.base + self.buf.len() as u64,
             ctx,
             evidence: false,
+            field,
         };
         let st = &mut self.st;
         if st.segs.len() == st.seg_at + 1 {
@@ -964,9 +979,19 @@ impl State {
             self.flush_chain();
             self.seg_at += 1;
             self.next_seg = self.segs.get(self.seg_at + 1).map_or(u64::MAX, |s| s.start);
-            let Some(&Seg { ctx, evidence, .. }) = self.segs.get(self.seg_at) else {
+            let Some(&Seg {
+                ctx,
+                evidence,
+                field,
+                start,
+            }) = self.segs.get(self.seg_at)
+            else {
                 break;
             };
+            if field && !self.seg_field {
+                self.header_break = start;
+            }
+            self.seg_field = field;
             self.field_mask = ctx.mask;
             if evidence && ctx.n_terms > 0 {
                 // A value under a column or key named by a term is one piece of evidence.
@@ -1315,7 +1340,7 @@ impl TextScan {
             return false;
         }
         let ctx = self.st.last_field_ctx();
-        self.open_value(ctx);
+        self.open_value(ctx, true);
         self.opening = Opening::Continue;
         self.evidence_from(ctx.n_terms > 0, bytes);
         match padded.get(..32) {
@@ -1356,12 +1381,12 @@ impl TextScan {
                 .last()
                 .is_some_and(|seg| seg.ctx.n_terms > 0 && !seg.evidence),
             Opening::Plain => {
-                self.open_value(Ctx::default());
+                self.open_value(Ctx::default(), false);
                 false
             }
             Opening::Field => {
                 let ctx = self.st.last_field_ctx();
-                self.open_value(ctx);
+                self.open_value(ctx, true);
                 ctx.n_terms > 0
             }
         };

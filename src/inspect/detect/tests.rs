@@ -664,6 +664,31 @@ fn a_label_in_one_value_names_the_next() {
     }
 }
 
+/// A CSV's header row is read as text, then each cell under its column: the
+/// header's last cell (`BIR`) comes right before the first cell of the
+/// next row (a staff number), and labels it no more than any other header.
+#[test]
+fn a_header_cell_labels_no_cell_below_it() {
+    let mut s = TextScan::new(det());
+    for header in ["員工編號", "姓名", "BIR"] {
+        s.text(header.as_bytes());
+        s.boundary();
+    }
+    for row in [
+        ["51234567", "陳大文", "12345678"],
+        ["52345678", "李小明", "72345678"],
+    ] {
+        for (name, cell) in ["員工編號", "姓名", "BIR"].iter().zip(row) {
+            s.field(name.as_bytes());
+            s.text(cell.as_bytes());
+            s.boundary();
+        }
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    assert_eq!(counts(&f), [(MacauId, 2)]);
+}
+
 #[test]
 fn field_names_that_may_be_identifiers_are_read_as_values() {
     // (name, want): an object keyed by ID number, phone or e-mail counts its
