@@ -376,12 +376,15 @@ fn term_rule(term: &str) -> Rule {
 }
 
 /// The identifier and supporting-evidence shapes sluice reads (`ident.rs`),
-/// one regex each. Sluice upper-cases candidate tokens, hence caseless.
+/// one regex each. Sluice upper-cases candidate tokens, hence caseless. The
+/// shapes sluice reads only where a label names them (eight plain digits as
+/// a Macau id, another country's passport) have none: without the label, a
+/// regex of them matches every eight-digit number.
 const SHAPES: &[(&str, &str)] = &[
     // A letter or two, six digits, the check character in parentheses or not.
     ("hk_id", r"\b[A-Z]{1,2}[0-9]{6}(?: ?\([0-9A]\)| ?[0-9A]\b)"),
-    // 17 digits and a check digit or X, one run or as 6-8-4.
-    ("prc_id", r"\b[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9X]\b"),
+    // 17 digits and a check digit or X, one run or as 6-8-4 by spaces or dashes.
+    ("prc_id", r"\b[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9X]\b"),
     // 1234567(8), 1234567 (8) and 1/234567/8.
     (
         "macau_id",
@@ -393,7 +396,11 @@ const SHAPES: &[(&str, &str)] = &[
         "passport_mrz",
         r"\b[A-Z0-9<]{9}[0-9][A-Z<]{3}[0-9]{6}[0-9][MF<][0-9]{6}[0-9][A-Z0-9<]{14}[0-9<][0-9]\b",
     ),
-    ("travel_permit", r"\b[HM][0-9]{8}(?:[0-9]{2})?\b"),
+    // Home Return Permits, and the mainland's two-way permits (C).
+    (
+        "travel_permit",
+        r"\b(?:[HM][0-9]{8}(?:[0-9]{2})?|C[0-9]{8})\b",
+    ),
     // Issuers start with 2 to 6; 13 to 19 digits in one run.
     ("card_plain", r"\b[2-6][0-9]{12,18}\b"),
     // Groups of four (the last of two to four) or 4-6-5 / 4-6-4, by spaces or by dashes.
