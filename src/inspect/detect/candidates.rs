@@ -603,14 +603,17 @@ impl State {
 
     /// Whether position `j` comes right after a term that ended at global
     /// offset `term_end`: at most `gap` bytes later, with nothing but spaces
-    /// and punctuation between (`帳號：1234567890`, `Diagnosis: E11`). The
-    /// last cell of a header row is no label for the first cell below it.
+    /// and punctuation between (`帳號：1234567890`, `Diagnosis: E11`). In a
+    /// value of its own, the term must be that value's label (`label_end`),
+    /// and not the last cell of a header row above it.
     fn right_after(&self, buf: &[u8], j: usize, term_end: u64, gap: u64) -> bool {
         let g = self.base + j as u64;
         term_end <= g
             && g - term_end <= gap
             && term_end >= self.base
-            && !(term_end < self.header_break && self.header_break <= g)
+            && (self.seg_start <= term_end
+                || term_end == self.label_end
+                    && !(term_end < self.header_break && self.header_break <= g))
             && buf
                 .get((term_end - self.base) as usize..j)
                 .is_some_and(only_punctuation)

@@ -39,6 +39,8 @@ struct Pending {
 }
 
 const FIELD_CACHE: usize = 32;
+/// Most bytes before a term in a value that is its label (`* `, `新`).
+const LABEL_LEAD: u64 = 3;
 /// Terms a field name contributes as evidence (the cache keeps at most this many).
 const FIELD_TERMS: usize = 8;
 
@@ -127,6 +129,13 @@ pub(super) struct State {
     /// value with none (`u64::MAX`: none yet): a CSV's or sheet's first
     /// cell after its header row. A term in the header is no label for it.
     pub(super) header_break: u64,
+    /// Where the value being scanned began.
+    pub(super) seg_start: u64,
+    /// Where the last term ended that opened its value (`u64::MAX`: none
+    /// yet): a value that is a label (`身份證編號`, `Passport No.`), which
+    /// alone names the value after it. A sentence that ends in a term (a
+    /// chat message asking for an account number) names nothing after it.
+    pub(super) label_end: u64,
     /// How many groups of digits the token at the front of the chain
     /// follows in its run (read or passed over before it).
     pub(super) groups_before: u8,
@@ -646,6 +655,8 @@ impl TextScan {
                 passport_term_end: u64::MAX,
                 seg_field: false,
                 header_break: u64::MAX,
+                seg_start: 0,
+                label_end: u64::MAX,
                 groups_before: 0,
                 spaced_until: 0,
                 segs: Vec::new(),
@@ -713,6 +724,8 @@ impl TextScan {
         st.passport_term_end = u64::MAX;
         st.seg_field = false;
         st.header_break = u64::MAX;
+        st.seg_start = 0;
+        st.label_end = u64::MAX;
         st.groups_before = 0;
         st.spaced_until = 0;
         st.segs.clear();
@@ -991,6 +1004,7 @@ impl State {
             if field && !self.seg_field {
                 self.header_break = start;
             }
+            self.seg_start = start;
             self.seg_field = field;
             self.field_mask = ctx.mask;
             if evidence && ctx.n_terms > 0 {
@@ -1044,6 +1058,11 @@ impl State {
 
     fn keyword(&mut self, id: u16, g: u64, len: usize) {
         self.skip_kw = g + len as u64;
+        // A term at the start of its value, after at most a marker (`* `) or
+        // a character.
+        if g >= self.seg_start && g - self.seg_start <= LABEL_LEAD {
+            self.label_end = g + len as u64;
+        }
         self.evidence(id, At::Text(g));
         let roles = self.det.dict.roles(id);
         if roles.context & bit(Class::BankAccount) != 0 {

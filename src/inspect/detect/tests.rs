@@ -651,6 +651,10 @@ fn a_label_in_one_value_names_the_next() {
         ("銀行帳號", "1234567890", vec![(BankAccount, 1)]),
         ("Diagnosis", "E11", vec![(Health, 1)]),
         ("Remarks", "51234567", vec![]),
+        ("* 身份證編號：", "51234567", vec![(MacauId, 1)]),
+        // A message that asks for a number names none of the fields after it.
+        ("請提供你的銀行帳號", "1700000000", vec![]),
+        ("Please send me your passport", "K12345678", vec![]),
     ] {
         let mut s = TextScan::new(det());
         for (key, value) in [("name", label), ("value", answer)] {
