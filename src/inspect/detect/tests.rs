@@ -50,6 +50,20 @@ fn run_general(chunks: &[&[u8]]) -> Findings {
     f
 }
 
+/// Each `(field, value)` in turn, as a decoder gives them (a JSON key and
+/// its string, a column and its cell), then the findings.
+fn under_fields<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Findings {
+    let mut s = TextScan::new(det());
+    for (field, value) in pairs {
+        s.field(field.as_bytes());
+        s.text(value.as_bytes());
+        s.boundary();
+    }
+    let mut f = Findings::default();
+    s.finish_into(&mut f);
+    f
+}
+
 fn counts(f: &Findings) -> Vec<(Class, u64)> {
     f.classes.iter().map(|(c, n)| (*c, *n)).collect()
 }
@@ -604,12 +618,7 @@ fn a_bare_icd_code_counts_under_a_field_named_for_health() {
         ("diagnosis", "no findings", vec![]),
         ("room", "B12", vec![]),
     ] {
-        let mut s = TextScan::new(det());
-        s.field(name.as_bytes());
-        s.text(value.as_bytes());
-        s.boundary();
-        let mut f = Findings::default();
-        s.finish_into(&mut f);
+        let f = under_fields([(name, value)]);
         assert_eq!(counts(&f), want, "{name}: {value}");
     }
 }
@@ -630,12 +639,7 @@ fn labelled_ids_count_under_a_field_named_for_them() {
         ("員工編號", "51234567", vec![]),
         ("手提電話", "61234567", vec![(Phone, 1)]),
     ] {
-        let mut s = TextScan::new(det());
-        s.field(name.as_bytes());
-        s.text(value.as_bytes());
-        s.boundary();
-        let mut f = Findings::default();
-        s.finish_into(&mut f);
+        let f = under_fields([(name, value)]);
         assert_eq!(counts(&f), want, "{name}: {value}");
     }
 }
@@ -656,14 +660,7 @@ fn a_label_in_one_value_names_the_next() {
         ("請提供你的銀行帳號", "1700000000", vec![]),
         ("Please send me your passport", "K12345678", vec![]),
     ] {
-        let mut s = TextScan::new(det());
-        for (key, value) in [("name", label), ("value", answer)] {
-            s.field(key.as_bytes());
-            s.text(value.as_bytes());
-            s.boundary();
-        }
-        let mut f = Findings::default();
-        s.finish_into(&mut f);
+        let f = under_fields([("name", label), ("value", answer)]);
         assert_eq!(counts(&f), want, "{label}: {answer}");
     }
 }
@@ -1182,17 +1179,14 @@ fn health_columns_together_make_a_record() {
 #[test]
 fn salary_columns_make_a_financial_record() {
     let table = |columns: &[&str]| {
-        let mut s = TextScan::new(det());
-        for row in 0..3 {
-            for name in columns {
-                s.field(name.as_bytes());
-                s.text(format!("{}.00", 15_000 + row * 700).as_bytes());
-                s.boundary();
-            }
-        }
-        let mut f = Findings::default();
-        s.finish_into(&mut f);
-        f.count(FinancialRecord)
+        let cells: Vec<(&str, String)> = (0..3)
+            .flat_map(|row| {
+                columns
+                    .iter()
+                    .map(move |c| (*c, format!("{}.00", 15_000 + row * 700)))
+            })
+            .collect();
+        under_fields(cells.iter().map(|(c, v)| (*c, v.as_str()))).count(FinancialRecord)
     };
     assert!(table(&["Name", "Basic Salary", "Overtime", "Net Pay"]) > 0);
     assert!(table(&["Nome", "Vencimento base", "Subsídio", "Total"]) > 0);
