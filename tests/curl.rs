@@ -311,3 +311,85 @@ async fn curl_later_parts_of_a_video_continue_its_first_part() {
     );
     proxy.shutdown().await;
 }
+
+/// An approval sent to the mainland as DingTalk's SDKs send one: each answer
+/// a `name` and a `value`. The form that carries a Macau identity number,
+/// written as the eight digits the card's owner types, and a passport is
+/// stopped before a byte leaves, with the error shape the old SDKs read; a
+/// leave request with nothing personal in it goes through.
+#[tokio::test]
+async fn curl_an_approval_form_is_judged_by_its_labels() {
+    let pki = Pki::new("test origin CA");
+    let origin = Origin::https(pki.issue(&[HOST])).await;
+    let proxy = spawn_proxy(shipped_config(
+        Some(pki.ca_file()),
+        &[(HOST, 443, origin.addr)],
+    ))
+    .await;
+    let form = |answers: &[(&str, &str)]| {
+        let values: Vec<_> = answers
+            .iter()
+            .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+            .collect();
+        serde_json::json!({
+            "process_code": "PROC-STAFF-01",
+            "originator_user_id": "manager01",
+            "dept_id": 1,
+            "form_component_values": values,
+        })
+        .to_string()
+    };
+    let post = |body: String| {
+        vec![
+            "--cacert".into(),
+            proxy.ca_pem_path.display().to_string(),
+            "-H".into(),
+            "Content-Type: application/json;charset=utf-8".into(),
+            "--data-binary".into(),
+            body,
+            "-w".into(),
+            "\n%{http_code}".into(),
+            format!("https://{HOST}/topapi/processinstance/create?access_token=t0ps3cret"),
+        ]
+    };
+
+    let staff = form(&[
+        ("申請人", "陳大文"),
+        ("身份證編號", "51234567"),
+        ("護照號碼", "K12345678"),
+        ("入職日期", "2026-12-01"),
+    ]);
+    let (ok, out, err) = curl(&proxy, post(staff)).await;
+    assert!(ok, "{err}");
+    let (json, code) = out.rsplit_once('\n').unwrap();
+    assert_eq!(code, "200", "oapi-style block: {out}");
+    let j: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert!(j["errcode"].as_i64().unwrap_or(0) != 0, "{j}");
+    assert!(origin.requests().is_empty(), "nothing reached the mainland");
+
+    let leave = form(&[
+        ("請假類型", "年假"),
+        ("開始時間", "2026-12-21"),
+        ("天數", "3"),
+    ]);
+    let (ok, out, err) = curl(&proxy, post(leave)).await;
+    assert!(ok, "{err}");
+    assert!(out.ends_with("\n200"), "{out}");
+    assert_eq!(origin.requests().len(), 1);
+
+    let records = proxy.audit_records();
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["action"], "block", "{}", records[0]);
+    assert_eq!(records[0]["classes"]["macau_id"], 1, "{}", records[0]);
+    assert_eq!(records[0]["classes"]["passport"], 1, "{}", records[0]);
+    assert!(
+        records[1]["classes"]
+            .as_object()
+            .is_none_or(|c| c.is_empty()),
+        "{}",
+        records[1]
+    );
+    let log = std::fs::read_to_string(&proxy.audit_path).unwrap();
+    assert!(!log.contains("51234567") && !log.contains("K12345678"));
+    proxy.shutdown().await;
+}
