@@ -167,6 +167,27 @@ fn an_approval_form_is_read_by_its_labels() {
     );
 }
 
+/// A form saved as a web page (or an e-mail's HTML part): each label in one
+/// cell and its answer in the next.
+#[test]
+fn an_html_form_is_read_by_its_labels() {
+    let page = r#"<html><body><table>
+  <tr><th>項目</th><th>內容</th></tr>
+  <tr><td class="k">姓名</td><td class="v">陳大文</td></tr>
+  <tr><td class="k">BIR</td><td class="v">51234567</td></tr>
+  <tr><td class="k">Passport No.</td><td class="v">K12345678</td></tr>
+  <tr><td class="k">員工編號</td><td class="v">71234567</td></tr>
+</table></body></html>"#;
+    let (code, lines, err) = scan_json(&["-"], Some(page.as_bytes()));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        lines[0]["classes"],
+        serde_json::json!({"macau_id": 1, "passport": 1}),
+        "{}",
+        lines[0]
+    );
+}
+
 /// Four bytes of `OggS` (or `ID3`) before a customer list do not pass it
 /// as audio: media whose end no framing tells is looked at to its end, and
 /// its text read; a document joined after it is opened. The same audio with

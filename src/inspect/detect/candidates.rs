@@ -37,15 +37,26 @@ const ICD_GAP: u64 = 8;
 /// Most bytes between a document's term and a number it labels
 /// (`BIR number: `, `Passport No.: `).
 const LABEL_GAP: u64 = 12;
+/// Most bytes of markup more between a term and its value (`</td>\n  <td
+/// class="value">`); tags do not count towards the gaps above.
+const MARKUP_GAP: u64 = 48;
 
-/// Spaces, punctuation and a word for "number" only: what may stand between
-/// a term and its value (`帳號：`, `BIR n.º `, `account no. `). A line break
-/// may too, and so may the break between two values: a form's label and its
-/// answer are two cells of a row, or a `name` and a `value` in DingTalk's
-/// approval JSON (`{"name":"身份證編號","value":"51234567"}`).
-fn only_punctuation(gap: &[u8]) -> bool {
+/// What may stand between a term and its value: spaces, punctuation and a
+/// word for "number" (`帳號：`, `BIR n.º `, `account no. `), a line break, the
+/// break between two values (a form's label and its answer in two cells, a
+/// `name` and a `value` in DingTalk's approval JSON), and markup (an HTML
+/// page's `</td><td>`, whose tags the scan reads with the text). The bytes
+/// outside tags, or `None` when anything else stands there.
+fn label_gap(gap: &[u8]) -> Option<usize> {
     let mut rest = gap;
+    let mut bytes = 0;
     while let Some((&b, tail)) = rest.split_first() {
+        let before = rest.len();
+        if b == b'<' {
+            let close = rest.iter().position(|&c| c == b'>')?;
+            rest = rest.get(close + 1..).unwrap_or(&[]);
+            continue;
+        }
         rest = if b.is_ascii_whitespace() || b.is_ascii_punctuation() {
             tail
         } else if let Some(t) = rest
@@ -56,13 +67,12 @@ fn only_punctuation(gap: &[u8]) -> bool {
             .or_else(|| rest.strip_prefix("°".as_bytes()))
         {
             t
-        } else if let Some(t) = number_word(rest) {
-            t
         } else {
-            return false;
+            number_word(rest)?
         };
+        bytes += before - rest.len();
     }
-    true
+    Some(bytes)
 }
 
 /// `rest` after a leading `no`, `n` or `number` (any case) that no letter
@@ -609,14 +619,14 @@ impl State {
     fn right_after(&self, buf: &[u8], j: usize, term_end: u64, gap: u64) -> bool {
         let g = self.base + j as u64;
         term_end <= g
-            && g - term_end <= gap
+            && g - term_end <= gap + MARKUP_GAP
             && term_end >= self.base
             && (self.seg_start <= term_end
-                || term_end == self.label_end
-                    && !(term_end < self.header_break && self.header_break <= g))
+                || term_end == self.label_end && (self.label_field || !self.seg_field))
             && buf
                 .get((term_end - self.base) as usize..j)
-                .is_some_and(only_punctuation)
+                .and_then(label_gap)
+                .is_some_and(|n| n as u64 <= gap)
     }
 
     /// `3pm`, `2nd`, `10am`: fewer than seven letters and digits from a digit
@@ -1292,7 +1302,7 @@ fn extend(
 
 #[cfg(test)]
 mod tests {
-    use super::{alnum_run, digit_run, only_punctuation};
+    use super::{alnum_run, digit_run, label_gap};
 
     #[test]
     fn what_may_stand_between_a_term_and_its_value() {
@@ -1309,11 +1319,15 @@ mod tests {
             ":\n",
             "\r\n\t",
         ] {
-            assert!(only_punctuation(ok.as_bytes()), "{ok:?}");
+            assert!(label_gap(ok.as_bytes()).is_some(), "{ok:?}");
         }
         for bad in [" of ", " no1", " note ", " n.º 5 ", " ID ", " numbers "] {
-            assert!(!only_punctuation(bad.as_bytes()), "{bad:?}");
+            assert_eq!(label_gap(bad.as_bytes()), None, "{bad:?}");
         }
+        // Tags stand between too, and do not count.
+        assert_eq!(label_gap(b"</td>\n  <td class=\"v\">"), Some(3));
+        assert_eq!(label_gap(b": <b>"), Some(2));
+        assert_eq!(label_gap(b" <b"), None, "a tag left open");
     }
 
     #[test]

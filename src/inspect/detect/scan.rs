@@ -124,11 +124,7 @@ pub(super) struct State {
     /// country's passport number is read only right after one.
     pub(super) passport_term_end: u64,
     /// Whether the value being scanned opened under a field.
-    seg_field: bool,
-    /// Where the last value began that opened under a field right after a
-    /// value with none (`u64::MAX`: none yet): a CSV's or sheet's first
-    /// cell after its header row. A term in the header is no label for it.
-    pub(super) header_break: u64,
+    pub(super) seg_field: bool,
     /// Where the value being scanned began.
     pub(super) seg_start: u64,
     /// Where the last term ended that opened its value (`u64::MAX`: none
@@ -136,6 +132,10 @@ pub(super) struct State {
     /// alone names the value after it. A sentence that ends in a term (a
     /// chat message asking for an account number) names nothing after it.
     pub(super) label_end: u64,
+    /// Whether that label's value opened under a field. A label with none
+    /// (a CSV's or a sheet's header row) names no value under a field (the
+    /// first cell below the header): a header's last cell is no label.
+    pub(super) label_field: bool,
     /// How many groups of digits the token at the front of the chain
     /// follows in its run (read or passed over before it).
     pub(super) groups_before: u8,
@@ -654,9 +654,9 @@ impl TextScan {
                 macau_term_end: u64::MAX,
                 passport_term_end: u64::MAX,
                 seg_field: false,
-                header_break: u64::MAX,
                 seg_start: 0,
                 label_end: u64::MAX,
+                label_field: false,
                 groups_before: 0,
                 spaced_until: 0,
                 segs: Vec::new(),
@@ -723,9 +723,9 @@ impl TextScan {
         st.macau_term_end = u64::MAX;
         st.passport_term_end = u64::MAX;
         st.seg_field = false;
-        st.header_break = u64::MAX;
         st.seg_start = 0;
         st.label_end = u64::MAX;
+        st.label_field = false;
         st.groups_before = 0;
         st.spaced_until = 0;
         st.segs.clear();
@@ -1001,9 +1001,6 @@ impl State {
             else {
                 break;
             };
-            if field && !self.seg_field {
-                self.header_break = start;
-            }
             self.seg_start = start;
             self.seg_field = field;
             self.field_mask = ctx.mask;
@@ -1062,6 +1059,7 @@ impl State {
         // a character.
         if g >= self.seg_start && g - self.seg_start <= LABEL_LEAD {
             self.label_end = g + len as u64;
+            self.label_field = self.seg_field;
         }
         self.evidence(id, At::Text(g));
         let roles = self.det.dict.roles(id);

@@ -311,6 +311,12 @@ fn cases() -> Vec<Case> {
         case("macau plain after zh term", "身份證編號：51234567", &[(MacauId, 1)]),
         case("macau plain after the card's name", "Macau ID card no. 12345678", &[(MacauId, 1)]),
         case("macau plain on the line after its label", "BIR:\n12345678", &[(MacauId, 1)]),
+        case(
+            "macau plain in the cell after its label",
+            "<tr><td>BIR</td>\n  <td class=\"v\">51234567</td></tr>",
+            &[(MacauId, 1)],
+        ),
+        case("macau plain after a tag left open", "BIR < 51234567", &[]),
         case("macau plain full-width", "澳門身份證：１２３４５６７８", &[(MacauId, 1)]),
         case("macau plain a few words on", "BIR copy attached, ref 12345678", &[]),
         case("macau plain wrong first digit", "BIR 22345678", &[]),
