@@ -37,8 +37,8 @@ const ICD_GAP: u64 = 8;
 /// Most bytes between a document's term and a number it labels
 /// (`BIR number: `, `Passport No.: `).
 const LABEL_GAP: u64 = 12;
-/// Most bytes of markup more between a term and its value (`</td>\n  <td
-/// class="value">`); tags do not count towards the gaps above.
+/// Most bytes of markup between a term and its value beyond those gaps
+/// (`</td>\n  <td class="value">`): tags do not count towards them.
 const MARKUP_GAP: u64 = 48;
 
 /// What may stand between a term and its value: spaces, punctuation and a
@@ -615,7 +615,8 @@ impl State {
     /// offset `term_end`: at most `gap` bytes later, with nothing but spaces
     /// and punctuation between (`帳號：1234567890`, `Diagnosis: E11`). In a
     /// value of its own, the term must be that value's label (`label_end`),
-    /// and not the last cell of a header row above it.
+    /// and a label with no field (a header row's last cell) names no value
+    /// under one (the first cell below it).
     fn right_after(&self, buf: &[u8], j: usize, term_end: u64, gap: u64) -> bool {
         let g = self.base + j as u64;
         term_end <= g
