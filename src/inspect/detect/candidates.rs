@@ -622,8 +622,8 @@ impl State {
         term_end <= g
             && g - term_end <= gap + MARKUP_GAP
             && term_end >= self.base
-            && (self.seg_start <= term_end
-                || term_end == self.label_end && (self.label_field || !self.seg_field))
+            && (self.value_start() <= term_end
+                || term_end == self.label_end && (self.label_field || !self.value_has_field()))
             && buf
                 .get((term_end - self.base) as usize..j)
                 .and_then(label_gap)

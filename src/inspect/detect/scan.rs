@@ -123,10 +123,6 @@ pub(super) struct State {
     /// Where the last passport term ended (`u64::MAX`: none yet): another
     /// country's passport number is read only right after one.
     pub(super) passport_term_end: u64,
-    /// Whether the value being scanned opened under a field.
-    pub(super) seg_field: bool,
-    /// Where the value being scanned began.
-    pub(super) seg_start: u64,
     /// Where the last term ended that opened its value (`u64::MAX`: none
     /// yet): a value that is a label (`身份證編號`, `Passport No.`), which
     /// alone names the value after it. A sentence that ends in a term (a
@@ -653,8 +649,6 @@ impl TextScan {
                 health_term_end: u64::MAX,
                 macau_term_end: u64::MAX,
                 passport_term_end: u64::MAX,
-                seg_field: false,
-                seg_start: 0,
                 label_end: u64::MAX,
                 label_field: false,
                 groups_before: 0,
@@ -722,8 +716,6 @@ impl TextScan {
         st.health_term_end = u64::MAX;
         st.macau_term_end = u64::MAX;
         st.passport_term_end = u64::MAX;
-        st.seg_field = false;
-        st.seg_start = 0;
         st.label_end = u64::MAX;
         st.label_field = false;
         st.groups_before = 0;
@@ -984,6 +976,16 @@ impl State {
         j + 1
     }
 
+    /// Where the value being scanned began.
+    pub(super) fn value_start(&self) -> u64 {
+        self.segs.get(self.seg_at).map_or(0, |s| s.start)
+    }
+
+    /// Whether the value being scanned opened under a field.
+    pub(super) fn value_has_field(&self) -> bool {
+        self.segs.get(self.seg_at).is_some_and(|s| s.field)
+    }
+
     /// Moves the scan into the value that contains `g`: the open chain is
     /// classified under the context it was read in, then each value passed
     /// over gives its field's evidence in turn.
@@ -992,17 +994,9 @@ impl State {
             self.flush_chain();
             self.seg_at += 1;
             self.next_seg = self.segs.get(self.seg_at + 1).map_or(u64::MAX, |s| s.start);
-            let Some(&Seg {
-                ctx,
-                evidence,
-                field,
-                start,
-            }) = self.segs.get(self.seg_at)
-            else {
+            let Some(&Seg { ctx, evidence, .. }) = self.segs.get(self.seg_at) else {
                 break;
             };
-            self.seg_start = start;
-            self.seg_field = field;
             self.field_mask = ctx.mask;
             if evidence && ctx.n_terms > 0 {
                 // A value under a column or key named by a term is one piece of evidence.
@@ -1057,9 +1051,10 @@ impl State {
         self.skip_kw = g + len as u64;
         // A term at the start of its value, after at most a marker (`* `) or
         // a character.
-        if g >= self.seg_start && g - self.seg_start <= LABEL_LEAD {
+        let start = self.value_start();
+        if g >= start && g - start <= LABEL_LEAD {
             self.label_end = g + len as u64;
-            self.label_field = self.seg_field;
+            self.label_field = self.value_has_field();
         }
         self.evidence(id, At::Text(g));
         let roles = self.det.dict.roles(id);
