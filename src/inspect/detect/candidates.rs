@@ -574,8 +574,10 @@ impl State {
     /// staff number or a booking reference.
     #[inline(never)]
     fn named_id(&self, buf: &[u8], j: usize, text: &[u8]) -> Option<Class> {
-        let labelled = |class: Class, term_end: u64| {
-            self.field_mask & bit(class) != 0 || self.right_after(buf, j, term_end, LABEL_GAP)
+        let labelled = |class: Class| {
+            let named = self.field_mask & bit(class) != 0
+                || self.right_after(buf, j, self.term_end(class), LABEL_GAP);
+            named.then_some(class)
         };
         let letters = text.iter().take_while(|b| b.is_ascii_uppercase()).count();
         let digits = text.get(letters..).unwrap_or(&[]);
@@ -584,11 +586,9 @@ impl State {
         }
         match (letters, digits.len()) {
             (0, 8) if matches!(digits.first(), Some(b'1' | b'5' | b'7' | b'8')) => {
-                labelled(Class::MacauId, self.macau_term_end).then_some(Class::MacauId)
+                labelled(Class::MacauId)
             }
-            (1..=2, 6..=9) => {
-                labelled(Class::Passport, self.passport_term_end).then_some(Class::Passport)
-            }
+            (1..=2, 6..=9) => labelled(Class::Passport),
             _ => None,
         }
     }
@@ -608,7 +608,7 @@ impl State {
         if decimal || self.field_mask & bit(Class::Health) != 0 {
             return true;
         }
-        self.right_after(buf, s, self.health_term_end, ICD_GAP)
+        self.right_after(buf, s, self.term_end(Class::Health), ICD_GAP)
     }
 
     /// Whether position `j` comes right after a term that ended at global
@@ -674,7 +674,7 @@ impl State {
     #[inline(never)]
     fn epoch_account(&mut self, buf: &[u8], j: usize, digits: &[u8]) {
         let named = self.field_mask & bit(Class::BankAccount) != 0;
-        if named || self.right_after(buf, j, self.account_term_end, ACCOUNT_GAP) {
+        if named || self.right_after(buf, j, self.term_end(Class::BankAccount), ACCOUNT_GAP) {
             let lim = self.det.limits();
             self.tally.identifier(Class::BankAccount, digits, &lim);
         }

@@ -111,18 +111,11 @@ pub(super) struct State {
     hit_next: [u8; Class::ALL.len()],
     /// The context classes of the value being scanned (from its `Seg`).
     pub(super) field_mask: u16,
-    /// Where the last account term ended (`u64::MAX`: none yet), for
-    /// numbers that read as an account only right after one.
-    pub(super) account_term_end: u64,
-    /// Where the last health term ended (`u64::MAX`: none yet): an ICD-10
-    /// code without a subcategory counts only right after one.
-    pub(super) health_term_end: u64,
-    /// Where the last Macau id term ended (`u64::MAX`: none yet): eight
-    /// plain digits are an id only right after one.
-    pub(super) macau_term_end: u64,
-    /// Where the last passport term ended (`u64::MAX`: none yet): another
-    /// country's passport number is read only right after one.
-    pub(super) passport_term_end: u64,
+    /// Where the last context term of each class ended (`u64::MAX`: none
+    /// yet), for what is read only right after one: an account number
+    /// shaped like a Unix time, a bare ICD-10 code, a Macau id in plain
+    /// digits, another country's passport (`State::term_end`).
+    term_ends: [u64; Class::ALL.len()],
     /// Where the last term ended that opened its value (`u64::MAX`: none
     /// yet): a value that is a label (`身份證編號`, `Passport No.`), which
     /// alone names the value after it. A sentence that ends in a term (a
@@ -645,10 +638,7 @@ impl TextScan {
                 hits: [[u64::MAX; RING]; Class::ALL.len()],
                 hit_next: [0; Class::ALL.len()],
                 field_mask: 0,
-                account_term_end: u64::MAX,
-                health_term_end: u64::MAX,
-                macau_term_end: u64::MAX,
-                passport_term_end: u64::MAX,
+                term_ends: [u64::MAX; Class::ALL.len()],
                 label_end: u64::MAX,
                 label_field: false,
                 groups_before: 0,
@@ -712,10 +702,7 @@ impl TextScan {
         st.hits = [[u64::MAX; RING]; Class::ALL.len()];
         st.hit_next = [0; Class::ALL.len()];
         st.field_mask = 0;
-        st.account_term_end = u64::MAX;
-        st.health_term_end = u64::MAX;
-        st.macau_term_end = u64::MAX;
-        st.passport_term_end = u64::MAX;
+        st.term_ends = [u64::MAX; Class::ALL.len()];
         st.label_end = u64::MAX;
         st.label_field = false;
         st.groups_before = 0;
@@ -976,6 +963,14 @@ impl State {
         j + 1
     }
 
+    /// Where the last context term of `class` ended (`u64::MAX`: none yet).
+    pub(super) fn term_end(&self, class: Class) -> u64 {
+        self.term_ends
+            .get(class as usize)
+            .copied()
+            .unwrap_or(u64::MAX)
+    }
+
     /// Where the value being scanned began.
     pub(super) fn value_start(&self) -> u64 {
         self.segs.get(self.seg_at).map_or(0, |s| s.start)
@@ -1058,22 +1053,13 @@ impl State {
         }
         self.evidence(id, At::Text(g));
         let roles = self.det.dict.roles(id);
-        if roles.context & bit(Class::BankAccount) != 0 {
-            self.account_term_end = g + len as u64;
-        }
-        if roles.context & bit(Class::Health) != 0 {
-            self.health_term_end = g + len as u64;
-        }
-        if roles.context & bit(Class::MacauId) != 0 {
-            self.macau_term_end = g + len as u64;
-        }
-        if roles.context & bit(Class::Passport) != 0 {
-            self.passport_term_end = g + len as u64;
-        }
         let mut bits = roles.context;
         while bits != 0 {
             let c = bits.trailing_zeros() as usize;
             bits &= bits - 1;
+            if let Some(end) = self.term_ends.get_mut(c) {
+                *end = g + len as u64;
+            }
             if let (Some(ring), Some(n)) = (self.hits.get_mut(c), self.hit_next.get_mut(c)) {
                 if let Some(slot) = ring.get_mut(usize::from(*n) % RING) {
                     *slot = g;
