@@ -42,6 +42,14 @@ fn scan_json_with(
     )
 }
 
+/// `sluice scan --json` on one input that must succeed: its one JSON line.
+fn scan_one(args: &[&str], stdin: Option<&[u8]>) -> serde_json::Value {
+    let (code, mut lines, err) = scan_json(args, stdin);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.remove(0)
+}
+
 /// Writes each `(name, bytes)` into `dir`; their paths, in order.
 fn write_files(dir: &std::path::Path, files: &[(&str, &[u8])]) -> Vec<String> {
     files
@@ -142,13 +150,11 @@ fn an_hr_sheet_is_read_column_by_column() {
         ]);
     }
     let paths = write_files(dir.path(), &[("staff.xlsx", &xlsx(&rows))]);
-    let (code, lines, err) = scan_json(&[&paths[0]], None);
-    assert_eq!(code, 0, "{err}");
+    let line = scan_one(&[&paths[0]], None);
     assert_eq!(
-        lines[0]["classes"],
+        line["classes"],
         serde_json::json!({"macau_id": 12, "passport": 12, "phone": 12, "bank_account": 12}),
-        "{}",
-        lines[0]
+        "{line}"
     );
 }
 
@@ -157,13 +163,11 @@ fn an_hr_sheet_is_read_column_by_column() {
 #[test]
 fn an_approval_form_is_read_by_its_labels() {
     let body = r#"{"process_code":"PROC-1","originator_user_id":"u1","form_component_values":[{"name":"申請人","value":"陳大文"},{"name":"身份證編號","value":"51234567"},{"name":"手提電話","value":"66123456"},{"name":"銀行帳號","value":"9012345678"},{"name":"護照號碼","value":"K12345678"}]}"#;
-    let (code, lines, err) = scan_json(&["-"], Some(body.as_bytes()));
-    assert_eq!(code, 0, "{err}");
+    let line = scan_one(&["-"], Some(body.as_bytes()));
     assert_eq!(
-        lines[0]["classes"],
+        line["classes"],
         serde_json::json!({"macau_id": 1, "passport": 1, "phone": 1, "bank_account": 1}),
-        "{}",
-        lines[0]
+        "{line}"
     );
 }
 
@@ -178,13 +182,11 @@ fn an_html_form_is_read_by_its_labels() {
   <tr><td class="k">Passport No.</td><td class="v">K12345678</td></tr>
   <tr><td class="k">員工編號</td><td class="v">71234567</td></tr>
 </table></body></html>"#;
-    let (code, lines, err) = scan_json(&["-"], Some(page.as_bytes()));
-    assert_eq!(code, 0, "{err}");
+    let line = scan_one(&["-"], Some(page.as_bytes()));
     assert_eq!(
-        lines[0]["classes"],
+        line["classes"],
         serde_json::json!({"macau_id": 1, "passport": 1}),
-        "{}",
-        lines[0]
+        "{line}"
     );
 }
 
