@@ -171,6 +171,26 @@ fn an_approval_form_is_read_by_its_labels() {
     );
 }
 
+/// A robot's `markdown` message with a staff table: each cell is read under
+/// its column, so the BIR column's plain eight digits are identity numbers,
+/// and neither Hong Kong lines nor accounts.
+#[test]
+fn a_robot_markdown_table_is_read_by_its_columns() {
+    let text = "#### 十一月新入職員工\n\n| 姓名 | BIR | 手提電話 | 銀行帳號 |\n| --- | --- | --- | --- |\n\
+                | 陳大文 | 51234567 | 66123456 | 0119000012345678 |\n\
+                | 李小明 | 71234568 | 62345678 | 0119000012345679 |\n";
+    let body = serde_json::json!({
+        "msgtype": "markdown",
+        "markdown": {"title": "新入職", "text": text},
+    });
+    let line = scan_one(&["-"], Some(body.to_string().as_bytes()));
+    assert_eq!(
+        line["classes"],
+        serde_json::json!({"macau_id": 2, "phone": 2, "bank_account": 2}),
+        "{line}"
+    );
+}
+
 /// A form saved as a web page (or an e-mail's HTML part): each label in one
 /// cell and its answer in the next.
 #[test]

@@ -20,6 +20,7 @@ mod keywords;
 mod mask;
 mod scan;
 mod settings;
+mod table;
 mod tally;
 mod validate;
 

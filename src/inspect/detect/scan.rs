@@ -13,6 +13,7 @@ use std::sync::Arc;
 use super::candidates::{fold_at, Resume, Tok, MAX_EMAIL_DOMAIN};
 use super::ident::{Meaning, Readings, MAX_CHAIN, MAX_TOKEN};
 use super::keywords::{bit, is_cjk_lead, load8, MAX_TERM};
+use super::table;
 use super::tally::At;
 use super::Detectors;
 use crate::inspect::{Class, Findings, TextSink};
@@ -149,11 +150,34 @@ pub(super) struct State {
     /// columns, the keys of each JSON message), so the next name is most often
     /// the entry after it, checked first without hashing.
     field_last: usize,
+    /// The Markdown table whose rows the scan is in, if any.
+    table: Table,
     pub(super) joined: Vec<u8>,
     pub(super) tally: super::tally::Tally,
     /// The token fast paths (`plain_number`, `hopeless_word`); off only in tests
     /// that check them against the general walk.
     pub(super) shortcuts: bool,
+}
+
+/// A Markdown table the scan has read the header of (`State::table_row`).
+struct Table {
+    /// Each column's context, from its header cell as a CSV's from its header.
+    cols: Vec<Ctx>,
+    /// Where its next row must start (`u64::MAX`: no table is open).
+    next_row: u64,
+    /// Where the value the last row left the scan in began: a row in another
+    /// value (the next JSON string, the next cell) is not this table's.
+    home: u64,
+}
+
+impl Table {
+    fn closed() -> Table {
+        Table {
+            cols: Vec::new(),
+            next_row: u64::MAX,
+            home: 0,
+        }
+    }
 }
 
 /// Per-body scanning state. Reuse it with `reset`; buffers keep their capacity.
@@ -217,7 +241,14 @@ fn block_mask(w: &[u8; 17]) -> u32 {
         let digit_start = _mm_andnot_si128(pd, cd);
         let high = _mm_cmpeq_epi8(_mm_max_epu8(cur, _mm_set1_epi8(0xE0u8 as i8)), cur);
         let at = _mm_cmpeq_epi8(cur, _mm_set1_epi8(b'@' as i8));
-        let m = _mm_or_si128(_mm_or_si128(word, digit_start), _mm_or_si128(high, at));
+        let row = _mm_and_si128(
+            _mm_cmpeq_epi8(cur, _mm_set1_epi8(b'|' as i8)),
+            _mm_cmpeq_epi8(prev, _mm_set1_epi8(b'\n' as i8)),
+        );
+        let m = _mm_or_si128(
+            _mm_or_si128(word, digit_start),
+            _mm_or_si128(_mm_or_si128(high, at), row),
+        );
         _mm_movemask_epi8(m) as u32
     }
 }
@@ -430,6 +461,9 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             );
         let high = lead & cont(n1) & cont(n2) & (may_term | fw_digit);
         let at = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'@' as i8));
+        // A `|` that begins a line: a Markdown table's row (`table_row`).
+        let row = _mm512_cmpeq_epi8_mask(cur, _mm512_set1_epi8(b'|' as i8))
+            & _mm512_cmpeq_epi8_mask(prev, _mm512_set1_epi8(b'\n' as i8));
         // Digits straight after letters (`user123`, `cid0a3f…`): a run that
         // can be no identifier only ends the chain (`glued_runs`).
         let glued = cd & lp;
@@ -464,7 +498,7 @@ fn scan_wide(st: &mut State, buf: &[u8], mut i: usize, to: usize, last: bool) ->
             }
         }
         let digit_start = cd & !pd & !hopeless;
-        let mut m = word | digit_start | high | at;
+        let mut m = word | digit_start | high | at | row;
         if width < 64 {
             m &= (1u64 << width) - 1;
         }
@@ -587,13 +621,14 @@ fn interesting(prev: u8, b: u8) -> bool {
         || (b.is_ascii_digit() && !prev.is_ascii_digit())
         || b >= 0xE0
         || b == b'@'
+        || (b == b'|' && prev == b'\n')
 }
 
 /// `block_mask` with NEON (every aarch64): the SSE2 form's masks.
 #[cfg(target_arch = "aarch64")]
 #[inline(always)]
 fn block_mask(w: &[u8; 17]) -> u32 {
-    use crate::inspect::neon::{and_not, digit, eq, letter, load, movemask, or, within};
+    use crate::inspect::neon::{and, and_not, digit, eq, letter, load, movemask, or, within};
     let (Some(prev), Some(cur)) = (w.first_chunk::<16>(), w.last_chunk::<16>()) else {
         return 0;
     };
@@ -602,7 +637,8 @@ fn block_mask(w: &[u8; 17]) -> u32 {
     let word = and_not(cl, or(pl, pd));
     let digit_start = and_not(cd, pd);
     let high = within(cur, 0xE0, 0xFF);
-    movemask(or(or(word, digit_start), or(high, eq(cur, b'@'))))
+    let row = and(eq(cur, b'|'), eq(prev, b'\n'));
+    movemask(or(or(word, digit_start), or(or(high, eq(cur, b'@')), row)))
 }
 
 /// `block_mask` a byte at a time, where there is no vector form.
@@ -649,6 +685,7 @@ impl TextScan {
                 field_cache: Vec::new(),
                 field_cache_next: 0,
                 field_last: 0,
+                table: Table::closed(),
                 joined: Vec::with_capacity(MAX_CHAIN * (MAX_TOKEN + 1)),
                 tally: super::tally::Tally::new(),
                 shortcuts: true,
@@ -711,6 +748,7 @@ impl TextScan {
         st.segs.push(Seg::plain(0));
         st.seg_at = 0;
         st.next_seg = u64::MAX;
+        st.table.next_row = u64::MAX;
         // The field cache stays: what a name matches depends only on the
         // dictionary, and the next body (the next chat message) repeats the
         // same keys.
@@ -959,8 +997,99 @@ impl State {
             } else {
                 return self.cjk_run(buf, j, to);
             }
+        } else if b == b'|' {
+            self.table_row(buf, j, last);
         }
         j + 1
+    }
+
+    /// A `|` that begins a line: the header of a Markdown table (when the
+    /// next line is its delimiter row), or a row of the table above it,
+    /// whose cells become values under their columns' context. It reads no
+    /// further than `LOOK` bytes on (the text's end, when that is nearer),
+    /// so what it decides does not depend on how the text came; a longer
+    /// row is read as text, and ends the table.
+    #[cold]
+    #[inline(never)]
+    fn table_row(&mut self, buf: &[u8], j: usize, last: bool) {
+        let g = self.base + j as u64;
+        let reach = (j + LOOK).min(buf.len());
+        let whole = last && reach == buf.len();
+        let text = buf.get(j..reach).unwrap_or(&[]);
+        let row = table::row(text, whole);
+        let open = self.table.next_row != u64::MAX && self.value_start() == self.table.home;
+        match row {
+            // The delimiter row, read with its header.
+            Some(_) if open && g < self.table.next_row => {}
+            Some(row) if open && g == self.table.next_row => {
+                if table::is_delimiter(text, &row) {
+                    self.table.next_row = g + row.end as u64 + 1;
+                } else {
+                    self.table_cells(text, &row, g);
+                }
+            }
+            Some(row) => {
+                self.table.next_row = u64::MAX;
+                self.table_header(buf, j, &row, reach, whole);
+            }
+            None => self.table.next_row = u64::MAX,
+        }
+    }
+
+    /// Opens a table at the row `head` (at `j`) if the line after it is its
+    /// delimiter row, in the same value and with as many cells.
+    fn table_header(&mut self, buf: &[u8], j: usize, head: &table::Row, reach: usize, whole: bool) {
+        let d = j + head.end + 1;
+        if buf.get(d) != Some(&b'|') || self.base + d as u64 >= self.next_seg {
+            return;
+        }
+        let text = buf.get(d..reach).unwrap_or(&[]);
+        let Some(delim) = table::row(text, whole) else {
+            return;
+        };
+        if delim.cells().len() != head.cells().len() || !table::is_delimiter(text, &delim) {
+            return;
+        }
+        let header = buf.get(j..).unwrap_or(&[]);
+        let mut cols = std::mem::take(&mut self.table.cols);
+        cols.clear();
+        cols.extend(head.cells().iter().map(|&(a, b)| {
+            let cell = header.get(usize::from(a)..usize::from(b)).unwrap_or(&[]);
+            self.det.name_ctx(table::trim(cell))
+        }));
+        self.table = Table {
+            cols,
+            next_row: self.base + (d + delim.end) as u64 + 1,
+            home: self.value_start(),
+        };
+    }
+
+    /// Each cell of a body row (at `g`, its text `text`) becomes a value
+    /// under its column's context, as a CSV's cells are; after the row's
+    /// last cell the value it is in goes on as before.
+    fn table_cells(&mut self, text: &[u8], row: &table::Row, g: u64) {
+        let Some(&outer) = self.segs.get(self.seg_at) else {
+            return;
+        };
+        let cols = &self.table.cols;
+        let cells = row.cells().iter().enumerate().map(|(k, &(a, b))| Seg {
+            start: g + u64::from(a),
+            ctx: cols.get(k).copied().unwrap_or_default(),
+            evidence: !table::blank(text.get(usize::from(a)..usize::from(b)).unwrap_or(&[])),
+            field: true,
+        });
+        // Its field's evidence was counted when the scan entered it.
+        let after = Seg {
+            start: g + row.cells_end() as u64,
+            evidence: false,
+            ..outer
+        };
+        let at = self.seg_at + 1;
+        self.segs
+            .splice(at..at, cells.chain(std::iter::once(after)));
+        self.next_seg = self.segs.get(at).map_or(u64::MAX, |s| s.start);
+        self.table.next_row = g + row.end as u64 + 1;
+        self.table.home = after.start;
     }
 
     /// Where the last context term of `class` ended (`u64::MAX`: none yet).
@@ -1171,6 +1300,27 @@ impl State {
     }
 }
 
+impl Detectors {
+    /// What a field name (a key, a column's header) gives the values under
+    /// it: the classes its terms are context for, and its health and
+    /// financial terms, which count once for each value that is not blank.
+    fn name_ctx(&self, name: &[u8]) -> Ctx {
+        let dict = &self.dict;
+        let mut ctx = Ctx::default();
+        dict.find_all(&field_words(name), |id| {
+            let roles = dict.roles(id);
+            ctx.mask |= roles.context;
+            if roles.health > 0 || roles.fin > 0 {
+                if let Some(slot) = ctx.terms.get_mut(usize::from(ctx.n_terms)) {
+                    *slot = id;
+                    ctx.n_terms += 1;
+                }
+            }
+        });
+        ctx
+    }
+}
+
 /// A field name's cache key: a cheap hash and its first 16 bytes (zero-padded),
 /// so the usual short key compares without a call to `memcmp`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1258,22 +1408,10 @@ impl State {
     #[cold]
     #[inline(never)]
     fn learn_field(&mut self, key: NameKey, name: &[u8]) {
-        let dict = &self.det.dict;
-        let mut ctx = Ctx::default();
-        dict.find_all(&field_words(name), |id| {
-            let roles = dict.roles(id);
-            ctx.mask |= roles.context;
-            if roles.health > 0 || roles.fin > 0 {
-                if let Some(slot) = ctx.terms.get_mut(usize::from(ctx.n_terms)) {
-                    *slot = id;
-                    ctx.n_terms += 1;
-                }
-            }
-        });
         let m = FieldMatch {
             key,
             name: name.to_vec(),
-            ctx,
+            ctx: self.det.name_ctx(name),
             data: name_may_be_data(name),
         };
         if self.field_cache.len() < FIELD_CACHE {

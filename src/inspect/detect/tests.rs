@@ -442,6 +442,60 @@ fn cases() -> Vec<Case> {
         case("fin pt", "recibo de vencimento de março", &[(FinancialRecord, 1)]),
         case("fin zh-hant payslip", "工資單：基本薪金 18,000，實發 17,910", &[(FinancialRecord, 3)]),
         case("fin en net pay", "Net pay 23,750.00; gross pay 25,000.00", &[(FinancialRecord, 4)]),
+        // Markdown tables (a robot's `markdown` message, a `.md` file): each
+        // cell of a body row is read under its column's header, as a CSV's.
+        case(
+            "markdown table by columns",
+            "#### 新入職員工\n\n| 姓名 | BIR | 手提電話 | 銀行帳號 |\n| --- | --- | --- | --- |\n\
+             | 陳大文 | 51234567 | 66123456 | 0119000012345678 |\n\
+             | 李小明 | 71234568 | 62345678 | 0119000012345679 |\n\
+             | 黃美玲 | 12345670 | 63456789 | 0119000012345680 |\n",
+            &[(MacauId, 3), (BankAccount, 3), (Phone, 3)],
+        ),
+        case(
+            "markdown table of labels and values",
+            "| 項目 | 內容 |\n|:--|--:|\n| 姓名 | 陳大文 |\n| BIR | 51234567 |\n| Passport No. | K12345678 |\n",
+            &[(MacauId, 1), (Passport, 1)],
+        ),
+        case(
+            "markdown table rows without outer pipes at the end, CRLF",
+            "| Name | BIR\r\n| --- | ---\r\n| Chan | 51234567\r\n| Lee | 71234568\r\n",
+            &[(MacauId, 2)],
+        ),
+        // Without its delimiter row it is no table: rows are text.
+        case(
+            "markdown rows without a delimiter",
+            "| 姓名 | BIR |\n| 陳大文 | 51234567 |\n",
+            &[],
+        ),
+        // The column ends with the table: a number in the next line is text.
+        case(
+            "markdown table ends at its last row",
+            "| 姓名 | BIR |\n| --- | --- |\n| 陳大文 | 51234567 |\nOrder 71234568 shipped",
+            &[(MacauId, 1)],
+        ),
+        case(
+            "markdown table interrupted by a line",
+            "| 姓名 | BIR |\n| --- | --- |\n| 陳大文 | 51234567 |\n\n| Lee | 71234568 |\n",
+            &[(MacauId, 1)],
+        ),
+        // The term in the header, and each cell under it once (as text, the
+        // header's term alone).
+        case(
+            "markdown column named for sick leave",
+            "| 姓名 | 病假原因 |\n| --- | --- |\n| 陳大文 | 腸胃炎 |\n| 李小明 | 感冒 |\n",
+            &[(Health, 3)],
+        ),
+        case(
+            "markdown rows named for sick leave without a delimiter",
+            "| 姓名 | 病假原因 |\n| 陳大文 | 腸胃炎 |\n| 李小明 | 感冒 |\n",
+            &[(Health, 1)],
+        ),
+        case(
+            "markdown table of order numbers",
+            "| Order | Qty |\n| --- | --- |\n| 51234567 | 3 |\n| 71234568 | 12 |\n",
+            &[],
+        ),
         // look-alikes
         case("uuid", "id 550e8400-e29b-41d4-a716-446655440000", &[]),
         case("sku", "SKU A123456-7 qty 12 price 99.00", &[]),
@@ -670,6 +724,47 @@ fn a_label_in_one_value_names_the_next() {
         assert_eq!(counts(&f), want, "{label}: {answer}");
     }
 }
+
+/// A Markdown table lies inside one value: a delimiter row in the next
+/// value (the next JSON string, the next cell) opens none, and a row in the
+/// next value is not the table's.
+#[test]
+fn a_markdown_table_ends_with_its_value() {
+    let split_header = under_fields([
+        ("text", "| 姓名 | BIR |"),
+        ("text", "| --- | --- |\n| 陳大文 | 51234567 |\n"),
+    ]);
+    assert_eq!(counts(&split_header), []);
+    let row_after = under_fields([
+        (
+            "text",
+            "| 姓名 | BIR |\n| --- | --- |\n| 陳大文 | 51234567 |",
+        ),
+        ("text", "| 李小明 | 71234568 |"),
+    ]);
+    assert_eq!(counts(&row_after), [(MacauId, 1)]);
+}
+
+/// A row is read only as far as the scan looks ahead: a longer one is text,
+/// at every split, and the table ends at it.
+#[test]
+fn a_markdown_row_too_long_to_read_ends_the_table() {
+    let long = "長".repeat(LONG_ROW);
+    let text = format!(
+        "| 姓名 | BIR |\n| --- | --- |\n| 陳大文 | 51234567 |\n| {long} | 52345678 |\n| 李小明 | 71234568 |\n"
+    );
+    let whole = run(&[text.as_bytes()]);
+    assert_eq!(counts(&whole), [(MacauId, 1)]);
+    let b = text.as_bytes();
+    for k in 0..=b.len() {
+        let (x, y) = b.split_at(k);
+        assert_eq!(run(&[x, y]), whole, "split at {k}");
+    }
+    assert_eq!(run_general(&[b]), whole);
+}
+
+/// Characters (3 bytes each) that make a row longer than the scan's lookahead.
+const LONG_ROW: usize = 120;
 
 /// A CSV's header row is read as text, then each cell under its column: the
 /// header's last cell (`BIR`) comes right before the first cell of the
@@ -914,8 +1009,17 @@ fn token_soup() -> impl Strategy<Value = String> {
         "( [0-9]{1,3}[a-z]{0,3} [a-z]{1,7}[0-9]?)",
         " [0-9]{1,2}:[0-9]{2}[?,]",
         Just("６１２３".to_string()),
+        // Markdown tables: rows, delimiter rows, a column named for an
+        // identifier, and pipes that begin no row.
+        Just("\n| ".to_string()),
+        Just(" | ".to_string()),
+        Just(" |\n".to_string()),
+        Just("\n| --- | --- |\n".to_string()),
+        Just("\n|:--|\n".to_string()),
+        Just("| BIR | 手提電話 |".to_string()),
+        Just("\\|".to_string()),
         // A value boundary (see `values`).
-        Just("|".to_string()),
+        Just("\u{1}".to_string()),
     ];
     proptest::collection::vec(piece, 0..120).prop_map(|v| v.concat())
 }
@@ -924,9 +1028,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
     fn fast_paths_agree_on_token_soup(text in token_soup()) {
-        // `|` ends a value, as a JSON string or CSV cell ends.
+        // U+0001 ends a value, as a JSON string or CSV cell ends.
         let values = |mut s: TextScan| {
-            for v in text.split('|') {
+            for v in text.split('\u{1}') {
                 s.text(v.as_bytes());
                 s.boundary();
             }
