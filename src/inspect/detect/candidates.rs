@@ -75,9 +75,19 @@ fn label_gap(gap: &[u8]) -> Option<usize> {
     Some(bytes)
 }
 
+/// Chinese words for "number" after a term (`身份證明文件編號`, `護照號：`),
+/// the longer first.
+const CJK_NUMBER_WORDS: [&str; 6] = ["編號", "编号", "號碼", "号码", "號", "号"];
+
 /// `rest` after a leading `no`, `n` or `number` (any case) that no letter
-/// or digit follows.
+/// or digit follows, or after a Chinese word for "number".
 fn number_word(rest: &[u8]) -> Option<&[u8]> {
+    if let Some(t) = CJK_NUMBER_WORDS
+        .iter()
+        .find_map(|w| rest.strip_prefix(w.as_bytes()))
+    {
+        return Some(t);
+    }
     let n = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
     let w = rest.get(..n)?;
     let is_number = [&b"n"[..], b"no", b"number"]

@@ -309,6 +309,9 @@ fn cases() -> Vec<Case> {
         // macau_id written as eight plain digits: only where labelled.
         case("macau plain after BIR", "BIR n.º 12345678", &[(MacauId, 1)]),
         case("macau plain after zh term", "身份證編號：51234567", &[(MacauId, 1)]),
+        case("macau plain after a form's label", "身份證明文件編號：51234567", &[(MacauId, 1)]),
+        case("passport after zh number word", "護照號 K12345678", &[(Passport, 1)]),
+        case("macau plain after a number of something else", "身份證 3號 51234567", &[]),
         case("macau plain after the card's name", "Macau ID card no. 12345678", &[(MacauId, 1)]),
         case("macau plain on the line after its label", "BIR:\n12345678", &[(MacauId, 1)]),
         case(
@@ -716,6 +719,10 @@ fn a_label_in_one_value_names_the_next() {
         ("Diagnosis", "E11", vec![(Health, 1)]),
         ("Remarks", "51234567", vec![]),
         ("* 身份證編號：", "51234567", vec![(MacauId, 1)]),
+        // Macau's government forms; a Chinese word for "number" after the term.
+        ("身份證明文件編號", "51234567", vec![(MacauId, 1)]),
+        ("證件編號", "K12345678", vec![(Passport, 1)]),
+        ("Nº de Identificação", "51234567", vec![(MacauId, 1)]),
         // A message that asks for a number names none of the fields after it.
         ("請提供你的銀行帳號", "1700000000", vec![]),
         ("Please send me your passport", "K12345678", vec![]),
