@@ -191,6 +191,26 @@ fn a_robot_markdown_table_is_read_by_its_columns() {
     );
 }
 
+/// A mail or rich-text body sent as JSON carries its HTML in a string: its
+/// table is read as a web page's, by column.
+#[test]
+fn an_html_table_in_a_json_string_is_read_by_its_columns() {
+    let rows: String = [("陳大文", "51234567"), ("李小明", "71234568")]
+        .iter()
+        .map(|(name, bir)| format!("<tr><td>{name}</td><td>{bir}</td></tr>"))
+        .collect();
+    let body = serde_json::json!({
+        "subject": "新同事",
+        "content": format!("<p>名單</p><table><tr><th>姓名</th><th>BIR</th></tr>{rows}</table>"),
+    });
+    let line = scan_one(&["-"], Some(body.to_string().as_bytes()));
+    assert_eq!(
+        line["classes"],
+        serde_json::json!({"macau_id": 2}),
+        "{line}"
+    );
+}
+
 /// A form saved as a web page (or an e-mail's HTML part): each label in one
 /// cell and its answer in the next.
 #[test]

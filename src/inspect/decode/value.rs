@@ -1,12 +1,14 @@
 //! One string value (a JSON string, a form value): plain text most of the time,
 //! but JSON inside a string (DingTalk's `msgParam`, `formDataJson`) is parsed
-//! again, and a long base64 run that decodes to a document or text is decoded
-//! and scanned. The choice is made from the value's first bytes, so it does not
+//! again, HTML (a mail's body, a rich-text field) is read as an HTML page is,
+//! its tables by column, and a long base64 run that decodes to a document or
+//! text is decoded and scanned. The choice is made from the value's first bytes, so it does not
 //! depend on how the value was split.
 
 use super::base64::{is_b64, Base64Node};
 use super::cx::Cx;
 use super::json::JsonNode;
+use super::markup::MarkupNode;
 use super::sniff::{media_magic, sniff, ContentHint, Kind};
 use super::Node;
 use crate::inspect::sink::TextSink;
@@ -21,6 +23,8 @@ enum Mode {
     Deciding,
     /// Inside the `data:…,` prefix of a data URL.
     DataUrl,
+    /// After a leading `<`: markup if a tag's name (or `!`, `?`) follows.
+    Angle,
     Text,
     Nested(Box<Node>),
 }
@@ -67,6 +71,13 @@ impl ValueNode {
                     data = self.data_url(data, cx);
                     continue;
                 }
+                Mode::Angle => {
+                    let Some(&c) = data.first() else {
+                        return;
+                    };
+                    self.mode = self.markup(c, cx);
+                    continue;
+                }
                 Mode::Deciding => {}
             }
             let Some(&c) = data.first() else {
@@ -91,6 +102,12 @@ impl ValueNode {
             }
             if self.len == 0 && (c == b'{' || c == b'[') {
                 self.mode = self.nested_json(cx);
+                continue;
+            }
+            if self.len == 0 && c == b'<' {
+                self.push(c);
+                self.mode = Mode::Angle;
+                data = data.get(1..).unwrap_or(&[]);
                 continue;
             }
             if !is_b64(c) {
@@ -183,6 +200,21 @@ impl ValueNode {
         )))))
     }
 
+    /// The byte `c` after a leading `<` (held in `head`): a tag's name, a
+    /// comment or doctype (`!`) or an XML declaration (`?`) opens markup, and
+    /// the `<` goes to it; anything else (`<3`, `<= 5`) is text.
+    fn markup<S: TextSink>(&mut self, c: u8, cx: &mut Cx<S>) -> Mode {
+        if !tag_start(c) || self.depth > cx.limits.max_depth {
+            self.become_text(cx);
+            return Mode::Text;
+        }
+        let name = if c == b'?' { "xml" } else { "html" };
+        cx.format(name);
+        let mut node = Box::new(Node::Markup(Box::new(MarkupNode::new(name == "html"))));
+        node.feed(self.head.get(..self.len).unwrap_or(&[]), cx);
+        Mode::Nested(node)
+    }
+
     fn become_text<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         cx.sink.text(self.head.get(..self.len).unwrap_or(&[]));
         self.mode = Mode::Text;
@@ -212,7 +244,7 @@ impl ValueNode {
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         match &mut self.mode {
-            Mode::Deciding | Mode::DataUrl => self.become_text(cx),
+            Mode::Deciding | Mode::DataUrl | Mode::Angle => self.become_text(cx),
             Mode::Text => {}
             Mode::Nested(node) => node.finish(cx),
         }
@@ -229,7 +261,7 @@ impl ValueNode {
 }
 
 /// A whole value too short for the base64 probe that opens neither nested
-/// JSON nor a data URL: text.
+/// JSON, markup nor a data URL: text.
 #[inline(always)]
 fn short_plain(data: &[u8]) -> bool {
     data.len() < B64_PROBE
@@ -237,6 +269,7 @@ fn short_plain(data: &[u8]) -> bool {
             // One table look for the usual first byte, not a chain of tests.
             Some(&c) if !MAY_OPEN[usize::from(c)] => true,
             Some(b'{' | b'[') => false,
+            Some(b'<') => !data.get(1).copied().is_some_and(tag_start),
             Some(_) => !data
                 .get(..5)
                 .is_some_and(|h| h.eq_ignore_ascii_case(b"data:")),
@@ -244,12 +277,13 @@ fn short_plain(data: &[u8]) -> bool {
         }
 }
 
-/// First bytes after which a value may not be plain text: `{`, `[`, and the
-/// `d` of `data:`.
+/// First bytes after which a value may not be plain text: `{`, `[`, `<`,
+/// and the `d` of `data:`.
 static MAY_OPEN: [bool; 256] = {
     let mut t = [false; 256];
     t[b'{' as usize] = true;
     t[b'[' as usize] = true;
+    t[b'<' as usize] = true;
     t[b'd' as usize] = true;
     t[b'D' as usize] = true;
     t
@@ -266,9 +300,17 @@ fn plain_text_start(data: &[u8]) -> bool {
         .take_while(|c| is_b64(**c))
         .count();
     match data.get(run) {
-        Some(&c) if run < B64_PROBE => c != b':' && !(run == 0 && (c == b'{' || c == b'[')),
+        Some(&c) if run < B64_PROBE => {
+            c != b':' && !(run == 0 && (c == b'{' || c == b'[' || c == b'<'))
+        }
         _ => false,
     }
+}
+
+/// Whether the byte after a value's leading `<` begins a tag: a name, `!`
+/// (a comment, a doctype) or `?` (an XML declaration).
+fn tag_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'!' || c == b'?'
 }
 
 /// Valid UTF-8 (a character cut at the end is fine) without control characters.

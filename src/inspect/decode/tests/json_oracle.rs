@@ -446,6 +446,8 @@ enum Mode {
     Deciding,
     /// Inside the `data:…,` prefix of a data URL.
     DataUrl,
+    /// After a leading `<`: markup if a tag's name (or `!`, `?`) follows.
+    Angle,
     Text,
     Nested(Inner),
 }
@@ -522,6 +524,25 @@ impl ValueNode {
                     data = self.data_url(data, cx);
                     continue;
                 }
+                Mode::Angle => {
+                    let Some(&c) = data.first() else {
+                        return;
+                    };
+                    if !(c.is_ascii_alphabetic() || c == b'!' || c == b'?')
+                        || self.depth > cx.limits.max_depth
+                    {
+                        self.become_text(cx);
+                        continue;
+                    }
+                    let name = if c == b'?' { "xml" } else { "html" };
+                    cx.format(name);
+                    let mut node = Box::new(Node::Markup(Box::new(
+                        crate::inspect::decode::markup::MarkupNode::new(name == "html"),
+                    )));
+                    node.feed(self.head.get(..self.len).unwrap_or(&[]), cx);
+                    self.mode = Mode::Nested(Inner::Other(node));
+                    continue;
+                }
                 Mode::Deciding => {}
             }
             let Some(&c) = data.first() else {
@@ -546,6 +567,12 @@ impl ValueNode {
             }
             if self.len == 0 && (c == b'{' || c == b'[') {
                 self.mode = self.nested_json(cx);
+                continue;
+            }
+            if self.len == 0 && c == b'<' {
+                self.push(c);
+                self.mode = Mode::Angle;
+                data = data.get(1..).unwrap_or(&[]);
                 continue;
             }
             if !is_b64(c) {
@@ -579,6 +606,10 @@ impl ValueNode {
             && matches!(self.mode, Mode::Deciding)
             && data.len() < B64_PROBE
             && !matches!(data.first(), Some(b'{' | b'['))
+            && !(data.first() == Some(&b'<')
+                && data
+                    .get(1)
+                    .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'!' || *c == b'?'))
             && !data
                 .get(..5)
                 .is_some_and(|h| h.eq_ignore_ascii_case(b"data:"))
@@ -600,7 +631,9 @@ impl ValueNode {
             .take_while(|c| is_b64(**c))
             .count();
         match data.get(run) {
-            Some(&c) if run < B64_PROBE => c != b':' && !(run == 0 && (c == b'{' || c == b'[')),
+            Some(&c) if run < B64_PROBE => {
+                c != b':' && !(run == 0 && (c == b'{' || c == b'[' || c == b'<'))
+            }
             _ => false,
         }
     }
@@ -681,7 +714,7 @@ impl ValueNode {
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         match &mut self.mode {
-            Mode::Deciding | Mode::DataUrl => self.become_text(cx),
+            Mode::Deciding | Mode::DataUrl | Mode::Angle => self.become_text(cx),
             Mode::Text => {}
             Mode::Nested(node) => node.finish(cx),
         }

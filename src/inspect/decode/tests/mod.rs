@@ -1550,6 +1550,29 @@ fn cases() -> Vec<Case> {
             formats: vec!["json"],
             ..Case::default()
         },
+        // A mail's body or a rich-text field: HTML in a string is read as a
+        // page is, its table's first row naming the columns below.
+        Case {
+            name: "json with an html table in a string",
+            input: r#"{"subject":"新同事","content":"<p>名單：</p><table><tr><th>姓名</th><th>BIR</th><th>電話</th></tr><tr><td>陳大文</td><td>51234567</td><td>66123456</td></tr></table>","to":"hr"}"#
+                .as_bytes()
+                .to_vec(),
+            pairs: vec![("BIR", "51234567"), ("電話", "66123456")],
+            contains: vec!["名單："],
+            formats: vec!["json", "html"],
+            ..Case::default()
+        },
+        Case {
+            name: "json strings that open with < but no tag are text",
+            input: br#"{"a":"<3 you","b":"<= 5 days","c":"<"}"#.to_vec(),
+            events: Some(vec![
+                f("a"), t("<3 you"), B,
+                f("b"), t("<= 5 days"), B,
+                f("c"), t("<"), B,
+            ]),
+            formats: vec!["json"],
+            ..Case::default()
+        },
         Case {
             name: "invalid json is scanned as text and reported",
             input: br#"{"name": "Chan", oops A123456(7) "#.to_vec(),
