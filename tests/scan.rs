@@ -130,7 +130,8 @@ fn classifies_files_by_what_they_are() {
 /// as eight plain digits under their column, passports of other countries,
 /// mobiles, and accounts with the check digit set apart. Each column counts
 /// as what its header names; before, the ids starting 5 or 7 read as Hong
-/// Kong lines and others as accounts, by the headers' nearness alone.
+/// Kong lines and others as accounts, by the headers' nearness alone (and
+/// so they did under a title row, which was taken for the header).
 #[test]
 fn an_hr_sheet_is_read_column_by_column() {
     let dir = tempfile::tempdir().unwrap();
@@ -149,13 +150,31 @@ fn an_hr_sheet_is_read_column_by_column() {
             format!("18-01-20-{:06}-{}", 123_456 + i * 31, i % 10),
         ]);
     }
-    let paths = write_files(dir.path(), &[("staff.xlsx", &xlsx(&rows))]);
-    let line = scan_one(&[&paths[0]], None);
-    assert_eq!(
-        line["classes"],
-        serde_json::json!({"macau_id": 12, "passport": 12, "phone": 12, "bank_account": 12}),
-        "{line}"
+    // Most office sheets open with a title above the table (and an empty
+    // row): the header under it names the columns all the same, in the
+    // workbook and in the CSV Excel saves from it.
+    let mut titled = vec![vec!["2026年11月新入職員工資料".to_string()], vec![]];
+    titled.extend(rows.iter().cloned());
+    let csv: String = titled
+        .iter()
+        .map(|r| format!("{}\r\n", r.join(",")))
+        .collect();
+    let paths = write_files(
+        dir.path(),
+        &[
+            ("staff.xlsx", &xlsx(&rows)),
+            ("titled.xlsx", &xlsx(&titled)),
+            ("titled.csv", csv.as_bytes()),
+        ],
     );
+    for path in &paths {
+        let line = scan_one(&[path], None);
+        assert_eq!(
+            line["classes"],
+            serde_json::json!({"macau_id": 12, "passport": 12, "phone": 12, "bank_account": 12}),
+            "{path}: {line}"
+        );
+    }
 }
 
 /// DingTalk's approval JSON sends each answer as a `name` and a `value`:

@@ -1,13 +1,14 @@
-//! CSV (and `;`, tab or `|` separated): the first row names the columns; every
-//! later cell is delivered as `field(column name)`, its text, and a boundary.
+//! CSV (and `;`, tab or `|` separated): the first row names the columns (or
+//! the first of two or more cells, under a title: `Columns`); every later
+//! cell is delivered as `field(column name)`, its text, and a boundary.
 //! Quoted cells (with `""` and line breaks inside) and CRLF are handled. The
 //! separator is the most frequent candidate on the first line.
 
 use memchr::memchr;
 
+use super::columns::Columns;
 use super::cx::Cx;
 use super::find::Finder;
-use super::{MAX_COLUMNS, MAX_HEADER};
 use crate::inspect::sink::TextSink;
 
 /// The first line is held to choose the separator, up to this many bytes.
@@ -26,10 +27,8 @@ pub(crate) struct CsvNode {
     sep: Option<u8>,
     first: Vec<u8>,
     state: State,
-    row: u64,
     col: usize,
-    headers: Vec<Vec<u8>>,
-    live: bool,
+    columns: Columns,
 }
 
 impl CsvNode {
@@ -38,10 +37,8 @@ impl CsvNode {
             sep: None,
             first: Vec::new(),
             state: State::CellStart,
-            row: 0,
             col: 0,
-            headers: Vec::new(),
-            live: false,
+            columns: Columns::new(),
         }
     }
 
@@ -151,48 +148,25 @@ impl CsvNode {
     /// The cell text `data[from..to]` (what follows it in `data` lets the
     /// sink copy a short cell in a fixed-size block).
     fn text<S: TextSink>(&mut self, data: &[u8], from: usize, to: usize, cx: &mut Cx<S>) {
-        let bytes = data.get(from..to).unwrap_or(&[]);
-        if bytes.is_empty() {
-            return;
-        }
-        if self.row == 0 {
-            if self.col < MAX_COLUMNS {
-                if self.headers.len() <= self.col {
-                    self.headers.resize(self.col + 1, Vec::new());
-                }
-                if let Some(h) = self.headers.get_mut(self.col) {
-                    let room = MAX_HEADER.saturating_sub(h.len()).min(bytes.len());
-                    h.extend_from_slice(bytes.get(..room).unwrap_or(&[]));
-                }
-            }
-        } else if !self.live {
-            if let Some(h) = self.headers.get(self.col).filter(|h| !h.is_empty()) {
-                cx.sink.field(h);
-            }
-        }
-        self.live = true;
-        cx.sink.text_in(data, from, to);
+        self.columns.text(data, from, to, self.col, cx);
     }
 
     fn end_cell<S: TextSink>(&mut self, cx: &mut Cx<S>) {
-        if self.live {
-            cx.sink.boundary();
-            self.live = false;
-        }
+        self.columns.end_cell(cx);
         self.col += 1;
         self.state = State::CellStart;
     }
 
     fn end_row<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         self.end_cell(cx);
+        self.columns.end_row(cx);
         self.col = 0;
-        self.row += 1;
     }
 
     pub fn finish<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         if self.sep.is_none() {
             self.start(cx);
         }
-        self.end_cell(cx);
+        self.end_row(cx);
     }
 }

@@ -10,6 +10,7 @@
 mod base64;
 mod binary;
 mod cfb;
+mod columns;
 mod compress;
 mod container;
 mod csv;

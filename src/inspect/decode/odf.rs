@@ -7,8 +7,9 @@ use std::io::Read;
 
 use quick_xml::events::BytesStart;
 
+use super::columns::Columns;
 use super::cx::Cx;
-use super::ooxml::{attribute_text, cell, deliver, each_raw, unescaped, MAX_CELL};
+use super::ooxml::{attribute_text, deliver, each_raw, unescaped, MAX_CELL};
 use super::xml::{local, Raw};
 use crate::inspect::sink::TextSink;
 
@@ -56,26 +57,22 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     let mut para = Vec::new();
     // Paragraphs open (they nest: a note inside a paragraph).
     let mut in_para = 0usize;
-    let mut headers: Vec<Vec<u8>> = Vec::new();
-    let (mut row, mut first_row, mut col) = (0usize, 0usize, 0usize);
+    let mut columns = Columns::new();
+    let mut col = 0usize;
     let mut cell_at: Option<(usize, usize)> = None;
     let mut cell_text = Vec::new();
     each_raw(r, cx, |event, cx| match event {
         Raw::Start(e) => match e.local_name() {
             b"table" => {
-                headers.clear();
-                row = 0;
-                first_row = 0;
+                columns.end_row(cx);
+                columns = Columns::new();
                 // Sheets are named after whom they are about.
                 attribute(&e.event(), b"table:name", cx);
             }
             // A link's target (`tel:`, `mailto:`): the text may only say "call".
             b"a" => attribute(&e.event(), b"xlink:href", cx),
             b"table-row" => {
-                row += 1;
-                if first_row == 0 {
-                    first_row = row;
-                }
+                columns.end_row(cx);
                 col = 0;
             }
             b"table-cell" | b"covered-table-cell" => {
@@ -150,8 +147,18 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
             b"table-cell" | b"covered-table-cell" => {
                 if let Some((at, n)) = cell_at.take() {
                     let text = cell_text.strip_suffix(b"\n").unwrap_or(&cell_text);
-                    cell(text, at, row == first_row, &mut headers, cx);
+                    columns.cell(text, at, cx);
                     col = at.saturating_add(n);
+                }
+            }
+            // A title's cell waiting to see the next row goes before
+            // what follows the table.
+            b"table" => {
+                columns.end_row(cx);
+                if in_para == 0 && cell_at.is_none() && !para.is_empty() {
+                    cx.sink.text(&para);
+                    cx.sink.boundary();
+                    para.clear();
                 }
             }
             b"annotation" | b"note" if in_para > 0 => para.push(b'\n'),
@@ -164,4 +171,5 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
         },
         _ => {}
     });
+    columns.end_row(cx);
 }

@@ -17,12 +17,13 @@ use zip::result::ZipError;
 use zip::ZipArchive;
 
 use super::cfb::header_text;
+use super::columns::Columns;
 use super::container;
 use super::cx::Cx;
 use super::odf;
 use super::xlsb;
 use super::xml::{is_space, local, prefix, Pull, Raw, Tag, Unread, MAX_MARKUP, MAX_NESTING};
-use super::{MAX_COLUMNS, MAX_HEADER};
+use super::MAX_COLUMNS;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -616,8 +617,7 @@ fn column(reference: &[u8]) -> Option<usize> {
 }
 
 fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], cx: &mut Cx<S>) {
-    let mut headers: Vec<Vec<u8>> = Vec::new();
-    let mut rows = 0u64;
+    let mut columns = Columns::new();
     let (mut col, mut next_col) = (0usize, 0usize);
     let mut shared_ref = false;
     let mut value = Vec::new();
@@ -634,7 +634,7 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
         Raw::Start(e) => match e.local_name() {
             b"dataValidation" | b"hyperlink" => attribute_messages(&e.event(), cx),
             b"row" => {
-                rows += 1;
+                columns.end_row(cx);
                 next_col = 0;
             }
             b"c" => {
@@ -679,7 +679,7 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
                 } else {
                     value.as_slice()
                 };
-                cell(text, col, rows <= 1, &mut headers, cx);
+                columns.cell(text, col, cx);
             }
             _ => {}
         },
@@ -691,6 +691,7 @@ fn sheet<S: TextSink>(r: &mut dyn Read, shared: &[Vec<u8>], used: &mut [bool], c
         }
         _ => {}
     });
+    columns.end_row(cx);
 }
 
 /// A cell's reference (`r`) and type (`t`), where it has them.
@@ -829,33 +830,6 @@ pub(super) fn deliver<S: TextSink>(text: &[u8], cx: &mut Cx<S>) {
         cx.sink.text(text);
         cx.sink.boundary();
     }
-}
-
-pub(crate) fn cell<S: TextSink>(
-    text: &[u8],
-    col: usize,
-    first_row: bool,
-    headers: &mut Vec<Vec<u8>>,
-    cx: &mut Cx<S>,
-) {
-    if text.is_empty() {
-        return;
-    }
-    if first_row {
-        if col < MAX_COLUMNS {
-            if headers.len() <= col {
-                headers.resize(col + 1, Vec::new());
-            }
-            if let Some(h) = headers.get_mut(col) {
-                h.clear();
-                h.extend_from_slice(text.get(..MAX_HEADER.min(text.len())).unwrap_or(&[]));
-            }
-        }
-    } else if let Some(h) = headers.get(col).filter(|h| !h.is_empty()) {
-        cx.sink.field(h);
-    }
-    cx.sink.text(text);
-    cx.sink.boundary();
 }
 
 /// Run text: pieces of one paragraph that Word and Excel split wherever the

@@ -11,8 +11,9 @@ use std::borrow::Cow;
 use std::io::{BufReader, Read};
 
 use super::cfb::{header_text, number, rk, utf16le};
+use super::columns::Columns;
 use super::cx::Cx;
-use super::ooxml::{cell, deliver};
+use super::ooxml::deliver;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -319,13 +320,12 @@ pub(super) fn sheet<S: TextSink>(
     used: &mut [bool],
     cx: &mut Cx<S>,
 ) {
-    let mut headers: Vec<Vec<u8>> = Vec::new();
-    let mut rows = 0u64;
+    let mut columns = Columns::new();
     let mut text = String::new();
     each_record(r, cx, |kind, body, cx| {
         match kind {
             ROW_HDR => {
-                rows += 1;
+                columns.end_row(cx);
                 return;
             }
             HEADER_FOOTER => return header_footer(body, cx),
@@ -376,8 +376,9 @@ pub(super) fn sheet<S: TextSink>(
                 text.as_bytes()
             }
         };
-        cell(value, col, rows <= 1, &mut headers, cx);
+        columns.cell(value, col, cx);
     });
+    columns.end_row(cx);
 }
 
 /// A sheet's page headers and footers (BrtBeginHeaderFooter: two bytes of

@@ -5,8 +5,8 @@
 //! data-validation lists.
 
 use super::{u16_at, u32_at};
+use crate::inspect::decode::columns::Columns;
 use crate::inspect::decode::cx::Cx;
-use crate::inspect::decode::ooxml::cell;
 use crate::inspect::findings::IncompleteReason;
 use crate::inspect::sink::TextSink;
 
@@ -363,15 +363,19 @@ pub(in crate::inspect::decode) fn number(v: f64) -> String {
 pub(super) fn biff<S: TextSink>(book: &[u8], cx: &mut Cx<S>) {
     let records: Vec<(u16, &[u8])> = Records { b: book, at: 0 }.collect();
     let mut sst: Vec<String> = Vec::new();
-    let mut headers: Vec<Vec<u8>> = Vec::new();
-    let mut first_row: Option<u16> = None;
+    let mut columns = Columns::new();
+    // The row of the last cell read: a sheet's cells come row by row.
+    let mut last_row: Option<u16> = None;
     let mut i = 0;
     while let Some(&(kind, body)) = records.get(i) {
         i += 1;
         let row_col = || Some((u16_at(body, 0)?, usize::from(u16_at(body, 2)?)));
         let mut put = |row: u16, col: usize, text: &str, cx: &mut Cx<S>| {
-            let first = *first_row.get_or_insert(row) == row;
-            cell(text.as_bytes(), col, first, &mut headers, cx);
+            if last_row != Some(row) {
+                columns.end_row(cx);
+                last_row = Some(row);
+            }
+            columns.cell(text.as_bytes(), col, cx);
         };
         match kind {
             FILEPASS => {
@@ -382,8 +386,9 @@ pub(super) fn biff<S: TextSink>(book: &[u8], cx: &mut Cx<S>) {
                 return;
             }
             BOF => {
-                headers.clear();
-                first_row = None;
+                columns.end_row(cx);
+                columns = Columns::new();
+                last_row = None;
             }
             HEADER | FOOTER => {
                 // An empty record is a sheet without one.
@@ -514,4 +519,5 @@ pub(super) fn biff<S: TextSink>(book: &[u8], cx: &mut Cx<S>) {
             _ => {}
         }
     }
+    columns.end_row(cx);
 }

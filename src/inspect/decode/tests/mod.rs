@@ -1610,6 +1610,23 @@ fn cases() -> Vec<Case> {
             formats: vec!["csv"],
             ..Case::default()
         },
+        // As Excel saves a sheet with its title above the table: the title
+        // row (its empty cells as commas), an empty row, then the header.
+        Case {
+            name: "csv with a title row above its header",
+            input: "2026年11月員工資料,,\r\n,,\r\n姓名,BIR,手提電話\r\n陳大文,51234567,66123456\r\n\"李, 小明\",71234568,62345678\r\n"
+                .as_bytes()
+                .to_vec(),
+            hint: hint(Some("text/csv"), None, None),
+            events: Some(vec![
+                t("2026年11月員工資料"), B,
+                t("姓名"), B, t("BIR"), B, t("手提電話"), B,
+                f("姓名"), t("陳大文"), B, f("BIR"), t("51234567"), B, f("手提電話"), t("66123456"), B,
+                f("姓名"), t("李, 小明"), B, f("BIR"), t("71234568"), B, f("手提電話"), t("62345678"), B,
+            ]),
+            formats: vec!["csv"],
+            ..Case::default()
+        },
         Case {
             name: "multipart with media and file parts, a docx inside, gzip outside",
             input: gzip(&multi),
