@@ -2,8 +2,8 @@
 //! but JSON inside a string (DingTalk's `msgParam`, `formDataJson`) is parsed
 //! again, HTML (a mail's body, a rich-text field) is read as an HTML page is,
 //! its tables by column, and a long base64 run that decodes to a document or
-//! text is decoded and scanned. The choice is made from the value's first bytes, so it does not
-//! depend on how the value was split.
+//! text is decoded and scanned. The choice is made from the value's first
+//! bytes, so it does not depend on how the value was split.
 
 use super::base64::{is_b64, Base64Node};
 use super::cx::Cx;
