@@ -38,9 +38,11 @@ pub(crate) struct Columns {
     live: bool,
     /// The cell being read is held (`held`), not delivered yet.
     holding: bool,
-    /// While `Tentative`: the row's first cell, held until the row shows
-    /// whether it names the columns.
-    held: Option<(usize, Vec<u8>)>,
+    /// While `Tentative`: the column of the row's first cell, held (its
+    /// text in `held`) until the row shows whether it names the columns.
+    held_at: Option<usize>,
+    /// The held cell's text; the buffer is kept from row to row.
+    held: Vec<u8>,
 }
 
 impl Columns {
@@ -51,8 +53,17 @@ impl Columns {
             cells: 0,
             live: false,
             holding: false,
-            held: None,
+            held_at: None,
+            held: Vec::new(),
         }
+    }
+
+    /// A new sheet (or table) begins: what the last one held is delivered,
+    /// and its names are forgotten.
+    pub fn next_sheet<S: TextSink>(&mut self, cx: &mut Cx<S>) {
+        self.end_row(cx);
+        self.names.clear();
+        self.header = Header::First;
     }
 
     /// One cell's whole text, in column `col` of the row being read.
@@ -87,23 +98,24 @@ impl Columns {
                 self.name(col, bytes, first_piece);
             }
             Header::Tentative if self.holding || (first_piece && self.cells == 1) => {
-                let (at, held) = self.held.get_or_insert_with(|| (col, Vec::new()));
-                if held.len() + bytes.len() <= MAX_HELD {
-                    held.extend_from_slice(bytes);
+                let at = *self.held_at.get_or_insert(col);
+                if self.held.len() + bytes.len() <= MAX_HELD {
+                    self.held.extend_from_slice(bytes);
                     self.holding = true;
                     return;
                 }
                 // Too long for a header's cell: data, under the title.
-                let (at, text) = (*at, std::mem::take(held));
-                self.held = None;
+                self.held_at = None;
                 self.holding = false;
                 self.field(at, cx);
-                if !text.is_empty() {
-                    cx.sink.text(&text);
+                if !self.held.is_empty() {
+                    cx.sink.text(&self.held);
                 }
+                self.held.clear();
             }
-            Header::Tentative if first_piece && self.held.is_some() => {
-                let (at, first) = self.held.take().unwrap_or_default();
+            Header::Tentative if first_piece && self.held_at.is_some() => {
+                let at = self.held_at.take().unwrap_or(col);
+                let first = std::mem::take(&mut self.held);
                 if names_a_column(&first) {
                     // The row's second cell: it names the columns, not the title.
                     self.names.clear();
@@ -119,6 +131,8 @@ impl Columns {
                     cx.sink.boundary();
                     self.field(col, cx);
                 }
+                self.held = first;
+                self.held.clear();
             }
             Header::Tentative | Header::Settled => {
                 if first_piece {
@@ -141,10 +155,11 @@ impl Columns {
     /// The row being read ends (a new one begins, or the sheet ends).
     pub fn end_row<S: TextSink>(&mut self, cx: &mut Cx<S>) {
         self.end_cell(cx);
-        if let Some((at, text)) = self.held.take() {
+        if let Some(at) = self.held_at.take() {
             self.field(at, cx);
-            cx.sink.text(&text);
+            cx.sink.text(&self.held);
             cx.sink.boundary();
+            self.held.clear();
         }
         self.header = match (self.header, self.cells) {
             (Header::ThisRow, 1) => Header::Tentative,

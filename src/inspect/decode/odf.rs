@@ -64,8 +64,7 @@ pub(super) fn text<S: TextSink>(r: &mut dyn Read, cx: &mut Cx<S>) {
     each_raw(r, cx, |event, cx| match event {
         Raw::Start(e) => match e.local_name() {
             b"table" => {
-                columns.end_row(cx);
-                columns = Columns::new();
+                columns.next_sheet(cx);
                 // Sheets are named after whom they are about.
                 attribute(&e.event(), b"table:name", cx);
             }

@@ -386,8 +386,7 @@ pub(super) fn biff<S: TextSink>(book: &[u8], cx: &mut Cx<S>) {
                 return;
             }
             BOF => {
-                columns.end_row(cx);
-                columns = Columns::new();
+                columns.next_sheet(cx);
                 last_row = None;
             }
             HEADER | FOOTER => {
